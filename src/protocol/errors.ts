@@ -1,0 +1,128 @@
+/**
+ * The one error table. Two families:
+ *  - client errors: the legacy `{code, msg}` objects the page sees (`code` is a legacy string such as
+ *    `ZegoClient.Error.Timeout`);
+ *  - server codes: the numeric `err_code` of a reply body on the room wire.
+ * Every entry is documented in docs/errors.md; spec/unit/errors-doc.test.ts checks that.
+ */
+
+/** The legacy error shape handed to page callbacks. */
+export interface LegacyError {
+  code: string;
+  msg: string;
+}
+
+/** Legacy client error codes (section 5 of the API reference, plus the publish/play families). */
+export const ClientErrorCode = {
+  Success: 'ZegoClient.Success',
+  Param: 'ZegoClient.Error.Param',
+  Timeout: 'ZegoClient.Error.Timeout',
+  Network: 'ZegoClient.Error.Network',
+  Kickout: 'ZegoClient.Error.Kickout',
+  Server: 'ZegoClient.Error.Server',
+  Unknown: 'ZegoClient.Error.Unknown',
+  /** (sic) the original spells the frequency-limit code without the F. */
+  FrequencyLimited: 'ZegoClient.Error.requencyLimited',
+} as const;
+export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
+
+/** Numeric `err_code` values our room server puts in reply bodies. */
+export const ServerCode = {
+  OK: 0,
+  /** Frame is not JSON or not `{header, body}`. */
+  Json: 1,
+  /** A second login on a socket that is already logging in. */
+  LoginInProgress: 1001,
+  /** Request needs a logged-in session (or the header does not match it). */
+  BadLoginState: 1006,
+  /** Login token does not verify. */
+  TokenError: 1008,
+  /** Login token verified but `expired` is in the past. */
+  TokenExpired: 1010,
+  /** Unknown `cmd`. */
+  UnknownCmd: 1000000001,
+  /** Body fails validation (missing field, wrong type, out of range). */
+  InvalidBody: 1000000002,
+  /** Too many requests from this socket; the request was not executed. */
+  RateLimited: 1000000004,
+  /** A message or field is larger than its limit (custom command 1024 bytes, reliable type 128 bytes...). */
+  TooLarge: 1000000005,
+  /** A room may hold at most 10 reliable-message types. */
+  TooManyTransTypes: 1000000006,
+  /** Relay: the app has no relayUrl, or the business server failed / timed out. */
+  RelayFailed: 1000000008,
+  /** loginWithAuthor: the app's thirdTokenUrl rejected the third token, or did not answer in time. */
+  ThirdTokenRejected: 1000000009,
+  /** `audienceCreateRoom:false`: an audience member may not create a room that does not exist. */
+  RoomNotExist: 1000000010,
+  /** Another user already publishes this stream id in the room. */
+  StreamExists: 1000000011,
+  /** 2002/2003 on a stream this user does not publish. */
+  StreamNotFound: 1000000012,
+  /** The room's limits were reached (users per room, rooms per server). */
+  RoomFull: 1000000013,
+  /** hb or a request on a session the server no longer knows: the original SDK re-logs in on this code. */
+  SessionNotFound: 1000000152,
+  /** Internal server error. */
+  Internal: 1000000999,
+} as const;
+export type ServerCode = (typeof ServerCode)[keyof typeof ServerCode];
+
+/** Human-readable names for server codes, used in `err_message` and in client `msg` strings. */
+export const SERVER_CODE_MESSAGES: Record<number, string> = {
+  [ServerCode.OK]: 'ok',
+  [ServerCode.Json]: 'json error',
+  [ServerCode.LoginInProgress]: 'login in progress',
+  [ServerCode.BadLoginState]: 'bad login state',
+  [ServerCode.TokenError]: 'token error',
+  [ServerCode.TokenExpired]: 'token expired',
+  [ServerCode.UnknownCmd]: 'unknown command',
+  [ServerCode.InvalidBody]: 'invalid request body',
+  [ServerCode.RateLimited]: 'too many requests',
+  [ServerCode.TooLarge]: 'message too large',
+  [ServerCode.TooManyTransTypes]: 'too many reliable message types in room',
+  [ServerCode.RelayFailed]: 'relay to business server failed',
+  [ServerCode.ThirdTokenRejected]: 'third token rejected',
+  [ServerCode.RoomNotExist]: 'room does not exist and audience may not create it',
+  [ServerCode.StreamExists]: 'stream id already published by another user',
+  [ServerCode.StreamNotFound]: 'stream not found',
+  [ServerCode.RoomFull]: 'room or server is full',
+  [ServerCode.SessionNotFound]: 'session not found',
+  [ServerCode.Internal]: 'internal server error',
+};
+
+/** Server codes after which the client must not retry the login (legacy 1.12 list, section 6). */
+export const NO_RETRY_LOGIN_CODES: ReadonlySet<number> = new Set([
+  1008, 1010, 1011, 1013, 1014, 1015, 1016, 1017, 1018, 1019, 1020, 1021, 1023, 1000002002, 1000005030,
+  1000005035, ServerCode.ThirdTokenRejected, ServerCode.RoomNotExist,
+]);
+
+/** WebSocket close codes our server uses, with reasons. 4000-4999 is the application range. */
+export const CloseCode = {
+  Normal: 1000,
+  /** Frame exceeds maxFrameBytes (ws itself closes with 1009 for oversize). */
+  TooBig: 1009,
+  /** The client kept flooding after rate-limit errors. */
+  Flood: 4001,
+  /** Heartbeat expired. */
+  HeartbeatTimeout: 4002,
+  /** Kicked out (a second login with the same idName). */
+  Kickout: 4003,
+  /** Repeated malformed frames. */
+  Malformed: 4004,
+  /** Server shutting down. */
+  Shutdown: 4005,
+  /** No login within the login deadline after connecting. */
+  LoginTimeout: 4006,
+} as const;
+
+/** Build a legacy error object. */
+export function legacyError(code: string, msg: string): LegacyError {
+  return { code, msg };
+}
+
+/** The message text for a server code, with the legacy " code:N" suffix. */
+export function serverErrorMessage(errCode: number, serverMessage?: string): string {
+  const name = serverMessage || SERVER_CODE_MESSAGES[errCode] || (errCode > 1000000000 ? 'liveroom cmd error' : 'unknown error');
+  return `${name} code:${errCode}`;
+}

@@ -1,0 +1,3 @@
+export * from './room';
+export * from './errors';
+export * from './constants';

@@ -1,0 +1,415 @@
+/**
+ * The legacy room protocol (jZego-rtc 1.x), as spoken on the room WebSocket (`config.server`, our `/ws`).
+ * One JSON text frame per message: `{header, body}`. Field names are the legacy ones, typos included
+ * (`hearbeat_interval`). See docs/protocol.md and ../shared/reference/legacy-sdk.md section 4.
+ *
+ * This file is the single typed request map that drives both the client's `request(cmd, body)` and the
+ * server's handler table: adding a command here without a server handler is a compile error.
+ */
+
+/** `Protocol` field of a header. The original SDK sends "req" (and "req_v2" for user_list_v2). */
+export type FrameProtocol = 'req' | 'req_v2' | 'rsp' | 'push';
+
+export interface RoomHeader {
+  Protocol: FrameProtocol;
+  cmd: string;
+  /**
+   * The application id. The original SDK compares it with `!==` against whatever the page passed to
+   * `config` (usually a number), so the server echoes the value exactly as the client sent it.
+   */
+  appid: number | string;
+  /** Per-socket counter starting at 1 for requests; replies echo it; pushes carry 0. */
+  seq: number;
+  /** Server-assigned user id; empty before login (the original omits it from the login frame). */
+  user_id?: string;
+  session_id: string;
+  room_id: string;
+}
+
+export interface RoomFrame<B = unknown> {
+  header: RoomHeader;
+  body: B;
+}
+
+/** Every reply body carries `err_code` (0 = ok) and, on error, an `err_message`. */
+export interface ReplyBase {
+  err_code: number;
+  err_message?: string;
+}
+
+/** Stream as carried on the wire (login reply, stream_info, push_stream_update). */
+export interface WireStream {
+  stream_id: string;
+  anchor_id_name: string;
+  anchor_nick_name: string;
+  extra_info: string;
+  stream_gid: string;
+  /** Stream number within the room; monotonic, used by the original SDK only for logs. */
+  stream_nid?: number;
+  urls_flv: string[];
+  urls_m3u8: string[];
+  urls_rtmp: string[];
+  urls_https_flv: string[];
+  urls_https_m3u8: string[];
+}
+
+export interface AnchorInfo {
+  anchor_id: string;
+  anchor_id_name: string;
+  anchor_nick_name: string;
+}
+
+export const enum Role {
+  Anchor = 1,
+  Audience = 2,
+}
+
+/** `client_type` in the login body. */
+export const enum ClientType {
+  H5 = 1,
+  MiniProgram = 2,
+  WebRTC = 3,
+}
+
+export interface TransSeq {
+  trans_type: string;
+  trans_seq: number;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Requests (client -> server) and their reply bodies
+// ---------------------------------------------------------------------------------------------------------
+
+export interface LoginReq {
+  id_name: string;
+  nick_name: string;
+  role: number;
+  token: string;
+  version: string;
+  room_name: string;
+  user_state_flag: number;
+  room_create_flag: number;
+  client_type?: number;
+  third_token?: string;
+}
+export interface LoginRsp extends ReplyBase {
+  user_id: string;
+  session_id: string;
+  /** (sic) heartbeat interval in ms. */
+  hearbeat_interval: number;
+  stream_seq: number;
+  stream_info: WireStream[];
+  anchor_info: AnchorInfo;
+  online_count: number;
+  config_info: { log_level: number; log_url: string };
+  /** Server clock, ms, as a string. */
+  ret_timestamp: string;
+  bigim_time_window: number;
+  dati_time_window: number;
+  cluster_env: number;
+  userlist_interval: number;
+  userlist_merge_timeout: number;
+  /** Extension: current user-list seq, so a client can tell when to refetch. */
+  server_user_seq: number;
+  /** Extension: current reliable-message seq per type, for catch-up after login and reconnection. */
+  trans_seqs: TransSeq[];
+}
+
+export interface LogoutReq {
+  reserve: number;
+}
+export type LogoutRsp = ReplyBase;
+
+export interface HbReq {
+  reserve: number;
+}
+export interface HbRsp extends ReplyBase {
+  hearbeat_interval: number;
+  stream_seq: number;
+  server_user_seq: number;
+  online_count: number;
+  trans_seqs: TransSeq[];
+  bigim_time_window: number;
+  dati_time_window: number;
+}
+
+export const enum StreamSubCmd {
+  Added = 2001,
+  Deleted = 2002,
+  Updated = 2003,
+}
+export interface StreamReq {
+  sub_cmd: number;
+  /** A JSON *string* `{stream_id, extra_info}`. */
+  stream_msg: string;
+}
+export interface StreamRsp extends ReplyBase {
+  stream_seq: number;
+  stream_info?: WireStream[];
+}
+
+export interface StreamInfoReq {
+  reserve: number;
+}
+export interface StreamInfoRsp extends ReplyBase {
+  stream_seq: number;
+  stream_info: WireStream[];
+}
+
+export interface UserListReq {
+  user_index: number;
+  sort_type: number;
+}
+export interface WireUser {
+  id_name: string;
+  nick_name: string;
+  role: number;
+}
+export interface UserListRsp extends ReplyBase {
+  user_baseinfos: WireUser[];
+  ret_user_index: number;
+  server_user_index: number;
+  server_user_seq: number;
+}
+
+export interface CustomMsgReq {
+  dest_id_name: string[];
+  /** A JSON string `{from_userid, from_username, request_id?, custom_content, room_id?}`. */
+  custom_msg: string;
+}
+export type CustomMsgRsp = ReplyBase;
+
+export interface ImChatReq {
+  msg_category: number;
+  msg_type: number;
+  msg_content: string;
+}
+export interface ImChatRsp extends ReplyBase {
+  msg_id: number;
+}
+
+export interface TransReq {
+  trans_type: string;
+  trans_data: string;
+  trans_local_seq?: number;
+  trans_channel?: string;
+}
+export interface TransRsp extends ReplyBase {
+  trans_type: string;
+  trans_seq: number;
+}
+
+export interface TransFetchReq {
+  trans_type: string;
+  trans_local_seq: number;
+}
+export interface TransFetchRsp extends ReplyBase {
+  trans_type: string;
+  trans_seq: number;
+  trans_data: string;
+  trans_user_idname: string;
+  trans_user_nickname?: string;
+}
+
+export interface RelayReq {
+  relay_type: string;
+  relay_data: string;
+}
+export interface RelayRsp extends ReplyBase {
+  relay_result: string;
+}
+
+export interface BigImMsg {
+  msg_category: number;
+  msg_type: number;
+  msg_content: string;
+  bigmsg_client_id: string;
+}
+export interface BigImChatReq {
+  msgs: BigImMsg[];
+}
+export interface BigImChatRsp extends ReplyBase {
+  msgs: { bigmsg_client_id: string; bigmsg_id: string }[];
+  bigim_time_window: number;
+}
+
+export const enum SignalSubCmd {
+  JoinLiveRequest = 1001,
+  JoinLiveResult = 1002,
+  JoinLiveInvite = 1003,
+  JoinLiveStop = 1004,
+}
+export interface SignalReq {
+  sub_cmd: number;
+  /** A JSON string `{request_id, room_id, from_userid, from_username, to_userid, result?}`. */
+  signal_msg: string;
+  dest_id_name: string[];
+}
+export type SignalRsp = ReplyBase;
+
+/** The signal_msg payload, parsed. */
+export interface SignalMsg {
+  request_id: string;
+  room_id: string;
+  from_userid: string;
+  from_username: string;
+  to_userid?: string;
+  result?: number;
+}
+
+/** The custom_msg payload, parsed. */
+export interface CustomMsgPayload {
+  from_userid: string;
+  from_username: string;
+  custom_content: string;
+  request_id?: string;
+  room_id?: string;
+}
+
+/** The stream_msg payload, parsed. */
+export interface StreamMsgPayload {
+  stream_id: string;
+  extra_info?: string;
+}
+
+/**
+ * The request map: command -> [request body, reply body]. The server's handler table is typed from it
+ * (`{[K in RoomCmd]: Handler<K>}`), so a command without a handler does not compile.
+ */
+export interface RoomRequestMap {
+  login: [LoginReq, LoginRsp];
+  logout: [LogoutReq, LogoutRsp];
+  hb: [HbReq, HbRsp];
+  stream: [StreamReq, StreamRsp];
+  stream_info: [StreamInfoReq, StreamInfoRsp];
+  user_list: [UserListReq, UserListRsp];
+  custommsg: [CustomMsgReq, CustomMsgRsp];
+  im_chat: [ImChatReq, ImChatRsp];
+  trans: [TransReq, TransRsp];
+  trans_fetch: [TransFetchReq, TransFetchRsp];
+  relay: [RelayReq, RelayRsp];
+  bigim_chat: [BigImChatReq, BigImChatRsp];
+  signal: [SignalReq, SignalRsp];
+}
+export type RoomCmd = keyof RoomRequestMap;
+export type RoomReqBody<K extends RoomCmd> = RoomRequestMap[K][0];
+export type RoomRspBody<K extends RoomCmd> = RoomRequestMap[K][1];
+
+export const ROOM_CMDS: readonly RoomCmd[] = [
+  'login',
+  'logout',
+  'hb',
+  'stream',
+  'stream_info',
+  'user_list',
+  'custommsg',
+  'im_chat',
+  'trans',
+  'trans_fetch',
+  'relay',
+  'bigim_chat',
+  'signal',
+];
+
+// ---------------------------------------------------------------------------------------------------------
+// Pushes (server -> client)
+// ---------------------------------------------------------------------------------------------------------
+
+export interface PushKickout {
+  reason: number;
+  need_relogin?: number;
+}
+
+export interface PushCustomMsg {
+  custommsg: string;
+}
+
+export interface ChatData {
+  id_name: string;
+  nick_name: string;
+  role: number;
+  msg_id: number;
+  msg_category: number;
+  msg_type: number;
+  msg_content: string;
+  send_time: number;
+}
+export interface PushImChat {
+  chat_data: ChatData[];
+  server_msg_id: number;
+  ret_msg_id: number;
+}
+
+export const enum UserAction {
+  Join = 1,
+  Leave = 2,
+}
+export interface UserActionItem {
+  Action: number;
+  IdName: string;
+  NickName: string;
+  Role: number;
+  LoginTime: string;
+}
+export interface PushUserlistUpdate {
+  user_actions: UserActionItem[];
+  user_list_seq: number;
+  room_id: string;
+}
+
+export interface BigImData {
+  id_name: string;
+  nick_name: string;
+  bigmsg_id: string;
+  msg_category: number;
+  msg_type: number;
+  msg_content: string;
+  send_time: number;
+}
+export interface PushMergeMessage {
+  messages: { sub_cmd: number; msg_body: string }[];
+}
+/** `msg_body` of a push_merge_message item with sub_cmd 14001, parsed. */
+export interface MergeMsgBody {
+  room_id: string;
+  msg_data: BigImData[];
+}
+export const MERGE_SUB_CMD_BIGIM = 14001;
+
+export const enum StreamPushCmd {
+  Added = 12001,
+  Deleted = 12002,
+  Updated = 12003,
+}
+export interface PushStreamUpdate {
+  stream_cmd: number;
+  stream_seq: number;
+  stream_info: WireStream[];
+}
+
+export interface PushSignal {
+  sub_cmd: number;
+  signal_msg: string;
+}
+/** push_signal sub_cmd = request sub_cmd + 10000. */
+export const PUSH_SIGNAL_OFFSET = 10000;
+
+export interface PushTrans {
+  trans_type: string;
+  trans_seq: number;
+  trans_data: string;
+  trans_user_idname: string;
+  trans_user_nickname?: string;
+}
+
+export interface RoomPushMap {
+  push_kickout: PushKickout;
+  push_custommsg: PushCustomMsg;
+  push_im_chat: PushImChat;
+  push_userlist_update: PushUserlistUpdate;
+  push_merge_message: PushMergeMessage;
+  push_stream_update: PushStreamUpdate;
+  push_signal: PushSignal;
+  push_trans: PushTrans;
+}
+export type RoomPushCmd = keyof RoomPushMap;

@@ -1,0 +1,40 @@
+import { copyFileSync } from 'node:fs';
+import { defineConfig } from 'tsup';
+
+export default defineConfig([
+  {
+    // The global script old pages include: assigns window.ZegoClient (see src/client/global.ts).
+    entry: { ZegoClient: 'src/client/global.ts' },
+    format: ['iife'],
+    platform: 'browser',
+    target: 'es2017',
+    minify: true,
+    sourcemap: true,
+    clean: false,
+    outDir: 'dist',
+    outExtension: () => ({ js: '.js' }),
+    onSuccess: async () => {
+      // Same file under the legacy name, so a page can keep <script src="jZego-rtc.js">.
+      copyFileSync('dist/ZegoClient.js', 'dist/jZego-rtc.js');
+      copyFileSync('dist/ZegoClient.js.map', 'dist/jZego-rtc.js.map');
+    },
+  },
+  {
+    entry: { index: 'src/client/index.ts' },
+    format: ['esm'],
+    platform: 'browser',
+    target: 'es2019',
+    dts: true,
+    sourcemap: true,
+    outDir: 'dist/esm',
+  },
+  {
+    entry: { cli: 'src/server/cli.ts', index: 'src/server/index.ts' },
+    format: ['cjs'],
+    platform: 'node',
+    target: 'node20',
+    sourcemap: true,
+    outDir: 'dist/server',
+    banner: { js: '' },
+  },
+]);
