@@ -1,12 +1,13 @@
 /** @type {import('jest').Config} */
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }];
+const transform = { '^.+\\.ts$': tsJest };
 module.exports = {
   projects: [
     {
       displayName: 'unit',
       testEnvironment: 'jsdom',
       testMatch: ['<rootDir>/spec/unit/**/*.test.ts'],
-      transform: { '^.+\\.ts$': tsJest },
+      transform,
     },
     {
       displayName: 'integration',
@@ -14,7 +15,21 @@ module.exports = {
       // jsdom gives the shim a real WebSocket; node export conditions let the same test load the server (ws).
       testEnvironmentOptions: { customExportConditions: ['node', 'require', 'default'] },
       testMatch: ['<rootDir>/spec/integration/**/*.test.ts'],
-      transform: { '^.+\\.ts$': tsJest },
+      transform,
+    },
+    {
+      // Real Chromium loading dist/ZegoClient.js against a real server.
+      displayName: 'browser',
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/spec/browser/**/*.test.ts'],
+      transform,
+    },
+    {
+      // The original SDK (webrtc-zego@1.12.5) and our shim in one room.
+      displayName: 'compat',
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/spec/compat/**/*.test.ts'],
+      transform,
     },
   ],
 };

@@ -1,0 +1,231 @@
+#!/usr/bin/env node
+/**
+ * Room-plane benchmarks (`npm run bench`). Prints figures; never fails on a time.
+ *  1. login latency on loopback: p50/p99 over 200 sequential logins (connect excluded, login frame -> reply)
+ *  2. 1,000 clients in one room: wall time for all to log in (64 at a time)
+ *  3. big-room message fan-out to all 1,000: latency send -> receipt, p50/p99, for two batching windows
+ *  4. server memory per connected user (RSS delta of the server process / users)
+ * The server runs as its own process (dist/server/cli.js) so its memory is measured alone; the clients are
+ * raw WebSockets speaking the legacy protocol (1,000 shims in jsdom would measure jsdom, not the server).
+ */
+const { spawn } = require('node:child_process');
+const { mkdtempSync, writeFileSync, readFileSync, rmSync } = require('node:fs');
+const { createServer } = require('node:net');
+const { tmpdir } = require('node:os');
+const { join } = require('node:path');
+const WebSocket = require('ws');
+
+const ROOT = join(__dirname, '..');
+const { mintLoginToken } = require(join(ROOT, 'dist', 'server', 'index.js'));
+const APPID = 1234567;
+const APPSIGN = 'ab'.repeat(32);
+const USERS = Number(process.env.BENCH_USERS || 1000);
+
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+const ms = (x) => `${x.toFixed(2)} ms`;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function rssKb(pid) {
+  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : NaN;
+}
+
+async function startServer(bigimTimeWindowMs) {
+  const dir = mkdtempSync(join(tmpdir(), 'zego-bench-'));
+  const port = await freePort();
+  const cfg = join(dir, 'config.json');
+  writeFileSync(
+    cfg,
+    JSON.stringify({
+      host: '127.0.0.1',
+      port,
+      apps: [{ appid: APPID, appSign: APPSIGN }],
+      room: { bigimTimeWindowMs, heartbeatMs: 30000 },
+      limits: { messagesPerSecond: 1000, burst: 1000 },
+      log: { level: 'warn' },
+    }),
+  );
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'server', 'cli.js'), '--config', cfg], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      const r = await fetch(`${url}/healthz`);
+      if (r.ok) break;
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) throw new Error('server did not start within 10 s');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url,
+    ws: `ws://127.0.0.1:${port}/ws`,
+    pid: child.pid,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', resolve);
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+        rmSync(dir, { recursive: true, force: true });
+      }),
+  };
+}
+
+/** A minimal legacy-protocol client: enough to log in, beat and receive pushes. */
+class RawClient {
+  constructor(url, idName, room) {
+    this.url = url;
+    this.idName = idName;
+    this.room = room;
+    this.seq = 0;
+    this.pending = new Map();
+    this.onPush = null;
+    this.session = { user_id: '', session_id: '' };
+  }
+  open() {
+    return new Promise((resolve, reject) => {
+      this.ws = new WebSocket(this.url);
+      const t = setTimeout(() => reject(new Error('connect timeout')), 10_000);
+      this.ws.once('open', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      this.ws.once('error', reject);
+      this.ws.on('message', (data) => {
+        const msg = JSON.parse(data.toString());
+        const p = msg.header.Protocol !== 'push' && this.pending.get(msg.header.seq);
+        if (p) {
+          this.pending.delete(msg.header.seq);
+          p(msg);
+        } else if (this.onPush) this.onPush(msg);
+      });
+    });
+  }
+  request(cmd, body) {
+    const seq = ++this.seq;
+    const header = { Protocol: 'req', cmd, appid: APPID, seq, user_id: this.session.user_id, session_id: this.session.session_id, room_id: this.room };
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.pending.delete(seq);
+        reject(new Error(`${cmd} timeout`));
+      }, 10_000);
+      this.pending.set(seq, (m) => {
+        clearTimeout(t);
+        resolve(m);
+      });
+      this.ws.send(JSON.stringify({ header, body }));
+    });
+  }
+  async login() {
+    const token = mintLoginToken({ appid: APPID, appSign: APPSIGN, idName: this.idName, ttlS: 3600 });
+    const r = await this.request('login', {
+      id_name: this.idName, nick_name: this.idName, role: 2, token, version: '1.12.5', room_name: this.room,
+      user_state_flag: 0, room_create_flag: 1, client_type: 3, third_token: '',
+    });
+    if (r.body.err_code !== 0) throw new Error(`login failed ${r.body.err_code}`);
+    this.session = { user_id: r.body.user_id, session_id: r.body.session_id };
+    return r;
+  }
+  close() {
+    this.ws.close();
+  }
+}
+
+async function loginLatency(srv) {
+  const times = [];
+  for (let i = 0; i < 200; i++) {
+    const c = new RawClient(srv.ws, `lat-${i}`, 'bench-latency');
+    await c.open();
+    const t0 = performance.now();
+    await c.login();
+    times.push(performance.now() - t0);
+    c.close();
+  }
+  return times;
+}
+
+async function bigRoom(srv) {
+  const clients = [];
+  const rss0 = rssKb(srv.pid);
+  const t0 = performance.now();
+  for (let i = 0; i < USERS; i += 64) {
+    const batch = [];
+    for (let j = i; j < Math.min(USERS, i + 64); j++) {
+      const c = new RawClient(srv.ws, `u-${j}`, 'bench-big');
+      clients.push(c);
+      batch.push(c.open().then(() => c.login()));
+    }
+    await Promise.all(batch);
+  }
+  const loginAllMs = performance.now() - t0;
+  await new Promise((r) => setTimeout(r, 500));
+  const rss1 = rssKb(srv.pid);
+
+  // Fan-out: 20 rounds; each round one client sends one message, all others record arrival.
+  const latencies = [];
+  for (let round = 0; round < 20; round++) {
+    const sender = clients[round % clients.length];
+    const expected = clients.length; // every user in the room receives the merged push
+    let got = 0;
+    let sentAt = 0;
+    const done = new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`fan-out round ${round}: ${got}/${expected} after 10 s`)), 10_000);
+      for (const c of clients) {
+        c.onPush = (m) => {
+          if (m.header.cmd !== 'push_merge_message') return;
+          const body = JSON.parse(m.body.messages[0].msg_body);
+          if (!body.msg_data.some((d) => d.msg_content === `r${round}`)) return;
+          latencies.push(performance.now() - sentAt);
+          if (++got === expected) {
+            clearTimeout(t);
+            resolve();
+          }
+        };
+      }
+    });
+    sentAt = performance.now();
+    await sender.request('bigim_chat', { msgs: [{ msg_category: 1, msg_type: 1, msg_content: `r${round}`, bigmsg_client_id: String(round) }] });
+    await done;
+  }
+  for (const c of clients) c.close();
+  return { loginAllMs, latencies, rssPerUserKb: (rss1 - rss0) / USERS, rss0, rss1 };
+}
+
+(async () => {
+  console.log(`room-plane bench: node ${process.version}, ${USERS} users, loopback`);
+  for (const windowMs of [100, 10]) {
+    const srv = await startServer(windowMs);
+    try {
+      if (windowMs === 100) {
+        const lat = await loginLatency(srv);
+        console.log(`login latency (200 logins): p50 ${ms(pct(lat, 50))}  p99 ${ms(pct(lat, 99))}  (aim: p50 <= 10 ms)`);
+      }
+      const r = await bigRoom(srv);
+      console.log(`bigim_time_window ${windowMs} ms:`);
+      console.log(`  ${USERS} clients log in: ${ms(r.loginAllMs)} (64 concurrent)`);
+      console.log(`  fan-out to ${USERS} users, send -> receipt (includes the batching window): p50 ${ms(pct(r.latencies, 50))}  p99 ${ms(pct(r.latencies, 99))}  (aim: p99 <= 100 ms)`);
+      console.log(`  server RSS ${(r.rss0 / 1024).toFixed(1)} MiB -> ${(r.rss1 / 1024).toFixed(1)} MiB: ${r.rssPerUserKb.toFixed(1)} KiB per connected user`);
+    } finally {
+      await srv.stop();
+    }
+  }
+})().catch((e) => {
+  console.error('bench failed:', e.message);
+  process.exit(1);
+});

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs every suite and ends with one line "N passed, N failed" summing them all.
+#  - static checks (each counts as one test): typecheck, lint
+#  - jest unit + integration (in parallel workers)
+#  - jest browser + compat (real Chromium; serially, one browser suite at a time)
+# Exit status is non-zero when anything failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p .tmp
+passed=0
+failed=0
+
+check() { # name, command...
+  local name=$1; shift
+  echo "== $name"
+  if "$@"; then passed=$((passed + 1)); echo "== $name: ok"; else failed=$((failed + 1)); echo "== $name: FAILED"; fi
+}
+
+add_jest() { # json file
+  local f=$1
+  if [ -s "$f" ]; then
+    read -r p fl < <(node -e 'const r=require(process.argv[1]);console.log(r.numPassedTests, r.numFailedTests + r.numRuntimeErrorTestSuites)' "$f")
+    passed=$((passed + p)); failed=$((failed + fl))
+  else
+    echo "jest wrote no results to $f"; failed=$((failed + 1))
+  fi
+}
+
+check typecheck npx tsc --noEmit -p tsconfig.json
+check lint npx eslint . --max-warnings 0
+
+echo "== jest: unit + integration"
+rm -f .tmp/jest-fast.json
+npx jest --selectProjects unit integration --maxWorkers=2 --json --outputFile=.tmp/jest-fast.json
+add_jest .tmp/jest-fast.json
+
+echo "== jest: browser + compat (real Chromium)"
+rm -f .tmp/jest-browser.json
+npx jest --selectProjects browser compat --runInBand --json --outputFile=.tmp/jest-browser.json
+add_jest .tmp/jest-browser.json
+
+line="$passed passed, $failed failed"
+echo "$line" > .tmp/summary.txt
+echo "$line"
+[ "$failed" -eq 0 ]

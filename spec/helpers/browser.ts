@@ -1,0 +1,141 @@
+/**
+ * Shared harness for the browser and compatibility suites: a real server (the built dist/server), real
+ * Debian Chromium driven by playwright-core, pages that load a ZegoClient script through a <script> tag.
+ *
+ * Every page records the callbacks it receives in `window.__events` ({name, args, t}); tests wait for them
+ * with a bounded `waitForEvent`. Nothing leaves 127.0.0.0/8: host resolution is mapped to NOTFOUND except
+ * for 127.0.0.1 (the original SDK otherwise opens a remote-log socket to a vendor host).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+
+export const ROOT = join(__dirname, '..', '..');
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const ORIGINAL_SDK = join(ROOT, 'node_modules', 'webrtc-zego', 'jZego-rtc.js');
+
+/** The built server module (tests of built artefacts load dist/, never src/). */
+export interface BuiltServer {
+  port: number;
+  host: string;
+  url: string;
+  close(): Promise<void>;
+}
+type StartServer = (options?: Record<string, unknown>) => Promise<BuiltServer>;
+
+export function loadBuiltServer(): StartServer {
+  const entry = join(ROOT, 'dist', 'server', 'index.js');
+  if (!existsSync(entry)) throw new Error(`built server missing: ${entry} (run "npm run build" first)`);
+  if (!existsSync(join(ROOT, 'dist', 'ZegoClient.js'))) throw new Error('dist/ZegoClient.js missing (run "npm run build")');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require(entry) as { startServer: StartServer }).startServer;
+}
+
+export async function startBuiltServer(options: Record<string, unknown> = {}): Promise<BuiltServer> {
+  const startServer = loadBuiltServer();
+  return startServer({ host: '127.0.0.1', port: 0, log: { level: 'silent' }, ...options });
+}
+
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium not found at ${CHROMIUM}: install it with "apt-get install -y chromium" (or set CHROMIUM_PATH)`);
+  }
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    timeout: 30_000,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+      '--allow-loopback-in-peer-connection',
+      '--autoplay-policy=no-user-gesture-required',
+      // Hermetic: nothing but 127.0.0.1 resolves.
+      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+    ],
+  });
+}
+
+export type SdkFlavour = 'shim' | 'original';
+
+/**
+ * Opens a page at the server's origin that loads one SDK through a <script> tag:
+ *  - 'shim': the server's own /ZegoClient.js (the built dist file, served as a page would load it);
+ *  - 'original': webrtc-zego@1.12.5's jZego-rtc.js (served by a route, never committed).
+ */
+export async function openSdkPage(context: BrowserContext, serverUrl: string, flavour: SdkFlavour): Promise<Page> {
+  const page = await context.newPage();
+  const consoleLines: string[] = [];
+  page.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => consoleLines.push(`[pageerror] ${e.message}`));
+  (page as Page & { consoleLines?: string[] }).consoleLines = consoleLines;
+  const scriptSrc = flavour === 'shim' ? '/ZegoClient.js' : '/__original__/jZego-rtc.js';
+  if (flavour === 'original') {
+    const body = readFileSync(ORIGINAL_SDK, 'utf8');
+    await page.route('**/__original__/jZego-rtc.js', (route) =>
+      route.fulfill({ status: 200, contentType: 'application/javascript', body }),
+    );
+  }
+  await page.route('**/__test__.html', (route) =>
+    route.fulfill({
+      status: 200,
+      contentType: 'text/html',
+      body: `<!doctype html><html><head><meta charset="utf-8"><script src="${scriptSrc}"></script></head>
+<body><script>
+window.__events = [];
+window.__record = function (name) {
+  return function () {
+    var args = Array.prototype.slice.call(arguments);
+    try { args = JSON.parse(JSON.stringify(args)); } catch (e) { args = [String(e)]; }
+    window.__events.push({ name: name, args: args, t: Date.now() });
+  };
+};
+</script></body></html>`,
+    }),
+  );
+  await page.goto(`${serverUrl}/__test__.html`, { timeout: 15_000 });
+  const loaded = await page.evaluate(() => typeof (window as unknown as { ZegoClient?: unknown }).ZegoClient);
+  if (loaded !== 'function') throw new Error(`${flavour} SDK did not define window.ZegoClient (${loaded})`);
+  return page;
+}
+
+export interface RecordedEvent {
+  name: string;
+  args: unknown[];
+  t: number;
+}
+
+/** Waits (bounded) until the page has recorded an event with this name whose args satisfy `match`. */
+export async function waitForEvent(
+  page: Page,
+  name: string,
+  match: (args: unknown[]) => boolean = () => true,
+  timeoutMs = 10_000,
+): Promise<RecordedEvent> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const events = (await page.evaluate(() => (window as unknown as { __events: RecordedEvent[] }).__events)) || [];
+    const hit = events.find((e) => e.name === name && match(e.args));
+    if (hit) return hit;
+    if (Date.now() > deadline) {
+      const seen = events.map((e) => `${e.name}(${JSON.stringify(e.args).slice(0, 160)})`).join('\n  ');
+      const logs = ((page as Page & { consoleLines?: string[] }).consoleLines || []).slice(-15).join('\n  ');
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${name}\n events seen:\n  ${seen}\n console:\n  ${logs}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Gets a dev-mode login token from the server's /token endpoint (the old demo token service's shape). */
+export async function devToken(serverUrl: string, appid: number, idName: string): Promise<string> {
+  const res = await fetch(`${serverUrl}/token?app_id=${appid}&id_name=${encodeURIComponent(idName)}`);
+  if (!res.ok) throw new Error(`/token answered ${res.status}`);
+  return res.text();
+}
