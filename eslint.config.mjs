@@ -10,9 +10,23 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: {
-      globals: { require: 'readonly', module: 'writable', process: 'readonly', console: 'readonly',
-        __dirname: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', window: 'readonly',
-        document: 'readonly', Buffer: 'readonly', setInterval: 'readonly', clearInterval: 'readonly' },
+      globals: {
+        require: 'readonly',
+        module: 'writable',
+        process: 'readonly',
+        console: 'readonly',
+        __dirname: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        window: 'readonly',
+        document: 'readonly',
+        Buffer: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        fetch: 'readonly',
+        performance: 'readonly',
+        URL: 'readonly',
+      },
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
@@ -26,13 +40,18 @@ export default tseslint.config(
     // Boundary rule: the browser SDK never imports the server.
     files: ['src/client/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['**/server/**', '../server', '../../server', 'node:*', 'ws'] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['**/server/**', '../server', '../../server', 'node:*', 'ws'] },
+      ],
     },
   },
   {
     // Boundary rule: the server never imports the browser SDK.
     files: ['src/server/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: ['**/client/**', '../client', '../../client'] }] },
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['**/client/**', '../client', '../../client'] }],
+    },
   },
   {
     // Protocol is shared: no DOM, no node.

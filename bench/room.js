@@ -119,7 +119,15 @@ class RawClient {
   }
   request(cmd, body) {
     const seq = ++this.seq;
-    const header = { Protocol: 'req', cmd, appid: APPID, seq, user_id: this.session.user_id, session_id: this.session.session_id, room_id: this.room };
+    const header = {
+      Protocol: 'req',
+      cmd,
+      appid: APPID,
+      seq,
+      user_id: this.session.user_id,
+      session_id: this.session.session_id,
+      room_id: this.room,
+    };
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => {
         this.pending.delete(seq);
@@ -135,8 +143,16 @@ class RawClient {
   async login() {
     const token = mintLoginToken({ appid: APPID, appSign: APPSIGN, idName: this.idName, ttlS: 3600 });
     const r = await this.request('login', {
-      id_name: this.idName, nick_name: this.idName, role: 2, token, version: '1.12.5', room_name: this.room,
-      user_state_flag: 0, room_create_flag: 1, client_type: 3, third_token: '',
+      id_name: this.idName,
+      nick_name: this.idName,
+      role: 2,
+      token,
+      version: '1.12.5',
+      room_name: this.room,
+      user_state_flag: 0,
+      room_create_flag: 1,
+      client_type: 3,
+      third_token: '',
     });
     if (r.body.err_code !== 0) throw new Error(`login failed ${r.body.err_code}`);
     this.session = { user_id: r.body.user_id, session_id: r.body.session_id };
@@ -185,7 +201,10 @@ async function bigRoom(srv) {
     let got = 0;
     let sentAt = 0;
     const done = new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`fan-out round ${round}: ${got}/${expected} after 10 s`)), 10_000);
+      const t = setTimeout(
+        () => reject(new Error(`fan-out round ${round}: ${got}/${expected} after 10 s`)),
+        10_000,
+      );
       for (const c of clients) {
         c.onPush = (m) => {
           if (m.header.cmd !== 'push_merge_message') return;
@@ -200,7 +219,9 @@ async function bigRoom(srv) {
       }
     });
     sentAt = performance.now();
-    await sender.request('bigim_chat', { msgs: [{ msg_category: 1, msg_type: 1, msg_content: `r${round}`, bigmsg_client_id: String(round) }] });
+    await sender.request('bigim_chat', {
+      msgs: [{ msg_category: 1, msg_type: 1, msg_content: `r${round}`, bigmsg_client_id: String(round) }],
+    });
     await done;
   }
   for (const c of clients) c.close();
@@ -214,13 +235,19 @@ async function bigRoom(srv) {
     try {
       if (windowMs === 100) {
         const lat = await loginLatency(srv);
-        console.log(`login latency (200 logins): p50 ${ms(pct(lat, 50))}  p99 ${ms(pct(lat, 99))}  (aim: p50 <= 10 ms)`);
+        console.log(
+          `login latency (200 logins): p50 ${ms(pct(lat, 50))}  p99 ${ms(pct(lat, 99))}  (aim: p50 <= 10 ms)`,
+        );
       }
       const r = await bigRoom(srv);
       console.log(`bigim_time_window ${windowMs} ms:`);
       console.log(`  ${USERS} clients log in: ${ms(r.loginAllMs)} (64 concurrent)`);
-      console.log(`  fan-out to ${USERS} users, send -> receipt (includes the batching window): p50 ${ms(pct(r.latencies, 50))}  p99 ${ms(pct(r.latencies, 99))}  (aim: p99 <= 100 ms)`);
-      console.log(`  server RSS ${(r.rss0 / 1024).toFixed(1)} MiB -> ${(r.rss1 / 1024).toFixed(1)} MiB: ${r.rssPerUserKb.toFixed(1)} KiB per connected user`);
+      console.log(
+        `  fan-out to ${USERS} users, send -> receipt (includes the batching window): p50 ${ms(pct(r.latencies, 50))}  p99 ${ms(pct(r.latencies, 99))}  (aim: p99 <= 100 ms)`,
+      );
+      console.log(
+        `  server RSS ${(r.rss0 / 1024).toFixed(1)} MiB -> ${(r.rss1 / 1024).toFixed(1)} MiB: ${r.rssPerUserKb.toFixed(1)} KiB per connected user`,
+      );
     } finally {
       await srv.stop();
     }

@@ -26,7 +26,8 @@ type StartServer = (options?: Record<string, unknown>) => Promise<BuiltServer>;
 export function loadBuiltServer(): StartServer {
   const entry = join(ROOT, 'dist', 'server', 'index.js');
   if (!existsSync(entry)) throw new Error(`built server missing: ${entry} (run "npm run build" first)`);
-  if (!existsSync(join(ROOT, 'dist', 'ZegoClient.js'))) throw new Error('dist/ZegoClient.js missing (run "npm run build")');
+  if (!existsSync(join(ROOT, 'dist', 'ZegoClient.js')))
+    throw new Error('dist/ZegoClient.js missing (run "npm run build")');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (require(entry) as { startServer: StartServer }).startServer;
 }
@@ -38,7 +39,9 @@ export async function startBuiltServer(options: Record<string, unknown> = {}): P
 
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: install it with "apt-get install -y chromium" (or set CHROMIUM_PATH)`);
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}: install it with "apt-get install -y chromium" (or set CHROMIUM_PATH)`,
+    );
   }
   const { chromium } = await import('playwright-core');
   return chromium.launch({
@@ -70,7 +73,11 @@ export type SdkFlavour = 'shim' | 'original';
  *  - 'shim': the server's own /ZegoClient.js (the built dist file, served as a page would load it);
  *  - 'original': webrtc-zego@1.12.5's jZego-rtc.js (served by a route, never committed).
  */
-export async function openSdkPage(context: BrowserContext, serverUrl: string, flavour: SdkFlavour): Promise<Page> {
+export async function openSdkPage(
+  context: BrowserContext,
+  serverUrl: string,
+  flavour: SdkFlavour,
+): Promise<Page> {
   const page = await context.newPage();
   const consoleLines: string[] = [];
   page.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));
@@ -121,13 +128,16 @@ export async function waitForEvent(
 ): Promise<RecordedEvent> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const events = (await page.evaluate(() => (window as unknown as { __events: RecordedEvent[] }).__events)) || [];
+    const events =
+      (await page.evaluate(() => (window as unknown as { __events: RecordedEvent[] }).__events)) || [];
     const hit = events.find((e) => e.name === name && match(e.args));
     if (hit) return hit;
     if (Date.now() > deadline) {
       const seen = events.map((e) => `${e.name}(${JSON.stringify(e.args).slice(0, 160)})`).join('\n  ');
       const logs = ((page as Page & { consoleLines?: string[] }).consoleLines || []).slice(-15).join('\n  ');
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${name}\n events seen:\n  ${seen}\n console:\n  ${logs}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${name}\n events seen:\n  ${seen}\n console:\n  ${logs}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -86,7 +86,12 @@ export async function setupAndLogin(peer: Peer, o: LoginOptions): Promise<unknow
 }
 
 /** Calls `zg[method](...args, success, error[, extra callbacks])` in the page; records the sync return. */
-export async function call(peer: Peer, method: string, args: unknown[], callbackNames: string[]): Promise<unknown> {
+export async function call(
+  peer: Peer,
+  method: string,
+  args: unknown[],
+  callbackNames: string[],
+): Promise<unknown> {
   return peer.page.evaluate(
     ({ method, args, callbackNames }) => {
       const w = window as unknown as Record<string, unknown> & {
@@ -138,14 +143,19 @@ export async function runRoomScenario(
   await setupAndLogin(a, { ...o, token: await tokenFor(a.idName) });
   step('A.anchorInfo', await waitForEvent(a.page, 'onGetAnchorInfo'));
   await setupAndLogin(b, { ...o, token: await tokenFor(b.idName) });
-  step('B.totalUserList', await waitForEvent(b.page, 'onGetTotalUserList', (x) => JSON.stringify(x).includes(a.idName)));
+  step(
+    'B.totalUserList',
+    await waitForEvent(b.page, 'onGetTotalUserList', (x) => JSON.stringify(x).includes(a.idName)),
+  );
   step(
     'A.userJoin',
     await waitForEvent(a.page, 'onUserStateUpdate', (x) => JSON.stringify(x).includes(b.idName)),
   );
 
   // Custom command A -> B
-  out['A.customCommand.return'] = { args: [await call(a, 'sendCustomCommand', [[b.idName], 'hello'], ['cc.ok', 'cc.err'])] };
+  out['A.customCommand.return'] = {
+    args: [await call(a, 'sendCustomCommand', [[b.idName], 'hello'], ['cc.ok', 'cc.err'])],
+  };
   step('A.customCommand.success', await waitForEvent(a.page, 'cc.ok'));
   step('B.recvCustomCommand', await waitForEvent(b.page, 'onRecvCustomCommand'));
 

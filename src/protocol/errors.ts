@@ -93,8 +93,24 @@ export const SERVER_CODE_MESSAGES: Record<number, string> = {
 
 /** Server codes after which the client must not retry the login (legacy 1.12 list, section 6). */
 export const NO_RETRY_LOGIN_CODES: ReadonlySet<number> = new Set([
-  1008, 1010, 1011, 1013, 1014, 1015, 1016, 1017, 1018, 1019, 1020, 1021, 1023, 1000002002, 1000005030,
-  1000005035, ServerCode.ThirdTokenRejected, ServerCode.RoomNotExist,
+  1008,
+  1010,
+  1011,
+  1013,
+  1014,
+  1015,
+  1016,
+  1017,
+  1018,
+  1019,
+  1020,
+  1021,
+  1023,
+  1000002002,
+  1000005030,
+  1000005035,
+  ServerCode.ThirdTokenRejected,
+  ServerCode.RoomNotExist,
 ]);
 
 /** WebSocket close codes our server uses, with reasons. 4000-4999 is the application range. */
@@ -123,6 +139,9 @@ export function legacyError(code: string, msg: string): LegacyError {
 
 /** The message text for a server code, with the legacy " code:N" suffix. */
 export function serverErrorMessage(errCode: number, serverMessage?: string): string {
-  const name = serverMessage || SERVER_CODE_MESSAGES[errCode] || (errCode > 1000000000 ? 'liveroom cmd error' : 'unknown error');
+  const name =
+    serverMessage ||
+    SERVER_CODE_MESSAGES[errCode] ||
+    (errCode > 1000000000 ? 'liveroom cmd error' : 'unknown error');
   return `${name} code:${errCode}`;
 }
