@@ -19,7 +19,10 @@ check() { # name, command...
 add_jest() { # json file
   local f=$1
   if [ -s "$f" ]; then
-    read -r p fl < <(node -e 'const r=require(process.argv[1]);console.log(r.numPassedTests, r.numFailedTests + r.numRuntimeErrorTestSuites)' "$f")
+    local counts p fl
+    counts=$(node -e 'const r=require(require("path").resolve(process.argv[1]));console.log(r.numPassedTests, r.numFailedTests + r.numRuntimeErrorTestSuites)' "$f") \
+      || { echo "could not read jest results from $f"; failed=$((failed + 1)); return; }
+    read -r p fl <<< "$counts"
     passed=$((passed + p)); failed=$((failed + fl))
   else
     echo "jest wrote no results to $f"; failed=$((failed + 1))
