@@ -1,0 +1,81 @@
+/** @jest-environment node */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, resolveConfig } from '../../../src/server/config';
+
+const SIGN = '0x01,'.repeat(31) + '0x02';
+
+test('embedded defaults: dev mode on 127.0.0.1:8080 with a random dev AppSign', () => {
+  const c = resolveConfig();
+  expect(c).toMatchObject({ host: '127.0.0.1', port: 8080, apps: [], devMode: true });
+  expect(c.devAppSign).toMatch(/^[0-9a-f]{64}$/);
+  expect(resolveConfig().devAppSign).not.toBe(c.devAppSign);
+  expect(c.room.heartbeatMs).toBe(10_000);
+});
+
+test('apps turn dev mode off and their AppSign is normalised', () => {
+  const c = resolveConfig({ apps: [{ appid: 7, appSign: SIGN, relayUrl: 'http://127.0.0.1:9/relay' }] });
+  expect(c.devMode).toBe(false);
+  expect(c.apps[0]).toEqual({
+    appid: 7,
+    appSign: '01'.repeat(31) + '02',
+    relayUrl: 'http://127.0.0.1:9/relay',
+    thirdTokenUrl: undefined,
+  });
+});
+
+test.each([
+  [{ port: -1 }, /port must be an integer/],
+  [{ host: '' }, /host must be/],
+  [{ apps: [{ appid: 'x', appSign: SIGN }] }, /apps\[0\]\.appid/],
+  [{ apps: [{ appid: 1, appSign: 'nope' }] }, /apps\[0\]\.appSign/],
+  [
+    {
+      apps: [
+        { appid: 1, appSign: SIGN },
+        { appid: 1, appSign: SIGN },
+      ],
+    },
+    /apps\[1\]\.appid duplicates/,
+  ],
+  [{ apps: [{ appid: 1, appSign: SIGN, relayUrl: 'ftp://x' }] }, /apps\[0\]\.relayUrl/],
+  [{ room: { heartbeatMs: 5 } }, /room\.heartbeatMs/],
+  [{ room: { heartbeat: 5 } }, /room\.heartbeat is not a known setting/],
+  [{ limits: { burst: 0 } }, /limits\.burst/],
+  [{ log: { level: 'loud' } }, /log\.level/],
+  [{ colour: 'blue' }, /colour is not a known setting/],
+])('%j is refused, naming the field', (options, message) => {
+  expect(() => resolveConfig(options as never)).toThrow(message);
+});
+
+test('command line beats environment beats file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'zego-config-'));
+  const file = join(dir, 'c.json');
+  writeFileSync(file, JSON.stringify({ port: 1111, host: '127.0.0.3', room: { heartbeatMs: 2000 } }));
+  expect(loadConfig(['--config', file], {})).toMatchObject({
+    port: 1111,
+    host: '127.0.0.3',
+    room: { heartbeatMs: 2000 },
+  });
+  expect(loadConfig([], { ZEGO_CONFIG: file, PORT: '2222' })).toMatchObject({
+    port: 2222,
+    host: '127.0.0.3',
+  });
+  expect(
+    loadConfig(['--port=3333', '--host', '127.0.0.4'], { ZEGO_CONFIG: file, PORT: '2222' }),
+  ).toMatchObject({
+    port: 3333,
+    host: '127.0.0.4',
+  });
+});
+
+test('bad command lines and files get clear errors', () => {
+  expect(() => loadConfig(['--colour', 'x'], {})).toThrow(/--colour is not known/);
+  expect(() => loadConfig(['--port'], {})).toThrow(/--port needs a value/);
+  expect(() => loadConfig([], { PORT: 'eighty' })).toThrow(/port must be a number/);
+  expect(() => loadConfig(['--config', '/nonexistent/c.json'], {})).toThrow(/cannot be read/);
+  const dir = mkdtempSync(join(tmpdir(), 'zego-config-'));
+  writeFileSync(join(dir, 'bad.json'), '{ nope');
+  expect(() => loadConfig(['--config', join(dir, 'bad.json')], {})).toThrow(/not valid JSON/);
+});
