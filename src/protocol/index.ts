@@ -1,3 +1,4 @@
 export * from './room';
 export * from './errors';
 export * from './constants';
+export * from './validate';

@@ -1,0 +1,316 @@
+/** @jest-environment node */
+/** The room server over real WebSockets, driven by raw legacy-protocol frames. */
+import WebSocket from 'ws';
+import { mintLoginToken, startServer, type RunningServer } from '../../../src/server';
+
+const APPID = 1739272706;
+const SIGN = 'ab'.repeat(32);
+
+interface Frame {
+  header: Record<string, unknown>;
+  body: Record<string, unknown>;
+}
+
+class Raw {
+  ws!: WebSocket;
+  seq = 0;
+  frames: Frame[] = [];
+  closed: { code: number; reason: string } | null = null;
+  session = { user_id: '', session_id: '' };
+  constructor(
+    private readonly url: string,
+    readonly idName: string,
+    readonly room = 'r1',
+  ) {}
+  open(): Promise<void> {
+    this.ws = new WebSocket(this.url);
+    this.ws.on('message', (d) => this.frames.push(JSON.parse(d.toString()) as Frame));
+    this.ws.on('close', (code, reason) => (this.closed = { code, reason: reason.toString() }));
+    return new Promise((res, rej) => {
+      this.ws.once('open', () => res());
+      this.ws.once('error', rej);
+    });
+  }
+  send(cmd: string, body: unknown): number {
+    const seq = ++this.seq;
+    this.ws.send(
+      JSON.stringify({
+        header: { Protocol: 'req', cmd, appid: APPID, seq, ...this.session, room_id: this.room },
+        body,
+      }),
+    );
+    return seq;
+  }
+  async wait(pred: (f: Frame) => boolean, what: string, ms = 3000): Promise<Frame> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const f = this.frames.find(pred);
+      if (f) return f;
+      if (Date.now() > end)
+        throw new Error(
+          `${this.idName}: timed out waiting for ${what}; got ${JSON.stringify(this.frames.map((x) => x.header.cmd))}`,
+        );
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+  async request(cmd: string, body: unknown): Promise<Frame> {
+    const seq = this.send(cmd, body);
+    return this.wait((f) => f.header.seq === seq && f.header.Protocol === 'rsp', `${cmd} reply`);
+  }
+  push(cmd: string, pred: (b: Record<string, unknown>) => boolean = () => true): Promise<Frame> {
+    return this.wait((f) => f.header.cmd === cmd && f.header.Protocol === 'push' && pred(f.body), cmd);
+  }
+  async login(
+    role = 1,
+    token = mintLoginToken({ appid: APPID, appSign: SIGN, idName: this.idName }),
+  ): Promise<Frame> {
+    await this.open();
+    const r = await this.request('login', {
+      id_name: this.idName,
+      nick_name: this.idName.toUpperCase(),
+      role,
+      token,
+      version: '1.12.5',
+      room_name: this.room,
+      user_state_flag: 1,
+      room_create_flag: 1,
+      client_type: 3,
+      third_token: '',
+    });
+    if (r.body.err_code === 0)
+      this.session = { user_id: r.body.user_id as string, session_id: r.body.session_id as string };
+    return r;
+  }
+}
+
+let server: RunningServer;
+let ws: string;
+const clients: Raw[] = [];
+const client = (id: string, room?: string) => {
+  const c = new Raw(ws, id, room);
+  clients.push(c);
+  return c;
+};
+
+beforeEach(async () => {
+  server = await startServer({
+    port: 0,
+    log: { level: 'silent' },
+    apps: [{ appid: APPID, appSign: SIGN }],
+    room: { heartbeatMs: 200, bigimTimeWindowMs: 50, imChatIntervalMs: 100 },
+    limits: { messagesPerSecond: 20, burst: 20, maxFrameBytes: 4096 },
+  });
+  ws = server.url.replace('http', 'ws') + '/ws';
+});
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.ws?.terminate();
+  await server.close();
+});
+
+test('login: reply shape, appid echoed, anchor info; bad and expired tokens', async () => {
+  const a = client('alice');
+  const r = await a.login();
+  expect(r.header).toMatchObject({
+    Protocol: 'rsp',
+    cmd: 'login',
+    appid: APPID,
+    seq: 1,
+    user_id: 'alice',
+    room_id: 'r1',
+  });
+  expect(r.body).toMatchObject({
+    err_code: 0,
+    hearbeat_interval: 200,
+    stream_seq: 0,
+    stream_info: [],
+    online_count: 1,
+  });
+  expect(r.body.anchor_info).toEqual({
+    anchor_id: 'alice',
+    anchor_id_name: 'alice',
+    anchor_nick_name: 'ALICE',
+  });
+  expect((await client('bob').login(1, 'garbage')).body.err_code).toBe(1008);
+  const expired = mintLoginToken({ appid: APPID, appSign: SIGN, idName: 'carl', ttlS: -10 });
+  expect((await client('carl').login(1, expired)).body.err_code).toBe(1010);
+});
+
+test('bad input: malformed JSON, unknown cmd, wrong types, before login, oversize; others unaffected', async () => {
+  const a = client('alice');
+  await a.login();
+  const b = client('bob');
+  await b.open();
+  expect((await b.request('hb', { reserve: 0 })).body.err_code).toBe(1006);
+  b.ws.send('{not json');
+  await b.wait((f) => f.body.err_code === 1, 'json error');
+  await b.login();
+  expect((await b.request('nope', {})).body.err_code).toBe(1000000001);
+  expect(
+    (await b.request('im_chat', { msg_category: 'x', msg_type: 1, msg_content: 'hi' })).body.err_code,
+  ).toBe(1000000002);
+  b.ws.send('x'.repeat(5000));
+  await b.wait(() => b.closed !== null, 'close');
+  expect(b.closed!.code).toBe(1009);
+  expect((await a.request('hb', { reserve: 0 })).body.err_code).toBe(0);
+});
+
+test('messages: custom command to destinations only, room chat, reliable with seq, signal', async () => {
+  const a = client('alice');
+  const b = client('bob');
+  const c = client('carl');
+  await a.login();
+  await b.login();
+  await c.login();
+  const custom = JSON.stringify({ from_userid: 'alice', from_username: 'ALICE', custom_content: 'hello' });
+  expect((await a.request('custommsg', { dest_id_name: ['bob'], custom_msg: custom })).body.err_code).toBe(0);
+  expect((await b.push('push_custommsg')).body.custommsg).toBe(custom);
+  expect((await a.request('custommsg', { dest_id_name: [], custom_msg: custom })).body.err_code).toBe(
+    1000000002,
+  );
+  const big = JSON.stringify({
+    from_userid: 'alice',
+    from_username: 'ALICE',
+    custom_content: 'x'.repeat(1025),
+  });
+  expect((await a.request('custommsg', { dest_id_name: ['bob'], custom_msg: big })).body.err_code).toBe(
+    1000000005,
+  );
+
+  const chat = await a.request('im_chat', { msg_category: 1, msg_type: 1, msg_content: 'hi' });
+  expect(chat.body).toMatchObject({ err_code: 0, msg_id: 1 });
+  const pushed = await c.push('push_im_chat');
+  expect(pushed.body.chat_data).toEqual([
+    expect.objectContaining({ id_name: 'alice', msg_content: 'hi', msg_id: 1 }),
+  ]);
+  expect(
+    (await a.request('im_chat', { msg_category: 1, msg_type: 1, msg_content: 'again' })).body.err_code,
+  ).toBe(1000000004);
+
+  expect((await a.request('trans', { trans_type: 'quiz', trans_data: 'q1' })).body).toMatchObject({
+    trans_seq: 1,
+  });
+  expect((await b.push('push_trans')).body).toMatchObject({
+    trans_type: 'quiz',
+    trans_seq: 1,
+    trans_data: 'q1',
+    trans_user_idname: 'alice',
+  });
+  expect((await a.request('trans', { trans_type: 'quiz', trans_data: 'q2' })).body).toMatchObject({
+    trans_seq: 2,
+  });
+  expect((await c.request('trans_fetch', { trans_type: 'quiz', trans_local_seq: 0 })).body).toMatchObject({
+    trans_seq: 2,
+    trans_data: 'q2',
+  });
+  expect((await c.request('hb', { reserve: 0 })).body.trans_seqs).toEqual([
+    { trans_type: 'quiz', trans_seq: 2 },
+  ]);
+  for (let i = 0; i < 9; i++) await a.request('trans', { trans_type: `t${i}`, trans_data: '' });
+  expect((await a.request('trans', { trans_type: 'eleventh', trans_data: '' })).body.err_code).toBe(
+    1000000006,
+  );
+
+  const sig = JSON.stringify({
+    request_id: 'alice-1',
+    room_id: 'r1',
+    from_userid: 'alice',
+    from_username: 'ALICE',
+    to_userid: 'bob',
+  });
+  await a.request('signal', { sub_cmd: 1001, signal_msg: sig, dest_id_name: ['bob'] });
+  expect((await b.push('push_signal')).body).toEqual({ sub_cmd: 11001, signal_msg: sig });
+});
+
+test('big-room messages are batched into one push per window to everyone', async () => {
+  const a = client('alice');
+  const b = client('bob');
+  await a.login();
+  await b.login();
+  const r = await a.request('bigim_chat', {
+    msgs: [1, 2, 3].map((i) => ({
+      msg_category: 1,
+      msg_type: 1,
+      msg_content: `m${i}`,
+      bigmsg_client_id: String(i),
+    })),
+  });
+  expect((r.body.msgs as unknown[]).length).toBe(3);
+  const p = await b.push('push_merge_message');
+  const inner = JSON.parse((p.body.messages as { msg_body: string }[])[0]!.msg_body);
+  expect(inner.room_id).toBe('r1');
+  expect(inner.msg_data.map((m: { msg_content: string }) => m.msg_content)).toEqual(['m1', 'm2', 'm3']);
+  await a.push('push_merge_message');
+});
+
+test('streams and users: add/update/delete pushes, duplicate login kicks the first, heartbeat expiry ends streams', async () => {
+  const a = client('alice');
+  const b = client('bob');
+  await a.login();
+  await b.login();
+  expect((await a.push('push_userlist_update')).body.user_actions).toEqual([
+    expect.objectContaining({ Action: 1, IdName: 'bob' }),
+  ]);
+  const add = await b.request('stream', {
+    sub_cmd: 2001,
+    stream_msg: JSON.stringify({ stream_id: 's1', extra_info: 'e' }),
+  });
+  expect(add.body).toMatchObject({ err_code: 0, stream_seq: 1 });
+  expect((await a.push('push_stream_update')).body).toMatchObject({ stream_cmd: 12001, stream_seq: 1 });
+  expect(
+    (await a.request('stream', { sub_cmd: 2001, stream_msg: JSON.stringify({ stream_id: 's1' }) })).body
+      .err_code,
+  ).toBe(1000000011);
+  expect(
+    (await a.request('stream', { sub_cmd: 2002, stream_msg: JSON.stringify({ stream_id: 's1' }) })).body
+      .err_code,
+  ).toBe(1000000012);
+  await b.request('stream', {
+    sub_cmd: 2003,
+    stream_msg: JSON.stringify({ stream_id: 's1', extra_info: 'e2' }),
+  });
+  expect((await a.push('push_stream_update', (x) => x.stream_cmd === 12003)).body.stream_info).toEqual([
+    expect.objectContaining({ extra_info: 'e2' }),
+  ]);
+
+  const b2 = client('bob');
+  await b2.login();
+  await b.wait(() => b.closed !== null, 'kick close');
+  expect(b.frames.some((f) => f.header.cmd === 'push_kickout')).toBe(true);
+  expect(b.closed!.code).toBe(4003);
+  expect((await a.push('push_stream_update', (x) => x.stream_cmd === 12002)).body.stream_info).toEqual([
+    expect.objectContaining({ stream_id: 's1' }),
+  ]);
+
+  // b2 never beats: removed after 3 intervals (600 ms) and alice sees it leave.
+  await b2.wait(() => b2.closed !== null, 'heartbeat close', 3000);
+  expect(b2.closed!.code).toBe(4002);
+  const keepAlive = setInterval(() => a.send('hb', { reserve: 0 }), 100);
+  try {
+    await a.push(
+      'push_userlist_update',
+      (x) => (x.user_actions as { Action: number; IdName: string }[])[0]!.Action === 2,
+    );
+  } finally {
+    clearInterval(keepAlive);
+  }
+});
+
+test('a flood is refused, then closed; /healthz and dev-mode /token', async () => {
+  const a = client('alice');
+  await a.login();
+  for (let i = 0; i < 100; i++) a.send('hb', { reserve: 0 });
+  await a.wait((f) => f.body.err_code === 1000000004, 'rate limited');
+  await a.wait(() => a.closed !== null, 'flood close');
+  expect(a.closed!.code).toBe(4001);
+  const h = await (await fetch(`${server.url}/healthz`)).json();
+  expect(h.status).toBe('ok');
+  expect((await fetch(`${server.url}/token?app_id=1&id_name=x`)).status).toBe(404);
+  const dev = await startServer({ port: 0, log: { level: 'silent' } });
+  try {
+    const token = await (await fetch(`${dev.url}/token?app_id=5&id_name=zed`)).text();
+    expect(JSON.parse(Buffer.from(token, 'base64').toString()).ver).toBe(1);
+    expect((await fetch(`${dev.url}/token?app_id=5`)).status).toBe(400);
+  } finally {
+    await dev.close();
+  }
+});

@@ -1,0 +1,454 @@
+/**
+ * The room plane: rooms by (appid, room id), login, heartbeat expiry, and the handler for every command
+ * of the legacy room protocol. Connections come from the gateway; state lives in Room.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import {
+  MAX_CUSTOM_MSG_BYTES,
+  MAX_TRANS_TYPE_BYTES,
+  MAX_TRANS_TYPES_PER_ROOM,
+  MAX_EXTRA_INFO_BYTES,
+  SDK_VERSION,
+  USER_LIST_PAGE,
+  utf8Length,
+} from '../../protocol/constants';
+import { CloseCode, ServerCode } from '../../protocol/errors';
+import type { RoomCmd, WireStream } from '../../protocol/room';
+import { verifyLoginToken } from '../auth/loginToken';
+import type { ResolvedConfig } from '../config';
+import { Connection, HandlerError, type Handler } from '../gateway/Connection';
+import { Room, type Member } from './Room';
+
+const HEARTBEAT_MISSES = 3;
+
+function parseJson(s: string, field: string): Record<string, unknown> {
+  try {
+    const v = JSON.parse(s) as unknown;
+    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    /* fall through */
+  }
+  throw new HandlerError(ServerCode.InvalidBody, `${field} must be a JSON object string`);
+}
+
+export class RoomService {
+  readonly rooms = new Map<string, Room>();
+  private readonly conns = new Set<Connection>();
+  private readonly byMember = new Map<Member, Connection>();
+  private lastChat = new WeakMap<Connection, number>();
+  private readonly sweeper: ReturnType<typeof setInterval>;
+  readonly handlers: Record<RoomCmd, Handler>;
+
+  constructor(
+    private readonly config: ResolvedConfig,
+    private readonly log: Logger,
+  ) {
+    this.sweeper = setInterval(() => this.sweep(), Math.max(50, Math.floor(config.room.heartbeatMs / 2)));
+    this.handlers = {
+      login: (c, b) => this.login(c, b),
+      logout: (c) => {
+        setImmediate(() => c.close(CloseCode.Normal, 'logout'));
+        return {};
+      },
+      hb: (c) => this.hb(c),
+      stream: (c, b) => this.stream(c, b),
+      stream_info: (c) => {
+        const room = this.roomOf(c);
+        return { stream_seq: room.streamSeq, stream_info: room.streamList() };
+      },
+      user_list: (c, b) => this.userList(c, b),
+      custommsg: (c, b) => this.custommsg(c, b),
+      im_chat: (c, b) => this.imChat(c, b),
+      trans: (c, b) => this.trans(c, b),
+      trans_fetch: (c, b) => {
+        const room = this.roomOf(c);
+        const type = b.trans_type as string;
+        const e = room.trans.get(type);
+        return {
+          trans_type: type,
+          trans_seq: e ? e.seq : 0,
+          trans_data: e ? e.data : '',
+          trans_user_idname: e ? e.idName : '',
+          trans_user_nickname: e ? e.nickName : '',
+        };
+      },
+      relay: (c, b) => this.relay(c, b),
+      bigim_chat: (c, b) => this.bigim(c, b),
+      signal: (c, b) => this.signal(c, b),
+    };
+  }
+
+  attach(conn: Connection): void {
+    this.conns.add(conn);
+  }
+
+  stats(): { rooms: number; users: number } {
+    let users = 0;
+    for (const r of this.rooms.values()) users += r.members.size;
+    return { rooms: this.rooms.size, users };
+  }
+
+  /** Closes every socket (shutdown; tests use it to force reconnection). */
+  closeAll(code: number = CloseCode.Shutdown, reason = 'shutdown'): void {
+    for (const c of [...this.conns]) c.close(code, reason);
+  }
+
+  dispose(): void {
+    clearInterval(this.sweeper);
+    this.closeAll();
+    for (const r of this.rooms.values()) r.dispose();
+  }
+
+  private key(appid: number, roomId: string): string {
+    return `${appid}\u0000${roomId}`;
+  }
+
+  private roomOf(c: Connection): Room {
+    const s = c.session;
+    const room = s && this.rooms.get(this.key(s.appid, s.roomId));
+    if (!s || !room) throw new HandlerError(ServerCode.SessionNotFound);
+    return room;
+  }
+
+  private member(c: Connection): Member {
+    if (!c.session) throw new HandlerError(ServerCode.SessionNotFound);
+    return c.session.member;
+  }
+
+  /** A connection went away: its member leaves the room, its streams end. */
+  closed(c: Connection): void {
+    this.conns.delete(c);
+    const s = c.session;
+    if (!s) return;
+    c.session = null;
+    const k = this.key(s.appid, s.roomId);
+    const room = this.rooms.get(k);
+    if (!room || room.members.get(s.member.idName) !== s.member) return;
+    room.members.delete(s.member.idName);
+    this.byMember.delete(s.member);
+    room.endStreamsOf(s.member);
+    room.userAction(s.member, 2);
+    if (room.empty) {
+      room.flushBig();
+      room.dispose();
+      this.rooms.delete(k);
+    }
+  }
+
+  private sweep(): void {
+    const limit = Date.now() - this.config.room.heartbeatMs * HEARTBEAT_MISSES;
+    for (const c of [...this.conns]) {
+      if (c.session && c.lastSeen < limit) {
+        this.log.info({ idName: c.session.member.idName, room: c.session.roomId }, 'heartbeat expired');
+        c.close(CloseCode.HeartbeatTimeout, 'heartbeat timeout');
+      }
+    }
+  }
+
+  private appSignFor(appid: number): string {
+    if (this.config.devMode) return this.config.devAppSign;
+    const app = this.config.apps.find((a) => a.appid === appid);
+    if (!app) throw new HandlerError(ServerCode.TokenError, 'unknown appid');
+    return app.appSign;
+  }
+
+  private async login(c: Connection, b: Record<string, unknown>): Promise<object> {
+    if (c.session) throw new HandlerError(ServerCode.BadLoginState, 'already logged in');
+    if (c.loggingIn) throw new HandlerError(ServerCode.LoginInProgress);
+    c.loggingIn = true;
+    try {
+      return await this.doLogin(c, b);
+    } finally {
+      c.loggingIn = false;
+    }
+  }
+
+  private async doLogin(c: Connection, b: Record<string, unknown>): Promise<object> {
+    const appid = Number(c.appidEcho);
+    if (!Number.isInteger(appid) || appid <= 0)
+      throw new HandlerError(ServerCode.InvalidBody, 'header appid must be a positive integer');
+    const idName = b.id_name as string;
+    const roomId = b.room_name as string;
+    const code = verifyLoginToken({
+      appid,
+      appSign: this.appSignFor(appid),
+      idName,
+      token: b.token as string,
+    });
+    if (code !== ServerCode.OK) throw new HandlerError(code);
+    const k = this.key(appid, roomId);
+    let room = this.rooms.get(k);
+    if (!room) {
+      if (b.role === 2 && b.room_create_flag === 0) throw new HandlerError(ServerCode.RoomNotExist);
+      if (this.rooms.size >= this.config.limits.maxRooms) throw new HandlerError(ServerCode.RoomFull);
+      room = new Room(roomId, this.config.room.bigimTimeWindowMs);
+      this.rooms.set(k, room);
+    }
+    const previous = room.members.get(idName);
+    if (!previous && room.members.size >= this.config.room.maxUsersPerRoom)
+      throw new HandlerError(ServerCode.RoomFull);
+    if (previous) {
+      // Same idName logs in again: the first session is kicked (its streams end, others see it leave),
+      // as the original server did for a duplicate login.
+      const old = this.byMember.get(previous);
+      previous.push('push_kickout', { reason: 1 });
+      if (old) {
+        old.close(CloseCode.Kickout, 'kickout');
+        this.closed(old);
+      }
+      room = this.rooms.get(k) ?? room;
+      if (!this.rooms.has(k)) this.rooms.set(k, room);
+    }
+    const member: Member = {
+      userId: idName,
+      sessionId: randomUUID().replace(/-/g, ''),
+      idName,
+      nickName: b.nick_name as string,
+      role: b.role as number,
+      loginTime: Date.now(),
+      push: (cmd, body, ser) => c.push(cmd, body, ser),
+    };
+    c.session = { member, roomId, appid };
+    room.members.set(idName, member);
+    this.byMember.set(member, c);
+    room.userAction(member, 1);
+    const anchor = room.anchor();
+    return {
+      user_id: member.userId,
+      session_id: member.sessionId,
+      hearbeat_interval: this.config.room.heartbeatMs,
+      stream_seq: room.streamSeq,
+      stream_info: room.streamList(),
+      anchor_info: {
+        anchor_id: anchor?.userId ?? '',
+        anchor_id_name: anchor?.idName ?? '',
+        anchor_nick_name: anchor?.nickName ?? '',
+      },
+      online_count: room.members.size,
+      config_info: { log_level: 3, log_url: '' },
+      ret_timestamp: String(Date.now()),
+      bigim_time_window: this.config.room.bigimTimeWindowMs,
+      dati_time_window: this.config.room.datiTimeWindowMs,
+      cluster_env: 0,
+      userlist_interval: 0,
+      userlist_merge_timeout: 0,
+      server_user_seq: room.userSeq,
+      trans_seqs: room.transSeqs(),
+      server_version: SDK_VERSION,
+    };
+  }
+
+  private hb(c: Connection): object {
+    const room = this.roomOf(c);
+    return {
+      hearbeat_interval: this.config.room.heartbeatMs,
+      stream_seq: room.streamSeq,
+      server_user_seq: room.userSeq,
+      online_count: room.members.size,
+      trans_seqs: room.transSeqs(),
+      bigim_time_window: this.config.room.bigimTimeWindowMs,
+      dati_time_window: this.config.room.datiTimeWindowMs,
+    };
+  }
+
+  private stream(c: Connection, b: Record<string, unknown>): object {
+    const room = this.roomOf(c);
+    const me = this.member(c);
+    const msg = parseJson(b.stream_msg as string, 'stream_msg');
+    const streamId = msg.stream_id;
+    const extra = msg.extra_info ?? '';
+    if (typeof streamId !== 'string' || streamId === '' || utf8Length(streamId) > 256) {
+      throw new HandlerError(ServerCode.InvalidBody, 'stream_msg.stream_id must be a non-empty string');
+    }
+    if (typeof extra !== 'string' || utf8Length(extra) > MAX_EXTRA_INFO_BYTES) {
+      throw new HandlerError(
+        ServerCode.TooLarge,
+        `extra_info must be a string of at most ${MAX_EXTRA_INFO_BYTES} bytes`,
+      );
+    }
+    const existing = room.streams.get(streamId);
+    if (b.sub_cmd === 2001) {
+      if (existing && existing.ownerIdName !== me.idName) throw new HandlerError(ServerCode.StreamExists);
+      const s: WireStream & { ownerIdName: string } = {
+        stream_id: streamId,
+        anchor_id_name: me.idName,
+        anchor_nick_name: me.nickName,
+        extra_info: extra,
+        stream_gid: streamId,
+        urls_flv: [],
+        urls_m3u8: [],
+        urls_rtmp: [],
+        urls_https_flv: [],
+        urls_https_m3u8: [],
+        ownerIdName: me.idName,
+      };
+      room.streams.set(streamId, s);
+      const { ownerIdName: _o, ...wire } = s;
+      room.streamChange(existing ? 12003 : 12001, [wire], me);
+    } else {
+      if (!existing || existing.ownerIdName !== me.idName) throw new HandlerError(ServerCode.StreamNotFound);
+      const { ownerIdName: _o, ...wire } = existing;
+      if (b.sub_cmd === 2002) {
+        room.streams.delete(streamId);
+        room.streamChange(12002, [wire], me);
+      } else {
+        existing.extra_info = extra;
+        room.streamChange(12003, [{ ...wire, extra_info: extra }], me);
+      }
+    }
+    return { stream_seq: room.streamSeq, stream_info: room.streamList() };
+  }
+
+  private userList(c: Connection, b: Record<string, unknown>): object {
+    const room = this.roomOf(c);
+    const all = [...room.members.values()];
+    const from = b.user_index as number;
+    const page = all.slice(from, from + USER_LIST_PAGE);
+    return {
+      user_baseinfos: page.map((m) => ({ id_name: m.idName, nick_name: m.nickName, role: m.role })),
+      ret_user_index: Math.min(all.length, from + page.length),
+      server_user_index: all.length,
+      server_user_seq: room.userSeq,
+    };
+  }
+
+  private custommsg(c: Connection, b: Record<string, unknown>): object {
+    const room = this.roomOf(c);
+    const dest = b.dest_id_name as string[];
+    if (dest.length === 0)
+      throw new HandlerError(ServerCode.InvalidBody, 'dest_id_name must not be empty (no broadcast)');
+    const msg = parseJson(b.custom_msg as string, 'custom_msg');
+    const content = msg.custom_content;
+    const size =
+      typeof content === 'string' ? utf8Length(content) : utf8Length(JSON.stringify(content ?? ''));
+    if (size > MAX_CUSTOM_MSG_BYTES)
+      throw new HandlerError(ServerCode.TooLarge, `custom_content over ${MAX_CUSTOM_MSG_BYTES} bytes`);
+    const body = { custommsg: b.custom_msg };
+    for (const id of new Set(dest)) room.members.get(id)?.push('push_custommsg', body);
+    return {};
+  }
+
+  private imChat(c: Connection, b: Record<string, unknown>): object {
+    const room = this.roomOf(c);
+    const me = this.member(c);
+    const now = Date.now();
+    const last = this.lastChat.get(c);
+    if (last !== undefined && now - last < this.config.room.imChatIntervalMs)
+      throw new HandlerError(ServerCode.RateLimited);
+    this.lastChat.set(c, now);
+    const msgId = ++room.msgId;
+    room.broadcast(
+      'push_im_chat',
+      {
+        chat_data: [
+          {
+            id_name: me.idName,
+            nick_name: me.nickName,
+            role: me.role,
+            msg_id: msgId,
+            msg_category: b.msg_category,
+            msg_type: b.msg_type,
+            msg_content: b.msg_content,
+            send_time: now,
+          },
+        ],
+        server_msg_id: msgId,
+        ret_msg_id: msgId,
+      },
+      me,
+    );
+    return { msg_id: msgId };
+  }
+
+  private trans(c: Connection, b: Record<string, unknown>): object {
+    const room = this.roomOf(c);
+    const me = this.member(c);
+    const type = b.trans_type as string;
+    const bytes = utf8Length(type);
+    if (bytes === 0) throw new HandlerError(ServerCode.InvalidBody, 'trans_type must not be empty');
+    if (bytes > MAX_TRANS_TYPE_BYTES)
+      throw new HandlerError(ServerCode.TooLarge, `trans_type over ${MAX_TRANS_TYPE_BYTES} bytes`);
+    const prev = room.trans.get(type);
+    if (!prev && room.trans.size >= MAX_TRANS_TYPES_PER_ROOM)
+      throw new HandlerError(ServerCode.TooManyTransTypes);
+    const entry = {
+      seq: (prev?.seq ?? 0) + 1,
+      data: b.trans_data as string,
+      idName: me.idName,
+      nickName: me.nickName,
+    };
+    room.trans.set(type, entry);
+    room.broadcast(
+      'push_trans',
+      {
+        trans_type: type,
+        trans_seq: entry.seq,
+        trans_data: entry.data,
+        trans_user_idname: me.idName,
+        trans_user_nickname: me.nickName,
+      },
+      me,
+    );
+    return { trans_type: type, trans_seq: entry.seq };
+  }
+
+  private async relay(c: Connection, b: Record<string, unknown>): Promise<object> {
+    const s = c.session!;
+    const app = this.config.apps.find((a) => a.appid === s.appid);
+    if (!app?.relayUrl) throw new HandlerError(ServerCode.RelayFailed, 'no relayUrl configured for this app');
+    try {
+      const res = await fetch(app.relayUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          app_id: s.appid,
+          room_id: s.roomId,
+          id_name: s.member.idName,
+          relay_type: b.relay_type,
+          relay_data: b.relay_data,
+        }),
+        signal: AbortSignal.timeout(this.config.http.relayTimeoutMs),
+      });
+      const text = (await res.text()).slice(0, 64 * 1024);
+      if (!res.ok) throw new Error(`status ${res.status}`);
+      return { relay_result: text };
+    } catch (e) {
+      throw new HandlerError(ServerCode.RelayFailed, `relay failed: ${(e as Error).message}`);
+    }
+  }
+
+  private bigim(c: Connection, b: Record<string, unknown>): object {
+    const room = this.roomOf(c);
+    const me = this.member(c);
+    const now = Date.now();
+    const msgs = b.msgs as {
+      msg_category: number;
+      msg_type: number;
+      msg_content: string;
+      bigmsg_client_id: unknown;
+    }[];
+    const out = msgs.map((m) => {
+      const id = `${now}-${++room.bigMsgId}`;
+      room.addBigMessage({
+        id_name: me.idName,
+        nick_name: me.nickName,
+        bigmsg_id: id,
+        msg_category: m.msg_category,
+        msg_type: m.msg_type,
+        msg_content: m.msg_content,
+        send_time: now,
+      });
+      return { bigmsg_client_id: String(m.bigmsg_client_id ?? ''), bigmsg_id: id };
+    });
+    return { msgs: out, bigim_time_window: this.config.room.bigimTimeWindowMs };
+  }
+
+  private signal(c: Connection, b: Record<string, unknown>): object {
+    const room = this.roomOf(c);
+    parseJson(b.signal_msg as string, 'signal_msg');
+    const body = { sub_cmd: (b.sub_cmd as number) + 10000, signal_msg: b.signal_msg };
+    for (const id of new Set(b.dest_id_name as string[])) room.members.get(id)?.push('push_signal', body);
+    return {};
+  }
+}
