@@ -314,3 +314,57 @@ test('a flood is refused, then closed; /healthz and dev-mode /token', async () =
     await dev.close();
   }
 });
+
+test('loginWithAuthor: the third token is checked by the app thirdTokenUrl (accept, reject, timeout)', async () => {
+  const { createServer } = await import('node:http');
+  const seen: Record<string, unknown>[] = [];
+  const biz = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      const j = JSON.parse(body) as Record<string, unknown>;
+      seen.push(j);
+      if (j.third_token === 'slow') return; // never answers: the server's timeout must fire
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ code: j.third_token === 'good' ? 0 : 7 }));
+    });
+  });
+  await new Promise<void>((r) => biz.listen(0, '127.0.0.1', () => r()));
+  const port = (biz.address() as { port: number }).port;
+  const auth = await startServer({
+    port: 0,
+    log: { level: 'silent' },
+    apps: [{ appid: APPID, appSign: SIGN, thirdTokenUrl: `http://127.0.0.1:${port}/verify` }],
+    http: { thirdTokenTimeoutMs: 300 },
+  });
+  try {
+    const url = auth.url.replace('http', 'ws') + '/ws';
+    const loginWith = async (id: string, third: string) => {
+      const c = new Raw(url, id);
+      clients.push(c);
+      await c.open();
+      const token = mintLoginToken({ appid: APPID, appSign: SIGN, idName: id });
+      return c.request('login', {
+        id_name: id,
+        nick_name: id,
+        role: 1,
+        token,
+        version: '1.12.5',
+        room_name: 'r1',
+        user_state_flag: 0,
+        room_create_flag: 1,
+        client_type: 3,
+        third_token: third,
+      });
+    };
+    expect((await loginWith('a', 'good')).body.err_code).toBe(0);
+    expect(seen[0]).toEqual({ app_id: APPID, room_id: 'r1', id_name: 'a', third_token: 'good' });
+    expect((await loginWith('b', 'bad')).body.err_code).toBe(1000000009);
+    const slow = await loginWith('c', 'slow');
+    expect(slow.body).toMatchObject({ err_code: 1000000009, err_message: expect.stringMatching(/timeout/) });
+  } finally {
+    await auth.close();
+    biz.closeAllConnections();
+    await new Promise((r) => biz.close(r));
+  }
+});

@@ -16,6 +16,7 @@ import {
 import { CloseCode, ServerCode } from '../../protocol/errors';
 import type { RoomCmd, WireStream } from '../../protocol/room';
 import { verifyLoginToken } from '../auth/loginToken';
+import { checkThirdToken } from '../auth/thirdToken';
 import type { ResolvedConfig } from '../config';
 import { Connection, HandlerError, type Handler } from '../gateway/Connection';
 import { Room, type Member } from './Room';
@@ -177,6 +178,18 @@ export class RoomService {
       token: b.token as string,
     });
     if (code !== ServerCode.OK) throw new HandlerError(code);
+    const app = this.config.apps.find((a) => a.appid === appid);
+    if (app?.thirdTokenUrl && b.third_token) {
+      const why = await checkThirdToken({
+        url: app.thirdTokenUrl,
+        timeoutMs: this.config.http.thirdTokenTimeoutMs,
+        appid,
+        roomId,
+        idName,
+        thirdToken: b.third_token as string,
+      });
+      if (why) throw new HandlerError(ServerCode.ThirdTokenRejected, why);
+    }
     const k = this.key(appid, roomId);
     let room = this.rooms.get(k);
     if (!room) {
