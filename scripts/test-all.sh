@@ -39,7 +39,7 @@ add_jest .tmp/jest-fast.json
 
 echo "== jest: browser + compat (real Chromium)"
 rm -f .tmp/jest-browser.json
-npx jest --selectProjects browser compat --runInBand --passWithNoTests --json --outputFile=.tmp/jest-browser.json
+npx jest --selectProjects browser compat --runInBand --json --outputFile=.tmp/jest-browser.json
 add_jest .tmp/jest-browser.json
 
 line="$passed passed, $failed failed"

@@ -83,31 +83,27 @@ export async function openSdkPage(
   page.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));
   page.on('pageerror', (e) => consoleLines.push(`[pageerror] ${e.message}`));
   (page as Page & { consoleLines?: string[] }).consoleLines = consoleLines;
-  const scriptSrc = flavour === 'shim' ? '/ZegoClient.js' : '/__original__/jZego-rtc.js';
-  if (flavour === 'original') {
-    const body = readFileSync(ORIGINAL_SDK, 'utf8');
-    await page.route('**/__original__/jZego-rtc.js', (route) =>
-      route.fulfill({ status: 200, contentType: 'application/javascript', body }),
-    );
-  }
-  await page.route('**/__test__.html', (route) =>
-    route.fulfill({
-      status: 200,
-      contentType: 'text/html',
-      body: `<!doctype html><html><head><meta charset="utf-8"><script src="${scriptSrc}"></script></head>
-<body><script>
-window.__events = [];
-window.__record = function (name) {
-  return function () {
-    var args = Array.prototype.slice.call(arguments);
-    try { args = JSON.parse(JSON.stringify(args)); } catch (e) { args = [String(e)]; }
-    window.__events.push({ name: name, args: args, t: Date.now() });
-  };
-};
-</script></body></html>`,
-    }),
-  );
-  await page.goto(`${serverUrl}/__test__.html`, { timeout: 15_000 });
+  // No page.route here: with request interception on, Chromium's WebSockets from the page fail (1006).
+  // The page is the server's own origin (/healthz), rewritten with setContent, so scripts load as on a site.
+  await page.goto(`${serverUrl}/healthz`, { timeout: 15_000 });
+  await page.setContent(`<!doctype html><html><head><meta charset="utf-8"></head><body></body></html>`);
+  await page.evaluate(() => {
+    const w = window as unknown as Record<string, unknown> & { __events: unknown[] };
+    w.__events = [];
+    w.__record = function (name: string) {
+      return function (...raw: unknown[]) {
+        let args: unknown[];
+        try {
+          args = JSON.parse(JSON.stringify(raw)) as unknown[];
+        } catch (e) {
+          args = [String(e)];
+        }
+        w.__events.push({ name, args, t: Date.now() });
+      };
+    };
+  });
+  if (flavour === 'shim') await page.addScriptTag({ url: '/ZegoClient.js' });
+  else await page.addScriptTag({ content: readFileSync(ORIGINAL_SDK, 'utf8') });
   const loaded = await page.evaluate(() => typeof (window as unknown as { ZegoClient?: unknown }).ZegoClient);
   if (loaded !== 'function') throw new Error(`${flavour} SDK did not define window.ZegoClient (${loaded})`);
   return page;

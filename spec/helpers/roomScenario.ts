@@ -121,6 +121,16 @@ export function normalise(v: unknown, key = ''): unknown {
     return out;
   }
   if (volatile.test(key) && (typeof v === 'number' || typeof v === 'string')) return `<${typeof v}>`;
+  // Server-made message ids ("<ms>-<n>") differ per run.
+  if (typeof v === 'string' && /^\d{10,}-\d+$/.test(v)) return '<id>';
+  if (typeof v === 'string' && v.startsWith('{')) {
+    // A JSON payload handed to the page (e.g. the custom command's custom_msg): compare its fields.
+    try {
+      return { json: normalise(JSON.parse(v)) };
+    } catch {
+      return v;
+    }
+  }
   return v;
 }
 

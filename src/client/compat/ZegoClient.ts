@@ -1,0 +1,519 @@
+/**
+ * The legacy `ZegoClient` facade: the only place that knows legacy signatures. It validates arguments
+ * synchronously, returns the legacy boolean, drives the promise core and maps outcomes to the page's
+ * success(...) / error({code, msg}) callbacks and assignable onXxx handlers.
+ *
+ * @example
+ *   var zg = new ZegoClient();
+ *   zg.config({ appid: 1, idName: 'alice', nickName: 'Alice', server: 'ws://127.0.0.1:8080/ws', logLevel: 2 });
+ *   zg.login('room1', 1, token, function (streams) {}, function (err) { console.log(err.code, err.msg); });
+ */
+import {
+  MAX_CUSTOM_MSG_BYTES,
+  ROOM_MSG_INTERVAL_MS,
+  SDK_VERSION,
+  utf8Length,
+} from '../../protocol/constants';
+import { ClientErrorCode, type LegacyError } from '../../protocol/errors';
+import type {
+  BigImData,
+  ChatData,
+  CustomMsgPayload,
+  MergeMsgBody,
+  SignalMsg,
+  UserActionItem,
+  WireStream,
+  WireUser,
+} from '../../protocol/room';
+import { RoomSession } from '../core/RoomSession';
+import { ZegoError } from '../core/ZegoError';
+import { browserPlatform, type Platform } from '../platform/Platform';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- legacy callbacks take any arguments */
+type Cb = ((...args: any[]) => void) | undefined | null;
+
+export interface ZegoConfig {
+  appid: number | string;
+  idName: string;
+  nickName: string;
+  server: string | string[];
+  logLevel?: number;
+  remoteLogLevel?: number;
+  logUrl?: string;
+  audienceCreateRoom?: boolean;
+  roomRetryTime?: number;
+  streamRetryTime?: number;
+  maxRetryTime?: number;
+  /** Extension for tests: lower the heartbeat floor and the reconnection backoff. Not legacy API. */
+  testing?: { heartbeatFloorMs?: number; backoffMs?: number };
+}
+
+/** Legacy stream item as handed to pages. */
+function toLegacyStream(s: WireStream) {
+  return {
+    stream_id: s.stream_id,
+    anchor_id_name: s.anchor_id_name,
+    anchor_nick_name: s.anchor_nick_name,
+    extra_info: s.extra_info,
+    stream_gid: s.stream_gid,
+    urls_flv: s.urls_flv || [],
+    urls_hls: s.urls_m3u8 || [],
+    urls_rtmp: s.urls_rtmp || [],
+    urls_https_flv: s.urls_https_flv || [],
+    urls_https_hls: s.urls_https_m3u8 || [],
+  };
+}
+
+function call(fn: Cb, ...args: unknown[]): void {
+  if (typeof fn !== 'function') return;
+  try {
+    fn(...args);
+  } catch (e) {
+    console.error('[ZegoClient] a callback threw:', e);
+  }
+}
+
+function asLegacy(e: unknown): LegacyError {
+  return e instanceof ZegoError
+    ? e.toLegacy()
+    : { code: ClientErrorCode.Unknown, msg: String((e as Error)?.message ?? e) };
+}
+
+export class ZegoClient {
+  onDisconnect: Cb = null;
+  onKickOut: Cb = null;
+  onGetAnchorInfo: Cb = null;
+  onRecvCustomCommand: Cb = null;
+  onStreamUpdated: Cb = null;
+  onStreamExtraInfoUpdated: Cb = null;
+  onRecvRoomMsg: Cb = null;
+  onUserStateUpdate: Cb = null;
+  onGetTotalUserList: Cb = null;
+  onUpdateOnlineCount: Cb = null;
+  onRecvJoinLiveRequest: Cb = null;
+  onRecvInviteJoinLiveRequest: Cb = null;
+  onRecvEndJoinLiveCommand: Cb = null;
+  onRecvReliableMessage: Cb = null;
+  onRecvBigRoomMessage: Cb = null;
+  onTempBroken: Cb = null;
+  onReconnect: Cb = null;
+
+  private cfg: ZegoConfig | null = null;
+  private session: RoomSession | null = null;
+  private userStateUpdate = false;
+  private lastRoomMsg = -Infinity;
+  // Request ids "{idName}-N" for custom commands and join-live signals share one counter whose first id is
+  // "{idName}-2", as observed against jZego-rtc 1.12.5 (spec/compat).
+  private requestCounter = 1;
+  private readonly joinLiveResults = new Map<string, Cb>();
+  private readonly receivedRequests = new Map<string, string>();
+  private bigQueue: {
+    msg: { msg_category: number; msg_type: number; msg_content: string; bigmsg_client_id: string };
+    seq: number;
+    ok: Cb;
+    err: Cb;
+  }[] = [];
+  private bigTimer: unknown = null;
+  private seq = 0;
+  private readonly platform: Platform;
+
+  constructor(platform?: Platform) {
+    this.platform = platform ?? browserPlatform;
+  }
+
+  static getCurrentVersion(): string {
+    return SDK_VERSION;
+  }
+
+  config(option: ZegoConfig): boolean {
+    if (!option || typeof option !== 'object') return false;
+    const servers = Array.isArray(option.server) ? option.server : [option.server];
+    if (!servers.length || !servers.every((s) => typeof s === 'string' && /^wss?:\/\//.test(s))) return false;
+    if (typeof option.idName !== 'string' || option.idName === '') return false;
+    if (option.appid === undefined || option.appid === null || !(Number(option.appid) > 0)) return false;
+    this.cfg = { ...option, nickName: typeof option.nickName === 'string' ? option.nickName : option.idName };
+    return true;
+  }
+
+  setUserStateUpdate(update: boolean): boolean {
+    if (typeof update !== 'boolean') return false;
+    this.userStateUpdate = update;
+    return true;
+  }
+
+  setCustomSignalUrl(url: string | string[]): boolean {
+    const urls = Array.isArray(url) ? url : [url];
+    if (!urls.length || !urls.every((u) => typeof u === 'string' && /^wss?:\/\//.test(u))) return false;
+    (this as unknown as { customSignalUrls: string[] }).customSignalUrls = urls;
+    return true;
+  }
+
+  login(roomId: string, role: number, token: string, success?: Cb, error?: Cb): void {
+    this.loginWithAuthor(roomId, role, token, '', success, error);
+  }
+
+  loginWithAuthor(
+    roomId: string,
+    role: number,
+    token: string,
+    authToken: string,
+    success?: Cb,
+    error?: Cb,
+  ): void {
+    // 1.12: bad arguments return silently, with no callback.
+    if (typeof roomId !== 'string' || typeof token !== 'string' || (role !== 1 && role !== 2)) return;
+    const cfg = this.cfg;
+    if (!cfg) {
+      call(error, { code: ClientErrorCode.Param, msg: 'call config first' });
+      return;
+    }
+    const servers = Array.isArray(cfg.server) ? cfg.server : [cfg.server];
+    const retry =
+      cfg.maxRetryTime && cfg.maxRetryTime < 3600 ? cfg.maxRetryTime : (cfg.roomRetryTime ?? undefined);
+    void this.session?.logout();
+    const session = new RoomSession(
+      {
+        appid: cfg.appid,
+        idName: cfg.idName,
+        nickName: cfg.nickName,
+        servers,
+        roomId,
+        role,
+        token,
+        thirdToken: typeof authToken === 'string' ? authToken : '',
+        userStateUpdate: this.userStateUpdate,
+        roomCreateFlag: cfg.audienceCreateRoom === false ? 0 : 1,
+        retryTimeS: retry,
+        heartbeatFloorMs: cfg.testing?.heartbeatFloorMs,
+        backoffMs: cfg.testing?.backoffMs !== undefined ? () => cfg.testing!.backoffMs! : undefined,
+      },
+      this.platform,
+      {
+        anchorInfo: (id, name) => call(this.onGetAnchorInfo, id, name),
+        streamsAdded: (l) => call(this.onStreamUpdated, 0, l.map(toLegacyStream)),
+        streamsDeleted: (l) => call(this.onStreamUpdated, 1, l.map(toLegacyStream)),
+        streamsUpdated: (l) => call(this.onStreamExtraInfoUpdated, l.map(toLegacyStream)),
+        totalUserList: (l: WireUser[]) =>
+          call(
+            this.onGetTotalUserList,
+            roomId,
+            l.map((u) => ({ idName: u.id_name, nickName: u.nick_name, role: u.role })),
+          ),
+        userActions: (l: UserActionItem[]) =>
+          call(
+            this.onUserStateUpdate,
+            roomId,
+            l.map((u) => ({
+              action: u.Action,
+              idName: u.IdName,
+              nickName: u.NickName,
+              role: u.Role,
+              loginTime: u.LoginTime,
+            })),
+          ),
+        onlineCount: (n) => call(this.onUpdateOnlineCount, roomId, n),
+        reliable: (type, seq, data) => call(this.onRecvReliableMessage, type, seq, data),
+        push: (cmd, body) => this.onPush(roomId, cmd, body),
+        tempBroken: () => call(this.onTempBroken),
+        reconnected: () => call(this.onReconnect),
+        disconnected: (e) => call(this.onDisconnect, e.toLegacy()),
+        kickedOut: (reason) =>
+          call(this.onKickOut, { code: ClientErrorCode.Kickout, msg: `kickout reason=${reason}` }),
+      },
+    );
+    this.session = session;
+    // 1.12 starts the login on a 0 ms timer.
+    this.platform.setTimeout(() => {
+      session.login().then(
+        (list) => call(success, list.map(toLegacyStream)),
+        (e) => call(error, asLegacy(e)),
+      );
+    }, 0);
+  }
+
+  logout(): boolean {
+    const s = this.session;
+    this.session = null;
+    if (!s) return false;
+    void s.logout();
+    return true;
+  }
+
+  release(): void {
+    this.logout();
+    this.platform.clearTimeout(this.bigTimer);
+    this.bigQueue = [];
+  }
+
+  /** Internal (not legacy API): announce / update / end a published stream on the room. */
+  _announceStream(streamId: string, extraInfo = ''): Promise<void> {
+    return this.live().announceStream(streamId, extraInfo);
+  }
+
+  _endStream(streamId: string): Promise<void> {
+    return this.live().endStream(streamId);
+  }
+
+  updateStreamExtraInfo(streamId: string, extraInfo: string): boolean {
+    if (typeof streamId !== 'string' || typeof extraInfo !== 'string' || !this.session) return false;
+    this.session
+      .updateStream(streamId, extraInfo)
+      .catch((e) => console.warn('[ZegoClient] updateStreamExtraInfo:', asLegacy(e)));
+    return true;
+  }
+
+  private live(): RoomSession {
+    if (!this.session || this.session.state !== 'logged-in')
+      throw new ZegoError(ClientErrorCode.Network, 'not logged in');
+    return this.session;
+  }
+
+  /** Runs a request for a callback-style method: error(err, seq, ...extra) on failure. */
+  private send<T>(
+    run: (s: RoomSession) => Promise<T>,
+    ok: (seq: number, r: T) => void,
+    error: Cb,
+    ...extra: unknown[]
+  ): number {
+    let p: Promise<T>;
+    try {
+      p = run(this.live());
+    } catch (e) {
+      p = Promise.reject(e);
+    }
+    // As the original: the seq a callback gets is the room socket's request seq.
+    const seq = this.session?.conn?.lastSeq ?? ++this.seq;
+    p.then(
+      (r) => ok(seq, r),
+      (e) => call(error, asLegacy(e), seq, ...extra),
+    );
+    return seq;
+  }
+
+  sendCustomCommand(dstMembers: string[], customContent: unknown, success?: Cb, error?: Cb): boolean {
+    if (!Array.isArray(dstMembers) || dstMembers.length === 0 || !this.cfg) return false;
+    const content = typeof customContent === 'string' ? customContent : JSON.stringify(customContent);
+    if (typeof content !== 'string' || utf8Length(content) > MAX_CUSTOM_MSG_BYTES) return false;
+    const payload: CustomMsgPayload = {
+      from_userid: this.cfg.idName,
+      from_username: this.cfg.nickName,
+      request_id: `${this.cfg.idName}-${++this.requestCounter}`,
+      custom_content: content,
+      room_id: this.session?.conn?.identity.room_id ?? '',
+    };
+    const msg = JSON.stringify(payload);
+    this.send(
+      (s) => s.request().request('custommsg', { dest_id_name: dstMembers, custom_msg: msg }),
+      (seq) => call(success, seq, msg),
+      error,
+      content,
+    );
+    return true;
+  }
+
+  sendRoomMsg(category: number, type: number, content: string, success?: Cb, error?: Cb): void {
+    const now = this.platform.now();
+    if (now - this.lastRoomMsg < ROOM_MSG_INTERVAL_MS) {
+      call(
+        error,
+        { code: ClientErrorCode.FrequencyLimited, msg: 'sendRoomMsg frequency limited' },
+        0,
+        category,
+        type,
+        content,
+      );
+      return;
+    }
+    this.lastRoomMsg = now;
+    this.send(
+      (s) => s.request().request('im_chat', { msg_category: category, msg_type: type, msg_content: content }),
+      (seq, r) => call(success, seq, r.msg_id, category, type, content),
+      error,
+      category,
+      type,
+      content,
+    );
+  }
+
+  sendReliableMessage(type: string, data: string, success?: Cb, error?: Cb): void {
+    this.send(
+      (s) => s.request().request('trans', { trans_type: type, trans_data: data }),
+      (seq, r) => {
+        this.session?.noteOwnTrans(type, r.trans_seq);
+        call(success, seq);
+      },
+      error,
+    );
+  }
+
+  sendRelayMessage(type: string, data: string, success?: Cb, error?: Cb): void {
+    this.send(
+      (s) => s.request().request('relay', { relay_type: type, relay_data: data }),
+      (seq, r) => call(success, seq, r.relay_result),
+      error,
+    );
+  }
+
+  sendBigRoomMessage(category: number, type: number, content: string, success?: Cb, error?: Cb): void {
+    const seq = ++this.seq;
+    this.bigQueue.push({
+      msg: { msg_category: category, msg_type: type, msg_content: content, bigmsg_client_id: String(seq) },
+      seq,
+      ok: success,
+      err: error,
+    });
+    if (this.bigTimer === null) {
+      this.bigTimer = this.platform.setTimeout(() => this.flushBig(), this.session?.bigimWindowMs ?? 0);
+    }
+  }
+
+  private flushBig(): void {
+    this.bigTimer = null;
+    const batch = this.bigQueue.splice(0, 20);
+    if (this.bigQueue.length)
+      this.bigTimer = this.platform.setTimeout(() => this.flushBig(), this.session?.bigimWindowMs ?? 0);
+    if (!batch.length) return;
+    let p;
+    try {
+      p = this.live()
+        .request()
+        .request('bigim_chat', { msgs: batch.map((b) => b.msg) });
+    } catch (e) {
+      p = Promise.reject(e);
+    }
+    // As the original: success gets the seq of the bigim_chat request on the room socket.
+    const wireSeq = this.session?.conn?.lastSeq;
+    if (wireSeq !== undefined) for (const b of batch) b.seq = wireSeq;
+    p.then(
+      (r) => {
+        for (const b of batch) {
+          const m = r.msgs.find((x) => x.bigmsg_client_id === b.msg.bigmsg_client_id);
+          call(b.ok, b.seq, m?.bigmsg_id ?? '');
+        }
+      },
+      (e) => batch.forEach((b) => call(b.err, asLegacy(e), b.seq)),
+    );
+  }
+
+  private signal(
+    subCmd: number,
+    dest: string,
+    requestId: string,
+    extra: Partial<SignalMsg>,
+    ok: Cb,
+    error: Cb,
+  ): number {
+    const cfg = this.cfg!;
+    const msg: SignalMsg = {
+      request_id: requestId,
+      room_id: this.session?.conn?.identity.room_id ?? '',
+      from_userid: cfg.idName,
+      from_username: cfg.nickName,
+      to_userid: dest,
+      ...extra,
+    };
+    return this.send(
+      (s) =>
+        s
+          .request()
+          .request('signal', { sub_cmd: subCmd, signal_msg: JSON.stringify(msg), dest_id_name: [dest] }),
+      (seq) => call(ok, seq),
+      error,
+    );
+  }
+
+  requestJoinLive(destIdName: string, success?: Cb, error?: Cb, resultCallback?: Cb): boolean {
+    return this.ask(1001, destIdName, success, error, resultCallback);
+  }
+
+  inviteJoinLive(destIdName: string, success?: Cb, error?: Cb, resultCallback?: Cb): boolean {
+    return this.ask(1003, destIdName, success, error, resultCallback);
+  }
+
+  private ask(subCmd: number, dest: string, success: Cb, error: Cb, result: Cb): boolean {
+    if (typeof dest !== 'string' || !dest || typeof result !== 'function' || !this.cfg) return false;
+    const requestId = `${this.cfg.idName}-${++this.requestCounter}`;
+    this.joinLiveResults.set(requestId, result);
+    this.signal(subCmd, dest, requestId, {}, success, error);
+    return true;
+  }
+
+  respondJoinLive(requestId: string, respondResult: boolean, success?: Cb, error?: Cb): boolean {
+    const from = this.receivedRequests.get(requestId);
+    if (from === undefined || typeof respondResult !== 'boolean') return false;
+    this.receivedRequests.delete(requestId);
+    this.signal(1002, from, requestId, { result: respondResult ? 1 : 0 }, success, error);
+    return true;
+  }
+
+  endJoinLive(destIdName: string, success?: Cb, error?: Cb): boolean {
+    if (typeof destIdName !== 'string' || !destIdName || !this.cfg) return false;
+    this.signal(1004, destIdName, `${this.cfg.idName}-${++this.requestCounter}`, {}, success, error);
+    return true;
+  }
+
+  private onPush(roomId: string, cmd: string, body: Record<string, unknown>): void {
+    switch (cmd) {
+      case 'push_custommsg': {
+        try {
+          const m = JSON.parse(String(body.custommsg)) as CustomMsgPayload;
+          call(this.onRecvCustomCommand, m.from_userid, m.from_username, m.custom_content);
+        } catch {
+          /* malformed payload from a peer: ignored */
+        }
+        return;
+      }
+      case 'push_im_chat':
+        call(this.onRecvRoomMsg, body.chat_data as ChatData[], body.server_msg_id, body.ret_msg_id);
+        return;
+      case 'push_merge_message':
+        for (const m of (body.messages as { sub_cmd: number; msg_body: string }[]) || []) {
+          if (m.sub_cmd !== 14001) continue;
+          try {
+            const inner = JSON.parse(m.msg_body) as MergeMsgBody;
+            const list = inner.msg_data
+              .filter((d: BigImData) => d.id_name !== this.cfg?.idName)
+              .map((d: BigImData) => ({
+                idName: d.id_name,
+                nickName: d.nick_name,
+                messageId: d.bigmsg_id,
+                category: d.msg_category,
+                type: d.msg_type,
+                content: d.msg_content,
+                time: d.send_time,
+              }));
+            if (list.length) call(this.onRecvBigRoomMessage, list, inner.room_id || roomId);
+          } catch {
+            /* malformed payload: ignored */
+          }
+        }
+        return;
+      case 'push_signal': {
+        let m: SignalMsg;
+        try {
+          m = JSON.parse(String(body.signal_msg)) as SignalMsg;
+        } catch {
+          return;
+        }
+        const sub = Number(body.sub_cmd);
+        if (sub === 11001 || sub === 11003) {
+          this.receivedRequests.set(m.request_id, m.from_userid);
+          call(
+            sub === 11001 ? this.onRecvJoinLiveRequest : this.onRecvInviteJoinLiveRequest,
+            m.request_id,
+            m.from_userid,
+            m.from_username,
+            m.room_id,
+          );
+        } else if (sub === 11002) {
+          const cb = this.joinLiveResults.get(m.request_id);
+          this.joinLiveResults.delete(m.request_id);
+          call(cb, m.result === 1, m.from_userid, m.from_username);
+        } else if (sub === 11004) {
+          call(this.onRecvEndJoinLiveCommand, m.request_id, m.from_userid, m.from_username, m.room_id);
+        }
+        return;
+      }
+    }
+  }
+}

@@ -1,0 +1,368 @@
+/**
+ * The room session engine (promise-based): login, heartbeat, stream/user/reliable-message sync, pushes,
+ * and reconnection with re-sync. Emits plain events; the compat facade maps them to legacy callbacks.
+ */
+import {
+  DEFAULT_RETRY_TIME_S,
+  LOGIN_TIMEOUT_MS,
+  MIN_HEARTBEAT_MS,
+  SDK_VERSION,
+} from '../../protocol/constants';
+import { ClientErrorCode, NO_RETRY_LOGIN_CODES, ServerCode } from '../../protocol/errors';
+import type {
+  LoginRsp,
+  PushStreamUpdate,
+  PushUserlistUpdate,
+  UserActionItem,
+  WireStream,
+  WireUser,
+} from '../../protocol/room';
+import type { Platform } from '../platform/Platform';
+import { RoomConnection } from './RoomConnection';
+import { ZegoError } from './ZegoError';
+
+export interface SessionOptions {
+  appid: number | string;
+  idName: string;
+  nickName: string;
+  servers: string[];
+  roomId: string;
+  role: number;
+  token: string;
+  thirdToken: string;
+  userStateUpdate: boolean;
+  roomCreateFlag: number;
+  retryTimeS?: number;
+  /** Floor for the server's heartbeat interval, ms (legacy 3000; tests lower it). */
+  heartbeatFloorMs?: number;
+  /** Backoff before reconnection attempt n (0-based), ms. */
+  backoffMs?: (attempt: number) => number;
+}
+
+export type SessionState = 'idle' | 'logging-in' | 'logged-in' | 'reconnecting' | 'closed';
+
+export interface SessionEvents {
+  anchorInfo(id: string, name: string): void;
+  streamsAdded(list: WireStream[]): void;
+  streamsDeleted(list: WireStream[]): void;
+  streamsUpdated(list: WireStream[]): void;
+  totalUserList(list: WireUser[]): void;
+  userActions(list: UserActionItem[]): void;
+  onlineCount(n: number): void;
+  push(cmd: string, body: Record<string, unknown>): void;
+  reliable(type: string, seq: number, data: string): void;
+  tempBroken(): void;
+  reconnected(): void;
+  disconnected(err: ZegoError): void;
+  kickedOut(reason: number): void;
+}
+
+const legacyBackoff = (rand: () => number) => (n: number) =>
+  n === 0 ? 1000 + Math.floor(rand() * 3000) : Math.min(32, 2 ** Math.round(n / 2 + 1)) * 1000;
+
+export class RoomSession {
+  state: SessionState = 'idle';
+  conn: RoomConnection | null = null;
+  private streams = new Map<string, WireStream>();
+  private streamSeq = 0;
+  private userSeq = 0;
+  private readonly transSeqs = new Map<string, number>();
+  private hbTimer: unknown = null;
+  private hbInterval = 10_000;
+  private unanswered = 0;
+  private serverIndex = 0;
+  bigimWindowMs = 0;
+
+  constructor(
+    private readonly o: SessionOptions,
+    private readonly platform: Platform,
+    private readonly ev: SessionEvents,
+  ) {}
+
+  private setState(next: SessionState): void {
+    this.state = next;
+  }
+
+  /** First login; resolves with the login stream list minus own streams. */
+  async login(): Promise<WireStream[]> {
+    this.setState('logging-in');
+    try {
+      const rsp = await this.connectAndLogin();
+      this.setState('logged-in');
+      const own = rsp.stream_info.filter((s) => s.anchor_id_name === this.o.idName);
+      for (const s of own) void this.endStream(s.stream_id).catch(() => {});
+      this.ev.anchorInfo(rsp.anchor_info.anchor_id_name, rsp.anchor_info.anchor_nick_name);
+      void this.afterLogin(rsp, false);
+      return rsp.stream_info.filter((s) => s.anchor_id_name !== this.o.idName);
+    } catch (e) {
+      this.setState('closed');
+      this.conn?.close();
+      throw e;
+    }
+  }
+
+  private async connectAndLogin(): Promise<LoginRsp> {
+    const conn = new RoomConnection(this.platform, this.o.appid, this.o.roomId);
+    this.conn = conn;
+    const url = this.o.servers[this.serverIndex % this.o.servers.length]!;
+    await conn.open(url, LOGIN_TIMEOUT_MS);
+    conn.onPush = (cmd, body) => this.onPush(cmd, body);
+    conn.onClosed = () => this.onSocketLost();
+    const rsp = await conn.request(
+      'login',
+      {
+        id_name: this.o.idName,
+        nick_name: this.o.nickName,
+        role: this.o.role,
+        token: this.o.token,
+        version: SDK_VERSION,
+        room_name: this.o.roomId,
+        user_state_flag: this.o.userStateUpdate ? 1 : 0,
+        room_create_flag: this.o.roomCreateFlag,
+        client_type: 3,
+        third_token: this.o.thirdToken,
+      },
+      LOGIN_TIMEOUT_MS,
+    );
+    conn.identity = {
+      appid: this.o.appid,
+      user_id: rsp.user_id,
+      session_id: rsp.session_id,
+      room_id: this.o.roomId,
+    };
+    this.hbInterval = Math.max(this.o.heartbeatFloorMs ?? MIN_HEARTBEAT_MS, rsp.hearbeat_interval || 0);
+    this.bigimWindowMs = rsp.bigim_time_window || 0;
+    return rsp;
+  }
+
+  private async afterLogin(rsp: LoginRsp, reconnect: boolean): Promise<void> {
+    const before = new Map(this.streams);
+    this.streams = new Map(
+      rsp.stream_info.filter((s) => s.anchor_id_name !== this.o.idName).map((s) => [s.stream_id, s]),
+    );
+    this.streamSeq = rsp.stream_seq;
+    if (reconnect) this.diffStreams(before);
+    this.userSeq = rsp.server_user_seq ?? 0;
+    this.startHeartbeat();
+    if (this.o.userStateUpdate) await this.fetchUsers().catch(() => {});
+    if (rsp.trans_seqs) await this.catchUpTrans(rsp.trans_seqs, !reconnect);
+  }
+
+  private diffStreams(before: Map<string, WireStream>): void {
+    const added = [...this.streams.values()].filter((s) => !before.has(s.stream_id));
+    const deleted = [...before.values()].filter((s) => !this.streams.has(s.stream_id));
+    const updated = [...this.streams.values()].filter(
+      (s) => before.has(s.stream_id) && before.get(s.stream_id)!.extra_info !== s.extra_info,
+    );
+    if (added.length) this.ev.streamsAdded(added);
+    if (deleted.length) this.ev.streamsDeleted(deleted);
+    if (updated.length) this.ev.streamsUpdated(updated);
+  }
+
+  private startHeartbeat(): void {
+    this.stopHeartbeat();
+    this.unanswered = 0;
+    const beat = () => {
+      if (this.state !== 'logged-in' || !this.conn) return;
+      if (this.unanswered >= 3) {
+        this.conn.close();
+        this.onSocketLost();
+        return;
+      }
+      this.unanswered++;
+      this.conn
+        .request('hb', { reserve: 0 })
+        .then((r) => {
+          this.unanswered = 0;
+          if (r.online_count) this.ev.onlineCount(r.online_count);
+          if (r.stream_seq !== this.streamSeq) void this.refetchStreams();
+          if (this.o.userStateUpdate && r.server_user_seq !== this.userSeq)
+            void this.fetchUsers().catch(() => {});
+          void this.catchUpTrans(r.trans_seqs ?? [], false);
+        })
+        .catch((e: ZegoError) => {
+          if (e.serverCode === ServerCode.SessionNotFound) this.onSocketLost();
+        });
+      this.hbTimer = this.platform.setTimeout(beat, this.hbInterval);
+    };
+    beat();
+  }
+
+  private stopHeartbeat(): void {
+    if (this.hbTimer !== null) this.platform.clearTimeout(this.hbTimer);
+    this.hbTimer = null;
+  }
+
+  private async refetchStreams(): Promise<void> {
+    if (!this.conn) return;
+    const r = await this.conn.request('stream_info', { reserve: 0 }).catch(() => null);
+    if (!r) return;
+    const before = new Map(this.streams);
+    this.streams = new Map(
+      r.stream_info.filter((s) => s.anchor_id_name !== this.o.idName).map((s) => [s.stream_id, s]),
+    );
+    this.streamSeq = r.stream_seq;
+    this.diffStreams(before);
+  }
+
+  private async fetchUsers(): Promise<void> {
+    if (!this.conn) return;
+    const users: WireUser[] = [];
+    let index = 0;
+    for (let page = 0; page < 10_000; page++) {
+      const r = await this.conn.request('user_list', { user_index: index, sort_type: 0 });
+      users.push(...r.user_baseinfos);
+      this.userSeq = r.server_user_seq;
+      if (r.ret_user_index >= r.server_user_index || r.user_baseinfos.length === 0) break;
+      index = r.ret_user_index;
+    }
+    this.ev.totalUserList(users);
+  }
+
+  /** Fetches the latest reliable message of every type whose server seq moved past ours. */
+  private async catchUpTrans(
+    seqs: { trans_type: string; trans_seq: number }[],
+    silent: boolean,
+  ): Promise<void> {
+    for (const { trans_type, trans_seq } of seqs) {
+      const local = this.transSeqs.get(trans_type) ?? 0;
+      if (trans_seq <= local || !this.conn) continue;
+      if (silent) {
+        // At first login the current value is history, not news: remember the seq, report nothing.
+        this.transSeqs.set(trans_type, trans_seq);
+        continue;
+      }
+      const r = await this.conn
+        .request('trans_fetch', { trans_type, trans_local_seq: local })
+        .catch(() => null);
+      if (!r || r.trans_seq <= (this.transSeqs.get(trans_type) ?? 0)) continue;
+      this.transSeqs.set(trans_type, r.trans_seq);
+      if (r.trans_user_idname !== this.o.idName) this.ev.reliable(trans_type, r.trans_seq, r.trans_data);
+    }
+  }
+
+  noteOwnTrans(type: string, seq: number): void {
+    if (seq > (this.transSeqs.get(type) ?? 0)) this.transSeqs.set(type, seq);
+  }
+
+  private onPush(cmd: string, body: Record<string, unknown>): void {
+    switch (cmd) {
+      case 'push_kickout':
+        this.stopHeartbeat();
+        this.setState('closed');
+        this.conn?.close();
+        this.ev.kickedOut(Number(body.reason ?? 0));
+        return;
+      case 'push_stream_update': {
+        const p = body as unknown as PushStreamUpdate;
+        const items = p.stream_info.filter((s) => s.anchor_id_name !== this.o.idName);
+        if (p.stream_seq !== this.streamSeq + 1) {
+          void this.refetchStreams();
+          return;
+        }
+        this.streamSeq = p.stream_seq;
+        if (p.stream_cmd === 12001) items.forEach((s) => this.streams.set(s.stream_id, s));
+        if (p.stream_cmd === 12002) items.forEach((s) => this.streams.delete(s.stream_id));
+        if (p.stream_cmd === 12003) items.forEach((s) => this.streams.set(s.stream_id, s));
+        if (!items.length) return;
+        if (p.stream_cmd === 12001) this.ev.streamsAdded(items);
+        else if (p.stream_cmd === 12002) this.ev.streamsDeleted(items);
+        else this.ev.streamsUpdated(items);
+        return;
+      }
+      case 'push_userlist_update': {
+        const p = body as unknown as PushUserlistUpdate;
+        if (!this.o.userStateUpdate) return;
+        if (p.user_list_seq !== this.userSeq + p.user_actions.length && this.userSeq !== 0) {
+          this.userSeq = p.user_list_seq;
+          this.ev.userActions(p.user_actions);
+          return;
+        }
+        this.userSeq = p.user_list_seq;
+        this.ev.userActions(p.user_actions);
+        return;
+      }
+      case 'push_trans': {
+        const type = String(body.trans_type);
+        const seq = Number(body.trans_seq);
+        if (seq <= (this.transSeqs.get(type) ?? 0)) return;
+        this.transSeqs.set(type, seq);
+        if (body.trans_user_idname !== this.o.idName) this.ev.reliable(type, seq, String(body.trans_data));
+        return;
+      }
+      default:
+        this.ev.push(cmd, body);
+    }
+  }
+
+  private onSocketLost(): void {
+    if (this.state !== 'logged-in') return;
+    this.stopHeartbeat();
+    this.setState('reconnecting');
+    this.ev.tempBroken();
+    void this.reconnect();
+  }
+
+  private async reconnect(): Promise<void> {
+    const deadline = this.platform.now() + (this.o.retryTimeS ?? DEFAULT_RETRY_TIME_S) * 1000;
+    const backoff = this.o.backoffMs ?? legacyBackoff(this.platform.random);
+    for (let attempt = 0; this.state === 'reconnecting'; attempt++) {
+      const wait = backoff(attempt);
+      if (this.platform.now() + wait > deadline) break;
+      await new Promise<void>((r) => this.platform.setTimeout(r, wait));
+      if (this.state !== 'reconnecting') return;
+      this.serverIndex++;
+      try {
+        const rsp = await this.connectAndLogin();
+        this.setState('logged-in');
+        await this.afterLogin(rsp, true);
+        this.ev.reconnected();
+        return;
+      } catch (e) {
+        this.conn?.close();
+        const code = (e as ZegoError).serverCode;
+        if (code !== undefined && NO_RETRY_LOGIN_CODES.has(code)) break;
+      }
+    }
+    if (this.state !== 'reconnecting') return;
+    this.setState('closed');
+    this.ev.disconnected(new ZegoError(ClientErrorCode.Network, 'network is broken and login fail.'));
+  }
+
+  async announceStream(streamId: string, extraInfo: string): Promise<void> {
+    await this.request().request('stream', {
+      sub_cmd: 2001,
+      stream_msg: JSON.stringify({ stream_id: streamId, extra_info: extraInfo }),
+    });
+  }
+
+  async updateStream(streamId: string, extraInfo: string): Promise<void> {
+    await this.request().request('stream', {
+      sub_cmd: 2003,
+      stream_msg: JSON.stringify({ stream_id: streamId, extra_info: extraInfo }),
+    });
+  }
+
+  async endStream(streamId: string): Promise<void> {
+    await this.request().request('stream', {
+      sub_cmd: 2002,
+      stream_msg: JSON.stringify({ stream_id: streamId, extra_info: '' }),
+    });
+  }
+
+  /** The live connection, or a Network error when there is none. */
+  request(): RoomConnection {
+    if (this.state !== 'logged-in' || !this.conn)
+      throw new ZegoError(ClientErrorCode.Network, 'not logged in');
+    return this.conn;
+  }
+
+  async logout(): Promise<void> {
+    const conn = this.conn;
+    const was = this.state;
+    this.stopHeartbeat();
+    this.setState('closed');
+    if (conn && was === 'logged-in') await conn.request('logout', { reserve: 0 }, 1000).catch(() => {});
+    conn?.close();
+  }
+}
