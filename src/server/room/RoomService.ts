@@ -17,6 +17,7 @@ import { CloseCode, ServerCode } from '../../protocol/errors';
 import type { RoomCmd, WireStream } from '../../protocol/room';
 import { verifyLoginToken } from '../auth/loginToken';
 import { checkThirdToken } from '../auth/thirdToken';
+import { postJson } from '../httpPost';
 import type { ResolvedConfig } from '../config';
 import { Connection, HandlerError, type Handler } from '../gateway/Connection';
 import { Room, type Member } from './Room';
@@ -49,7 +50,7 @@ export class RoomService {
     this.handlers = {
       login: (c, b) => this.login(c, b),
       logout: (c) => {
-        setImmediate(() => c.close(CloseCode.Normal, 'logout'));
+        setTimeout(() => c.close(CloseCode.Normal, 'logout'), 0);
         return {};
       },
       hb: (c) => this.hb(c),
@@ -411,20 +412,19 @@ export class RoomService {
     const app = this.config.apps.find((a) => a.appid === s.appid);
     if (!app?.relayUrl) throw new HandlerError(ServerCode.RelayFailed, 'no relayUrl configured for this app');
     try {
-      const res = await fetch(app.relayUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
+      const res = await postJson(
+        app.relayUrl,
+        {
           app_id: s.appid,
           room_id: s.roomId,
           id_name: s.member.idName,
           relay_type: b.relay_type,
           relay_data: b.relay_data,
-        }),
-        signal: AbortSignal.timeout(this.config.http.relayTimeoutMs),
-      });
-      const text = (await res.text()).slice(0, 64 * 1024);
-      if (!res.ok) throw new Error(`status ${res.status}`);
+        },
+        this.config.http.relayTimeoutMs,
+      );
+      if (res.status < 200 || res.status >= 300) throw new Error(`status ${res.status}`);
+      const text = res.text;
       return { relay_result: text };
     } catch (e) {
       throw new HandlerError(ServerCode.RelayFailed, `relay failed: ${(e as Error).message}`);

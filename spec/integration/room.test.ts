@@ -1,0 +1,177 @@
+/**
+ * A real server on port 0 and real ZegoClient instances (jsdom) over real WebSockets: the paths the
+ * browser and compat suites do not reach (kickout, reconnection with reliable catch-up, retry exhaustion,
+ * relay, loginWithAuthor, streams).
+ */
+import { createServer, type Server } from 'node:http';
+import { ZegoClient } from '../../src/client';
+import { mintLoginToken, startServer, type RunningServer } from '../../src/server';
+
+const APPID = 1739272706;
+const SIGN = 'cd'.repeat(32);
+jest.setTimeout(30_000);
+
+let server: RunningServer;
+let biz: Server;
+let bizUrl: string;
+const clients: ZegoClient[] = [];
+
+async function waitFor<T>(what: string, get: () => T | undefined | false, ms = 8000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = get();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+type Rec = Record<string, unknown[][]>;
+function newClient(idName: string, extra: Record<string, unknown> = {}): { zg: ZegoClient; rec: Rec } {
+  const zg = new ZegoClient();
+  const rec: Rec = {};
+  for (const n of [
+    'onKickOut',
+    'onTempBroken',
+    'onReconnect',
+    'onDisconnect',
+    'onRecvReliableMessage',
+    'onStreamUpdated',
+    'onStreamExtraInfoUpdated',
+    'onUserStateUpdate',
+  ]) {
+    (zg as unknown as Record<string, unknown>)[n] = (...a: unknown[]) => (rec[n] ??= []).push(a);
+  }
+  zg.config({
+    appid: APPID,
+    idName,
+    nickName: idName.toUpperCase(),
+    server: server.url.replace('http', 'ws') + '/ws',
+    logLevel: 3,
+    testing: { heartbeatFloorMs: 100, backoffMs: 100 },
+    ...extra,
+  });
+  clients.push(zg);
+  return { zg, rec };
+}
+
+function login(zg: ZegoClient, idName: string, authToken?: string): Promise<unknown[]> {
+  const token = mintLoginToken({ appid: APPID, appSign: SIGN, idName });
+  return new Promise((resolve, reject) => {
+    const ok = (list: unknown[]) => resolve(list);
+    const err = (e: unknown) => reject(new Error(JSON.stringify(e)));
+    if (authToken === undefined) zg.login('room1', 1, token, ok, err);
+    else zg.loginWithAuthor('room1', 1, token, authToken, ok, err);
+  });
+}
+
+beforeAll(async () => {
+  biz = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      const j = JSON.parse(body) as Record<string, string>;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (req.url === '/relay') res.end(`echo:${j.relay_type}:${j.relay_data}`);
+      else res.end(JSON.stringify({ code: j.third_token === 'good' ? 0 : 1 }));
+    });
+  });
+  await new Promise<void>((r) => biz.listen(0, '127.0.0.1', () => r()));
+  bizUrl = `http://127.0.0.1:${(biz.address() as { port: number }).port}`;
+});
+afterAll(async () => {
+  biz.closeAllConnections();
+  await new Promise((r) => biz.close(r));
+});
+
+beforeEach(async () => {
+  server = await startServer({
+    port: 0,
+    log: { level: 'silent' },
+    apps: [{ appid: APPID, appSign: SIGN, relayUrl: `${bizUrl}/relay`, thirdTokenUrl: `${bizUrl}/verify` }],
+    room: { heartbeatMs: 200, bigimTimeWindowMs: 20 },
+  });
+});
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.release();
+  await server.close();
+});
+
+test('a second login of the same idName kicks the first (onKickOut)', async () => {
+  const a = newClient('alice');
+  await login(a.zg, 'alice');
+  const a2 = newClient('alice');
+  await login(a2.zg, 'alice');
+  const [kick] = await waitFor('onKickOut', () => a.rec.onKickOut);
+  expect(kick![0]).toEqual({ code: 'ZegoClient.Error.Kickout', msg: 'kickout reason=1' });
+});
+
+test('reconnection after the server drops the sockets: onTempBroken, onReconnect, no reliable message lost', async () => {
+  const a = newClient('alice');
+  const b = newClient('bob');
+  await login(a.zg, 'alice');
+  await login(b.zg, 'bob');
+  server.dropAllConnections();
+  await waitFor('a.onTempBroken', () => a.rec.onTempBroken);
+  await waitFor('b.onReconnect', () => b.rec.onReconnect);
+  // b sends while a may still be reconnecting: a must get it either by push or by catch-up.
+  await new Promise<void>((resolve, reject) =>
+    b.zg.sendReliableMessage(
+      'quiz',
+      'while-away',
+      () => resolve(),
+      (e: unknown) => reject(new Error(JSON.stringify(e))),
+    ),
+  );
+  await waitFor('a.onReconnect', () => a.rec.onReconnect);
+  const got = await waitFor('reliable message', () => a.rec.onRecvReliableMessage);
+  expect(got[0]).toEqual(['quiz', 1, 'while-away']);
+});
+
+test('retry exhaustion -> onDisconnect with the legacy network code', async () => {
+  const a = newClient('alice', { roomRetryTime: 1 });
+  await login(a.zg, 'alice');
+  await server.close();
+  const [d] = await waitFor('onDisconnect', () => a.rec.onDisconnect, 10_000);
+  expect(d![0]).toEqual({ code: 'ZegoClient.Error.Network', msg: 'network is broken and login fail.' });
+  server = await startServer({ port: 0, log: { level: 'silent' } }); // for afterEach
+});
+
+test('relay to the business server, loginWithAuthor accepted and refused', async () => {
+  const a = newClient('alice');
+  await login(a.zg, 'alice', 'good');
+  const [seq, result] = await new Promise<unknown[]>((resolve, reject) =>
+    a.zg.sendRelayMessage(
+      '1',
+      'answer-B',
+      (...x: unknown[]) => resolve(x),
+      (e: unknown) => reject(new Error(JSON.stringify(e))),
+    ),
+  );
+  expect(typeof seq).toBe('number');
+  expect(result).toBe('echo:1:answer-B');
+  const b = newClient('bob');
+  await expect(login(b.zg, 'bob', 'bad')).rejects.toThrow(/ZegoClient.Error.Server.*1000000009/);
+});
+
+test('streams: announce, extra info update and end reach others; own streams are never reported', async () => {
+  const a = newClient('alice');
+  const b = newClient('bob');
+  await login(a.zg, 'alice');
+  await login(b.zg, 'bob');
+  await a.zg._announceStream('s1', 'hello');
+  const [added] = await waitFor('onStreamUpdated add', () => b.rec.onStreamUpdated);
+  expect(added).toEqual([
+    0,
+    [expect.objectContaining({ stream_id: 's1', anchor_id_name: 'alice', extra_info: 'hello' })],
+  ]);
+  expect(a.zg.updateStreamExtraInfo('s1', 'new')).toBe(true);
+  const [upd] = await waitFor('onStreamExtraInfoUpdated', () => b.rec.onStreamExtraInfoUpdated);
+  expect(upd![0]).toEqual([expect.objectContaining({ stream_id: 's1', extra_info: 'new' })]);
+  const c = newClient('carl');
+  const list = (await login(c.zg, 'carl')) as { stream_id: string }[];
+  expect(list.map((s) => s.stream_id)).toEqual(['s1']);
+  await a.zg._endStream('s1');
+  await waitFor('onStreamUpdated delete', () => b.rec.onStreamUpdated?.find((x) => x[0] === 1));
+  expect(a.rec.onStreamUpdated).toBeUndefined();
+});
