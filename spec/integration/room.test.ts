@@ -3,7 +3,7 @@
  * browser and compat suites do not reach (kickout, reconnection with reliable catch-up, retry exhaustion,
  * relay, loginWithAuthor, streams).
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, get, type Server } from 'node:http';
 import { ZegoClient } from '../../src/client';
 import { mintLoginToken, startServer, type RunningServer } from '../../src/server';
 
@@ -174,4 +174,27 @@ test('streams: announce, extra info update and end reach others; own streams are
   await a.zg._endStream('s1');
   await waitFor('onStreamUpdated delete', () => b.rec.onStreamUpdated?.find((x) => x[0] === 1));
   expect(a.rec.onStreamUpdated).toBeUndefined();
+});
+
+test('leaving the page (pagehide) logs out at once: the server sees the users leave before any heartbeat expiry', async () => {
+  const a = newClient('alice');
+  await login(a.zg, 'alice');
+  const b = newClient('bob');
+  await login(b.zg, 'bob');
+  // jsdom has no fetch: read /healthz with node:http.
+  const users = () =>
+    new Promise<number>((resolve, reject) => {
+      get(`${server.url}/healthz`, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve((JSON.parse(body) as { users: number }).users));
+      }).on('error', reject);
+    });
+  expect(await users()).toBe(2);
+  window.dispatchEvent(new Event('pagehide'));
+  const end = Date.now() + 2000;
+  while ((await users()) !== 0) {
+    if (Date.now() > end) throw new Error('users still in the room 2 s after pagehide');
+    await new Promise((r) => setTimeout(r, 20));
+  }
 });

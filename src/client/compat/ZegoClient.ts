@@ -119,6 +119,15 @@ export class ZegoClient {
 
   constructor(platform?: Platform) {
     this.platform = platform ?? browserPlatform;
+    // As the original: leaving the page logs out, so others see the user leave at once, not after the
+    // heartbeat expires (pagehide covers iOS, where beforeunload does not fire).
+    if (typeof window !== 'undefined' && typeof window.addEventListener === 'function') {
+      const leave = () => {
+        if (this.session) this.logout();
+      };
+      window.addEventListener('beforeunload', leave);
+      window.addEventListener('pagehide', leave);
+    }
   }
 
   static getCurrentVersion(): string {

@@ -273,9 +273,11 @@ export class RoomSession {
       case 'push_userlist_update': {
         const p = body as unknown as PushUserlistUpdate;
         if (!this.o.userStateUpdate) return;
-        if (p.user_list_seq !== this.userSeq + p.user_actions.length && this.userSeq !== 0) {
+        if (p.user_list_seq <= this.userSeq) return; // already seen (e.g. through a refetch)
+        if (p.user_list_seq !== this.userSeq + p.user_actions.length) {
+          // A gap: some actions were missed; the full list is the truth (as the original refetches).
           this.userSeq = p.user_list_seq;
-          this.ev.userActions(p.user_actions);
+          void this.fetchUsers().catch(() => {});
           return;
         }
         this.userSeq = p.user_list_seq;

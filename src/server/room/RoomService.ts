@@ -9,7 +9,6 @@ import {
   MAX_TRANS_TYPE_BYTES,
   MAX_TRANS_TYPES_PER_ROOM,
   MAX_EXTRA_INFO_BYTES,
-  SDK_VERSION,
   USER_LIST_PAGE,
   utf8Length,
 } from '../../protocol/constants';
@@ -249,7 +248,6 @@ export class RoomService {
       userlist_merge_timeout: 0,
       server_user_seq: room.userSeq,
       trans_seqs: room.transSeqs(),
-      server_version: SDK_VERSION,
     };
   }
 
