@@ -176,6 +176,17 @@ test('streams: announce, extra info update and end reach others; own streams are
   expect(a.rec.onStreamUpdated).toBeUndefined();
 });
 
+test('browser offline -> onTempBroken at once; online -> retried without waiting out the backoff', async () => {
+  const a = newClient('alice', { testing: { heartbeatFloorMs: 100, backoffMs: 5000 } });
+  await login(a.zg, 'alice');
+  window.dispatchEvent(new Event('offline'));
+  await waitFor('onTempBroken', () => a.rec.onTempBroken, 1000);
+  const t0 = Date.now();
+  window.dispatchEvent(new Event('online'));
+  await waitFor('onReconnect', () => a.rec.onReconnect, 3000);
+  expect(Date.now() - t0).toBeLessThan(3000);
+});
+
 test('leaving the page (pagehide) logs out at once: the server sees the users leave before any heartbeat expiry', async () => {
   const a = newClient('alice');
   await login(a.zg, 'alice');

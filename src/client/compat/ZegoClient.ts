@@ -127,6 +127,8 @@ export class ZegoClient {
       };
       window.addEventListener('beforeunload', leave);
       window.addEventListener('pagehide', leave);
+      window.addEventListener('offline', () => this.session?.networkOffline());
+      window.addEventListener('online', () => this.session?.networkOnline());
     }
   }
 

@@ -297,6 +297,20 @@ export class RoomSession {
     }
   }
 
+  private wake: (() => void) | null = null;
+
+  /** Browser `offline`: the connection is as good as gone; start the retry cycle now (legacy 1.10+). */
+  networkOffline(): void {
+    if (this.state !== 'logged-in') return;
+    this.conn?.close();
+    this.onSocketLost();
+  }
+
+  /** Browser `online`: retry at once instead of waiting out the backoff. */
+  networkOnline(): void {
+    this.wake?.();
+  }
+
   private onSocketLost(): void {
     if (this.state !== 'logged-in') return;
     this.stopHeartbeat();
@@ -311,7 +325,17 @@ export class RoomSession {
     for (let attempt = 0; this.state === 'reconnecting'; attempt++) {
       const wait = backoff(attempt);
       if (this.platform.now() + wait > deadline) break;
-      await new Promise<void>((r) => this.platform.setTimeout(r, wait));
+      await new Promise<void>((r) => {
+        const t = this.platform.setTimeout(() => {
+          this.wake = null;
+          r();
+        }, wait);
+        this.wake = () => {
+          this.platform.clearTimeout(t);
+          this.wake = null;
+          r();
+        };
+      });
       if (this.state !== 'reconnecting') return;
       this.serverIndex++;
       try {
