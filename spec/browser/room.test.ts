@@ -2,41 +2,20 @@
  * Real Chromium loads the built dist/ZegoClient.js through a <script> tag (served by our server, as a page
  * would load it) and two users run the whole signalling scenario against the real server.
  */
-import type { Browser, BrowserContext } from 'playwright-core';
-import {
-  devToken,
-  launchChromium,
-  openSdkPage,
-  startBuiltServer,
-  type BuiltServer,
-} from '../helpers/browser';
+import { devToken, openSdkPage, useServerAndBrowser } from '../helpers/browser';
 import { runRoomScenario, type Peer } from '../helpers/roomScenario';
 
 jest.setTimeout(120_000);
 
-let server: BuiltServer;
-let browser: Browser;
-let context: BrowserContext;
-
-beforeAll(async () => {
-  server = await startBuiltServer();
-  browser = await launchChromium();
-  context = await browser.newContext();
-});
-
-afterAll(async () => {
-  await context?.close();
-  await browser?.close();
-  await server?.close();
-});
+const suite = useServerAndBrowser();
 
 test('the global script defines ZegoClient, also under its legacy file name', async () => {
-  const page = await openSdkPage(context, server.url, 'shim');
+  const page = await openSdkPage(suite.context, suite.server.url, 'shim');
   const version = await page.evaluate(() =>
     (window as unknown as { ZegoClient: { getCurrentVersion(): string } }).ZegoClient.getCurrentVersion(),
   );
   expect(version).toBe('1.12.5');
-  const legacy = await fetch(`${server.url}/jZego-rtc.js`);
+  const legacy = await fetch(`${suite.server.url}/jZego-rtc.js`);
   expect(legacy.status).toBe(200);
   expect(legacy.headers.get('content-type')).toMatch(/javascript/);
   await page.close();
@@ -44,14 +23,18 @@ test('the global script defines ZegoClient, also under its legacy file name', as
 
 test('two users in one room: messages, reliable, big room, user list, join-live', async () => {
   const a: Peer = {
-    page: await openSdkPage(context, server.url, 'shim'),
+    page: await openSdkPage(suite.context, suite.server.url, 'shim'),
     idName: 'alice',
     nickName: 'Alice',
   };
-  const b: Peer = { page: await openSdkPage(context, server.url, 'shim'), idName: 'bob', nickName: 'Bob' };
-  const ws = server.url.replace(/^http/, 'ws') + '/ws';
+  const b: Peer = {
+    page: await openSdkPage(suite.context, suite.server.url, 'shim'),
+    idName: 'bob',
+    nickName: 'Bob',
+  };
+  const ws = suite.server.url.replace(/^http/, 'ws') + '/ws';
   const r = await runRoomScenario(a, b, { appid: 1739272706, server: ws, room: 'room-browser' }, (id) =>
-    devToken(server.url, 1739272706, id),
+    devToken(suite.server.url, 1739272706, id),
   );
 
   expect(r['A.anchorInfo']!.args).toEqual(['alice', 'Alice']);

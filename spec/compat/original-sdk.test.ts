@@ -3,43 +3,29 @@
  * server. The same scenario runs with every pairing of SDKs; each step's callback arguments must be the same
  * (after replacing times, ids and counters by their type) whichever SDK sends and whichever receives.
  */
-import type { Browser, BrowserContext } from 'playwright-core';
-import {
-  devToken,
-  launchChromium,
-  openSdkPage,
-  startBuiltServer,
-  type BuiltServer,
-  type SdkFlavour,
-} from '../helpers/browser';
+import { devToken, openSdkPage, useServerAndBrowser, type SdkFlavour } from '../helpers/browser';
 import { normalise, runRoomScenario, type Peer } from '../helpers/roomScenario';
 
 jest.setTimeout(180_000);
 
-let server: BuiltServer;
-let browser: Browser;
-let context: BrowserContext;
 const APPID = 1739272706;
-
-beforeAll(async () => {
-  server = await startBuiltServer();
-  browser = await launchChromium();
-  context = await browser.newContext();
-});
-
-afterAll(async () => {
-  await context?.close();
-  await browser?.close();
-  await server?.close();
-});
+const suite = useServerAndBrowser();
 
 async function scenario(fa: SdkFlavour, fb: SdkFlavour, room: string) {
-  const a: Peer = { page: await openSdkPage(context, server.url, fa), idName: `a-${fa}`, nickName: 'A' };
-  const b: Peer = { page: await openSdkPage(context, server.url, fb), idName: `b-${fb}`, nickName: 'B' };
-  const ws = server.url.replace(/^http/, 'ws') + '/ws';
+  const a: Peer = {
+    page: await openSdkPage(suite.context, suite.server.url, fa),
+    idName: `a-${fa}`,
+    nickName: 'A',
+  };
+  const b: Peer = {
+    page: await openSdkPage(suite.context, suite.server.url, fb),
+    idName: `b-${fb}`,
+    nickName: 'B',
+  };
+  const ws = suite.server.url.replace(/^http/, 'ws') + '/ws';
   try {
     const raw = await runRoomScenario(a, b, { appid: APPID, server: ws, room }, (id) =>
-      devToken(server.url, APPID, id),
+      devToken(suite.server.url, APPID, id),
     );
     // user ids differ per pairing: replace them so the runs compare.
     const text = JSON.stringify(raw)

@@ -145,3 +145,28 @@ export async function devToken(serverUrl: string, appid: number, idName: string)
   if (!res.ok) throw new Error(`/token answered ${res.status}`);
   return res.text();
 }
+
+export interface BrowserSuite {
+  server: BuiltServer;
+  browser: Browser;
+  context: BrowserContext;
+}
+
+/**
+ * Registers beforeAll/afterAll that start a built server and one Chromium for the whole file. Returns an
+ * object whose fields are filled in by beforeAll.
+ */
+export function useServerAndBrowser(): BrowserSuite {
+  const suite = {} as BrowserSuite;
+  beforeAll(async () => {
+    suite.server = await startBuiltServer();
+    suite.browser = await launchChromium();
+    suite.context = await suite.browser.newContext();
+  });
+  afterAll(async () => {
+    await suite.context?.close();
+    await suite.browser?.close();
+    await suite.server?.close();
+  });
+  return suite;
+}
