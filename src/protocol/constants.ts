@@ -5,8 +5,6 @@
 
 /** Version string our shim reports (`ZegoClient.getCurrentVersion()`) and sends as login `version`. */
 export const SDK_VERSION = '1.12.5';
-/** Room protocol version label of the original ("V1"). */
-export const ROOM_VERSION = 'V1';
 
 /** Room heartbeat interval the server hands out by default, ms. */
 export const DEFAULT_HEARTBEAT_MS = 10_000;
@@ -31,12 +29,6 @@ export const MAX_CUSTOM_MSG_BYTES = 1024;
 export const MAX_TRANS_TYPE_BYTES = 128;
 /** At most this many reliable-message types per room. */
 export const MAX_TRANS_TYPES_PER_ROOM = 10;
-/** Reliable message data limit, bytes (our bound; the original did not document one). */
-export const MAX_TRANS_DATA_BYTES = 10 * 1024;
-/** Room / big-room message content limit, bytes (our bound). */
-export const MAX_IM_CONTENT_BYTES = 1024;
-/** Relay data limit, bytes (our bound). */
-export const MAX_RELAY_DATA_BYTES = 10 * 1024;
 /** Big-room messages per bigim_chat request (the original batches at most 20). */
 export const MAX_BIGIM_BATCH = 20;
 /** Stream extra info limit, bytes (our bound). */

@@ -132,11 +132,6 @@ export const CloseCode = {
   LoginTimeout: 4006,
 } as const;
 
-/** Build a legacy error object. */
-export function legacyError(code: string, msg: string): LegacyError {
-  return { code, msg };
-}
-
 /** The message text for a server code, with the legacy " code:N" suffix. */
 export function serverErrorMessage(errCode: number, serverMessage?: string): string {
   const name =

@@ -5,6 +5,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import {
+  DEFAULT_BIGIM_TIME_WINDOW_MS,
+  DEFAULT_DATI_TIME_WINDOW_MS,
+  DEFAULT_HEARTBEAT_MS,
+  MAX_FRAME_BYTES,
+} from '../protocol/constants';
 import { parseAppSign } from './auth/loginToken';
 
 export interface AppConfig {
@@ -48,14 +54,14 @@ const DEFAULTS: Omit<ResolvedConfig, 'apps' | 'devMode' | 'devAppSign'> = {
   host: '127.0.0.1',
   port: 8080,
   room: {
-    heartbeatMs: 10_000,
-    bigimTimeWindowMs: 100,
-    datiTimeWindowMs: 0,
+    heartbeatMs: DEFAULT_HEARTBEAT_MS,
+    bigimTimeWindowMs: DEFAULT_BIGIM_TIME_WINDOW_MS,
+    datiTimeWindowMs: DEFAULT_DATI_TIME_WINDOW_MS,
     maxUsersPerRoom: 10_000,
     loginDeadlineMs: 10_000,
     imChatIntervalMs: 500,
   },
-  limits: { maxFrameBytes: 64 * 1024, messagesPerSecond: 50, burst: 100, maxRooms: 10_000 },
+  limits: { maxFrameBytes: MAX_FRAME_BYTES, messagesPerSecond: 50, burst: 100, maxRooms: 10_000 },
   http: { thirdTokenTimeoutMs: 5_000, relayTimeoutMs: 5_000 },
   log: { level: 'info' },
 };

@@ -116,6 +116,8 @@ export class ZegoClient {
   private bigTimer: unknown = null;
   private seq = 0;
   private readonly platform: Platform;
+  /** Kept for the media plane, where it bypasses dispatch (legacy setCustomSignalUrl). */
+  private customSignalUrls: string[] = [];
 
   constructor(platform?: Platform) {
     this.platform = platform ?? browserPlatform;
@@ -155,7 +157,7 @@ export class ZegoClient {
   setCustomSignalUrl(url: string | string[]): boolean {
     const urls = Array.isArray(url) ? url : [url];
     if (!urls.length || !urls.every((u) => typeof u === 'string' && /^wss?:\/\//.test(u))) return false;
-    (this as unknown as { customSignalUrls: string[] }).customSignalUrls = urls;
+    this.customSignalUrls = urls;
     return true;
   }
 

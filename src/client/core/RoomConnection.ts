@@ -71,10 +71,6 @@ export class RoomConnection {
     });
   }
 
-  get isOpen(): boolean {
-    return this.socket !== null && this.socket.readyState === 1;
-  }
-
   private failAll(): void {
     for (const [, p] of this.pending) {
       this.platform.clearTimeout(p.timer);

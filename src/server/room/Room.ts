@@ -24,7 +24,8 @@ export interface TransEntry {
 
 export class Room {
   readonly members = new Map<string, Member>(); // by idName
-  readonly streams = new Map<string, WireStream & { ownerIdName: string }>();
+  /** By stream id; the owner is `anchor_id_name` (the publisher's idName). */
+  readonly streams = new Map<string, WireStream>();
   streamSeq = 0;
   userSeq = 0;
   msgId = 0;
@@ -48,7 +49,7 @@ export class Room {
   }
 
   streamList(): WireStream[] {
-    return [...this.streams.values()].map(({ ownerIdName: _o, ...s }) => s);
+    return [...this.streams.values()];
   }
 
   transSeqs(): TransSeq[] {
@@ -90,10 +91,9 @@ export class Room {
   endStreamsOf(m: Member): void {
     const ended: WireStream[] = [];
     for (const [id, s] of this.streams) {
-      if (s.ownerIdName === m.idName) {
+      if (s.anchor_id_name === m.idName) {
         this.streams.delete(id);
-        const { ownerIdName: _o, ...wire } = s;
-        ended.push(wire);
+        ended.push(s);
       }
     }
     if (ended.length) this.streamChange(12002, ended, m);

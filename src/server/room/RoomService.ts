@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
+  HEARTBEAT_MISSES,
   MAX_CUSTOM_MSG_BYTES,
   MAX_TRANS_TYPE_BYTES,
   MAX_TRANS_TYPES_PER_ROOM,
@@ -20,8 +21,6 @@ import { postJson } from '../httpPost';
 import type { ResolvedConfig } from '../config';
 import { Connection, HandlerError, type Handler } from '../gateway/Connection';
 import { Room, type Member } from './Room';
-
-const HEARTBEAT_MISSES = 3;
 
 function parseJson(s: string, field: string): Record<string, unknown> {
   try {
@@ -210,7 +209,7 @@ export class RoomService {
         old.close(CloseCode.Kickout, 'kickout');
         this.closed(old);
       }
-      room = this.rooms.get(k) ?? room;
+      // Closing the old session may have emptied and removed the room: register it again.
       if (!this.rooms.has(k)) this.rooms.set(k, room);
     }
     const member: Member = {
@@ -281,8 +280,8 @@ export class RoomService {
     }
     const existing = room.streams.get(streamId);
     if (b.sub_cmd === 2001) {
-      if (existing && existing.ownerIdName !== me.idName) throw new HandlerError(ServerCode.StreamExists);
-      const s: WireStream & { ownerIdName: string } = {
+      if (existing && existing.anchor_id_name !== me.idName) throw new HandlerError(ServerCode.StreamExists);
+      const s: WireStream = {
         stream_id: streamId,
         anchor_id_name: me.idName,
         anchor_nick_name: me.nickName,
@@ -293,21 +292,18 @@ export class RoomService {
         urls_rtmp: [],
         urls_https_flv: [],
         urls_https_m3u8: [],
-        ownerIdName: me.idName,
       };
       room.streams.set(streamId, s);
-      const { ownerIdName: _o, ...wire } = s;
-      room.streamChange(existing ? 12003 : 12001, [wire], me);
+      room.streamChange(existing ? 12003 : 12001, [s], me);
     } else {
-      if (!existing || existing.ownerIdName !== me.idName) throw new HandlerError(ServerCode.StreamNotFound);
-      const { ownerIdName: _o, ...wire } = existing;
+      if (!existing || existing.anchor_id_name !== me.idName)
+        throw new HandlerError(ServerCode.StreamNotFound);
       if (b.sub_cmd === 2002) {
         room.streams.delete(streamId);
-        room.streamChange(12002, [wire], me);
       } else {
         existing.extra_info = extra;
-        room.streamChange(12003, [{ ...wire, extra_info: extra }], me);
       }
+      room.streamChange(b.sub_cmd === 2002 ? 12002 : 12003, [existing], me);
     }
     return { stream_seq: room.streamSeq, stream_info: room.streamList() };
   }
