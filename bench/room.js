@@ -5,6 +5,8 @@
  *  2. 1,000 clients in one room: wall time for all to log in (64 at a time)
  *  3. big-room message fan-out to all 1,000: latency send -> receipt, p50/p99, for two batching windows
  *  4. server memory per connected user (RSS delta of the server process / users)
+ *  5. 1,000 clients that all asked for user-list pushes (user_state_flag 1) log in: wall time and pushes
+ *     received, with user-list merging off and at 100 ms (room.userlistMergeMs)
  * The server runs as its own process (dist/server/cli.js) so its memory is measured alone; the clients are
  * raw WebSockets speaking the legacy protocol (1,000 shims in jsdom would measure jsdom, not the server).
  */
@@ -43,7 +45,7 @@ function rssKb(pid) {
   return m ? Number(m[1]) : NaN;
 }
 
-async function startServer(bigimTimeWindowMs) {
+async function startServer(bigimTimeWindowMs, userlistMergeMs = 0) {
   const dir = mkdtempSync(join(tmpdir(), 'zego-bench-'));
   const port = await freePort();
   const cfg = join(dir, 'config.json');
@@ -53,7 +55,7 @@ async function startServer(bigimTimeWindowMs) {
       host: '127.0.0.1',
       port,
       apps: [{ appid: APPID, appSign: APPSIGN }],
-      room: { bigimTimeWindowMs, heartbeatMs: 30000 },
+      room: { bigimTimeWindowMs, heartbeatMs: 30000, userlistMergeMs },
       limits: { messagesPerSecond: 1000, burst: 1000 },
       log: { level: 'warn' },
     }),
@@ -89,7 +91,8 @@ async function startServer(bigimTimeWindowMs) {
 
 /** A minimal legacy-protocol client: enough to log in, beat and receive pushes. */
 class RawClient {
-  constructor(url, idName, room) {
+  constructor(url, idName, room, userStateFlag = 0) {
+    this.userStateFlag = userStateFlag;
     this.url = url;
     this.idName = idName;
     this.room = room;
@@ -149,7 +152,7 @@ class RawClient {
       token,
       version: '1.12.5',
       room_name: this.room,
-      user_state_flag: 0,
+      user_state_flag: this.userStateFlag,
       room_create_flag: 1,
       client_type: 3,
       third_token: '',
@@ -228,6 +231,32 @@ async function bigRoom(srv) {
   return { loginAllMs, latencies, rssPerUserKb: (rss1 - rss0) / USERS, rss0, rss1 };
 }
 
+/** All users want user-list pushes: login storm wall time and the pushes it costs. */
+async function userStorm(srv) {
+  const clients = [];
+  let pushes = 0;
+  let actions = 0;
+  const t0 = performance.now();
+  for (let i = 0; i < USERS; i += 64) {
+    const batch = [];
+    for (let j = i; j < Math.min(USERS, i + 64); j++) {
+      const c = new RawClient(srv.ws, `s-${j}`, 'bench-storm', 1);
+      c.onPush = (m) => {
+        if (m.header.cmd !== 'push_userlist_update') return;
+        pushes++;
+        actions += m.body.user_actions.length;
+      };
+      clients.push(c);
+      batch.push(c.open().then(() => c.login()));
+    }
+    await Promise.all(batch);
+  }
+  const loginAllMs = performance.now() - t0;
+  await new Promise((r) => setTimeout(r, 300));
+  for (const c of clients) c.close();
+  return { loginAllMs, pushes, actions };
+}
+
 (async () => {
   console.log(`room-plane bench: node ${process.version}, ${USERS} users, loopback`);
   for (const windowMs of [100, 10]) {
@@ -247,6 +276,17 @@ async function bigRoom(srv) {
       );
       console.log(
         `  server RSS ${(r.rss0 / 1024).toFixed(1)} MiB -> ${(r.rss1 / 1024).toFixed(1)} MiB: ${r.rssPerUserKb.toFixed(1)} KiB per connected user`,
+      );
+    } finally {
+      await srv.stop();
+    }
+  }
+  for (const mergeMs of [0, 100]) {
+    const srv = await startServer(100, mergeMs);
+    try {
+      const r = await userStorm(srv);
+      console.log(
+        `user-list pushes on, userlistMergeMs ${mergeMs}: ${USERS} clients log in: ${ms(r.loginAllMs)}; ${r.pushes} pushes carrying ${r.actions} actions`,
       );
     } finally {
       await srv.stop();

@@ -4,66 +4,15 @@
  * relay, loginWithAuthor, streams).
  */
 import { createServer, get, type Server } from 'node:http';
-import { ZegoClient } from '../../src/client';
-import { mintLoginToken, startServer, type RunningServer } from '../../src/server';
+import { startServer, type RunningServer } from '../../src/server';
+import { APPID, SIGN, clientFactory, login, waitFor } from '../helpers/roomClients';
 
-const APPID = 1739272706;
-const SIGN = 'cd'.repeat(32);
 jest.setTimeout(30_000);
 
 let server: RunningServer;
 let biz: Server;
 let bizUrl: string;
-const clients: ZegoClient[] = [];
-
-async function waitFor<T>(what: string, get: () => T | undefined | false, ms = 8000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = get();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-type Rec = Record<string, unknown[][]>;
-function newClient(idName: string, extra: Record<string, unknown> = {}): { zg: ZegoClient; rec: Rec } {
-  const zg = new ZegoClient();
-  const rec: Rec = {};
-  for (const n of [
-    'onKickOut',
-    'onTempBroken',
-    'onReconnect',
-    'onDisconnect',
-    'onRecvReliableMessage',
-    'onStreamUpdated',
-    'onStreamExtraInfoUpdated',
-    'onUserStateUpdate',
-  ]) {
-    (zg as unknown as Record<string, unknown>)[n] = (...a: unknown[]) => (rec[n] ??= []).push(a);
-  }
-  zg.config({
-    appid: APPID,
-    idName,
-    nickName: idName.toUpperCase(),
-    server: server.url.replace('http', 'ws') + '/ws',
-    logLevel: 3,
-    testing: { heartbeatFloorMs: 100, backoffMs: 100 },
-    ...extra,
-  });
-  clients.push(zg);
-  return { zg, rec };
-}
-
-function login(zg: ZegoClient, idName: string, authToken?: string): Promise<unknown[]> {
-  const token = mintLoginToken({ appid: APPID, appSign: SIGN, idName });
-  return new Promise((resolve, reject) => {
-    const ok = (list: unknown[]) => resolve(list);
-    const err = (e: unknown) => reject(new Error(JSON.stringify(e)));
-    if (authToken === undefined) zg.login('room1', 1, token, ok, err);
-    else zg.loginWithAuthor('room1', 1, token, authToken, ok, err);
-  });
-}
+const { newClient, releaseAll } = clientFactory(() => server.url);
 
 beforeAll(async () => {
   biz = createServer((req, res) => {
@@ -93,7 +42,7 @@ beforeEach(async () => {
   });
 });
 afterEach(async () => {
-  for (const c of clients.splice(0)) c.release();
+  releaseAll();
   await server.close();
 });
 

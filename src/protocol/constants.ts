@@ -40,6 +40,8 @@ export const MAX_FRAME_BYTES = 64 * 1024;
 
 /** Big-room batching window the server hands out, ms. */
 export const DEFAULT_BIGIM_TIME_WINDOW_MS = 100;
+/** User-list actions within this window go out as one push (login `userlist_merge_timeout`), ms. */
+export const DEFAULT_USERLIST_MERGE_MS = 100;
 /** Relay pacing window the server hands out, ms. */
 export const DEFAULT_DATI_TIME_WINDOW_MS = 0;
 

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import {
   DEFAULT_BIGIM_TIME_WINDOW_MS,
   DEFAULT_DATI_TIME_WINDOW_MS,
+  DEFAULT_USERLIST_MERGE_MS,
   DEFAULT_HEARTBEAT_MS,
   MAX_FRAME_BYTES,
 } from '../protocol/constants';
@@ -35,6 +36,8 @@ export interface ResolvedConfig {
     maxUsersPerRoom: number;
     loginDeadlineMs: number;
     imChatIntervalMs: number;
+    /** User-list actions within this window go out as one push_userlist_update (0: at once). */
+    userlistMergeMs: number;
   };
   limits: { maxFrameBytes: number; messagesPerSecond: number; burst: number; maxRooms: number };
   http: { thirdTokenTimeoutMs: number; relayTimeoutMs: number };
@@ -60,6 +63,7 @@ const DEFAULTS: Omit<ResolvedConfig, 'apps' | 'devMode' | 'devAppSign'> = {
     maxUsersPerRoom: 10_000,
     loginDeadlineMs: 10_000,
     imChatIntervalMs: 500,
+    userlistMergeMs: DEFAULT_USERLIST_MERGE_MS,
   },
   limits: { maxFrameBytes: MAX_FRAME_BYTES, messagesPerSecond: 50, burst: 100, maxRooms: 10_000 },
   http: { thirdTokenTimeoutMs: 5_000, relayTimeoutMs: 5_000 },
@@ -152,6 +156,7 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
   int('room.maxUsersPerRoom', room.maxUsersPerRoom, 1, 1_000_000);
   int('room.loginDeadlineMs', room.loginDeadlineMs, 100, 600_000);
   int('room.imChatIntervalMs', room.imChatIntervalMs, 0, 60_000);
+  int('room.userlistMergeMs', room.userlistMergeMs, 0, 60_000);
   const limits = section('limits', options.limits, DEFAULTS.limits);
   int('limits.maxFrameBytes', limits.maxFrameBytes, 1024, 16 * 1024 * 1024);
   int('limits.messagesPerSecond', limits.messagesPerSecond, 1, 1_000_000);

@@ -17,6 +17,7 @@ class Raw {
   frames: Frame[] = [];
   closed: { code: number; reason: string } | null = null;
   session = { user_id: '', session_id: '' };
+  userStateFlag = 1;
   constructor(
     private readonly url: string,
     readonly idName: string,
@@ -72,7 +73,7 @@ class Raw {
       token,
       version: '1.12.5',
       room_name: this.room,
-      user_state_flag: 1,
+      user_state_flag: this.userStateFlag,
       room_create_flag: 1,
       client_type: 3,
       third_token: '',
@@ -366,5 +367,47 @@ test('loginWithAuthor: the third token is checked by the app thirdTokenUrl (acce
     await auth.close();
     biz.closeAllConnections();
     await new Promise((r) => biz.close(r));
+  }
+});
+
+test('user-list pushes go only to members who asked (user_state_flag 1), merged per userlistMergeMs', async () => {
+  const merged = await startServer({
+    port: 0,
+    log: { level: 'silent' },
+    apps: [{ appid: APPID, appSign: SIGN }],
+    room: { userlistMergeMs: 150 },
+  });
+  try {
+    const url = merged.url.replace('http', 'ws') + '/ws';
+    const watcher = new Raw(url, 'watcher');
+    const quiet = new Raw(url, 'quiet');
+    quiet.userStateFlag = 0;
+    clients.push(watcher, quiet);
+    const wl = await watcher.login();
+    expect(wl.body.userlist_merge_timeout).toBe(150);
+    await quiet.login();
+    const joiners = ['j1', 'j2', 'j3'].map((id) => {
+      const c = new Raw(url, id);
+      clients.push(c);
+      return c;
+    });
+    await Promise.all(joiners.map((j) => j.login()));
+    // quiet's own join may come alone; wait for the push that carries the three joiners.
+    const p = await watcher.push('push_userlist_update', (b) =>
+      (b.user_actions as { IdName: string }[]).some((x) => x.IdName === 'j3'),
+    );
+    const actions = p.body.user_actions as { IdName: string; Action: number }[];
+    expect(actions.map((x) => x.IdName).sort()).toEqual(expect.arrayContaining(['j1', 'j2', 'j3']));
+    expect(actions.every((x) => x.Action === 1)).toBe(true);
+    // seq is the last action's: the watcher's seq plus every action it was sent.
+    const all = watcher.frames.filter((f) => f.header.cmd === 'push_userlist_update');
+    const sent = all.reduce((n, f) => n + (f.body.user_actions as unknown[]).length, 0);
+    expect(all[all.length - 1]!.body.user_list_seq).toBe((wl.body.server_user_seq as number) + sent);
+    expect(all.length).toBeLessThan(4); // merged: fewer pushes than the four joins
+    await new Promise((r) => setTimeout(r, 300));
+    expect(quiet.frames.filter((f) => f.header.cmd === 'push_userlist_update')).toEqual([]);
+  } finally {
+    for (const c of clients.splice(0)) c.ws?.terminate();
+    await merged.close();
   }
 });

@@ -9,6 +9,7 @@
  *   zg.login('room1', 1, token, function (streams) {}, function (err) { console.log(err.code, err.msg); });
  */
 import {
+  MAX_BIGIM_BATCH,
   MAX_CUSTOM_MSG_BYTES,
   ROOM_MSG_INTERVAL_MS,
   SDK_VERSION,
@@ -114,6 +115,9 @@ export class ZegoClient {
     err: Cb;
   }[] = [];
   private bigTimer: unknown = null;
+  private bigLastWindow = -1;
+  private relayQueue: { type: string; data: string; ok: Cb; err: Cb }[] = [];
+  private relayTimer: unknown = null;
   private seq = 0;
   private readonly platform: Platform;
   /** Kept for the media plane, where it bypasses dispatch (legacy setCustomSignalUrl). */
@@ -254,8 +258,11 @@ export class ZegoClient {
 
   release(): void {
     this.logout();
-    this.platform.clearTimeout(this.bigTimer);
+    if (this.bigTimer !== null) this.platform.clearTimeout(this.bigTimer);
+    if (this.relayTimer !== null) this.platform.clearTimeout(this.relayTimer);
+    this.bigTimer = this.relayTimer = null;
     this.bigQueue = [];
+    this.relayQueue = [];
   }
 
   /** Internal (not legacy API): announce / update / end a published stream on the room. */
@@ -298,13 +305,17 @@ export class ZegoClient {
     const seq = this.session?.conn?.lastSeq ?? ++this.seq;
     p.then(
       (r) => ok(seq, r),
-      (e) => call(error, asLegacy(e), seq, ...extra),
+      (e) => {
+        if (!(e instanceof ZegoError && e.silent)) call(error, asLegacy(e), seq, ...extra);
+      },
     );
     return seq;
   }
 
   sendCustomCommand(dstMembers: string[], customContent: unknown, success?: Cb, error?: Cb): boolean {
     if (!Array.isArray(dstMembers) || dstMembers.length === 0 || !this.cfg) return false;
+    // As the original: false when not logged in (no callback).
+    if (this.session?.state !== 'logged-in') return false;
     const content = typeof customContent === 'string' ? customContent : JSON.stringify(customContent);
     if (typeof content !== 'string' || utf8Length(content) > MAX_CUSTOM_MSG_BYTES) return false;
     const payload: CustomMsgPayload = {
@@ -325,11 +336,20 @@ export class ZegoClient {
   }
 
   sendRoomMsg(category: number, type: number, content: string, success?: Cb, error?: Cb): void {
+    // As the original: a bad argument gets error(PARAM) with that single argument.
+    if (
+      (category !== 1 && category !== 2) ||
+      (type !== 1 && type !== 2 && type !== 3) ||
+      typeof content !== 'string'
+    ) {
+      call(error, { code: ClientErrorCode.Param, msg: 'input error.' });
+      return;
+    }
     const now = this.platform.now();
     if (now - this.lastRoomMsg < ROOM_MSG_INTERVAL_MS) {
       call(
         error,
-        { code: ClientErrorCode.FrequencyLimited, msg: 'sendRoomMsg frequency limited' },
+        { code: ClientErrorCode.FrequencyLimited, msg: 'Frequency Limited.' },
         0,
         category,
         type,
@@ -337,7 +357,7 @@ export class ZegoClient {
       );
       return;
     }
-    this.lastRoomMsg = now;
+    if (this.session?.state === 'logged-in') this.lastRoomMsg = now;
     this.send(
       (s) => s.request().request('im_chat', { msg_category: category, msg_type: type, msg_content: content }),
       (seq, r) => call(success, seq, r.msg_id, category, type, content),
@@ -359,7 +379,33 @@ export class ZegoClient {
     );
   }
 
+  /**
+   * As the original: with a server relay window (dati_time_window) the messages are queued and each goes
+   * out after a random delay within the window, so a whole quiz audience does not answer in one burst.
+   */
   sendRelayMessage(type: string, data: string, success?: Cb, error?: Cb): void {
+    if ((this.session?.datiWindowMs ?? 0) > 0) {
+      this.relayQueue.push({ type, data, ok: success, err: error });
+      if (this.relayQueue.length === 1) this.armRelay();
+      return;
+    }
+    this.relayNow(type, data, success, error);
+  }
+
+  private armRelay(): void {
+    const w = this.session?.datiWindowMs ?? 0;
+    const t = this.platform.now() + (this.session?.serverOffsetMs ?? 0);
+    const span = w > 0 ? 2 * w - (t % w) : 0;
+    const delay = Math.floor(this.platform.random() * (span + 1));
+    this.relayTimer = this.platform.setTimeout(() => {
+      this.relayTimer = null;
+      const m = this.relayQueue.shift();
+      if (m) this.relayNow(m.type, m.data, m.ok, m.err);
+      if (this.relayQueue.length) this.armRelay();
+    }, delay);
+  }
+
+  private relayNow(type: string, data: string, success: Cb, error: Cb): void {
     this.send(
       (s) => s.request().request('relay', { relay_type: type, relay_data: data }),
       (seq, r) => call(success, seq, r.relay_result),
@@ -367,24 +413,50 @@ export class ZegoClient {
     );
   }
 
+  /**
+   * As the original: with no server window a message goes at once; with one, the first message of a
+   * window goes at once and later ones are batched (at most 20 per request) and sent at a random point
+   * of the next window.
+   */
   sendBigRoomMessage(category: number, type: number, content: string, success?: Cb, error?: Cb): void {
     const seq = ++this.seq;
-    this.bigQueue.push({
+    const item = {
       msg: { msg_category: category, msg_type: type, msg_content: content, bigmsg_client_id: String(seq) },
       seq,
       ok: success,
       err: error,
-    });
-    if (this.bigTimer === null) {
-      this.bigTimer = this.platform.setTimeout(() => this.flushBig(), this.session?.bigimWindowMs ?? 0);
+    };
+    const w = this.session?.bigimWindowMs ?? 0;
+    const t = this.platform.now() + (this.session?.serverOffsetMs ?? 0);
+    if (w <= 0) {
+      this.sendBig([item]);
+      return;
     }
+    const index = Math.floor(t / w);
+    if (this.bigLastWindow < index && this.bigQueue.length === 0) {
+      this.bigLastWindow = index;
+      this.sendBig([item]);
+      return;
+    }
+    this.bigQueue.push(item);
+    if (this.bigQueue.length === 1 && this.bigTimer === null) this.armBig();
   }
 
-  private flushBig(): void {
-    this.bigTimer = null;
-    const batch = this.bigQueue.splice(0, 20);
-    if (this.bigQueue.length)
-      this.bigTimer = this.platform.setTimeout(() => this.flushBig(), this.session?.bigimWindowMs ?? 0);
+  private armBig(): void {
+    const w = this.session?.bigimWindowMs ?? 0;
+    const t = this.platform.now() + (this.session?.serverOffsetMs ?? 0);
+    const delay = w > 0 ? w - (t % w) + Math.floor(this.platform.random() * (w + 1)) : 0;
+    this.bigTimer = this.platform.setTimeout(() => {
+      this.bigTimer = null;
+      const w2 = this.session?.bigimWindowMs ?? 0;
+      if (w2 > 0)
+        this.bigLastWindow = Math.floor((this.platform.now() + (this.session?.serverOffsetMs ?? 0)) / w2);
+      this.sendBig(this.bigQueue.splice(0, MAX_BIGIM_BATCH));
+      if (this.bigQueue.length) this.armBig();
+    }, delay);
+  }
+
+  private sendBig(batch: ZegoClient['bigQueue']): void {
     if (!batch.length) return;
     let p;
     try {
@@ -404,7 +476,9 @@ export class ZegoClient {
           call(b.ok, b.seq, m?.bigmsg_id ?? '');
         }
       },
-      (e) => batch.forEach((b) => call(b.err, asLegacy(e), b.seq)),
+      (e) => {
+        if (!(e instanceof ZegoError && e.silent)) batch.forEach((b) => call(b.err, asLegacy(e), b.seq));
+      },
     );
   }
 

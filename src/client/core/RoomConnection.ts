@@ -1,8 +1,14 @@
 /**
- * One room socket: per-socket seq from 1, the pending-request map (every request settles exactly once:
- * reply, timeout, or close), pushes routed by cmd. Typed by the protocol's request map.
+ * One room socket: per-socket seq from 1, the pending-request map, pushes routed by cmd. Typed by the
+ * protocol's request map.
+ *
+ * Request timing is the original's send queue (legacy-sdk.md section 4): a sweep every 2 s fails the
+ * requests older than 5 s with `send customsg timeout.`, silently drops those older than 10 s (a sweep
+ * that ran late, e.g. in a throttled background tab), at most 100 per sweep. A closed socket fails every
+ * pending request with the same error. A request given its own timeout (login, logout) skips the sweep.
+ * Every request settles exactly once; a silent drop rejects with `silent` set so no callback fires.
  */
-import { REQUEST_TIMEOUT_MS } from '../../protocol/constants';
+import { REQUEST_DROP_MS, REQUEST_SWEEP_MS, REQUEST_TIMEOUT_MS } from '../../protocol/constants';
 import { ClientErrorCode } from '../../protocol/errors';
 import type { RoomCmd, RoomFrame, RoomHeader, RoomReqBody, RoomRspBody } from '../../protocol/room';
 import type { Platform, SocketLike } from '../platform/Platform';
@@ -11,7 +17,17 @@ import { ZegoError } from './ZegoError';
 interface Pending {
   resolve(body: unknown): void;
   reject(e: ZegoError): void;
+  /** Own timer (login, logout), or null when the sweep times this request. */
   timer: unknown;
+  sentAt: number;
+}
+
+/** At most this many expired requests are settled per sweep (the original's sendDataCheckOnceCount). */
+const SWEEP_BATCH = 100;
+
+/** The original's SEND_MSG_TIMEOUT error, used for every request timeout and for a reset queue. */
+export function sendTimeout(): ZegoError {
+  return new ZegoError(ClientErrorCode.Timeout, 'send customsg timeout.');
 }
 
 export interface Identity {
@@ -25,6 +41,7 @@ export class RoomConnection {
   private socket: SocketLike | null = null;
   private seq = 0;
   private readonly pending = new Map<number, Pending>();
+  private sweepTimer: unknown = null;
   identity: Identity;
   onPush: (cmd: string, body: Record<string, unknown>) => void = () => {};
   onClosed: () => void = () => {};
@@ -72,11 +89,43 @@ export class RoomConnection {
   }
 
   private failAll(): void {
-    for (const [, p] of this.pending) {
-      this.platform.clearTimeout(p.timer);
-      p.reject(new ZegoError(ClientErrorCode.Network, 'connection closed'));
-    }
+    this.stopSweep();
+    const all = [...this.pending.values()];
     this.pending.clear();
+    for (const p of all) {
+      if (p.timer !== null) this.platform.clearTimeout(p.timer);
+      p.reject(sendTimeout());
+    }
+  }
+
+  private startSweep(): void {
+    if (this.sweepTimer !== null) return;
+    const tick = () => {
+      this.sweepTimer = this.platform.setTimeout(tick, REQUEST_SWEEP_MS);
+      this.sweep();
+    };
+    this.sweepTimer = this.platform.setTimeout(tick, REQUEST_SWEEP_MS);
+  }
+
+  private stopSweep(): void {
+    if (this.sweepTimer !== null) this.platform.clearTimeout(this.sweepTimer);
+    this.sweepTimer = null;
+  }
+
+  /** One pass of the legacy send-queue check (oldest first, as the original's list). */
+  sweep(): void {
+    const now = this.platform.now();
+    let settled = 0;
+    for (const [seq, p] of this.pending) {
+      if (settled >= SWEEP_BATCH) break;
+      if (p.timer !== null) continue;
+      if (p.sentAt + REQUEST_TIMEOUT_MS > now) break;
+      this.pending.delete(seq);
+      settled++;
+      const e = sendTimeout();
+      if (p.sentAt + REQUEST_DROP_MS < now) e.silent = true;
+      p.reject(e);
+    }
   }
 
   private onMessage(data: unknown): void {
@@ -96,18 +145,17 @@ export class RoomConnection {
     const p = this.pending.get(h.seq);
     if (!p) return;
     this.pending.delete(h.seq);
-    this.platform.clearTimeout(p.timer);
+    if (p.timer !== null) this.platform.clearTimeout(p.timer);
     const code = Number(frame.body.err_code ?? 0);
     if (code !== 0) p.reject(ZegoError.server(code, frame.body.err_message as string | undefined));
     else p.resolve(frame.body);
   }
 
-  /** Sends a request; resolves with the reply body, rejects on error reply, timeout or close. */
-  request<K extends RoomCmd>(
-    cmd: K,
-    body: RoomReqBody<K>,
-    timeoutMs = REQUEST_TIMEOUT_MS,
-  ): Promise<RoomRspBody<K>> {
+  /**
+   * Sends a request; resolves with the reply body, rejects on error reply, timeout or close.
+   * Without `ownTimeoutMs` the send-queue sweep times it.
+   */
+  request<K extends RoomCmd>(cmd: K, body: RoomReqBody<K>, ownTimeoutMs?: number): Promise<RoomRspBody<K>> {
     return new Promise((resolve, reject) => {
       const ws = this.socket;
       if (!ws || ws.readyState !== 1) {
@@ -125,11 +173,25 @@ export class RoomConnection {
       };
       // The original omits user_id from the login frame.
       if (cmd !== 'login') header.user_id = this.identity.user_id;
-      const timer = this.platform.setTimeout(() => {
-        this.pending.delete(seq);
-        reject(new ZegoError(ClientErrorCode.Timeout, `send ${cmd} timeout.`));
-      }, timeoutMs);
-      this.pending.set(seq, { resolve: resolve as (b: unknown) => void, reject, timer });
+      const timer =
+        ownTimeoutMs === undefined
+          ? null
+          : this.platform.setTimeout(() => {
+              this.pending.delete(seq);
+              reject(
+                new ZegoError(
+                  ClientErrorCode.Timeout,
+                  cmd === 'login' ? 'login timeout.' : 'send customsg timeout.',
+                ),
+              );
+            }, ownTimeoutMs);
+      if (timer === null) this.startSweep();
+      this.pending.set(seq, {
+        resolve: resolve as (b: unknown) => void,
+        reject,
+        timer,
+        sentAt: this.platform.now(),
+      });
       ws.send(JSON.stringify({ header, body }));
     });
   }

@@ -72,6 +72,10 @@ export class RoomSession {
   private unanswered = 0;
   private serverIndex = 0;
   bigimWindowMs = 0;
+  /** Relay pacing window from the server (dati_time_window), ms; 0 sends at once. */
+  datiWindowMs = 0;
+  /** Server clock minus ours, from the login reply's ret_timestamp, ms. */
+  serverOffsetMs = 0;
 
   constructor(
     private readonly o: SessionOptions,
@@ -132,6 +136,9 @@ export class RoomSession {
     };
     this.hbInterval = Math.max(this.o.heartbeatFloorMs ?? MIN_HEARTBEAT_MS, rsp.hearbeat_interval || 0);
     this.bigimWindowMs = rsp.bigim_time_window || 0;
+    this.datiWindowMs = rsp.dati_time_window || 0;
+    const serverNow = parseFloat(String(rsp.ret_timestamp ?? '0'));
+    this.serverOffsetMs = serverNow > 0 ? serverNow - this.platform.now() : 0;
     return rsp;
   }
 
@@ -174,10 +181,11 @@ export class RoomSession {
         .request('hb', { reserve: 0 })
         .then((r) => {
           this.unanswered = 0;
+          if (typeof r.bigim_time_window === 'number') this.bigimWindowMs = r.bigim_time_window;
+          if (typeof r.dati_time_window === 'number') this.datiWindowMs = r.dati_time_window;
           if (r.online_count) this.ev.onlineCount(r.online_count);
           if (r.stream_seq !== this.streamSeq) void this.refetchStreams();
-          if (this.o.userStateUpdate && r.server_user_seq !== this.userSeq)
-            void this.fetchUsers().catch(() => {});
+          if (this.o.userStateUpdate) this.checkUserSeq(r.server_user_seq);
           void this.catchUpTrans(r.trans_seqs ?? [], false);
         })
         .catch((e: ZegoError) => {
@@ -191,6 +199,26 @@ export class RoomSession {
   private stopHeartbeat(): void {
     if (this.hbTimer !== null) this.platform.clearTimeout(this.hbTimer);
     this.hbTimer = null;
+  }
+
+  /** The server seq a heartbeat showed us behind of, still unreached; null when in step. */
+  private behindAt: number | null = null;
+
+  /**
+   * A heartbeat's user seq. Being behind is normal for up to one merge window (the push is on its way), so
+   * the list is refetched only when the next heartbeat finds the same seq still unreached, or at once when
+   * the server's seq went backwards (a new room).
+   */
+  private checkUserSeq(serverSeq: number): void {
+    if (serverSeq === this.userSeq) {
+      this.behindAt = null;
+      return;
+    }
+    const stale = serverSeq < this.userSeq || (this.behindAt !== null && this.userSeq < this.behindAt);
+    if (stale) {
+      this.behindAt = null;
+      void this.fetchUsers().catch(() => {});
+    } else if (serverSeq > this.userSeq) this.behindAt = serverSeq;
   }
 
   private async refetchStreams(): Promise<void> {
@@ -274,14 +302,17 @@ export class RoomSession {
         const p = body as unknown as PushUserlistUpdate;
         if (!this.o.userStateUpdate) return;
         if (p.user_list_seq <= this.userSeq) return; // already seen (e.g. through a refetch)
-        if (p.user_list_seq !== this.userSeq + p.user_actions.length) {
-          // A gap: some actions were missed; the full list is the truth (as the original refetches).
+        // The actions carry seqs firstSeq..user_list_seq. Some may be known already (a refetch raced the
+        // push): report only the new ones. A gap means actions were missed: refetch the full list.
+        const firstSeq = p.user_list_seq - p.user_actions.length + 1;
+        if (firstSeq > this.userSeq + 1) {
           this.userSeq = p.user_list_seq;
           void this.fetchUsers().catch(() => {});
           return;
         }
+        const fresh = p.user_actions.slice(this.userSeq + 1 - firstSeq);
         this.userSeq = p.user_list_seq;
-        this.ev.userActions(p.user_actions);
+        if (fresh.length) this.ev.userActions(fresh);
         return;
       }
       case 'push_trans': {

@@ -2,6 +2,8 @@ import { ClientErrorCode, serverErrorMessage, type LegacyError } from '../../pro
 
 /** The core's error: carries the legacy `{code, msg}` and, for server errors, the server's err_code. */
 export class ZegoError extends Error {
+  /** Set on a request the send queue dropped silently (older than 10 s): no callback fires. */
+  silent = false;
   constructor(
     readonly code: string,
     readonly msg: string,

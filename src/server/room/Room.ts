@@ -11,6 +11,10 @@ export interface Member {
   nickName: string;
   role: number;
   loginTime: number;
+  /** The member asked for user-list pushes (login `user_state_flag: 1`); only those get them. */
+  userStateFlag: boolean;
+  /** The room's user seq in this member's login reply (its own join included). */
+  joinedUserSeq: number;
   /** Sends a push to this member: cmd + body, serialised by the member's connection. */
   push(cmd: string, body: unknown, preserialisedBody?: string): void;
 }
@@ -33,10 +37,13 @@ export class Room {
   readonly trans = new Map<string, TransEntry>();
   private bigBatch: BigImData[] = [];
   private bigTimer: ReturnType<typeof setTimeout> | null = null;
+  private userBatch: { item: UserActionItem; seq: number }[] = [];
+  private userTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     readonly id: string,
     private readonly bigimWindowMs: number,
+    private readonly userlistMergeMs = 0,
   ) {}
 
   get empty(): boolean {
@@ -61,6 +68,11 @@ export class Room {
     for (const m of this.members.values()) if (m !== except) m.push(cmd, body, serialised);
   }
 
+  /**
+   * Records a join (1) or leave (2). The push goes only to members who asked for user-list updates, and
+   * with a merge window the actions of one window go out as one push (`user_list_seq` is the last
+   * action's seq, so a client checks seq = its seq + number of actions).
+   */
   userAction(m: Member, action: 1 | 2): void {
     this.userSeq++;
     const item: UserActionItem = {
@@ -70,11 +82,38 @@ export class Room {
       Role: m.role,
       LoginTime: String(m.loginTime),
     };
-    this.broadcast(
-      'push_userlist_update',
-      { user_actions: [item], user_list_seq: this.userSeq, room_id: this.id },
-      m,
-    );
+    if (action === 1) m.joinedUserSeq = this.userSeq;
+    this.userBatch.push({ item, seq: this.userSeq });
+    if (this.userlistMergeMs <= 0) this.flushUsers();
+    else if (!this.userTimer) this.userTimer = setTimeout(() => this.flushUsers(), this.userlistMergeMs);
+  }
+
+  flushUsers(): void {
+    if (this.userTimer) clearTimeout(this.userTimer);
+    this.userTimer = null;
+    const batch = this.userBatch;
+    if (batch.length === 0) return;
+    this.userBatch = [];
+    // Each member gets the actions after its login seq (its login reply covered the earlier ones and its
+    // own join), so `user_list_seq` = its seq + number of actions holds for everyone. Members who joined
+    // before the batch share one serialisation.
+    const bodies = new Map<number, { body: object; serialised: string } | null>();
+    const bodyFrom = (cut: number) => {
+      let b = bodies.get(cut);
+      if (b === undefined) {
+        const actions = batch.filter((x) => x.seq > cut).map((x) => x.item);
+        const body = { user_actions: actions, user_list_seq: this.userSeq, room_id: this.id };
+        b = actions.length ? { body, serialised: JSON.stringify(body) } : null;
+        bodies.set(cut, b);
+      }
+      return b;
+    };
+    const first = batch[0]!.seq;
+    for (const m of this.members.values()) {
+      if (!m.userStateFlag) continue;
+      const b = bodyFrom(m.joinedUserSeq < first ? first - 1 : m.joinedUserSeq);
+      if (b) m.push('push_userlist_update', b.body, b.serialised);
+    }
   }
 
   /** Applies a stream change and tells everyone else. */
@@ -116,6 +155,7 @@ export class Room {
 
   dispose(): void {
     if (this.bigTimer) clearTimeout(this.bigTimer);
-    this.bigTimer = null;
+    if (this.userTimer) clearTimeout(this.userTimer);
+    this.bigTimer = this.userTimer = null;
   }
 }

@@ -194,7 +194,7 @@ export class RoomService {
     if (!room) {
       if (b.role === 2 && b.room_create_flag === 0) throw new HandlerError(ServerCode.RoomNotExist);
       if (this.rooms.size >= this.config.limits.maxRooms) throw new HandlerError(ServerCode.RoomFull);
-      room = new Room(roomId, this.config.room.bigimTimeWindowMs);
+      room = new Room(roomId, this.config.room.bigimTimeWindowMs, this.config.room.userlistMergeMs);
       this.rooms.set(k, room);
     }
     const previous = room.members.get(idName);
@@ -219,6 +219,8 @@ export class RoomService {
       nickName: b.nick_name as string,
       role: b.role as number,
       loginTime: Date.now(),
+      userStateFlag: b.user_state_flag === 1,
+      joinedUserSeq: 0,
       push: (cmd, body, ser) => c.push(cmd, body, ser),
     };
     c.session = { member, roomId, appid };
@@ -244,7 +246,7 @@ export class RoomService {
       dati_time_window: this.config.room.datiTimeWindowMs,
       cluster_env: 0,
       userlist_interval: 0,
-      userlist_merge_timeout: 0,
+      userlist_merge_timeout: this.config.room.userlistMergeMs,
       server_user_seq: room.userSeq,
       trans_seqs: room.transSeqs(),
     };
