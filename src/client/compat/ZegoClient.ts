@@ -251,6 +251,11 @@ export class ZegoClient {
   logout(): boolean {
     const s = this.session;
     this.session = null;
+    // Queued relay messages die with the session (their error would carry a dead socket's seq).
+    if (this.relayTimer !== null) this.platform.clearTimeout(this.relayTimer);
+    this.relayTimer = null;
+    for (const m of this.relayQueue.splice(0))
+      call(m.err, { code: ClientErrorCode.Network, msg: 'not logged in' }, 0);
     if (!s) return false;
     void s.logout();
     return true;

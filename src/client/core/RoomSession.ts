@@ -57,6 +57,9 @@ export interface SessionEvents {
   kickedOut(reason: number): void;
 }
 
+/** A heartbeat reply with this code (or session-not-found) means "log in again" (1.12). */
+const HB_RELOGIN_CODE = 1000002001;
+
 const legacyBackoff = (rand: () => number) => (n: number) =>
   n === 0 ? 1000 + Math.floor(rand() * 3000) : Math.min(32, 2 ** Math.round(n / 2 + 1)) * 1000;
 
@@ -101,6 +104,9 @@ export class RoomSession {
     } catch (e) {
       this.setState('closed');
       this.conn?.close();
+      // A socket lost before the login reply is a network failure, not a message timeout.
+      if (e instanceof ZegoError && e.code === ClientErrorCode.Timeout && e.msg === 'send customsg timeout.')
+        throw new ZegoError(ClientErrorCode.Network, 'network is broken and login fail.');
       throw e;
     }
   }
@@ -109,6 +115,8 @@ export class RoomSession {
     const conn = new RoomConnection(this.platform, this.o.appid, this.o.roomId);
     this.conn = conn;
     const url = this.o.servers[this.serverIndex % this.o.servers.length]!;
+    // One attempt (connect + login reply) has LOGIN_TIMEOUT_MS in all, as the original.
+    const started = this.platform.now();
     await conn.open(url, LOGIN_TIMEOUT_MS);
     conn.onPush = (cmd, body) => this.onPush(cmd, body);
     conn.onClosed = () => this.onSocketLost();
@@ -126,7 +134,7 @@ export class RoomSession {
         client_type: 3,
         third_token: this.o.thirdToken,
       },
-      LOGIN_TIMEOUT_MS,
+      Math.max(1, LOGIN_TIMEOUT_MS - (this.platform.now() - started)),
     );
     conn.identity = {
       appid: this.o.appid,
@@ -189,7 +197,19 @@ export class RoomSession {
           void this.catchUpTrans(r.trans_seqs ?? [], false);
         })
         .catch((e: ZegoError) => {
-          if (e.serverCode === ServerCode.SessionNotFound) this.onSocketLost();
+          // As 1.12: these server codes mean "log in again"; any other server error is final. A timeout
+          // is only a missed beat.
+          const code = e.serverCode;
+          if (code === undefined) return;
+          if (code === ServerCode.SessionNotFound || code === HB_RELOGIN_CODE) {
+            this.conn?.close();
+            this.onSocketLost();
+          } else if (this.state === 'logged-in') {
+            this.stopHeartbeat();
+            this.setState('closed');
+            this.conn?.close();
+            this.ev.disconnected(e);
+          }
         });
       this.hbTimer = this.platform.setTimeout(beat, this.hbInterval);
     };
@@ -276,6 +296,12 @@ export class RoomSession {
   private onPush(cmd: string, body: Record<string, unknown>): void {
     switch (cmd) {
       case 'push_kickout':
+        if (Number(body.need_relogin) === 1) {
+          // 1.12: the server asks for a fresh login rather than ending the session.
+          this.conn?.close();
+          this.onSocketLost();
+          return;
+        }
         this.stopHeartbeat();
         this.setState('closed');
         this.conn?.close();
@@ -352,7 +378,7 @@ export class RoomSession {
 
   private async reconnect(): Promise<void> {
     const deadline = this.platform.now() + (this.o.retryTimeS ?? DEFAULT_RETRY_TIME_S) * 1000;
-    const backoff = this.o.backoffMs ?? legacyBackoff(this.platform.random);
+    const backoff = this.o.backoffMs ?? legacyBackoff(() => this.platform.random());
     for (let attempt = 0; this.state === 'reconnecting'; attempt++) {
       const wait = backoff(attempt);
       if (this.platform.now() + wait > deadline) break;
