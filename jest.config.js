@@ -31,5 +31,12 @@ module.exports = {
       testMatch: ['<rootDir>/spec/compat/**/*.test.ts'],
       transform,
     },
+    {
+      // Real Chromium + real Janus + the real server process, inside scripts/netns.sh.
+      displayName: 'media',
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/spec/media/**/*.test.ts'],
+      transform,
+    },
   ],
 };

@@ -56,6 +56,7 @@ async function startServer(bigimTimeWindowMs, userlistMergeMs = 0) {
       port,
       apps: [{ appid: APPID, appSign: APPSIGN }],
       room: { bigimTimeWindowMs, heartbeatMs: 30000, userlistMergeMs },
+      janus: { enabled: false },
       limits: { messagesPerSecond: 1000, burst: 1000 },
       log: { level: 'warn' },
     }),

@@ -3,6 +3,8 @@
 #  - static checks (each counts as one test): typecheck, lint
 #  - jest unit + integration (in parallel workers)
 #  - jest browser + compat (real Chromium; serially, one browser suite at a time)
+#  - jest media (real Chromium + Janus + the server process) inside a private network namespace
+#    (scripts/netns.sh; needs root), serially
 # Exit status is non-zero when anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +43,11 @@ echo "== jest: browser + compat (real Chromium)"
 rm -f .tmp/jest-browser.json
 npx jest --selectProjects browser compat --runInBand --json --outputFile=.tmp/jest-browser.json
 add_jest .tmp/jest-browser.json
+
+echo "== jest: media (Chromium + Janus in a network namespace)"
+rm -f .tmp/jest-media.json
+bash scripts/netns.sh npx jest --selectProjects media --runInBand --json --outputFile=.tmp/jest-media.json
+add_jest .tmp/jest-media.json
 
 line="$passed passed, $failed failed"
 echo "$line" > .tmp/summary.txt

@@ -34,7 +34,13 @@ export function loadBuiltServer(): StartServer {
 
 export async function startBuiltServer(options: Record<string, unknown> = {}): Promise<BuiltServer> {
   const startServer = loadBuiltServer();
-  return startServer({ host: '127.0.0.1', port: 0, log: { level: 'silent' }, ...options });
+  return startServer({
+    host: '127.0.0.1',
+    port: 0,
+    log: { level: 'silent' },
+    janus: { enabled: false },
+    ...options,
+  });
 }
 
 export async function launchChromium(): Promise<Browser> {

@@ -15,6 +15,7 @@ const { newClient, releaseAll } = clientFactory(() => server.url);
 
 beforeEach(async () => {
   server = await startServer({
+    janus: { enabled: false },
     port: 0,
     log: { level: 'silent' },
     apps: [{ appid: APPID, appSign: SIGN }],

@@ -35,6 +35,7 @@ afterAll(async () => {
 
 beforeEach(async () => {
   server = await startServer({
+    janus: { enabled: false },
     port: 0,
     log: { level: 'silent' },
     apps: [{ appid: APPID, appSign: SIGN, relayUrl: `${bizUrl}/relay`, thirdTokenUrl: `${bizUrl}/verify` }],
@@ -83,7 +84,7 @@ test('retry exhaustion -> onDisconnect with the legacy network code', async () =
   await server.close();
   const [d] = await waitFor('onDisconnect', () => a.rec.onDisconnect, 10_000);
   expect(d![0]).toEqual({ code: 'ZegoClient.Error.Network', msg: 'network is broken and login fail.' });
-  server = await startServer({ port: 0, log: { level: 'silent' } }); // for afterEach
+  server = await startServer({ port: 0, log: { level: 'silent' }, janus: { enabled: false } }); // for afterEach
 });
 
 test('relay to the business server, loginWithAuthor accepted and refused', async () => {

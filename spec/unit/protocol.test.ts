@@ -33,6 +33,7 @@ test('the request map lists every legacy room command once', () => {
     'trans',
     'trans_fetch',
     'user_list',
+    'webrtc_url',
   ]);
 });
 

@@ -37,6 +37,8 @@ export const ServerCode = {
   BadLoginState: 1006,
   /** Login token does not verify. */
   TokenError: 1008,
+  /** Dispatch (`webrtc_url`): this deployment has no media server (Janus disabled or down). */
+  DispatchError: 1009,
   /** Login token verified but `expired` is in the past. */
   TokenExpired: 1010,
   /** Unknown `cmd`. */
@@ -75,6 +77,7 @@ export const SERVER_CODE_MESSAGES: Record<number, string> = {
   [ServerCode.LoginInProgress]: 'login in progress',
   [ServerCode.BadLoginState]: 'bad login state',
   [ServerCode.TokenError]: 'token error',
+  [ServerCode.DispatchError]: 'dispatch error',
   [ServerCode.TokenExpired]: 'token expired',
   [ServerCode.UnknownCmd]: 'unknown command',
   [ServerCode.InvalidBody]: 'invalid request body',
@@ -139,4 +142,43 @@ export function serverErrorMessage(errCode: number, serverMessage?: string): str
     SERVER_CODE_MESSAGES[errCode] ||
     (errCode > 1000000000 ? 'liveroom cmd error' : 'unknown error');
   return `${name} code:${errCode}`;
+}
+
+/**
+ * Publish / play error codes (seed sections 2.8 and 2.11, prefixes `ZegoPublish` / `ZegoPlay`) with the
+ * 1.12 messages. `RetryTimeout` (retries exhausted) is the 1.12 code beyond the seed list.
+ */
+export const MEDIA_ERRORS = {
+  DispatchError: ['Error.Dispatch', 'dispatch request error'],
+  DispatchTimeout: ['Timeout.Dispatch', 'dispatch request timeout'],
+  Token: ['Error.Token', 'login token error'],
+  SessionTimeout: ['Timeout.Session', 'send session request timeout'],
+  SessionError: ['Error.Session', 'create session error'],
+  CreateOffer: ['Error.CreateOffer', 'create offer error'],
+  CreateAnswer: ['Error.CreateAnswer', 'create answer error'],
+  LocalDesc: ['Error.LocalDesc', 'setLocalDescription error'],
+  DescTimeout: ['Timeout.Desc', 'send mediaDesc timeout'],
+  ServerAnswerTimeout: ['Timeout.ServerAnswer', 'waiting server mediaDesc timeout'],
+  ServerAnswerError: ['Error.ServerAnswer', 'server mediaDesc type error'],
+  RemoteDesc: ['Error.RemoteDesc', 'other side offer error'],
+  RemoteOfferTimeout: ['Timeout.RemoteOffer', 'waiting server mediaDesc timeout'],
+  RemoteOfferError: ['Error.RemoteOffer', 'other side offer error'],
+  CandidateTimeout: ['Timeout.Candidate', 'send candidate timeout'],
+  ServerCandidateTimeout: ['Timeout.ServerCandidate', 'waiting candidate timeout'],
+  ServerCandidateError: ['Error.ServerCandidate', 'recv candidate error'],
+  ConnectionFailed: ['Error.ConnectionFailed', 'ice Connection state failed'],
+  ConnectionClosed: ['Error.ConnectionClosed', 'ice connection state closed'],
+  SessionClosed: ['Error.SessionClosed', 'server session closed'],
+  SocketError: ['Error.SocketError', 'network error'],
+  RetryTimeout: ['Error.RetryTimeout', 'retry timeout'],
+} as const;
+export type MediaErrorKind = keyof typeof MEDIA_ERRORS;
+
+/** `{code, msg}` for a publish (`ZegoPublish.*`) or play (`ZegoPlay.*`) error. */
+export function mediaError(kind: MediaErrorKind, publish: boolean, detail?: string): LegacyError {
+  const [suffix, msg] = MEDIA_ERRORS[kind];
+  return {
+    code: `${publish ? 'ZegoPublish' : 'ZegoPlay'}.${suffix}`,
+    msg: detail ? `${msg}: ${detail}` : msg,
+  };
 }

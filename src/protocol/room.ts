@@ -267,6 +267,25 @@ export interface CustomMsgPayload {
 }
 
 /** The stream_msg payload, parsed. */
+/** Dispatch (legacy `webrtc_url`): which media-signalling server to use for a stream. */
+export interface WebrtcUrlReq {
+  stream_id: string;
+  ptype: 'push' | 'pull';
+  /** Media-server URLs the client is already connected to. */
+  signals?: string[];
+  /** 1.12: `[{key: "grpc-metadata-push", value: cdnUrl}]`. */
+  header_kvs?: { key: string; value: string }[];
+  retry?: number;
+}
+export interface WebrtcUrlRsp extends ReplyBase {
+  stream_id: string;
+  ptype: 'push' | 'pull';
+  urls: string[];
+  /** With err_code != 0: 1 = give up, 2 = retry after action_delay ms. */
+  need_action: number;
+  action_delay: number;
+}
+
 export interface StreamMsgPayload {
   stream_id: string;
   extra_info?: string;
@@ -290,6 +309,7 @@ export interface RoomRequestMap {
   relay: [RelayReq, RelayRsp];
   bigim_chat: [BigImChatReq, BigImChatRsp];
   signal: [SignalReq, SignalRsp];
+  webrtc_url: [WebrtcUrlReq, WebrtcUrlRsp];
 }
 export type RoomCmd = keyof RoomRequestMap;
 export type RoomReqBody<K extends RoomCmd> = RoomRequestMap[K][0];
@@ -309,6 +329,7 @@ export const ROOM_CMDS: readonly RoomCmd[] = [
   'relay',
   'bigim_chat',
   'signal',
+  'webrtc_url',
 ];
 
 // ---------------------------------------------------------------------------------------------------------

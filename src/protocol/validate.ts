@@ -9,7 +9,8 @@ type FieldRule =
   | { t: 'string'; max: number; optional?: boolean; nonEmpty?: boolean }
   | { t: 'int'; min: number; max: number; optional?: boolean }
   | { t: 'strings'; maxItems: number; maxEach: number; optional?: boolean }
-  | { t: 'bigmsgs' };
+  | { t: 'bigmsgs' }
+  | { t: 'any'; optional: true };
 
 const TEXT = (max: number) => ({ t: 'string', max }) as const;
 const INT = (min: number, max: number, optional = false) => ({ t: 'int', min, max, optional }) as const;
@@ -52,6 +53,13 @@ export const BODY_RULES: Record<RoomCmd, Record<string, FieldRule>> = {
     signal_msg: TEXT(4096),
     dest_id_name: { t: 'strings', maxItems: 100, maxEach: MAX_ID_BYTES },
   },
+  webrtc_url: {
+    stream_id: { t: 'string', max: MAX_ID_BYTES, nonEmpty: true },
+    ptype: { t: 'string', max: 4, nonEmpty: true },
+    signals: { t: 'strings', maxItems: 16, maxEach: 1024, optional: true },
+    header_kvs: { t: 'any', optional: true },
+    retry: INT(-1, 1_000_000, true),
+  },
 };
 
 function checkString(v: unknown, max: number): boolean {
@@ -80,6 +88,8 @@ export function validateBody(cmd: RoomCmd, body: unknown): string | null {
         if (!Array.isArray(v) || v.length > rule.maxItems || !v.every((s) => checkString(s, rule.maxEach))) {
           return `${field} must be an array of at most ${rule.maxItems} strings`;
         }
+        break;
+      case 'any':
         break;
       case 'bigmsgs':
         if (!Array.isArray(v) || v.length === 0 || v.length > MAX_BIGIM_BATCH) {

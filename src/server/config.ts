@@ -20,6 +20,8 @@ export interface AppConfig {
   appSign: string;
   thirdTokenUrl?: string;
   relayUrl?: string;
+  /** Require streamParams (zg_expired/zg_nonce/zg_token) to publish and play. */
+  streamAuth?: boolean;
 }
 
 export interface ResolvedConfig {
@@ -42,6 +44,34 @@ export interface ResolvedConfig {
   limits: { maxFrameBytes: number; messagesPerSecond: number; burst: number; maxRooms: number };
   http: { thirdTokenTimeoutMs: number; relayTimeoutMs: number };
   log: { level: string };
+  /** The SFU. Spawned and supervised by default; `urls` uses running Janus instances instead. */
+  janus: {
+    /** false: no media plane (room signalling only). */
+    enabled: boolean;
+    /** The Janus executable. */
+    binary: string;
+    /** Janus's plugins/transports parent dir; '' = look in the usual install locations. */
+    libDir: string;
+    /** Janus `interface`: the IP put in SDP c= lines ('' = Janus autodetects). */
+    interface: string;
+    /** Janus `ice_enforce_list`: only these interfaces/IPs (prefixes) gather candidates. */
+    iceEnforceList: string;
+    /** Janus `rtp_port_range`, "min-max" (one port per PeerConnection). */
+    rtpPortRange: string;
+    /** WebSocket URLs of running Janus instances: if set, nothing is spawned. */
+    urls: string[];
+    /** Port of the spawned Janus's WebSocket on 127.0.0.1 (0 = a free one). */
+    wsPort: number;
+    startTimeoutMs: number;
+    restartDelayMs: number;
+    debugLevel: number;
+  };
+  media: {
+    /** The media signalling URL handed out by dispatch ('' = ws(s)://<Host header>/media). */
+    publicUrl: string;
+    /** Media-socket heartbeat interval handed to clients, ms (legacy 10 s). */
+    heartbeatMs: number;
+  };
 }
 
 /** Everything optional: what a config file or `startServer(options)` may give. */
@@ -68,6 +98,20 @@ const DEFAULTS: Omit<ResolvedConfig, 'apps' | 'devMode' | 'devAppSign'> = {
   limits: { maxFrameBytes: MAX_FRAME_BYTES, messagesPerSecond: 50, burst: 100, maxRooms: 10_000 },
   http: { thirdTokenTimeoutMs: 5_000, relayTimeoutMs: 5_000 },
   log: { level: 'info' },
+  janus: {
+    enabled: true,
+    binary: 'janus',
+    libDir: '',
+    interface: '',
+    iceEnforceList: '',
+    rtpPortRange: '20000-20100',
+    urls: [],
+    wsPort: 0,
+    startTimeoutMs: 10_000,
+    restartDelayMs: 500,
+    debugLevel: 4,
+  },
+  media: { publicUrl: '', heartbeatMs: 10_000 },
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -83,6 +127,11 @@ function int(field: string, v: unknown, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
     throw new ConfigError(field, `must be an integer from ${min} to ${max} (got ${JSON.stringify(v)})`);
   }
+  return v;
+}
+
+function bool(field: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') throw new ConfigError(field, 'must be true or false');
   return v;
 }
 
@@ -110,7 +159,7 @@ function section<T extends object>(name: string, given: unknown, defaults: T): T
 
 /** Validates options over the embedded defaults. Throws a ConfigError naming the bad field. */
 export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
-  const known = ['host', 'port', 'apps', 'devAppSign', 'room', 'limits', 'http', 'log'];
+  const known = ['host', 'port', 'apps', 'devAppSign', 'room', 'limits', 'http', 'log', 'janus', 'media'];
   for (const k of Object.keys(options))
     if (!known.includes(k)) throw new ConfigError(k, 'is not a known setting');
 
@@ -139,6 +188,7 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
       appSign,
       thirdTokenUrl: url(`${f}.thirdTokenUrl`, a.thirdTokenUrl),
       relayUrl: url(`${f}.relayUrl`, a.relayUrl),
+      streamAuth: a.streamAuth === undefined ? false : bool(`${f}.streamAuth`, a.streamAuth),
     };
   });
 
@@ -169,7 +219,32 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
   if (!LOG_LEVELS.includes(log.level))
     throw new ConfigError('log.level', `must be one of ${LOG_LEVELS.join(', ')}`);
 
-  return { host, port, apps, devMode: apps.length === 0, devAppSign, room, limits, http, log };
+  const janus = section('janus', options.janus, DEFAULTS.janus);
+  if (typeof janus.enabled !== 'boolean') throw new ConfigError('janus.enabled', 'must be true or false');
+  for (const k of ['binary', 'libDir', 'interface', 'iceEnforceList'] as const)
+    if (typeof janus[k] !== 'string') throw new ConfigError(`janus.${k}`, 'must be a string');
+  if (!janus.binary) throw new ConfigError('janus.binary', 'must not be empty');
+  const range = /^(\d+)-(\d+)$/.exec(String(janus.rtpPortRange));
+  if (!range || Number(range[1]) < 1 || Number(range[1]) >= Number(range[2]) || Number(range[2]) > 65535)
+    throw new ConfigError('janus.rtpPortRange', 'must be "min-max" with 1 <= min < max <= 65535');
+  if (!Array.isArray(janus.urls) || !janus.urls.every((u) => typeof u === 'string' && /^wss?:\/\//.test(u)))
+    throw new ConfigError('janus.urls', 'must be a list of ws:// or wss:// URLs');
+  int('janus.wsPort', janus.wsPort, 0, 65535);
+  int('janus.startTimeoutMs', janus.startTimeoutMs, 100, 600_000);
+  int('janus.restartDelayMs', janus.restartDelayMs, 10, 600_000);
+  int('janus.debugLevel', janus.debugLevel, 0, 7);
+  const media = section('media', options.media, DEFAULTS.media);
+  if (typeof media.publicUrl !== 'string' || (media.publicUrl && !/^wss?:\/\//.test(media.publicUrl)))
+    throw new ConfigError('media.publicUrl', 'must be empty or a ws:// or wss:// URL');
+  int('media.heartbeatMs', media.heartbeatMs, 1000, 600_000);
+
+  return { host, port, apps, devMode: apps.length === 0, devAppSign, room, limits, http, log, janus, media };
+}
+
+/** The AppSign that signs an app's tokens (dev mode: the dev sign for any appid); undefined if unknown. */
+export function appSignOf(config: ResolvedConfig, appid: number): string | undefined {
+  if (config.devMode) return config.devAppSign;
+  return config.apps.find((a) => a.appid === appid)?.appSign;
 }
 
 /**

@@ -20,7 +20,7 @@ export interface HttpDeps {
   distDir: string;
   demoDir: string;
   startedAt: number;
-  stats(): { rooms: number; users: number };
+  stats(): { rooms: number; users: number } & Record<string, unknown>;
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string | Buffer): void {

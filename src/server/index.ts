@@ -5,7 +5,7 @@
  *   const server = await startServer({ port: 0, log: { level: 'silent' } });
  *   console.log(server.url); await server.close();
  */
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -15,6 +15,9 @@ import { resolveConfig, type ResolvedConfig, type ServerOptions } from './config
 import { Connection } from './gateway/Connection';
 import { httpHandler } from './http';
 import { RoomService } from './room/RoomService';
+import { JanusGateway } from './media/JanusGateway';
+import { JanusProcess } from './media/JanusProcess';
+import { MediaService } from './media/MediaService';
 
 export { loadConfig, resolveConfig, type ResolvedConfig, type ServerOptions } from './config';
 export { mintLoginToken, verifyLoginToken, parseAppSign } from './auth/loginToken';
@@ -25,8 +28,12 @@ export interface RunningServer {
   /** http://host:port */
   url: string;
   config: ResolvedConfig;
-  /** Closes every room socket (as on a network cut); the server keeps running. */
+  /** Closes every room and media socket (as on a network cut); the server keeps running. */
   dropAllConnections(): void;
+  /** The spawned Janus's pid (undefined with external Janus or none). */
+  janusPid(): number | undefined;
+  /** Open Janus handles (for leak checks). */
+  janusHandles(): number;
   close(): Promise<void>;
 }
 
@@ -44,19 +51,37 @@ export async function startServer(options: ServerOptions | ResolvedConfig = {}):
     );
   }
   const rooms = new RoomService(config, log);
+  const media = await startMedia(config, log, rooms);
   const http = createServer(
     httpHandler({
       config,
       distDir: join(PACKAGE_ROOT, 'dist'),
       demoDir: join(PACKAGE_ROOT, 'demo'),
       startedAt: Date.now(),
-      stats: () => rooms.stats(),
+      stats: () => ({ ...rooms.stats(), media: media.stats() }),
     }),
   );
-  const wss = new WebSocketServer({ server: http, path: '/ws', maxPayload: config.limits.maxFrameBytes });
-  wss.on('connection', (ws) => {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: config.limits.maxFrameBytes });
+  const mediaWss = new WebSocketServer({ noServer: true, maxPayload: config.limits.maxFrameBytes });
+  wss.on('connection', (ws, req: IncomingMessage) => {
     const conn = new Connection(ws, config, rooms.handlers, log, (c) => rooms.closed(c));
+    const host = String(req.headers.host ?? '');
+    conn.host = /^[\w.:[\]-]{1,255}$/.test(host) ? host : '';
+    conn.secure = String(req.headers['x-forwarded-proto'] ?? '') === 'https';
     rooms.attach(conn);
+  });
+  mediaWss.on('connection', (ws) => {
+    if (media.service) media.service.attach(ws);
+    else ws.close(1013, 'no media server');
+  });
+  http.on('upgrade', (req, socket, head) => {
+    const path = (req.url ?? '').split('?')[0];
+    const target = path === '/ws' ? wss : path === '/media' ? mediaWss : null;
+    if (!target) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    target.handleUpgrade(req, socket, head, (ws) => target.emit('connection', ws, req));
   });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -70,12 +95,106 @@ export async function startServer(options: ServerOptions | ResolvedConfig = {}):
     host: config.host,
     url,
     config,
-    dropAllConnections: () => rooms.closeAll(CloseCode.Shutdown, 'dropped'),
+    dropAllConnections: () => {
+      rooms.closeAll(CloseCode.Shutdown, 'dropped');
+      media.service?.closeAll();
+    },
+    janusPid: () => media.process?.pid,
+    janusHandles: () => media.gateway?.openHandles() ?? 0,
     close: async () => {
       rooms.dispose();
+      media.service?.dispose();
+      await media.stop();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await new Promise<void>((resolve) => mediaWss.close(() => resolve()));
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * The media plane: a spawned and supervised Janus (or the configured external ones), the janode gateway
+ * and the /media service. A Janus that cannot start leaves the room plane running; dispatch then answers
+ * 1009 and the log says why.
+ */
+async function startMedia(config: ResolvedConfig, log: pino.Logger, rooms: RoomService) {
+  const none = {
+    service: null as MediaService | null,
+    process: null as JanusProcess | null,
+    gateway: null as JanusGateway | null,
+    stats: () => ({ janus: 'off' }) as Record<string, unknown>,
+    stop: async () => {},
+  };
+  if (!config.janus.enabled) return none;
+  const gateway = new JanusGateway(log, config.log.level === 'debug' || config.log.level === 'trace');
+  const service = new MediaService(config, log, gateway, {
+    isMember: (a, r, i) => rooms.isMember(a, r, i),
+    endStream: (a, r, s, i) => rooms.endStreamFromMedia(a, r, s, i),
+  });
+  rooms.media = {
+    url: (c) => {
+      if (!gateway.up) return '';
+      if (config.media.publicUrl) return config.media.publicUrl;
+      return c.host ? `${c.secure ? 'wss' : 'ws'}://${c.host}/media` : '';
+    },
+    memberLeft: (a, r, i) => service.memberLeft(a, r, i),
+  };
+  let stopped = false;
+  let proc: JanusProcess | null = null;
+  const external = config.janus.urls;
+  let nextUrl = 0;
+  // (Re)connects the gateway with a bounded backoff until it is up or the server stops; one loop at a time.
+  let looping: Promise<void> | null = null;
+  const connectLoop = (urlOf: () => string): Promise<void> => {
+    looping ??= loop(urlOf).finally(() => (looping = null));
+    return looping;
+  };
+  const loop = async (urlOf: () => string) => {
+    for (let attempt = 0; !stopped && !gateway.up; attempt++) {
+      const url = urlOf();
+      if (url) {
+        try {
+          await gateway.connect(url);
+          log.info({ url }, 'connected to janus');
+          return;
+        } catch (e) {
+          log.warn({ url, err: (e as Error).message }, 'janus connection failed');
+        }
+      }
+      await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** Math.min(attempt, 5))));
+    }
+  };
+  if (external.length) {
+    const urlOf = () => external[nextUrl++ % external.length]!;
+    gateway.on('down', () => void connectLoop(urlOf));
+    await connectLoop(urlOf);
+  } else {
+    proc = new JanusProcess(config.janus, log);
+    const p = proc;
+    p.on('up', (url: string) => {
+      if (!gateway.up) void connectLoop(() => (p.url === url ? url : ''));
+    });
+    try {
+      const url = await p.start();
+      if (!gateway.up) await connectLoop(() => (p.url === url ? url : ''));
+    } catch (e) {
+      log.error(`media plane unavailable: ${(e as Error).message}`);
+    }
+  }
+  return {
+    service,
+    process: proc,
+    gateway,
+    stats: () => ({
+      janus: gateway.up ? 'up' : 'down',
+      ...service.stats(),
+      janusHandles: gateway.openHandles(),
+    }),
+    stop: async () => {
+      stopped = true;
+      await gateway.close();
+      await proc?.stop();
     },
   };
 }

@@ -22,10 +22,20 @@ test('apps turn dev mode off and their AppSign is normalised', () => {
     appSign: '01'.repeat(31) + '02',
     relayUrl: 'http://127.0.0.1:9/relay',
     thirdTokenUrl: undefined,
+    streamAuth: false,
   });
 });
 
 test.each([
+  [{ janus: { rtpPortRange: '20100-20000' } }, /janus.rtpPortRange must be "min-max"/],
+  [{ janus: { urls: ['http://x'] } }, /janus.urls must be a list of ws/],
+  [{ janus: { enabled: 'yes' } }, /janus.enabled must be true or false/],
+  [{ janus: { iface: 'x' } }, /janus.iface is not a known setting/],
+  [{ media: { publicUrl: 'http://x/media' } }, /media.publicUrl must be empty or a ws/],
+  [
+    { apps: [{ appid: 1, appSign: 'ab'.repeat(32), streamAuth: 1 }] },
+    /apps\[0\].streamAuth must be true or false/,
+  ],
   [{ port: -1 }, /port must be an integer/],
   [{ host: '' }, /host must be/],
   [{ apps: [{ appid: 'x', appSign: SIGN }] }, /apps\[0\]\.appid/],

@@ -95,6 +95,7 @@ const client = (id: string, room?: string) => {
 
 beforeEach(async () => {
   server = await startServer({
+    janus: { enabled: false },
     port: 0,
     log: { level: 'silent' },
     apps: [{ appid: APPID, appSign: SIGN }],
@@ -306,7 +307,7 @@ test('a flood is refused, then closed; /healthz and dev-mode /token', async () =
   const h = await (await fetch(`${server.url}/healthz`)).json();
   expect(h.status).toBe('ok');
   expect((await fetch(`${server.url}/token?app_id=1&id_name=x`)).status).toBe(404);
-  const dev = await startServer({ port: 0, log: { level: 'silent' } });
+  const dev = await startServer({ port: 0, log: { level: 'silent' }, janus: { enabled: false } });
   try {
     const token = await (await fetch(`${dev.url}/token?app_id=5&id_name=zed`)).text();
     expect(JSON.parse(Buffer.from(token, 'base64').toString()).ver).toBe(1);
@@ -333,6 +334,7 @@ test('loginWithAuthor: the third token is checked by the app thirdTokenUrl (acce
   await new Promise<void>((r) => biz.listen(0, '127.0.0.1', () => r()));
   const port = (biz.address() as { port: number }).port;
   const auth = await startServer({
+    janus: { enabled: false },
     port: 0,
     log: { level: 'silent' },
     apps: [{ appid: APPID, appSign: SIGN, thirdTokenUrl: `http://127.0.0.1:${port}/verify` }],
@@ -372,6 +374,7 @@ test('loginWithAuthor: the third token is checked by the app thirdTokenUrl (acce
 
 test('user-list pushes go only to members who asked (user_state_flag 1), merged per userlistMergeMs', async () => {
   const merged = await startServer({
+    janus: { enabled: false },
     port: 0,
     log: { level: 'silent' },
     apps: [{ appid: APPID, appSign: SIGN }],

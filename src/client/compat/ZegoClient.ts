@@ -27,6 +27,9 @@ import type {
   WireUser,
 } from '../../protocol/room';
 import { RoomSession } from '../core/RoomSession';
+import type { PreviewOptions } from '../media/capture';
+import { enumDevices, MediaPlane } from '../media/MediaPlane';
+import { DispatchFailure } from '../media/StreamSession';
 import { ZegoError } from '../core/ZegoError';
 import { browserPlatform, type Platform } from '../platform/Platform';
 
@@ -98,6 +101,13 @@ export class ZegoClient {
   onRecvBigRoomMessage: Cb = null;
   onTempBroken: Cb = null;
   onReconnect: Cb = null;
+  onPublishStateUpdate: Cb = null;
+  onPlayStateUpdate: Cb = null;
+  onPublishQualityUpdate: Cb = null;
+  onPlayQualityUpdate: Cb = null;
+  onVideoSizeChanged: Cb = null;
+  onRemoteCameraStatusUpdate: Cb = null;
+  onRemoteMicStatusUpdate: Cb = null;
 
   private cfg: ZegoConfig | null = null;
   private session: RoomSession | null = null;
@@ -123,8 +133,13 @@ export class ZegoClient {
   /** Kept for the media plane, where it bypasses dispatch (legacy setCustomSignalUrl). */
   private customSignalUrls: string[] = [];
 
+  private loginToken = '';
+  private roomId = '';
+  private readonly media: MediaPlane;
+
   constructor(platform?: Platform) {
     this.platform = platform ?? browserPlatform;
+    this.media = this.createMediaPlane();
     // As the original: leaving the page logs out, so others see the user leave at once, not after the
     // heartbeat expires (pagehide covers iOS, where beforeunload does not fire).
     if (typeof window !== 'undefined' && typeof window.addEventListener === 'function') {
@@ -188,6 +203,8 @@ export class ZegoClient {
     const retry =
       cfg.maxRetryTime && cfg.maxRetryTime < 3600 ? cfg.maxRetryTime : (cfg.roomRetryTime ?? undefined);
     void this.session?.logout();
+    this.loginToken = token;
+    this.roomId = roomId;
     const session = new RoomSession(
       {
         appid: cfg.appid,
@@ -232,7 +249,12 @@ export class ZegoClient {
         reliable: (type, seq, data) => call(this.onRecvReliableMessage, type, seq, data),
         push: (cmd, body) => this.onPush(roomId, cmd, body),
         tempBroken: () => call(this.onTempBroken),
-        reconnected: () => call(this.onReconnect),
+        reconnected: () => {
+          // The room ended our streams with the old session: announce the live ones again.
+          for (const [id, extra] of this.media.liveStreams())
+            void session.announceStream(id, extra).catch(() => {});
+          call(this.onReconnect);
+        },
         disconnected: (e) => call(this.onDisconnect, e.toLegacy()),
         kickedOut: (reason) =>
           call(this.onKickOut, { code: ClientErrorCode.Kickout, msg: `kickout reason=${reason}` }),
@@ -251,6 +273,7 @@ export class ZegoClient {
   logout(): boolean {
     const s = this.session;
     this.session = null;
+    this.media.stopAll();
     // Queued relay messages die with the session (their error would carry a dead socket's seq).
     if (this.relayTimer !== null) this.platform.clearTimeout(this.relayTimer);
     this.relayTimer = null;
@@ -541,6 +564,172 @@ export class ZegoClient {
   endJoinLive(destIdName: string, success?: Cb, error?: Cb): boolean {
     if (typeof destIdName !== 'string' || !destIdName || !this.cfg) return false;
     this.signal(1004, destIdName, `${this.cfg.idName}-${++this.requestCounter}`, {}, success, error);
+    return true;
+  }
+
+  /* ------------------------------------------------------------ media plane (legacy 1.6-1.20) ---- */
+
+  private createMediaPlane(): MediaPlane {
+    return new MediaPlane(this.platform, {
+      identity: () =>
+        this.cfg && this.session
+          ? { appid: this.cfg.appid, idName: this.cfg.idName, token: this.loginToken, roomId: this.roomId }
+          : null,
+      dispatch: async (streamId, ptype, cdnUrl) => {
+        const session = this.session;
+        if (!session || session.state !== 'logged-in') throw new DispatchFailure(false);
+        try {
+          const r = await session.request().request('webrtc_url', {
+            stream_id: streamId,
+            ptype,
+            signals: [],
+            header_kvs: [{ key: 'grpc-metadata-push', value: cdnUrl }],
+            retry: 0,
+          });
+          return r.urls ?? [];
+        } catch (e) {
+          throw new DispatchFailure(e instanceof ZegoError && e.code === ClientErrorCode.Timeout);
+        }
+      },
+      announce: async (streamId, extraInfo) => {
+        if (this.session?.state === 'logged-in') await this.session.announceStream(streamId, extraInfo);
+      },
+      endStream: (streamId) => {
+        if (this.session?.state === 'logged-in') void this.session.endStream(streamId).catch(() => {});
+      },
+      publishState: (type, id, err) => call(this.onPublishStateUpdate, type, id, type === 0 ? 0 : err),
+      playState: (type, id, err) => call(this.onPlayStateUpdate, type, id, type === 0 ? 0 : err),
+      publishQuality: (id, q) => call(this.onPublishQualityUpdate, id, q),
+      playQuality: (id, q) => call(this.onPlayQualityUpdate, id, q),
+      videoSize: (id, w, h) => call(this.onVideoSizeChanged, id, w, h),
+      remoteCamera: (id, st) => call(this.onRemoteCameraStatusUpdate, id, st),
+      remoteMic: (id, st) => call(this.onRemoteMicStatusUpdate, id, st),
+      customUrls: () => this.customSignalUrls,
+      retryTimeS: () => {
+        const c = this.cfg;
+        return c?.maxRetryTime && c.maxRetryTime < 3600 ? c.maxRetryTime : (c?.streamRetryTime ?? 300);
+      },
+      backoffMs: () => {
+        const b = this.cfg?.testing?.backoffMs;
+        return b === undefined ? undefined : () => b;
+      },
+    });
+  }
+
+  /** Static and instance (1.6): `success({microphones, speakers, cameras})` with `{label, deviceId}` items. */
+  static enumDevices(success?: Cb, error?: Cb): void {
+    enumDevices(browserPlatform.media).then(
+      (d) => call(success, d),
+      (e) => call(error, e),
+    );
+  }
+
+  enumDevices(success?: Cb, error?: Cb): void {
+    enumDevices(this.platform.media).then(
+      (d) => call(success, d),
+      (e) => call(error, e),
+    );
+  }
+
+  /** 1.7: returns false at once for a missing element or options; the capture outcome comes later. */
+  startPreview(video: HTMLMediaElement, constraints: PreviewOptions, success?: Cb, error?: Cb): boolean {
+    if (!video || typeof video !== 'object' || !constraints || typeof constraints !== 'object') return false;
+    if (!this.platform.media) {
+      call(error, "browser don't support");
+      return false;
+    }
+    this.media.preview(video, constraints).then(
+      () => call(success),
+      (e) => call(error, e),
+    );
+    return true;
+  }
+
+  stopPreview(video: HTMLMediaElement): boolean {
+    return !!video && this.media.stopPreview(video);
+  }
+
+  enableCamera(video: HTMLMediaElement, enable: boolean): boolean {
+    if (typeof enable !== 'boolean') return false;
+    return this.media.enable(video, 'video', enable);
+  }
+
+  enableMicrophone(video: HTMLMediaElement, enable: boolean): boolean {
+    if (typeof enable !== 'boolean') return false;
+    return this.media.enable(video, 'audio', enable);
+  }
+
+  setLocalAudioOutput(video: HTMLMediaElement, audioOutput: string | null): boolean {
+    const el = video as HTMLMediaElement & { setSinkId?: (id: string) => Promise<void> };
+    if (!el || typeof el.setSinkId !== 'function') return false;
+    el.setSinkId(audioOutput ?? '').catch(() => {});
+    return true;
+  }
+
+  /** 1.13: replaces the published track in place (no renegotiation). */
+  switchDevice(
+    type: 'audio' | 'video',
+    video: HTMLMediaElement,
+    deviceId: string,
+    success?: Cb,
+    error?: Cb,
+  ): boolean {
+    if ((type !== 'audio' && type !== 'video') || !video || typeof deviceId !== 'string') return false;
+    this.media.switchDevice(type, video, deviceId).then(
+      () => call(success),
+      (e) => call(error, e),
+    );
+    return true;
+  }
+
+  /** 1.12: false when not logged in, without a preview on the element, or already publishing the id. */
+  startPublishingStream(
+    streamId: string,
+    video: HTMLMediaElement,
+    extraInfo?: string,
+    publishOption?: { streamParams?: string; cdnUrl?: string; videoDecodeType?: string },
+  ): boolean {
+    if (typeof streamId !== 'string' || !streamId || !video) return false;
+    if (this.session?.state !== 'logged-in') return false;
+    return this.media.publish(
+      streamId,
+      video,
+      typeof extraInfo === 'string' ? extraInfo : '',
+      publishOption ?? {},
+    );
+  }
+
+  stopPublishingStream(streamId: string): boolean {
+    if (typeof streamId !== 'string' || !streamId) return false;
+    return this.media.stopPublish(streamId);
+  }
+
+  /** 1.17: false when not logged in or without an element; the outcome is onPlayStateUpdate. */
+  startPlayingStream(
+    streamId: string,
+    video: HTMLMediaElement,
+    audioOutput?: string,
+    playOption?: { playType?: string; streamParams?: string; videoDecodeType?: string },
+  ): boolean {
+    if (typeof streamId !== 'string' || !streamId || !video) return false;
+    if (this.session?.state !== 'logged-in' && !this.customSignalUrls.length) return false;
+    return this.media.play(streamId, video, audioOutput || undefined, playOption ?? {});
+  }
+
+  stopPlayingStream(streamId: string): boolean {
+    if (typeof streamId !== 'string' || !streamId) return false;
+    return this.media.stopPlay(streamId);
+  }
+
+  setPlayAudioOutput(streamId: string, audioOutput: string): boolean {
+    if (typeof streamId !== 'string' || typeof audioOutput !== 'string') return false;
+    return this.media.setPlayAudioOutput(streamId, audioOutput);
+  }
+
+  /** 1.20: at least 1000 ms (default 3000). */
+  setQualityMonitorCycle(timeInMS: number): boolean {
+    if (typeof timeInMS !== 'number' || !(timeInMS >= 1000)) return false;
+    this.media.setCycle(timeInMS);
     return true;
   }
 

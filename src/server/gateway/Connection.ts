@@ -10,6 +10,7 @@ import { ROOM_CMDS, type RoomCmd, type RoomHeader } from '../../protocol/room';
 import { validateBody } from '../../protocol/validate';
 import type { ResolvedConfig } from '../config';
 import type { Member } from '../room/Room';
+import { TokenBucket } from './TokenBucket';
 
 export interface SessionState {
   member: Member;
@@ -38,14 +39,17 @@ const FLOOD_STRIKES = 50;
 
 export class Connection {
   session: SessionState | null = null;
+  /** The client sent logout (its media sessions end at once). */
+  loggedOut = false;
+  /** Host header of the upgrade request (dispatch builds the media URL from it). */
+  host = '';
+  secure = false;
   loggingIn = false;
   lastSeen = Date.now();
   /** appid as the client last sent it, echoed in every header. */
   appidEcho: number | string = 0;
-  private tokens: number;
-  private lastRefill = Date.now();
+  private readonly bucket: TokenBucket;
   private malformed = 0;
-  private strikes = 0;
   private closed = false;
   private readonly loginDeadline: ReturnType<typeof setTimeout>;
 
@@ -56,7 +60,7 @@ export class Connection {
     private readonly log: Logger,
     private readonly onClose: (conn: Connection) => void,
   ) {
-    this.tokens = config.limits.burst;
+    this.bucket = new TokenBucket(config.limits.messagesPerSecond, config.limits.burst);
     this.loginDeadline = setTimeout(() => {
       if (!this.session) this.close(CloseCode.LoginTimeout, 'no login');
     }, config.room.loginDeadlineMs);
@@ -110,21 +114,11 @@ export class Connection {
     this.reply(cmd, seq, { err_code: code, err_message: message ?? SERVER_CODE_MESSAGES[code] });
   }
 
-  private takeToken(): boolean {
-    const now = Date.now();
-    const rate = this.config.limits.messagesPerSecond;
-    this.tokens = Math.min(this.config.limits.burst, this.tokens + ((now - this.lastRefill) * rate) / 1000);
-    this.lastRefill = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
-  }
-
   private async onMessage(text: string, isBinary: boolean): Promise<void> {
     if (this.closed) return;
     this.lastSeen = Date.now();
-    if (!this.takeToken()) {
-      if (++this.strikes >= FLOOD_STRIKES) return this.close(CloseCode.Flood, 'flood');
+    if (!this.bucket.take()) {
+      if (this.bucket.strikes >= FLOOD_STRIKES) return this.close(CloseCode.Flood, 'flood');
       return this.error('', 0, ServerCode.RateLimited);
     }
     let frame: { header?: Partial<RoomHeader>; body?: unknown };

@@ -16,6 +16,7 @@ import {
 import { CloseCode, ServerCode } from '../../protocol/errors';
 import type { RoomCmd, WireStream } from '../../protocol/room';
 import { verifyLoginToken } from '../auth/loginToken';
+import { appSignOf } from '../config';
 import { checkThirdToken } from '../auth/thirdToken';
 import { postJson } from '../httpPost';
 import type { ResolvedConfig } from '../config';
@@ -31,6 +32,9 @@ function parseJson(s: string, field: string): Record<string, unknown> {
   }
   throw new HandlerError(ServerCode.InvalidBody, `${field} must be a JSON object string`);
 }
+
+/** How long a user's media sessions outlive a lost room socket (time to reconnect), ms. */
+const MEDIA_GRACE_MS = 15_000;
 
 export class RoomService {
   readonly rooms = new Map<string, Room>();
@@ -48,6 +52,7 @@ export class RoomService {
     this.handlers = {
       login: (c, b) => this.login(c, b),
       logout: (c) => {
+        c.loggedOut = true;
         setTimeout(() => c.close(CloseCode.Normal, 'logout'), 0);
         return {};
       },
@@ -76,6 +81,7 @@ export class RoomService {
       relay: (c, b) => this.relay(c, b),
       bigim_chat: (c, b) => this.bigim(c, b),
       signal: (c, b) => this.signal(c, b),
+      webrtc_url: (c, b) => this.dispatch(c, b),
     };
   }
 
@@ -129,6 +135,18 @@ export class RoomService {
     this.byMember.delete(s.member);
     room.endStreamsOf(s.member);
     room.userAction(s.member, 2);
+    // Logout frees the user's media sessions now; a lost socket gets a grace period in which a
+    // reconnection (re-login) keeps them publishing and playing.
+    const media = this.media;
+    if (media) {
+      const { appid, roomId } = s;
+      const idName = s.member.idName;
+      if (c.loggedOut) media.memberLeft(appid, roomId, idName);
+      else
+        setTimeout(() => {
+          if (!this.isMember(appid, roomId, idName)) media.memberLeft(appid, roomId, idName);
+        }, MEDIA_GRACE_MS).unref();
+    }
     if (room.empty) {
       room.flushBig();
       room.dispose();
@@ -147,10 +165,9 @@ export class RoomService {
   }
 
   private appSignFor(appid: number): string {
-    if (this.config.devMode) return this.config.devAppSign;
-    const app = this.config.apps.find((a) => a.appid === appid);
-    if (!app) throw new HandlerError(ServerCode.TokenError, 'unknown appid');
-    return app.appSign;
+    const sign = appSignOf(this.config, appid);
+    if (!sign) throw new HandlerError(ServerCode.TokenError, 'unknown appid');
+    return sign;
   }
 
   private async login(c: Connection, b: Record<string, unknown>): Promise<object> {
@@ -283,6 +300,9 @@ export class RoomService {
     const existing = room.streams.get(streamId);
     if (b.sub_cmd === 2001) {
       if (existing && existing.anchor_id_name !== me.idName) throw new HandlerError(ServerCode.StreamExists);
+      // Announced again unchanged (a re-publish after a retry): nothing for others to hear.
+      if (existing && existing.extra_info === extra)
+        return { stream_seq: room.streamSeq, stream_info: room.streamList() };
       const s: WireStream = {
         stream_id: streamId,
         anchor_id_name: me.idName,
@@ -308,6 +328,34 @@ export class RoomService {
       room.streamChange(b.sub_cmd === 2002 ? 12002 : 12003, [existing], me);
     }
     return { stream_seq: room.streamSeq, stream_info: room.streamList() };
+  }
+
+  /** Media plane hooks, set by the server when Janus is enabled. */
+  media: {
+    /** The media signalling URL for a room socket ('' = no media plane). */
+    url(c: Connection): string;
+    memberLeft(appid: number, roomId: string, idName: string): void;
+  } | null = null;
+
+  /** Legacy dispatch: the media signalling server for a stream. */
+  private dispatch(c: Connection, b: Record<string, unknown>): object {
+    this.roomOf(c);
+    const url = this.media?.url(c) ?? '';
+    if (!url) throw new HandlerError(ServerCode.DispatchError, 'no media server on this deployment');
+    return { stream_id: b.stream_id, ptype: b.ptype, urls: [url], need_action: 0, action_delay: 0 };
+  }
+
+  isMember(appid: number, roomId: string, idName: string): boolean {
+    return !!this.rooms.get(this.key(appid, roomId))?.members.get(idName);
+  }
+
+  /** The media side lost a published stream: it leaves the room (2002) if its owner still lists it. */
+  endStreamFromMedia(appid: number, roomId: string, streamId: string, idName: string): void {
+    const room = this.rooms.get(this.key(appid, roomId));
+    const s = room?.streams.get(streamId);
+    if (!room || !s || s.anchor_id_name !== idName) return;
+    room.streams.delete(streamId);
+    room.streamChange(12002, [s], room.members.get(idName));
   }
 
   private userList(c: Connection, b: Record<string, unknown>): object {

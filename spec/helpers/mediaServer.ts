@@ -1,0 +1,107 @@
+/**
+ * The media suites' server: the built CLI (`node dist/server/cli.js --config <tmp>`) as a child process,
+ * with its own supervised Janus, inside the private network namespace the suite runs in
+ * (scripts/netns.sh: a veth `janus0` at 127.0.0.2 that Janus may gather on). A separate process because
+ * janode is ESM-only and cannot be imported inside jest's module sandbox; it is also how users run it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from './browser';
+
+export const JANUS_IP = '127.0.0.2';
+
+export interface MediaServer {
+  url: string;
+  pid: number;
+  /** Last lines of the server's output (for failure messages). */
+  output(): string;
+  health(): Promise<Record<string, unknown> & { media: Record<string, unknown> }>;
+  stop(): Promise<void>;
+}
+
+/** Fails with a clear message unless we run inside scripts/netns.sh. */
+export function requireNetns(): void {
+  const ifs = networkInterfaces();
+  const ok = Object.values(ifs).some((l) => l?.some((a) => a.address === JANUS_IP));
+  if (!ok)
+    throw new Error(
+      `no interface with ${JANUS_IP}: the media suites must run inside the network namespace ` +
+        '(bash scripts/netns.sh npx jest --selectProjects media), see docs/deployment.md',
+    );
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startMediaServer(extra: Record<string, unknown> = {}): Promise<MediaServer> {
+  requireNetns();
+  const cli = join(ROOT, 'dist', 'server', 'cli.js');
+  if (!existsSync(cli)) throw new Error(`built server missing: ${cli} (run "npm run build" first)`);
+  const dir = mkdtempSync(join(tmpdir(), 'zego-media-test-'));
+  const port = await freePort();
+  const cfg = {
+    host: '127.0.0.1',
+    port,
+    log: { level: 'warn' },
+    janus: { interface: JANUS_IP, iceEnforceList: JANUS_IP },
+    ...extra,
+  };
+  const file = join(dir, 'config.json');
+  writeFileSync(file, JSON.stringify(cfg));
+  const child: ChildProcess = spawn(process.execPath, [cli, '--config', file], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const keep = (d: Buffer) => (out = (out + d.toString()).slice(-20_000));
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const url = `http://127.0.0.1:${port}`;
+  const health = async () =>
+    (await (await fetch(`${url}/healthz`)).json()) as Awaited<ReturnType<MediaServer['health']>>;
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}):\n${out.slice(-3000)}`);
+    try {
+      const h = await health();
+      if (h.media?.janus === 'up') break;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`server or Janus not up within 20 s:\n${out.slice(-3000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    pid: child.pid!,
+    output: () => out.slice(-4000),
+    health,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        const done = () => {
+          rmSync(dir, { recursive: true, force: true });
+          resolve();
+        };
+        if (child.exitCode !== null) return done();
+        const t = setTimeout(() => child.kill('SIGKILL'), 8000);
+        child.once('exit', () => {
+          clearTimeout(t);
+          done();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}
