@@ -127,12 +127,14 @@ export async function waitForEvent(
   name: string,
   match: (args: unknown[]) => boolean = () => true,
   timeoutMs = 10_000,
+  /** Only events recorded at or after this time (ms since the epoch, same clock as the page). */
+  since = 0,
 ): Promise<RecordedEvent> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const events =
       (await page.evaluate(() => (window as unknown as { __events: RecordedEvent[] }).__events)) || [];
-    const hit = events.find((e) => e.name === name && match(e.args));
+    const hit = events.find((e) => e.name === name && e.t >= since && match(e.args));
     if (hit) return hit;
     if (Date.now() > deadline) {
       const seen = events.map((e) => `${e.name}(${JSON.stringify(e.args).slice(0, 160)})`).join('\n  ');

@@ -147,3 +147,71 @@ export async function expectMediaFlowing(
       );
   }
 }
+
+/** startPublishingStream from the preview in <video id=videoId>; resolves on onPublishStateUpdate(0). */
+export async function publish(
+  page: Page,
+  streamId: string,
+  videoId = 'local',
+  option: Record<string, unknown> = {},
+  extraInfo = '',
+): Promise<void> {
+  const since = Date.now();
+  const ok = await page.evaluate(
+    ({ streamId, videoId, option, extraInfo }) => {
+      const w = window as unknown as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+      return w.zg.startPublishingStream(streamId, document.getElementById(videoId), extraInfo, option);
+    },
+    { streamId, videoId, option, extraInfo },
+  );
+  if (!ok) throw new Error('startPublishingStream returned false');
+  const st = await waitForEvent(page, 'onPublishStateUpdate', (a) => a[1] === streamId, 20_000, since);
+  if (st.args[0] !== 0) throw new Error(`publish ${streamId} failed: ${JSON.stringify(st.args)}`);
+}
+
+/** startPlayingStream into a new <video>; resolves on onPlayStateUpdate(0). */
+export async function play(
+  page: Page,
+  streamId: string,
+  option: Record<string, unknown> = {},
+): Promise<void> {
+  const since = Date.now();
+  const ok = await page.evaluate(
+    ({ streamId, option }) => {
+      const w = window as unknown as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+      document.getElementById(`play-${streamId}`)?.remove();
+      const v = document.createElement('video');
+      v.id = `play-${streamId}`;
+      v.autoplay = true;
+      v.muted = true;
+      document.body.appendChild(v);
+      return w.zg.startPlayingStream(streamId, v, undefined, option);
+    },
+    { streamId, option },
+  );
+  if (!ok) throw new Error('startPlayingStream returned false');
+  const st = await waitForEvent(page, 'onPlayStateUpdate', (a) => a[1] === streamId, 20_000, since);
+  if (st.args[0] !== 0) throw new Error(`play ${streamId} failed: ${JSON.stringify(st.args)}`);
+}
+
+/** Calls a zg method in the page with JSON-able arguments and returns its result. */
+export async function zg(page: Page, method: string, ...args: unknown[]): Promise<unknown> {
+  return page.evaluate(
+    ({ method, args }) => {
+      const w = window as unknown as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+      return w.zg[method](...args);
+    },
+    { method, args },
+  );
+}
+
+/** Events recorded so far in the page. */
+export async function events(page: Page, name: string): Promise<unknown[][]> {
+  return page.evaluate(
+    (name) =>
+      (window as unknown as { __events: { name: string; args: unknown[] }[] }).__events
+        .filter((e) => e.name === name)
+        .map((e) => e.args),
+    name,
+  );
+}

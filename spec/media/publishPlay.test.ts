@@ -1,23 +1,38 @@
 /**
- * Real Chromium + real Janus + the real server: pages drive dist/ZegoClient.js (script tag) to preview,
- * publish and play; assertions read what a user would see (decoded frames, audio packets, callbacks).
- * Runs inside scripts/netns.sh (see spec/helpers/mediaServer.ts).
+ * Real Chromium + real Janus + the real server process: pages drive dist/ZegoClient.js (script tag) to
+ * preview, publish and play; assertions read what a user would see (decoded frames and audio packets from
+ * getStats, callbacks fired). Runs inside scripts/netns.sh (see spec/helpers/mediaServer.ts).
+ * At most 7 tabs at once (2 cores: Chromium decoding is the bottleneck).
  */
-import type { Browser, BrowserContext } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium, waitForEvent } from '../helpers/browser';
-import { expectMediaFlowing, loggedInPage, startPreview } from '../helpers/mediaPage';
+import {
+  events,
+  expectMediaFlowing,
+  inbound,
+  loggedInPage,
+  play,
+  publish,
+  startPreview,
+  zg,
+} from '../helpers/mediaPage';
 import { startMediaServer, type MediaServer } from '../helpers/mediaServer';
 
-jest.setTimeout(90_000);
+jest.setTimeout(120_000);
 
 let server: MediaServer;
 let browser: Browser;
 let context: BrowserContext;
+let a: Page;
+let b: Page;
 
 beforeAll(async () => {
   server = await startMediaServer();
   browser = await launchChromium();
   context = await browser.newContext();
+  a = await loggedInPage(context, server.url, 'pub-a');
+  b = await loggedInPage(context, server.url, 'view-b');
+  await startPreview(a, 'local');
 });
 afterAll(async () => {
   await context?.close().catch(() => {});
@@ -26,34 +41,149 @@ afterAll(async () => {
 });
 
 test('A publishes (VP8), B plays: state callbacks, stream list, frames decoded and audio arriving', async () => {
-  const a = await loggedInPage(context, server.url, 'pub-a');
-  const b = await loggedInPage(context, server.url, 'view-b');
-  await startPreview(a, 'local');
-  const ok = await a.evaluate(() => {
-    const w = window as unknown as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-    return w.zg.startPublishingStream('s-vp8', document.getElementById('local'), 'hello', {
-      videoDecodeType: 'VP8',
-    });
-  });
-  expect(ok).toBe(true);
-  const st = await waitForEvent(a, 'onPublishStateUpdate', () => true, 20_000);
-  expect(st.args).toEqual([0, 's-vp8', 0]);
+  await publish(a, 's-vp8', 'local', { videoDecodeType: 'VP8' }, 'hello');
   const added = await waitForEvent(b, 'onStreamUpdated', (x) => x[0] === 0);
-  expect((added.args[1] as { stream_id: string }[])[0]!.stream_id).toBe('s-vp8');
-  await b.evaluate(() => {
-    const w = window as unknown as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-    const v = document.createElement('video');
-    v.id = 'remote';
-    v.autoplay = true;
-    v.muted = true;
-    document.body.appendChild(v);
-    return w.zg.startPlayingStream('s-vp8', v);
-  });
-  const play = await waitForEvent(b, 'onPlayStateUpdate', () => true, 20_000);
-  expect(play.args.slice(0, 2)).toEqual([0, 's-vp8']);
+  expect(added.args[1]).toEqual([
+    expect.objectContaining({ stream_id: 's-vp8', anchor_id_name: 'pub-a', extra_info: 'hello' }),
+  ]);
+  await play(b, 's-vp8', { videoDecodeType: 'VP8' });
+  const [st] = await events(b, 'onPlayStateUpdate');
+  expect(st).toEqual([0, 's-vp8', 0]);
   const flow = await expectMediaFlowing(b, 's-vp8');
   expect(flow.after.codec).toBe('video/VP8');
-  const size = await waitForEvent(b, 'onVideoSizeChanged', () => true, 10_000);
-  expect(size.args[0]).toBe('s-vp8');
+  const size = await waitForEvent(b, 'onVideoSizeChanged', (x) => x[0] === 's-vp8');
+  expect(size.args).toEqual(['s-vp8', expect.any(Number), expect.any(Number)]);
   expect(size.args[1]).toBeGreaterThan(0);
-}, 90_000);
+});
+
+test('H.264 (the default codec): published and played as video/H264', async () => {
+  await publish(a, 's-h264');
+  await play(b, 's-h264');
+  const flow = await expectMediaFlowing(b, 's-h264');
+  expect(flow.after.codec).toBe('video/H264');
+});
+
+test("audio-only play (playType 'audio'): audio arrives, no video is decoded", async () => {
+  // B already plays s-vp8 with video (first test): playing it again replaces that player.
+  await play(b, 's-vp8', { playType: 'audio' });
+  await expectMediaFlowing(b, 's-vp8', { video: false });
+  const probe = await inbound(b, 's-vp8');
+  await new Promise((r) => setTimeout(r, 1000));
+  const later = await inbound(b, 's-vp8');
+  expect(later.framesDecoded).toBe(probe.framesDecoded);
+  expect(later.framesDecoded).toBe(0);
+});
+
+test('four viewers of one stream all decode it', async () => {
+  const viewers: Page[] = [];
+  for (let i = 0; i < 4; i++) viewers.push(await loggedInPage(context, server.url, `viewer-${i}`));
+  await Promise.all(viewers.map((v) => play(v, 's-vp8', { videoDecodeType: 'VP8' })));
+  await Promise.all(viewers.map((v) => expectMediaFlowing(v, 's-vp8')));
+  await Promise.all(viewers.map((v) => v.close()));
+});
+
+test('camera and microphone toggles reach the viewer (onRemoteCameraStatusUpdate / onRemoteMicStatusUpdate)', async () => {
+  await play(b, 's-vp8', { videoDecodeType: 'VP8' });
+  expect(
+    await a.evaluate(() => (window as any).zg.enableCamera(document.getElementById('local'), 'no')),
+  ).toBe(false); // eslint-disable-line @typescript-eslint/no-explicit-any
+  expect(
+    await a.evaluate(() => (window as any).zg.enableCamera(document.getElementById('local'), false)),
+  ).toBe(true); // eslint-disable-line @typescript-eslint/no-explicit-any
+  const cam = await waitForEvent(b, 'onRemoteCameraStatusUpdate', (x) => x[1] !== 0);
+  expect(cam.args).toEqual(['s-vp8', 2]);
+  await a.evaluate(() => (window as any).zg.enableMicrophone(document.getElementById('local'), false)); // eslint-disable-line @typescript-eslint/no-explicit-any
+  const mic = await waitForEvent(b, 'onRemoteMicStatusUpdate', (x) => x[1] !== 0);
+  expect(mic.args).toEqual(['s-vp8', 2]);
+  await a.evaluate(() => {
+    const w = window as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    w.zg.enableCamera(document.getElementById('local'), true);
+    w.zg.enableMicrophone(document.getElementById('local'), true);
+  });
+  await waitForEvent(b, 'onRemoteCameraStatusUpdate', (x) => x[1] === 0);
+  await waitForEvent(b, 'onRemoteMicStatusUpdate', (x) => x[1] === 0);
+});
+
+test('switchDevice replaces the camera track without renegotiation: the viewer keeps decoding', async () => {
+  const devices = (await a.evaluate(
+    () => new Promise((resolve, reject) => (window as any).zg.enumDevices(resolve, reject)), // eslint-disable-line @typescript-eslint/no-explicit-any
+  )) as { cameras: { deviceId: string }[]; microphones: unknown[]; speakers: unknown[] };
+  expect(devices.cameras.length).toBeGreaterThan(0);
+  expect(devices.microphones.length).toBeGreaterThan(0);
+  const offersBefore = await a.evaluate(
+    () => (window as any).zg.media.publishers.get('s-vp8').session.pc.localDescription.sdp,
+  ); // eslint-disable-line @typescript-eslint/no-explicit-any
+  await a.evaluate(
+    (id) =>
+      new Promise(
+        (resolve, reject) =>
+          (window as any).zg.switchDevice('video', document.getElementById('local'), id, resolve, reject), // eslint-disable-line @typescript-eslint/no-explicit-any
+      ),
+    devices.cameras[0]!.deviceId,
+  );
+  await expectMediaFlowing(b, 's-vp8');
+  const offersAfter = await a.evaluate(
+    () => (window as any).zg.media.publishers.get('s-vp8').session.pc.localDescription.sdp,
+  ); // eslint-disable-line @typescript-eslint/no-explicit-any
+  expect(offersAfter).toBe(offersBefore);
+  const published = await events(a, 'onPublishStateUpdate');
+  expect(published.filter((x) => x[1] === 's-vp8')).toEqual([[0, 's-vp8', 0]]);
+});
+
+test('updateStreamExtraInfo reaches viewers (onStreamExtraInfoUpdated)', async () => {
+  expect(await zg(a, 'updateStreamExtraInfo', 's-vp8', 'new-info')).toBe(true);
+  const upd = await waitForEvent(b, 'onStreamExtraInfoUpdated', (x) =>
+    (x[0] as { stream_id: string; extra_info: string }[]).some(
+      (s) => s.stream_id === 's-vp8' && s.extra_info === 'new-info',
+    ),
+  );
+  expect(upd.args[0]).toEqual([expect.objectContaining({ stream_id: 's-vp8', extra_info: 'new-info' })]);
+});
+
+test('quality callbacks carry plausible numbers (cycle 1000 ms; the first sample is skipped)', async () => {
+  expect(await zg(a, 'setQualityMonitorCycle', 999)).toBe(false);
+  expect(await zg(a, 'setQualityMonitorCycle', 1000)).toBe(true);
+  expect(await zg(b, 'setQualityMonitorCycle', 1000)).toBe(true);
+  const pq = await waitForEvent(
+    a,
+    'onPublishQualityUpdate',
+    (x) => x[0] === 's-vp8' && (x[1] as any).videoFPS > 5,
+    15_000,
+  ); // eslint-disable-line @typescript-eslint/no-explicit-any
+  const q = pq.args[1] as Record<string, number>;
+  expect(q.videoBitrate).toBeGreaterThan(50);
+  expect(q.videoBitrate).toBeLessThan(5000);
+  expect(q.audioBitrate).toBeGreaterThan(5);
+  expect(q.videoFPS).toBeLessThan(40);
+  const vq = await waitForEvent(
+    b,
+    'onPlayQualityUpdate',
+    (x) => x[0] === 's-vp8' && (x[1] as any).videoFPS > 5,
+    15_000,
+  ); // eslint-disable-line @typescript-eslint/no-explicit-any
+  const v = vq.args[1] as Record<string, number>;
+  expect(v.videoBitrate).toBeGreaterThan(50);
+  expect(v.frameWidth).toBeGreaterThan(0);
+  expect(v.frameHeight).toBeGreaterThan(0);
+  expect(v.videoTransferFPS).toBeGreaterThan(5);
+});
+
+test('stopPublishingStream: viewers get onStreamUpdated(1); every Janus handle is freed once players stop', async () => {
+  expect(await zg(a, 'stopPublishingStream', 's-h264')).toBe(true);
+  expect(await zg(a, 'stopPublishingStream', 's-vp8')).toBe(true);
+  expect(await zg(a, 'stopPublishingStream', 's-vp8')).toBe(false);
+  await waitForEvent(
+    b,
+    'onStreamUpdated',
+    (x) => x[0] === 1 && (x[1] as { stream_id: string }[])[0]?.stream_id === 's-vp8',
+  );
+  await zg(b, 'stopPlayingStream', 's-vp8');
+  await zg(b, 'stopPlayingStream', 's-h264');
+  const deadline = Date.now() + 5000;
+  let h = await server.health();
+  while ((h.media.janusHandles as number) !== 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    h = await server.health();
+  }
+  expect(h.media).toMatchObject({ janus: 'up', sessions: 0, publishers: 0, janusHandles: 0 });
+});

@@ -190,6 +190,8 @@ async function startMedia(config: ResolvedConfig, log: pino.Logger, rooms: RoomS
       janus: gateway.up ? 'up' : 'down',
       ...service.stats(),
       janusHandles: gateway.openHandles(),
+      janusPid: proc?.pid ?? null,
+      janusStarts: proc?.starts ?? 0,
     }),
     stop: async () => {
       stopped = true;

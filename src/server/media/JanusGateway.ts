@@ -76,7 +76,6 @@ export class JanusGateway extends EventEmitter {
   private nextRoom = 1000;
   /** Changes every time a new connection is made; handles from an older generation are dead. */
   generation = 0;
-  private opened = 0;
 
   constructor(
     private readonly log: Logger,
@@ -105,6 +104,7 @@ export class JanusGateway extends EventEmitter {
     this.session = session;
     this.admin = admin;
     this.rooms.clear();
+    this.live.clear();
     this.generation++;
     const gen = this.generation;
     const lost = () => {
@@ -113,6 +113,7 @@ export class JanusGateway extends EventEmitter {
       this.admin = null;
       this.conn = null;
       this.rooms.clear();
+      this.live.clear();
       this.log.warn('janus connection lost');
       this.emit('down');
     };
@@ -155,16 +156,16 @@ export class JanusGateway extends EventEmitter {
     if (!this.session) throw new Error('media server unavailable');
     const { VideoRoom } = await loadJanode();
     const h = await this.session.attach(VideoRoom);
-    this.opened++;
+    this.live.add(h);
     return h;
   }
 
-  /** Handles opened minus handles detached, for leak checks. */
-  openHandles = () => this.opened - this.closed;
-  private closed = 0;
+  /** Handles attached on the current Janus session and not yet detached (leak checks), admin excluded. */
+  openHandles = () => this.live.size;
+  private readonly live = new Set<JanodeHandle>();
 
   async detach(h: JanodeHandle): Promise<void> {
-    this.closed++;
+    if (!this.live.delete(h)) return;
     await h.detach().catch(() => {});
   }
 
