@@ -4,6 +4,7 @@
  * getStats, callbacks fired). Runs inside scripts/netns.sh (see spec/helpers/mediaServer.ts).
  * At most 7 tabs at once (2 cores: Chromium decoding is the bottleneck).
  */
+/* eslint-disable @typescript-eslint/no-explicit-any -- page-side code reaches into window */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium, waitForEvent } from '../helpers/browser';
 import {
@@ -86,17 +87,17 @@ test('camera and microphone toggles reach the viewer (onRemoteCameraStatusUpdate
   await play(b, 's-vp8', { videoDecodeType: 'VP8' });
   expect(
     await a.evaluate(() => (window as any).zg.enableCamera(document.getElementById('local'), 'no')),
-  ).toBe(false); // eslint-disable-line @typescript-eslint/no-explicit-any
+  ).toBe(false);
   expect(
     await a.evaluate(() => (window as any).zg.enableCamera(document.getElementById('local'), false)),
-  ).toBe(true); // eslint-disable-line @typescript-eslint/no-explicit-any
+  ).toBe(true);
   const cam = await waitForEvent(b, 'onRemoteCameraStatusUpdate', (x) => x[1] !== 0);
   expect(cam.args).toEqual(['s-vp8', 2]);
-  await a.evaluate(() => (window as any).zg.enableMicrophone(document.getElementById('local'), false)); // eslint-disable-line @typescript-eslint/no-explicit-any
+  await a.evaluate(() => (window as any).zg.enableMicrophone(document.getElementById('local'), false));
   const mic = await waitForEvent(b, 'onRemoteMicStatusUpdate', (x) => x[1] !== 0);
   expect(mic.args).toEqual(['s-vp8', 2]);
   await a.evaluate(() => {
-    const w = window as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const w = window as any;
     w.zg.enableCamera(document.getElementById('local'), true);
     w.zg.enableMicrophone(document.getElementById('local'), true);
   });
@@ -106,25 +107,24 @@ test('camera and microphone toggles reach the viewer (onRemoteCameraStatusUpdate
 
 test('switchDevice replaces the camera track without renegotiation: the viewer keeps decoding', async () => {
   const devices = (await a.evaluate(
-    () => new Promise((resolve, reject) => (window as any).zg.enumDevices(resolve, reject)), // eslint-disable-line @typescript-eslint/no-explicit-any
+    () => new Promise((resolve, reject) => (window as any).zg.enumDevices(resolve, reject)),
   )) as { cameras: { deviceId: string }[]; microphones: unknown[]; speakers: unknown[] };
   expect(devices.cameras.length).toBeGreaterThan(0);
   expect(devices.microphones.length).toBeGreaterThan(0);
   const offersBefore = await a.evaluate(
     () => (window as any).zg.media.publishers.get('s-vp8').session.pc.localDescription.sdp,
-  ); // eslint-disable-line @typescript-eslint/no-explicit-any
+  );
   await a.evaluate(
     (id) =>
-      new Promise(
-        (resolve, reject) =>
-          (window as any).zg.switchDevice('video', document.getElementById('local'), id, resolve, reject), // eslint-disable-line @typescript-eslint/no-explicit-any
+      new Promise((resolve, reject) =>
+        (window as any).zg.switchDevice('video', document.getElementById('local'), id, resolve, reject),
       ),
     devices.cameras[0]!.deviceId,
   );
   await expectMediaFlowing(b, 's-vp8');
   const offersAfter = await a.evaluate(
     () => (window as any).zg.media.publishers.get('s-vp8').session.pc.localDescription.sdp,
-  ); // eslint-disable-line @typescript-eslint/no-explicit-any
+  );
   expect(offersAfter).toBe(offersBefore);
   const published = await events(a, 'onPublishStateUpdate');
   expect(published.filter((x) => x[1] === 's-vp8')).toEqual([[0, 's-vp8', 0]]);
@@ -149,7 +149,7 @@ test('quality callbacks carry plausible numbers (cycle 1000 ms; the first sample
     'onPublishQualityUpdate',
     (x) => x[0] === 's-vp8' && (x[1] as any).videoFPS > 5,
     15_000,
-  ); // eslint-disable-line @typescript-eslint/no-explicit-any
+  );
   const q = pq.args[1] as Record<string, number>;
   expect(q.videoBitrate).toBeGreaterThan(50);
   expect(q.videoBitrate).toBeLessThan(5000);
@@ -160,7 +160,7 @@ test('quality callbacks carry plausible numbers (cycle 1000 ms; the first sample
     'onPlayQualityUpdate',
     (x) => x[0] === 's-vp8' && (x[1] as any).videoFPS > 5,
     15_000,
-  ); // eslint-disable-line @typescript-eslint/no-explicit-any
+  );
   const v = vq.args[1] as Record<string, number>;
   expect(v.videoBitrate).toBeGreaterThan(50);
   expect(v.frameWidth).toBeGreaterThan(0);
