@@ -71,6 +71,3 @@ test('original SDK: login, dispatch and play -> a session error in onPlayStateUp
   expect(elapsed).toBeLessThan(5_000);
   console.log(`original SDK play -> ${JSON.stringify(st.args)} after ${elapsed} ms`);
 });
-  expect(elapsed).toBeLessThan(15_000);
-  console.log(`original SDK play -> ${JSON.stringify(st.args)} after ${elapsed} ms`);
-});
