@@ -56,6 +56,8 @@ export interface ResolvedConfig {
     interface: string;
     /** Janus `ice_enforce_list`: only these interfaces/IPs (prefixes) gather candidates. */
     iceEnforceList: string;
+    /** Janus `nat_1_1_mapping`: the public IP of a server behind 1:1 NAT ('' = none). */
+    publicIp: string;
     /** Janus `rtp_port_range`, "min-max" (one port per PeerConnection). */
     rtpPortRange: string;
     /** WebSocket URLs of running Janus instances: if set, nothing is spawned. */
@@ -104,6 +106,7 @@ const DEFAULTS: Omit<ResolvedConfig, 'apps' | 'devMode' | 'devAppSign'> = {
     libDir: '',
     interface: '',
     iceEnforceList: '',
+    publicIp: '',
     rtpPortRange: '20000-20100',
     urls: [],
     wsPort: 0,
@@ -221,7 +224,7 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
 
   const janus = section('janus', options.janus, DEFAULTS.janus);
   if (typeof janus.enabled !== 'boolean') throw new ConfigError('janus.enabled', 'must be true or false');
-  for (const k of ['binary', 'libDir', 'interface', 'iceEnforceList'] as const)
+  for (const k of ['binary', 'libDir', 'interface', 'iceEnforceList', 'publicIp'] as const)
     if (typeof janus[k] !== 'string') throw new ConfigError(`janus.${k}`, 'must be a string');
   if (!janus.binary) throw new ConfigError('janus.binary', 'must not be empty');
   const range = /^(\d+)-(\d+)$/.exec(String(janus.rtpPortRange));

@@ -77,6 +77,7 @@ export function janusConfigFiles(
   ].filter(Boolean);
   const nat = [
     j.iceEnforceList ? `ice_enforce_list = ${q(j.iceEnforceList)}` : '',
+    j.publicIp ? `nat_1_1_mapping = ${q(j.publicIp)}` : '',
     'ignore_mdns = true',
     'full_trickle = false',
     'ice_lite = false',

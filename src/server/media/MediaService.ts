@@ -286,6 +286,7 @@ export class MediaService {
       });
       if (why) throw new MediaError(MediaResult.StreamAuth, why);
     }
+    if (type === 1 && b.negotiate_mode !== 1) throw new MediaError(MediaResult.OfferNotSupported);
     const janus = this.requireJanus();
     const key = `${conn.appid}:${streamId}`;
     if (type === 0) {
@@ -293,7 +294,6 @@ export class MediaService {
       if (existing && existing.conn.idName !== conn.idName) throw new MediaError(MediaResult.StreamExists);
       if (existing) this.closeSession(existing, CloseReason.Normal, 'republished');
     } else {
-      if (b.negotiate_mode !== 1) throw new MediaError(MediaResult.OfferNotSupported);
       const pub = this.publishers.get(key);
       if (!pub || pub.feed === undefined) throw new MediaError(MediaResult.StreamNotFound);
     }
