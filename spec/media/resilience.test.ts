@@ -2,7 +2,7 @@
  * The media plane when things break, in real Chromium against the real server and Janus (inside
  * scripts/netns.sh): Janus killed mid-stream, a publisher's page closing.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { launchChromium, waitForEvent } from '../helpers/browser';
 import { events, expectMediaFlowing, loggedInPage, play, publish, startPreview } from '../helpers/mediaPage';
 import { startMediaServer, type MediaServer } from '../helpers/mediaServer';
