@@ -88,6 +88,13 @@ export class StreamSession {
   camera = 0;
   mic = 0;
   private retryDeadline = 0;
+  /** Step times of the last attempt, ms from its start (diagnostics: bench, support). */
+  timeline: [string, number][] = [];
+  private mark(step: string): void {
+    const t0 = this.timeline[0]?.[1] ?? this.platform.now();
+    if (!this.timeline.length) this.timeline.push(['start', t0]);
+    this.timeline.push([step, this.platform.now() - t0]);
+  }
   private retrying = false;
 
   constructor(
@@ -194,6 +201,8 @@ export class StreamSession {
   private async negotiate(attempt: number): Promise<void> {
     const pub = this.o.publish;
     const live = () => attempt === this.attempt && !this.stopped;
+    this.timeline = [];
+    this.mark('start');
     // 1. Dispatch.
     let urls = this.o.customUrls;
     if (!urls.length) {
@@ -209,6 +218,7 @@ export class StreamSession {
       if (!urls.length) throw new StepError('DispatchError');
     }
     if (!live()) return;
+    this.mark('dispatched');
     // 2. Media socket (login with the room token).
     const signal = this.hooks.signal(urls[(this.attempt - 1) % urls.length]!);
     this.signal = signal;
@@ -219,6 +229,7 @@ export class StreamSession {
       throw new StepError('SocketError', (e as Error).message, true);
     }
     if (!live()) return;
+    this.mark('media socket');
     // 3. Session.
     let created: Record<string, unknown>;
     try {
@@ -242,6 +253,7 @@ export class StreamSession {
       signal.request('CloseSessionReq', Number(created.session_id), { reason: 0 }).catch(() => {});
       return;
     }
+    this.mark('session');
     const sid = Number(created.session_id);
     this.sessionId = sid;
     signal.addSession(sid, {
@@ -335,13 +347,19 @@ export class StreamSession {
       if (remoteSet) sendCandidates([c]);
       else outbox.push(c);
     };
+    // Up = ICE connected and, where the browser reports it, DTLS done (connectionState 'connected'): media
+    // can flow from then on.
     const iceUp = new Promise<void>((resolve) => {
-      pc.oniceconnectionstatechange = () => {
+      const check = () => {
         const st = pc.iceConnectionState;
-        if (st === 'connected' || st === 'completed') resolve();
-        else if (st === 'failed') this.fail(new StepError('ConnectionFailed', '', true));
+        const conn = (pc as { connectionState?: string }).connectionState;
+        if ((st === 'connected' || st === 'completed') && (conn === undefined || conn === 'connected'))
+          resolve();
+        else if (st === 'failed' || conn === 'failed') this.fail(new StepError('ConnectionFailed', '', true));
         else if (st === 'closed' && !this.stopped) this.fail(new StepError('ConnectionClosed', '', true));
       };
+      pc.oniceconnectionstatechange = check;
+      pc.onconnectionstatechange = check;
     });
     let serverSdp: string;
     if (pub) {
@@ -375,7 +393,12 @@ export class StreamSession {
         }),
         'DescTimeout',
       ).catch((e: unknown) => {
-        throw e instanceof StepError ? e : new StepError('ServerAnswerError', (e as Error).message);
+        if (e instanceof StepError) throw e;
+        if (e instanceof MediaRequestError && e.kind === 'timeout')
+          throw new StepError('DescTimeout', '', true);
+        if (e instanceof MediaRequestError && e.kind === 'closed')
+          throw new StepError('SocketError', e.message, true);
+        throw new StepError('ServerAnswerError', (e as Error).message);
       });
       const answer = await answerP;
       if (Number(answer.type) !== 1 || typeof answer.sdp !== 'string')
@@ -388,6 +411,7 @@ export class StreamSession {
       }
     } else {
       const offer = await this.waitPush('MediaDescPush', 'RemoteOfferTimeout');
+      this.mark('server offer');
       if (Number(offer.type) !== 0 || typeof offer.sdp !== 'string') throw new StepError('RemoteOfferError');
       serverSdp = offer.sdp;
       const stream = new MediaStream();
@@ -417,11 +441,23 @@ export class StreamSession {
       } catch (e) {
         throw new StepError('LocalDesc', (e as Error).message);
       }
-      await this.step(signal.request('MediaDescReq', sid, { type: 1, sdp: answer.sdp }), 'DescTimeout').catch(
-        (e: unknown) => {
-          throw e instanceof StepError ? e : new StepError('SessionError', (e as Error).message);
-        },
+      this.mark('answer');
+      // The server's offer is applied: our candidates may go now, alongside the answer (Janus queues
+      // trickles that arrive before it), which saves a round trip before ICE can complete.
+      const described = this.step(
+        signal.request('MediaDescReq', sid, { type: 1, sdp: answer.sdp }),
+        'DescTimeout',
       );
+      remoteSet = true;
+      if (outbox.length) sendCandidates(outbox.splice(0));
+      await described.catch((e: unknown) => {
+        if (e instanceof StepError) throw e;
+        if (e instanceof MediaRequestError && e.kind === 'timeout')
+          throw new StepError('DescTimeout', '', true);
+        if (e instanceof MediaRequestError && e.kind === 'closed')
+          throw new StepError('SocketError', e.message, true);
+        throw new StepError('SessionError', (e as Error).message);
+      });
     }
     if (!live()) return;
     remoteSet = true;
@@ -433,7 +469,9 @@ export class StreamSession {
         'ServerCandidateTimeout',
       );
     }
+    this.mark('described');
     await iceUp;
+    this.mark('connected');
     if (!live()) return;
     if (pub) {
       await this.hooks.announce(this.o.streamId, this.o.extraInfo ?? '');
@@ -469,6 +507,7 @@ export class StreamSession {
     this.pc = null;
     if (pc) {
       pc.oniceconnectionstatechange = null;
+      pc.onconnectionstatechange = null;
       pc.onicecandidate = null;
       pc.close();
     }

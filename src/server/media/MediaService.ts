@@ -78,6 +78,9 @@ interface Session {
   feed?: number;
   janusRoom?: number;
   connected: boolean;
+  /** Resolves at Janus webrtcup (a publisher's feed can be subscribed from then on). */
+  up: Promise<void>;
+  markUp: () => void;
   closed: boolean;
   camera: number;
   mic: number;
@@ -142,7 +145,8 @@ export class MediaService {
   attach(ws: WebSocket): void {
     const conn = new MediaConn(ws);
     this.conns.add(conn);
-    const bucket = new TokenBucket(this.config.limits.messagesPerSecond, this.config.limits.burst);
+    // Media signalling is burstier than room signalling (candidates trickle): twice the room's budget.
+    const bucket = new TokenBucket(this.config.limits.messagesPerSecond * 2, this.config.limits.burst * 2);
     const loginDeadline = setTimeout(() => {
       if (!conn.loggedIn) ws.close(4006, 'no login');
     }, this.config.room.loginDeadlineMs);
@@ -150,6 +154,7 @@ export class MediaService {
       conn.lastSeen = Date.now();
       if (!bucket.take()) {
         if (bucket.strikes >= 50) ws.close(4001, 'flood');
+        else this.refuse(conn, isBinary ? null : data.toString());
         return;
       }
       void this.onFrame(conn, isBinary ? null : data.toString());
@@ -159,6 +164,21 @@ export class MediaService {
       this.connClosed(conn);
     });
     ws.on('error', (e) => this.log.debug({ err: e.message }, 'media socket error'));
+  }
+
+  /** Over the rate limit: the request is not executed, but its sender hears why at once. */
+  private refuse(conn: MediaConn, text: string | null): void {
+    let h: Partial<MediaHeader> = {};
+    try {
+      h = (JSON.parse(text ?? '') as { header?: Partial<MediaHeader> }).header ?? {};
+    } catch {
+      /* unreadable: answered generically */
+    }
+    const cmd = typeof h.cmd === 'string' && h.cmd.endsWith('Req') ? h.cmd.slice(0, 64) : 'ErrorReq';
+    conn.send(replyName(cmd), typeof h.seq === 'number' ? h.seq : 0, Number(h.session_id) || 0, {
+      result: MediaResult.Limited,
+      err_info: 'too many requests',
+    });
   }
 
   private async onFrame(conn: MediaConn, text: string | null): Promise<void> {
@@ -297,7 +317,11 @@ export class MediaService {
       const pub = this.publishers.get(key);
       if (!pub || pub.feed === undefined) throw new MediaError(MediaResult.StreamNotFound);
     }
+    let markUp = () => {};
+    const up = new Promise<void>((r) => (markUp = r));
     const s: Session = {
+      up,
+      markUp: () => markUp(),
       id: this.nextSession++,
       type,
       streamId,
@@ -331,6 +355,10 @@ export class MediaService {
     const p = withTimeout(janus.attach(), 'janus attach').then((h) => {
       h.on(JANUS_EVENTS.WEBRTCUP, () => {
         s.connected = true;
+        s.markUp();
+        // A player is up: ask its publisher for a keyframe now, so the first frame does not wait for the
+        // next one (Janus's own PLI at subscribe time can come before the player can decrypt it).
+        if (s.type === 1) void this.requestKeyframe(s);
         this.log.debug({ session: s.id, stream: s.streamId, type: s.type }, 'webrtcup');
       });
       h.on(JANUS_EVENTS.HANGUP, (d) => {
@@ -348,6 +376,7 @@ export class MediaService {
     b: Record<string, unknown>,
   ): Promise<{ body: object; after?: () => void }> {
     const janus = this.requireJanus();
+    this.log.debug({ session: s.id, type: b.type }, 'MediaDescReq');
     const handle = await s.handle!;
     if (s.type === 0) {
       if (b.type !== 0) throw new MediaError(MediaResult.BadRequest, 'a publisher sends an offer (type 0)');
@@ -362,6 +391,7 @@ export class MediaService {
         }),
         'janus publish',
       );
+      this.log.debug({ session: s.id, feed: r.feed }, 'publisher joined');
       if (s.closed) throw new MediaError(MediaResult.NoSession, 'session closed');
       s.feed = r.feed;
       s.janusRoom = room;
@@ -380,6 +410,9 @@ export class MediaService {
       const pub = this.publishers.get(`${s.conn.appid}:${s.streamId}`);
       if (!pub || pub.feed === undefined || pub.janusRoom === undefined)
         throw new MediaError(MediaResult.StreamNotFound);
+      // Janus lists a publisher's feed only once its PeerConnection is up: a viewer that asks right after
+      // the stream was announced waits for that (bounded).
+      await withTimeout(pub.up, 'publisher media');
       const handle = await s.handle!;
       const r = await withTimeout(
         handle.joinSubscriber({ room: pub.janusRoom, feed: pub.feed }),
@@ -389,6 +422,17 @@ export class MediaService {
       s.conn.push('MediaDescPush', s.id, { type: 0, sdp: r.jsep.sdp });
     } catch (e) {
       this.closeSession(s, CloseReason.Error, (e as Error).message);
+    }
+  }
+
+  private async requestKeyframe(player: Session): Promise<void> {
+    const pub = this.publishers.get(`${player.conn.appid}:${player.streamId}`);
+    if (!pub?.handle) return;
+    try {
+      const h = await pub.handle;
+      await withTimeout(h.configure({ keyframe: true }), 'janus keyframe');
+    } catch (e) {
+      this.log.debug({ err: (e as Error).message }, 'keyframe request failed');
     }
   }
 
