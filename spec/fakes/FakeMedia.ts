@@ -625,11 +625,14 @@ export class FakeMediaServer {
     socket.onClientFrame = (f) => this.onFrame(socket, f as unknown as MFrame);
   }
 
-  /** Replies to a request; `false` when the reply was an error (or withheld). */
+  /**
+   * Replies to a request; `true` when the request succeeded (the server acts on it even if the reply is
+   * withheld), `false` when the reply is an error.
+   */
   private reply(socket: FakeSocket, frame: MFrame, body: Record<string, unknown> = {}): boolean {
     const cmd = replyName(frame.header.cmd);
     const result = this.results[frame.header.cmd] ?? 0;
-    if (this.withhold.has(cmd)) return false;
+    if (this.withhold.has(cmd)) return result === 0;
     const out: MFrame = {
       header: { ...frame.header, cmd },
       body: result === 0 ? { result, ...body } : { result, err_info: MEDIA_RESULT_MESSAGES[result] ?? '' },
@@ -648,6 +651,8 @@ export class FakeMediaServer {
         return;
       case 'CreateSessionReq': {
         const id = this.nextSession;
+        // A withheld CreateSessionRsp: the session is not created (no pushes for it either).
+        if (this.withhold.has('CreateSessionRsp')) return;
         const ok = this.reply(socket, f, {
           session_id: id,
           session_token: `st-${id}`,

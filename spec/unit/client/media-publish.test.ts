@@ -26,8 +26,8 @@ test('happy path: dispatch, then LoginReq, CreateSessionReq{type 0}, MediaDescRe
   expect(h.ms.sockets.map((s) => s.url)).toEqual([MEDIA_URL]);
 
   // Media frames, in order.
-  expect(h.ms.cmds()).toEqual(['LoginReq', 'CreateSessionReq', 'MediaDescReq', 'CandidateInfoReq']);
-  const [login, create, desc, cand] = h.ms.frames;
+  expect(h.ms.cmds()).toEqual(['LoginReq', 'CreateSessionReq', 'MediaDescReq', 'MediaDescAck', 'CandidateInfoReq']);
+  const [login, create, desc, ack, cand] = h.ms.frames;
   expect(login).toEqual({
     header: { version: '1.0.1', cmd: 'LoginReq', appid: '1', seq: 1, user_id: 'alice', session_id: 0 },
     body: { token: 'token', tokenType: 0, roomid: 'room1', anchorname: 'alice', sdkversion: '1.12.5' },
@@ -50,6 +50,11 @@ test('happy path: dispatch, then LoginReq, CreateSessionReq{type 0}, MediaDescRe
   const sdp = String(desc!.body.sdp);
   expect(sdp).toContain('m=video 9 UDP/TLS/RTP/SAVPF 102 103 106 107\r\nc=IN IP4 0.0.0.0\r\nb=AS:800\r\n');
   expect(sdp).toContain('a=fmtp:111 minptime=10;useinbandfec=1;maxaveragebitrate=48000;stereo=0');
+  // The answer push was acknowledged with its seq.
+  expect(ack).toEqual({
+    header: { version: '1.0.1', cmd: 'MediaDescAck', appid: '1', seq: 1, user_id: 'alice', session_id: sid },
+    body: { result: 0 },
+  });
   // Candidates gathered before the answer went out together once it was set; '' ends them.
   expect(cand!.header).toMatchObject({ session_id: sid });
   expect(cand!.body).toEqual({ infos: [HOST_CANDIDATE, { candidate: '' }] });
@@ -87,7 +92,8 @@ test('happy path: dispatch, then LoginReq, CreateSessionReq{type 0}, MediaDescRe
   });
   await h.platform.advance(1000);
   expect(states(h)).toEqual([]);
-  h.server.reply(h.server.requests('stream')[0]!, { err_code: 0, stream_seq: 1 });
+  // (The room socket is the first one; FakeRoomServer's default, the last one, is the media socket.)
+  h.server.reply(h.server.requests('stream')[0]!, { err_code: 0, stream_seq: 1 }, h.platform.sockets[0]);
   await flush();
   expect(states(h)).toEqual([[0, 's1', 0]]);
 });
@@ -204,6 +210,7 @@ const CASES: ErrorCase[] = [
     setup: (h) => (h.media.fail.setLocalDescription = boom('setLocalDescription')),
   },
   {
+    // The server pushes its answer but never replies to MediaDescReq.
     name: 'no MediaDescRsp',
     code: 'ZegoPublish.Timeout.Desc',
     msg: 'send mediaDesc timeout',
@@ -338,7 +345,13 @@ test("after the start, ICE 'failed' -> state 2, then a new negotiation -> state 
   // A fresh dispatch, session and offer on the same media socket.
   expect(h.server.requests('webrtc_url')).toHaveLength(2);
   expect(h.ms.sockets).toHaveLength(1);
-  expect(h.ms.cmds().slice(-4)).toEqual(['CloseSessionReq', 'CreateSessionReq', 'MediaDescReq', 'CandidateInfoReq']);
+  expect(h.ms.cmds().slice(-5)).toEqual([
+    'CloseSessionReq',
+    'CreateSessionReq',
+    'MediaDescReq',
+    'MediaDescAck',
+    'CandidateInfoReq',
+  ]);
   const pc2 = h.media.pc;
   expect(pc2).not.toBe(pc);
   expect(pc2.calls).toContain('createOffer');
