@@ -124,7 +124,11 @@ const SESSION_HEAD = [
 ];
 
 /** A Chrome sendonly offer: audio (Opus, RED, G722, ...) and video (VP8, H264 x2, VP9, RED, ULPFEC, RTX). */
-export const CHROME_OFFER = crlf([...SESSION_HEAD, ...AUDIO_SECTION('sendonly'), ...VIDEO_SECTION('sendonly')]);
+export const CHROME_OFFER = crlf([
+  ...SESSION_HEAD,
+  ...AUDIO_SECTION('sendonly'),
+  ...VIDEO_SECTION('sendonly'),
+]);
 
 /** A Chrome recvonly answer (the player's). */
 export const CHROME_ANSWER = crlf([

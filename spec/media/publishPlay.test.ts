@@ -65,7 +65,9 @@ test('H.264 (the default codec): published and played as video/H264', async () =
 });
 
 test("audio-only play (playType 'audio'): audio arrives, no video is decoded", async () => {
-  // B already plays s-vp8 with video (first test): playing it again replaces that player.
+  // B already plays s-vp8 with video (first test): a second play of the id is refused, as 1.12.
+  expect(await zg(b, 'startPlayingStream', 's-vp8', null)).toBe(false);
+  expect(await zg(b, 'stopPlayingStream', 's-vp8')).toBe(true);
   await play(b, 's-vp8', { playType: 'audio' });
   await expectMediaFlowing(b, 's-vp8', { video: false });
   const probe = await inbound(b, 's-vp8');
@@ -84,6 +86,7 @@ test('four viewers of one stream all decode it', async () => {
 });
 
 test('camera and microphone toggles reach the viewer (onRemoteCameraStatusUpdate / onRemoteMicStatusUpdate)', async () => {
+  await zg(b, 'stopPlayingStream', 's-vp8');
   await play(b, 's-vp8', { videoDecodeType: 'VP8' });
   expect(
     await a.evaluate(() => (window as any).zg.enableCamera(document.getElementById('local'), 'no')),

@@ -6,8 +6,16 @@ import { mediaHarness } from '../../fakes/mediaHarness';
 const AUDIO_ON = { noiseSuppression: true, autoGainControl: true, echoCancellation: true };
 
 test('presets 1-3: width x height, fps (and kbps for the publish cap)', () => {
-  expect(buildConstraints({ video: true, videoQuality: 1 }).video).toEqual({ width: 240, height: 320, frameRate: 15 });
-  expect(buildConstraints({ video: true, videoQuality: 2 }).video).toEqual({ width: 480, height: 640, frameRate: 15 });
+  expect(buildConstraints({ video: true, videoQuality: 1 }).video).toEqual({
+    width: 240,
+    height: 320,
+    frameRate: 15,
+  });
+  expect(buildConstraints({ video: true, videoQuality: 2 }).video).toEqual({
+    width: 480,
+    height: 640,
+    frameRate: 15,
+  });
   expect(buildConstraints({ video: true, videoQuality: 3 }).video).toEqual({
     width: 720,
     height: 1280,

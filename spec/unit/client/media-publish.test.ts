@@ -5,7 +5,13 @@
  */
 import { HOST_CANDIDATE, serverSdp, SERVER_CANDIDATE } from '../../fakes/FakeMedia';
 import { flush } from '../../fakes/FakePlatform';
-import { MEDIA_URL, mediaHarness, publishing, withPreview, type MediaHarness } from '../../fakes/mediaHarness';
+import {
+  MEDIA_URL,
+  mediaHarness,
+  publishing,
+  withPreview,
+  type MediaHarness,
+} from '../../fakes/mediaHarness';
 
 const states = (h: MediaHarness) => h.mcalls.onPublishStateUpdate;
 
@@ -26,7 +32,13 @@ test('happy path: dispatch, then LoginReq, CreateSessionReq{type 0}, MediaDescRe
   expect(h.ms.sockets.map((s) => s.url)).toEqual([MEDIA_URL]);
 
   // Media frames, in order.
-  expect(h.ms.cmds()).toEqual(['LoginReq', 'CreateSessionReq', 'MediaDescReq', 'MediaDescAck', 'CandidateInfoReq']);
+  expect(h.ms.cmds()).toEqual([
+    'LoginReq',
+    'CreateSessionReq',
+    'MediaDescReq',
+    'MediaDescAck',
+    'CandidateInfoReq',
+  ]);
   const [login, create, desc, ack, cand] = h.ms.frames;
   expect(login).toEqual({
     header: { version: '1.0.1', cmd: 'LoginReq', appid: '1', seq: 1, user_id: 'alice', session_id: 0 },
@@ -128,7 +140,9 @@ test('stopPublishingStream: closes the session and the peer connection, ends the
   expect(h.zg.stopPublishingStream('s1')).toBe(true);
   await h.platform.advance(0);
   expect(pc.closed).toBe(true);
-  expect(h.ms.sent('CloseSessionReq').map((f) => [f.header.session_id, f.body])).toEqual([[sid, { reason: 0 }]]);
+  expect(h.ms.sent('CloseSessionReq').map((f) => [f.header.session_id, f.body])).toEqual([
+    [sid, { reason: 0 }],
+  ]);
   expect(h.streamCmds()).toEqual([
     [2001, 's1'],
     [2002, 's1'],
@@ -363,10 +377,9 @@ test("after the start, ICE 'failed' -> state 2, then a new negotiation -> state 
     [2, 's1', { code: 'ZegoPublish.Error.ConnectionFailed', msg: 'ice Connection state failed' }],
     [0, 's1', 0],
   ]);
-  expect(h.streamCmds()).toEqual([
-    [2001, 's1'],
-    [2001, 's1'],
-  ]);
+  // (The retry announces 2001 again; whether it should is left open: see the report.)
+  expect(h.streamCmds()[0]).toEqual([2001, 's1']);
+  expect(h.streamCmds().filter(([c]) => c === 2002)).toEqual([]);
 });
 
 test('after the start, SessionResetPush -> state 2 (SessionClosed), then state 0 again', async () => {
@@ -418,4 +431,32 @@ test('retry budget spent (streamRetryTime 1 s, retries failing) -> state 1 Retry
   await h.platform.advance(60_000);
   expect(h.server.requests('webrtc_url')).toHaveLength(4);
   expect(states(h)).toHaveLength(3);
+});
+
+test('media heartbeat: ClientHBReq{session_ids} every hb_interval; five unanswered beats drop the socket -> state 2 (SocketError)', async () => {
+  const h = await mediaHarness({ config: { testing: { backoffMs: 100 } } });
+  h.ms.hbInterval = 4000;
+  await publishing(h);
+  const sid = h.ms.session.id;
+  await h.platform.advance(3999);
+  expect(h.ms.sent('ClientHBReq')).toHaveLength(0);
+  await h.platform.advance(1);
+  expect(h.ms.sent('ClientHBReq').map((f) => f.body)).toEqual([{ session_ids: [sid] }]);
+  h.ms.withhold.add('ClientHBRsp');
+  // Beats at 8, 12, 16, 20 and 24 s go unanswered; the one due at 28 s drops the socket instead.
+  await h.platform.advance(23_999);
+  expect(h.ms.sent('ClientHBReq')).toHaveLength(6);
+  expect(states(h)).toEqual([[0, 's1', 0]]);
+  await h.platform.advance(1);
+  expect(h.ms.sent('ClientHBReq')).toHaveLength(6);
+  expect(h.ms.sockets[0]!.closedWith?.by).toBe('client');
+  expect(states(h).slice(1)).toEqual([
+    [2, 's1', { code: 'ZegoPublish.Error.SocketError', msg: 'network error: media socket closed' }],
+  ]);
+  h.ms.withhold.delete('ClientHBRsp');
+  await h.platform.advance(100);
+  expect(h.ms.sockets).toHaveLength(2);
+  h.media.pc.setIceState('connected');
+  await h.platform.advance(0);
+  expect(states(h).map((s) => s[0])).toEqual([0, 2, 0]);
 });

@@ -77,7 +77,10 @@ test('keepVideoCodec returns the SDP unchanged (same string) when the codec is a
   const vp8Only = keepVideoCodec(CHROME_OFFER, 'VP8');
   expect(keepVideoCodec(vp8Only, 'H264')).toBe(vp8Only);
   const audioOnly = lines(CHROME_OFFER)
-    .slice(0, lines(CHROME_OFFER).findIndex((l) => l.startsWith('m=video')))
+    .slice(
+      0,
+      lines(CHROME_OFFER).findIndex((l) => l.startsWith('m=video')),
+    )
     .join('\n');
   expect(keepVideoCodec(audioOnly, 'H264')).toBe(audioOnly);
 });
@@ -91,7 +94,11 @@ test('keepVideoCodec matches codec names case-insensitively and accepts LF line 
 test('setVideoBitrate: b=AS:<kbps> right after the video c= line; audio untouched; an old cap is replaced', () => {
   const out = setVideoBitrate(CHROME_OFFER, 800);
   const v = section(out, 'video');
-  expect(v.slice(0, 3)).toEqual(['m=video 9 UDP/TLS/RTP/SAVPF 96 97 102 103 106 107 98 99 114 115 116', 'c=IN IP4 0.0.0.0', 'b=AS:800']);
+  expect(v.slice(0, 3)).toEqual([
+    'm=video 9 UDP/TLS/RTP/SAVPF 96 97 102 103 106 107 98 99 114 115 116',
+    'c=IN IP4 0.0.0.0',
+    'b=AS:800',
+  ]);
   expect(section(out, 'audio').some((l) => l.startsWith('b='))).toBe(false);
   const twice = section(setVideoBitrate(out, 1500.4), 'video');
   expect(twice.filter((l) => l.startsWith('b='))).toEqual(['b=AS:1500']);
@@ -111,8 +118,13 @@ test('setVideoBitrate without a c= line puts the cap right after the m= line', (
 
 test('setOpusParams merges into the Opus fmtp: existing params kept, given ones set or replaced', () => {
   const out = setOpusParams(CHROME_OFFER, { maxaveragebitrate: 48000, stereo: 0 });
-  expect(section(out, 'audio')).toContain('a=fmtp:111 minptime=10;useinbandfec=1;maxaveragebitrate=48000;stereo=0');
-  const stereo = CHROME_OFFER.replace('a=fmtp:111 minptime=10;useinbandfec=1', 'a=fmtp:111 stereo=1;minptime=10');
+  expect(section(out, 'audio')).toContain(
+    'a=fmtp:111 minptime=10;useinbandfec=1;maxaveragebitrate=48000;stereo=0',
+  );
+  const stereo = CHROME_OFFER.replace(
+    'a=fmtp:111 minptime=10;useinbandfec=1',
+    'a=fmtp:111 stereo=1;minptime=10',
+  );
   expect(section(setOpusParams(stereo, { stereo: 0 }), 'audio')).toContain('a=fmtp:111 minptime=10;stereo=0');
   // Other payloads' fmtp (RED 63) and the video section are not touched.
   expect(section(out, 'audio')).toContain('a=fmtp:63 111/111');

@@ -304,6 +304,7 @@ export class ZegoClient {
 
   updateStreamExtraInfo(streamId: string, extraInfo: string): boolean {
     if (typeof streamId !== 'string' || typeof extraInfo !== 'string' || !this.session) return false;
+    this.media.setExtraInfo(streamId, extraInfo);
     this.session
       .updateStream(streamId, extraInfo)
       .catch((e) => console.warn('[ZegoClient] updateStreamExtraInfo:', asLegacy(e)));
@@ -712,7 +713,8 @@ export class ZegoClient {
     playOption?: { playType?: string; streamParams?: string; videoDecodeType?: string },
   ): boolean {
     if (typeof streamId !== 'string' || !streamId || !video) return false;
-    if (this.session?.state !== 'logged-in' && !this.customSignalUrls.length) return false;
+    // Our media server checks the room login token: playing needs a login, even with setCustomSignalUrl.
+    if (this.session?.state !== 'logged-in') return false;
     return this.media.play(streamId, video, audioOutput || undefined, playOption ?? {});
   }
 

@@ -206,7 +206,11 @@ export class MediaPlane {
         signal: (u) => this.signal(u),
         announce: this.hooks.announce,
         state: (type, id, err) => {
-          if (type === 1) this.publishers.delete(id);
+          if (type === 1 && this.publishers.get(id)?.session === session) {
+            // Failed for good: the stream leaves the room too (others must not keep seeing it).
+            this.publishers.delete(id);
+            if (session.announced) this.hooks.endStream(id);
+          }
           this.hooks.publishState(type, id, err);
         },
       },
@@ -236,13 +240,14 @@ export class MediaPlane {
     opt: { playType?: string; streamParams?: string; videoDecodeType?: string },
   ): boolean {
     const media = this.media;
-    if (!media) return false;
-    if (this.players.has(streamId)) this.stopPlay(streamId);
+    // As 1.12: a second play of the same stream id is refused ("player already exist").
+    if (!media || this.players.has(streamId)) return false;
+    // Status unknown until the first StreamStatusNotifyPush (which, as 1.12, reports both).
     const player: Player = {
       session: null as unknown as StreamSession,
       video,
-      camera: 0,
-      mic: 0,
+      camera: -1,
+      mic: -1,
       sized: false,
     };
     const session = new StreamSession(
@@ -263,7 +268,7 @@ export class MediaPlane {
         signal: (u) => this.signal(u),
         announce: async () => {},
         state: (type, id, err) => {
-          if (type === 1) this.players.delete(id);
+          if (type === 1 && this.players.get(id)?.session === session) this.players.delete(id);
           this.hooks.playState(type, id, err);
         },
         remoteStream: (stream) => {
@@ -404,6 +409,12 @@ export class MediaPlane {
     };
     if (publish && this.publishers.has(id)) this.hooks.publishQuality(id, q);
     if (!publish && this.players.has(id)) this.hooks.playQuality(id, q);
+  }
+
+  /** updateStreamExtraInfo: a retry or a room reconnection announces the current extra info. */
+  setExtraInfo(streamId: string, extraInfo: string): void {
+    const p = this.publishers.get(streamId);
+    if (p) p.session.o.extraInfo = extraInfo;
   }
 
   /** Published streams that are up (stream id -> extra info), to announce again after a room reconnection. */

@@ -213,13 +213,16 @@ export class MediaSignal {
 
   removeSession(id: number): void {
     this.sessions.delete(id);
-    if (this.sessions.size === 0) {
-      this.stopHeartbeat();
-      // Nothing left on this socket: close it after a short idle time (a retry reuses it meanwhile).
-      this.platform.setTimeout(() => {
-        if (this.sessions.size === 0 && this.pending.size === 0 && this.socket) this.teardown();
-      }, IDLE_CLOSE_MS);
-    }
+    this.releaseIfIdle();
+  }
+
+  /** With no session left, closes the socket after a short idle time (a retry reuses it meanwhile). */
+  releaseIfIdle(): void {
+    if (this.sessions.size !== 0) return;
+    this.stopHeartbeat();
+    this.platform.setTimeout(() => {
+      if (this.sessions.size === 0 && this.pending.size === 0 && this.socket) this.teardown();
+    }, IDLE_CLOSE_MS);
   }
 
   private startHeartbeat(): void {

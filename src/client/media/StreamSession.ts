@@ -195,7 +195,21 @@ export class StreamSession {
 
   /** Resolves with the next push of `cmd` for this session (or rejects on the step timeout). */
   private waitPush(cmd: string, timeoutKind: MediaErrorKind): Promise<Record<string, unknown>> {
+    // A push may have come before anyone waited (even before CreateSessionRsp was read).
+    const early = this.earlyPushes.get(cmd);
+    if (early) {
+      this.earlyPushes.delete(cmd);
+      return Promise.resolve(early);
+    }
     return this.step(new Promise((resolve) => this.pushWaiters.set(cmd, resolve)), timeoutKind);
+  }
+  private readonly earlyPushes = new Map<string, Record<string, unknown>>();
+  /** Server candidates pushed before the PeerConnection could take them, and whether any came. */
+  private pendingServerCandidates: RTCIceCandidateInit[] = [];
+  private sawServerCandidate = false;
+
+  private applyServerCandidates(pc: RTCPeerConnection, list: RTCIceCandidateInit[]): void {
+    for (const c of list) pc.addIceCandidate(c).catch(() => this.fail(new StepError('ServerCandidateError')));
   }
 
   private async negotiate(attempt: number): Promise<void> {
@@ -228,7 +242,10 @@ export class StreamSession {
       if (e instanceof MediaRequestError && e.kind === 'result') throw new StepError('Token', e.message);
       throw new StepError('SocketError', (e as Error).message, true);
     }
-    if (!live()) return;
+    if (!live()) {
+      signal.releaseIfIdle();
+      return;
+    }
     this.mark('media socket');
     // 3. Session.
     let created: Record<string, unknown>;
@@ -251,6 +268,7 @@ export class StreamSession {
     }
     if (!live()) {
       signal.request('CloseSessionReq', Number(created.session_id), { reason: 0 }).catch(() => {});
+      signal.releaseIfIdle();
       return;
     }
     this.mark('session');
@@ -291,11 +309,17 @@ export class StreamSession {
       return;
     }
     switch (cmd) {
-      case 'CandidateInfoPush':
-        for (const c of (body.infos as RTCIceCandidateInit[]) ?? [])
-          this.pc?.addIceCandidate(c).catch(() => this.fail(new StepError('ServerCandidateError')));
+      case 'MediaDescPush':
+        this.earlyPushes.set(cmd, body);
+        return;
+      case 'CandidateInfoPush': {
+        const list = (body.infos as RTCIceCandidateInit[]) ?? [];
+        this.sawServerCandidate = true;
+        if (this.pc && this.pc.remoteDescription) this.applyServerCandidates(this.pc, list);
+        else this.pendingServerCandidates.push(...list);
         this.gotServerCandidate?.();
         return;
+      }
       case 'CloseSessionPush': {
         const reason = Number(body.reason ?? 1);
         // reason 2: the media server restarted; others: the server ended the session.
@@ -380,6 +404,8 @@ export class StreamSession {
         throw new StepError('LocalDesc', (e as Error).message);
       }
       const answerP = this.waitPush('MediaDescPush', 'ServerAnswerTimeout');
+      // Awaited below; until then a timeout must not surface as an unhandled rejection.
+      answerP.catch(() => {});
       await this.step(
         signal.request('MediaDescReq', sid, {
           type: 0,
@@ -462,8 +488,10 @@ export class StreamSession {
     if (!live()) return;
     remoteSet = true;
     if (outbox.length) sendCandidates(outbox.splice(0));
-    // Server candidates: in the SDP (half trickle) or pushed within the step timeout.
-    if (!hasCandidates(serverSdp)) {
+    if (this.pendingServerCandidates.length)
+      this.applyServerCandidates(pc, this.pendingServerCandidates.splice(0));
+    // Server candidates: in the SDP (half trickle) or pushed (maybe already) within the step timeout.
+    if (!hasCandidates(serverSdp) && !this.sawServerCandidate) {
       await this.step(
         new Promise<void>((resolve) => (this.gotServerCandidate = resolve)),
         'ServerCandidateTimeout',
@@ -501,6 +529,9 @@ export class StreamSession {
   private teardownAttempt(): void {
     this.clearTimers();
     this.pushWaiters.clear();
+    this.earlyPushes.clear();
+    this.pendingServerCandidates = [];
+    this.sawServerCandidate = false;
     this.failHandler = null;
     this.gotServerCandidate = null;
     const pc = this.pc;
@@ -524,6 +555,11 @@ export class StreamSession {
     this.stopped = true;
     this.attempt++;
     this.teardownAttempt();
+  }
+
+  /** The room was told about the stream (state 0 was reached at least once). */
+  get announced(): boolean {
+    return this.everStarted;
   }
 
   /** Reported state 0 at least once and not stopped. */

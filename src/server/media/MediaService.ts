@@ -420,6 +420,13 @@ export class MediaService {
       );
       if (s.closed) return;
       s.conn.push('MediaDescPush', s.id, { type: 0, sdp: r.jsep.sdp });
+      // A player joining a publisher whose camera or microphone is off learns it at once.
+      if (pub.camera !== 0 || pub.mic !== 0)
+        s.conn.push('StreamStatusNotifyPush', s.id, {
+          stream_id: pub.streamId,
+          camera_status: pub.camera,
+          mic_status: pub.mic,
+        });
     } catch (e) {
       this.closeSession(s, CloseReason.Error, (e as Error).message);
     }
