@@ -105,3 +105,26 @@ export async function startMediaServer(extra: Record<string, unknown> = {}): Pro
       }),
   };
 }
+
+export interface MediaSuite {
+  server: MediaServer;
+  browser: import('playwright-core').Browser;
+  context: import('playwright-core').BrowserContext;
+}
+
+/** Registers beforeAll/afterAll that start the media server and one Chromium for the whole file. */
+export function useMediaSuite(extra: Record<string, unknown> = {}): MediaSuite {
+  const suite = {} as MediaSuite;
+  beforeAll(async () => {
+    suite.server = await startMediaServer(extra);
+    const { launchChromium } = await import('./browser');
+    suite.browser = await launchChromium();
+    suite.context = await suite.browser.newContext();
+  });
+  afterAll(async () => {
+    await suite.context?.close().catch(() => {});
+    await suite.browser?.close().catch(() => {});
+    await suite.server?.stop();
+  });
+  return suite;
+}

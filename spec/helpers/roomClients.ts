@@ -4,6 +4,7 @@
  */
 import { ZegoClient } from '../../src/client';
 import { mintLoginToken } from '../../src/server';
+import { CALLBACKS } from './roomScenario';
 
 export const APPID = 1739272706;
 export const SIGN = 'cd'.repeat(32);
@@ -22,26 +23,6 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Callback name -> the argument lists it was called with. */
 export type Rec = Record<string, unknown[][]>;
-
-const CALLBACKS = [
-  'onDisconnect',
-  'onKickOut',
-  'onGetAnchorInfo',
-  'onRecvCustomCommand',
-  'onStreamUpdated',
-  'onStreamExtraInfoUpdated',
-  'onRecvRoomMsg',
-  'onUserStateUpdate',
-  'onGetTotalUserList',
-  'onUpdateOnlineCount',
-  'onRecvJoinLiveRequest',
-  'onRecvInviteJoinLiveRequest',
-  'onRecvEndJoinLiveCommand',
-  'onRecvReliableMessage',
-  'onRecvBigRoomMessage',
-  'onTempBroken',
-  'onReconnect',
-];
 
 /** Makes ZegoClients for one server URL; `releaseAll()` in afterEach. */
 export function clientFactory(serverUrl: () => string) {

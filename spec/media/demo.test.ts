@@ -3,30 +3,16 @@
  * previews and publishes; each then plays the other's stream: a video call. Real Chromium + Janus + the
  * server process, inside scripts/netns.sh.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from '../helpers/browser';
-import { startMediaServer, type MediaServer } from '../helpers/mediaServer';
+import type { Page } from 'playwright-core';
+import { useMediaSuite } from '../helpers/mediaServer';
 
 jest.setTimeout(90_000);
 
-let server: MediaServer;
-let browser: Browser;
-let context: BrowserContext;
-
-beforeAll(async () => {
-  server = await startMediaServer();
-  browser = await launchChromium();
-  context = await browser.newContext();
-});
-afterAll(async () => {
-  await context?.close().catch(() => {});
-  await browser?.close().catch(() => {});
-  await server?.stop();
-});
+const suite = useMediaSuite();
 
 async function join(idName: string): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto(`${server.url}/`);
+  const page = await suite.context.newPage();
+  await page.goto(`${suite.server.url}/`);
   await page.fill('#idName', idName);
   await page.dispatchEvent('#idName', 'change');
   await page.click('#login');
@@ -82,6 +68,6 @@ test('two tabs of the demo make a video call through the UI', async () => {
   await watch(bob, 'alice-cam');
   const quality = await bob.textContent('#pubQuality');
   expect(quality).toMatch(/\d+ kbps video/);
-  const h = await server.health();
+  const h = await suite.server.health();
   expect(h.media).toMatchObject({ publishers: 2, sessions: 4 });
 });

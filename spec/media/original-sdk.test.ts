@@ -3,35 +3,21 @@
  * scripts/netns.sh): it logs in, dispatches, connects to /media and, asked to play, gets a clear error
  * (it always offers; our SFU offers to players) instead of a hang. A shim publishes the stream it asks for.
  */
-import type { Browser, BrowserContext } from 'playwright-core';
-import { devToken, launchChromium, openSdkPage, waitForEvent } from '../helpers/browser';
+import { devToken, openSdkPage, waitForEvent } from '../helpers/browser';
 import { APPID, loggedInPage, publish, startPreview } from '../helpers/mediaPage';
-import { startMediaServer, type MediaServer } from '../helpers/mediaServer';
+import { useMediaSuite } from '../helpers/mediaServer';
 
 jest.setTimeout(90_000);
 
-let server: MediaServer;
-let browser: Browser;
-let context: BrowserContext;
-
-beforeAll(async () => {
-  server = await startMediaServer();
-  browser = await launchChromium();
-  context = await browser.newContext();
-});
-afterAll(async () => {
-  await context?.close().catch(() => {});
-  await browser?.close().catch(() => {});
-  await server?.stop();
-});
+const suite = useMediaSuite();
 
 test('original SDK: login, dispatch and play -> a session error in onPlayStateUpdate at once, not a hang', async () => {
-  const pub = await loggedInPage(context, server.url, 'o-pub', 'orig-room');
+  const pub = await loggedInPage(suite.context, suite.server.url, 'o-pub', 'orig-room');
   await startPreview(pub, 'local');
   await publish(pub, 'o-s1', 'local', { videoDecodeType: 'VP8' });
 
-  const page = await openSdkPage(context, server.url, 'original');
-  const token = await devToken(server.url, APPID, 'o-view');
+  const page = await openSdkPage(suite.context, suite.server.url, 'original');
+  const token = await devToken(suite.server.url, APPID, 'o-view');
   await page.evaluate(
     ({ appid, token, ws }) => {
       const w = window as unknown as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -49,7 +35,7 @@ test('original SDK: login, dispatch and play -> a session error in onPlayStateUp
       });
       zg.login('orig-room', 2, token, w.__record('loginOk'), w.__record('loginErr'));
     },
-    { appid: APPID, token, ws: server.url.replace('http', 'ws') + '/ws' },
+    { appid: APPID, token, ws: suite.server.url.replace('http', 'ws') + '/ws' },
   );
   const login = await waitForEvent(page, 'loginOk', () => true, 15_000);
   expect((login.args[0] as { stream_id: string }[]).map((s) => s.stream_id)).toEqual(['o-s1']);

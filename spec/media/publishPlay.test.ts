@@ -5,8 +5,8 @@
  * At most 7 tabs at once (2 cores: Chromium decoding is the bottleneck).
  */
 /* eslint-disable @typescript-eslint/no-explicit-any -- page-side code reaches into window */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium, waitForEvent } from '../helpers/browser';
+import type { Page } from 'playwright-core';
+import { waitForEvent } from '../helpers/browser';
 import {
   events,
   expectMediaFlowing,
@@ -17,28 +17,18 @@ import {
   startPreview,
   zg,
 } from '../helpers/mediaPage';
-import { startMediaServer, type MediaServer } from '../helpers/mediaServer';
+import { useMediaSuite } from '../helpers/mediaServer';
 
 jest.setTimeout(120_000);
 
-let server: MediaServer;
-let browser: Browser;
-let context: BrowserContext;
+const suite = useMediaSuite();
 let a: Page;
 let b: Page;
 
 beforeAll(async () => {
-  server = await startMediaServer();
-  browser = await launchChromium();
-  context = await browser.newContext();
-  a = await loggedInPage(context, server.url, 'pub-a');
-  b = await loggedInPage(context, server.url, 'view-b');
+  a = await loggedInPage(suite.context, suite.server.url, 'pub-a');
+  b = await loggedInPage(suite.context, suite.server.url, 'view-b');
   await startPreview(a, 'local');
-});
-afterAll(async () => {
-  await context?.close().catch(() => {});
-  await browser?.close().catch(() => {});
-  await server?.stop();
 });
 
 test('A publishes (VP8), B plays: state callbacks, stream list, frames decoded and audio arriving', async () => {
@@ -79,7 +69,8 @@ test("audio-only play (playType 'audio'): audio arrives, no video is decoded", a
 
 test('four viewers of one stream all decode it', async () => {
   const viewers: Page[] = [];
-  for (let i = 0; i < 4; i++) viewers.push(await loggedInPage(context, server.url, `viewer-${i}`));
+  for (let i = 0; i < 4; i++)
+    viewers.push(await loggedInPage(suite.context, suite.server.url, `viewer-${i}`));
   await Promise.all(viewers.map((v) => play(v, 's-vp8', { videoDecodeType: 'VP8' })));
   await Promise.all(viewers.map((v) => expectMediaFlowing(v, 's-vp8')));
   await Promise.all(viewers.map((v) => v.close()));
@@ -183,10 +174,10 @@ test('stopPublishingStream: viewers get onStreamUpdated(1); every Janus handle i
   await zg(b, 'stopPlayingStream', 's-vp8');
   await zg(b, 'stopPlayingStream', 's-h264');
   const deadline = Date.now() + 5000;
-  let h = await server.health();
+  let h = await suite.server.health();
   while ((h.media.janusHandles as number) !== 0 && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 100));
-    h = await server.health();
+    h = await suite.server.health();
   }
   expect(h.media).toMatchObject({ janus: 'up', sessions: 0, publishers: 0, janusHandles: 0 });
 });

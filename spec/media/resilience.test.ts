@@ -2,37 +2,23 @@
  * The media plane when things break, in real Chromium against the real server and Janus (inside
  * scripts/netns.sh): Janus killed mid-stream, a publisher's page closing.
  */
-import type { Browser, BrowserContext } from 'playwright-core';
-import { launchChromium, waitForEvent } from '../helpers/browser';
+import { waitForEvent } from '../helpers/browser';
 import { events, expectMediaFlowing, loggedInPage, play, publish, startPreview } from '../helpers/mediaPage';
-import { startMediaServer, type MediaServer } from '../helpers/mediaServer';
+import { useMediaSuite } from '../helpers/mediaServer';
 
 jest.setTimeout(120_000);
 
-let server: MediaServer;
-let browser: Browser;
-let context: BrowserContext;
-
-beforeAll(async () => {
-  server = await startMediaServer();
-  browser = await launchChromium();
-  context = await browser.newContext();
-});
-afterAll(async () => {
-  await context?.close().catch(() => {});
-  await browser?.close().catch(() => {});
-  await server?.stop();
-});
+const suite = useMediaSuite();
 
 test('Janus killed mid-stream: publisher and player report 2 (retry) then 0, frames resume, Janus restarted', async () => {
   const fast = { testing: { backoffMs: 300 } };
-  const a = await loggedInPage(context, server.url, 'k-pub', 'kill-room', fast);
-  const b = await loggedInPage(context, server.url, 'k-view', 'kill-room', fast);
+  const a = await loggedInPage(suite.context, suite.server.url, 'k-pub', 'kill-room', fast);
+  const b = await loggedInPage(suite.context, suite.server.url, 'k-view', 'kill-room', fast);
   await startPreview(a, 'local');
   await publish(a, 'k-s1', 'local', { videoDecodeType: 'VP8' });
   await play(b, 'k-s1', { videoDecodeType: 'VP8' });
   await expectMediaFlowing(b, 'k-s1');
-  const before = await server.health();
+  const before = await suite.server.health();
   const pid = before.media.janusPid as number;
   expect(pid).toBeGreaterThan(0);
   const t0 = Date.now();
@@ -48,7 +34,7 @@ test('Janus killed mid-stream: publisher and player report 2 (retry) then 0, fra
   const pub0 = await waitForEvent(a, 'onPublishStateUpdate', (x) => x[0] === 0, 30_000, t0);
   const play0 = await waitForEvent(b, 'onPlayStateUpdate', (x) => x[0] === 0, 30_000, t0);
   await expectMediaFlowing(b, 'k-s1');
-  const after = await server.health();
+  const after = await suite.server.health();
   expect(after.media.janusPid).not.toBe(pid);
   expect(after.media.janusStarts).toBe(2);
   // No state 1 on either side, and the viewer never saw the stream leave the room.
@@ -63,8 +49,8 @@ test('Janus killed mid-stream: publisher and player report 2 (retry) then 0, fra
 });
 
 test("a publisher's page closing: the viewer sees the stream end and the server frees its Janus handles", async () => {
-  const a = await loggedInPage(context, server.url, 'c-pub', 'close-room');
-  const b = await loggedInPage(context, server.url, 'c-view', 'close-room');
+  const a = await loggedInPage(suite.context, suite.server.url, 'c-pub', 'close-room');
+  const b = await loggedInPage(suite.context, suite.server.url, 'c-view', 'close-room');
   await startPreview(a, 'local');
   await publish(a, 'c-s1', 'local', { videoDecodeType: 'VP8' });
   await play(b, 'c-s1', { videoDecodeType: 'VP8' });
@@ -75,10 +61,10 @@ test("a publisher's page closing: the viewer sees the stream end and the server 
     (window as unknown as { zg: { stopPlayingStream(id: string): boolean } }).zg.stopPlayingStream('c-s1'),
   );
   const deadline = Date.now() + 5000;
-  let h = await server.health();
+  let h = await suite.server.health();
   while ((h.media.janusHandles as number) !== 0 && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 100));
-    h = await server.health();
+    h = await suite.server.health();
   }
   expect(h.media).toMatchObject({ publishers: 0, sessions: 0, janusHandles: 0 });
   await b.close();

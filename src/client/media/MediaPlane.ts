@@ -173,6 +173,19 @@ export class MediaPlane {
     return s;
   }
 
+  /** What publishers and players share: signal URLs and the retry budget of the moment. */
+  private retryOptions() {
+    return {
+      customUrls: this.hooks.customUrls(),
+      retryTimeS: this.hooks.retryTimeS(),
+      backoffMs: this.hooks.backoffMs(),
+    };
+  }
+
+  private transport(): Pick<StreamHooks, 'dispatch' | 'signal'> {
+    return { dispatch: this.hooks.dispatch, signal: (u) => this.signal(u) };
+  }
+
   publish(
     streamId: string,
     video: HTMLMediaElement,
@@ -195,15 +208,12 @@ export class MediaPlane {
         width: p.info.width,
         height: p.info.height,
         frameRate: p.info.frameRate,
-        customUrls: this.hooks.customUrls(),
-        retryTimeS: this.hooks.retryTimeS(),
-        backoffMs: this.hooks.backoffMs(),
+        ...this.retryOptions(),
       },
       this.platform,
       media,
       {
-        dispatch: this.hooks.dispatch,
-        signal: (u) => this.signal(u),
+        ...this.transport(),
         announce: this.hooks.announce,
         state: (type, id, err) => {
           if (type === 1 && this.publishers.get(id)?.session === session) {
@@ -257,15 +267,12 @@ export class MediaPlane {
         streamParams: opt.streamParams,
         codec: codecOf(opt.videoDecodeType),
         playType: opt.playType ?? 'all',
-        customUrls: this.hooks.customUrls(),
-        retryTimeS: this.hooks.retryTimeS(),
-        backoffMs: this.hooks.backoffMs(),
+        ...this.retryOptions(),
       },
       this.platform,
       media,
       {
-        dispatch: this.hooks.dispatch,
-        signal: (u) => this.signal(u),
+        ...this.transport(),
         announce: async () => {},
         state: (type, id, err) => {
           if (type === 1 && this.players.get(id)?.session === session) this.players.delete(id);
