@@ -209,16 +209,29 @@ async function timeFirstFrame(p, streamId) {
       await b.evaluate(() => (window.BENCH_DEBUG = true));
       b.on('console', (m) => m.text().startsWith('timeline') && console.log(m.text()));
     }
+    // The legacy default preview is 640x480 at 15 fps; BENCH_FPS=20 matches the prototype's capture.
+    const fps = Number(process.env.BENCH_FPS || 15);
     await a.evaluate(
-      () =>
+      (fps) =>
         new Promise((resolve, reject) => {
           const v = document.createElement('video');
           v.id = 'local';
           v.muted = true;
           document.body.appendChild(v);
-          window.zg.startPreview(v, { audio: true, video: true }, resolve, reject);
+          const c = {
+            audio: true,
+            video: true,
+            videoQuality: 4,
+            width: 640,
+            height: 480,
+            frameRate: fps,
+            bitrate: 800,
+          };
+          window.zg.startPreview(v, c, resolve, reject);
         }),
+      fps,
     );
+    console.log(`publisher capture 640x480 at ${fps} fps`);
     const pubTimes = [];
     const playTimes = [];
     for (let i = 0; i < RUNS; i++) {
