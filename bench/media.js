@@ -157,7 +157,19 @@ async function timeFirstFrame(p, streamId) {
             const stats = await pc.getStats();
             let frames = 0;
             stats.forEach((s) => {
-              if (s.type === 'inbound-rtp' && s.kind === 'video') frames += s.framesDecoded || 0;
+              if (s.type === 'inbound-rtp' && s.kind === 'video') {
+                frames += s.framesDecoded || 0;
+                if (window.BENCH_DEBUG && s.packetsReceived && !window.firstPkt)
+                  window.firstPkt = performance.now() - t0;
+                if (window.BENCH_DEBUG)
+                  window.lastIn = {
+                    pkts: s.packetsReceived,
+                    fr: s.framesReceived,
+                    pli: s.pliCount,
+                    fir: s.firCount,
+                    kf: s.keyFramesDecoded,
+                  };
+              }
             });
             if (frames > 0) {
               const took = performance.now() - t0;
@@ -167,7 +179,11 @@ async function timeFirstFrame(p, streamId) {
                   JSON.stringify(window.zg.media.players.get(streamId).session.timeline),
                   'frame',
                   took.toFixed(0),
+                  'firstPkt',
+                  String(window.firstPkt && window.firstPkt.toFixed(0)),
+                  JSON.stringify(window.lastIn),
                 );
+              window.firstPkt = 0;
               return resolve(took);
             }
           }
