@@ -69,3 +69,25 @@ test("a publisher's page closing: the viewer sees the stream end and the server 
   expect(h.media).toMatchObject({ publishers: 0, sessions: 0, janusHandles: 0 });
   await b.close();
 });
+
+test("the publisher's room socket drops: it reconnects, keeps publishing, and the viewer never sees the stream end", async () => {
+  const fast = { testing: { backoffMs: 300 } };
+  const a = await loggedInPage(suite.context, suite.server.url, 'r-pub', 'drop-room', fast);
+  const b = await loggedInPage(suite.context, suite.server.url, 'r-view', 'drop-room', fast);
+  await startPreview(a, 'local');
+  await publish(a, 'r-s1', 'local', { videoDecodeType: 'VP8' });
+  await play(b, 'r-s1', { videoDecodeType: 'VP8' });
+  await expectMediaFlowing(b, 'r-s1');
+  const t0 = Date.now();
+  // Close the page's room WebSocket underneath the SDK (no logout), as a network cut would.
+  await a.evaluate(() => (window as any).zg.session.conn.socket.close()); // eslint-disable-line @typescript-eslint/no-explicit-any
+  await waitForEvent(a, 'onTempBroken', () => true, 5_000, t0);
+  await waitForEvent(a, 'onReconnect', () => true, 10_000, t0);
+  await expectMediaFlowing(b, 'r-s1');
+  await new Promise((r) => setTimeout(r, 1000));
+  expect((await events(b, 'onStreamUpdated')).filter((x) => x[0] === 1)).toEqual([]);
+  expect((await events(a, 'onPublishStateUpdate')).map((x) => x[0])).toEqual([0]);
+  expect((await events(b, 'onPlayStateUpdate')).map((x) => x[0])).toEqual([0]);
+  await a.close();
+  await b.close();
+});

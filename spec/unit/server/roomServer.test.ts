@@ -414,3 +414,37 @@ test('user-list pushes go only to members who asked (user_state_flag 1), merged 
     await merged.close();
   }
 });
+
+test("a dropped socket keeps its user's streams for the reconnection; logout ends them at once", async () => {
+  const alice = client('alice');
+  const bob = client('bob');
+  await alice.login();
+  await bob.login();
+  await alice.request('stream', {
+    sub_cmd: 2001,
+    stream_msg: JSON.stringify({ stream_id: 'cam', extra_info: 'x' }),
+  });
+  await bob.push('push_stream_update', (b) => b.stream_cmd === 12001);
+  alice.ws.terminate(); // a network cut: no logout
+  await bob.push('push_userlist_update', (b) => (b.user_actions as { Action: number }[])[0]?.Action === 2);
+  await new Promise((r) => setTimeout(r, 300));
+  expect(
+    bob.frames.filter((f) => f.header.cmd === 'push_stream_update' && f.body.stream_cmd === 12002),
+  ).toEqual([]);
+  // Back in time: the stream is still listed, and announcing it again unchanged tells nobody anything.
+  const again = client('alice');
+  const rsp = await again.login();
+  expect((rsp.body.stream_info as { stream_id: string }[]).map((s) => s.stream_id)).toEqual(['cam']);
+  await again.request('stream', {
+    sub_cmd: 2001,
+    stream_msg: JSON.stringify({ stream_id: 'cam', extra_info: 'x' }),
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  expect(
+    bob.frames.filter((f) => f.header.cmd === 'push_stream_update').map((f) => f.body.stream_cmd),
+  ).toEqual([12001]);
+  // Logout: the stream ends at once.
+  await again.request('logout', { reserve: 0 });
+  const ended = await bob.push('push_stream_update', (b) => b.stream_cmd === 12002);
+  expect(ended.body.stream_info).toEqual([expect.objectContaining({ stream_id: 'cam' })]);
+});

@@ -39,7 +39,7 @@ const FLOOD_STRIKES = 50;
 
 export class Connection {
   session: SessionState | null = null;
-  /** The client sent logout (its media sessions end at once). */
+  /** The user is gone for good (logout, heartbeat expiry, kick): its streams and media end at once. */
   loggedOut = false;
   /** Host header of the upgrade request (dispatch builds the media URL from it). */
   host = '';

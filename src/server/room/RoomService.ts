@@ -35,6 +35,8 @@ function parseJson(s: string, field: string): Record<string, unknown> {
 
 /** How long a user's media sessions outlive a lost room socket (time to reconnect), ms. */
 const MEDIA_GRACE_MS = 15_000;
+/** How long a user's room streams outlive a dropped room socket (time to reconnect), ms. */
+const STREAM_GRACE_MS = 15_000;
 
 export class RoomService {
   readonly rooms = new Map<string, Room>();
@@ -133,7 +135,16 @@ export class RoomService {
     if (!room || room.members.get(s.member.idName) !== s.member) return;
     room.members.delete(s.member.idName);
     this.byMember.delete(s.member);
-    room.endStreamsOf(s.member);
+    // Logout, heartbeat expiry and kick end the user's streams now. A socket that just dropped keeps
+    // them for a grace period: a client that logs in again in time (its reconnection) keeps
+    // publishing without viewers seeing its streams end and start again.
+    const member = s.member;
+    if (c.loggedOut || room.members.size === 0) room.endStreamsOf(member);
+    else if ([...room.streams.values()].some((st) => st.anchor_id_name === member.idName))
+      setTimeout(() => {
+        const r = this.rooms.get(k);
+        if (r && !r.members.has(member.idName)) r.endStreamsOf(member);
+      }, STREAM_GRACE_MS).unref();
     room.userAction(s.member, 2);
     // Logout frees the user's media sessions now; a lost socket gets a grace period in which a
     // reconnection (re-login) keeps them publishing and playing.
@@ -159,6 +170,7 @@ export class RoomService {
     for (const c of [...this.conns]) {
       if (c.session && c.lastSeen < limit) {
         this.log.info({ idName: c.session.member.idName, room: c.session.roomId }, 'heartbeat expired');
+        c.loggedOut = true; // gone for good: streams and media end now
         c.close(CloseCode.HeartbeatTimeout, 'heartbeat timeout');
       }
     }
@@ -223,6 +235,7 @@ export class RoomService {
       const old = this.byMember.get(previous);
       previous.push('push_kickout', { reason: 1 });
       if (old) {
+        old.loggedOut = true;
         old.close(CloseCode.Kickout, 'kickout');
         this.closed(old);
       }
