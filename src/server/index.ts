@@ -165,23 +165,29 @@ async function startMedia(config: ResolvedConfig, log: pino.Logger, rooms: RoomS
       await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** Math.min(attempt, 5))));
     }
   };
+  // Waits for the first connection at most this long; the loop goes on in the background either way, so
+  // an unreachable Janus never keeps the room plane from starting.
+  const firstConnection = (p: Promise<void>) =>
+    Promise.race([p, new Promise<void>((r) => setTimeout(r, config.janus.startTimeoutMs).unref())]);
   if (external.length) {
     const urlOf = () => external[nextUrl++ % external.length]!;
     gateway.on('down', () => void connectLoop(urlOf));
-    await connectLoop(urlOf);
+    await firstConnection(connectLoop(urlOf));
   } else {
     proc = new JanusProcess(config.janus, log);
     const p = proc;
-    p.on('up', (url: string) => {
-      if (!gateway.up) void connectLoop(() => (p.url === url ? url : ''));
-    });
+    // The live URL ('' while Janus is down): a restart on a new port is picked up by a running loop.
+    const urlOf = () => p.url;
+    p.on('up', () => void connectLoop(urlOf));
+    gateway.on('down', () => void connectLoop(urlOf));
     try {
-      const url = await p.start();
-      if (!gateway.up) await connectLoop(() => (p.url === url ? url : ''));
+      await p.start();
+      await firstConnection(connectLoop(urlOf));
     } catch (e) {
       log.error(`media plane unavailable: ${(e as Error).message}`);
     }
   }
+  if (!gateway.up) log.error('media plane not connected to Janus yet: dispatch answers 1009 until it is');
   return {
     service,
     process: proc,

@@ -102,7 +102,7 @@ test('bad frames: malformed JSON, unknown cmd, invalid body, request before logi
   ws.frame('LoginReq', 7, { token: 42 });
   expect((await ws.reply(7)).body).toMatchObject({ result: 2, err_info: expect.stringContaining('token') });
   for (let i = 0; i < 10; i++) ws.emit('message', Buffer.from('x'), false);
-  expect(ws.closed).toEqual([4003, 'malformed frames']);
+  expect(ws.closed).toEqual([4004, 'malformed frames']);
   svc.dispose();
 });
 

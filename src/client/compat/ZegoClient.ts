@@ -202,6 +202,8 @@ export class ZegoClient {
     const servers = Array.isArray(cfg.server) ? cfg.server : [cfg.server];
     const retry =
       cfg.maxRetryTime && cfg.maxRetryTime < 3600 ? cfg.maxRetryTime : (cfg.roomRetryTime ?? undefined);
+    // A login over a live one starts from scratch: the old room's streams and media sockets go.
+    if (this.session) this.media.stopAll();
     void this.session?.logout();
     this.loginToken = token;
     this.roomId = roomId;

@@ -18,6 +18,7 @@ import type {
   WireUser,
 } from '../../protocol/room';
 import type { Platform } from '../platform/Platform';
+import { legacyBackoff } from './backoff';
 import { RoomConnection } from './RoomConnection';
 import { ZegoError } from './ZegoError';
 
@@ -59,9 +60,6 @@ export interface SessionEvents {
 
 /** A heartbeat reply with this code (or session-not-found) means "log in again" (1.12). */
 const HB_RELOGIN_CODE = 1000002001;
-
-const legacyBackoff = (rand: () => number) => (n: number) =>
-  n === 0 ? 1000 + Math.floor(rand() * 3000) : Math.min(32, 2 ** Math.round(n / 2 + 1)) * 1000;
 
 export class RoomSession {
   state: SessionState = 'idle';

@@ -45,7 +45,8 @@ interface Player {
   video: HTMLMediaElement;
   camera: number;
   mic: number;
-  sized: boolean;
+  /** The <video> resize listener (onVideoSizeChanged), removed when the player ends. */
+  onSize: () => void;
 }
 
 /** Previous getStats counters per stream, for rates. */
@@ -258,7 +259,7 @@ export class MediaPlane {
       video,
       camera: -1,
       mic: -1,
-      sized: false,
+      onSize: () => {},
     };
     const session = new StreamSession(
       {
@@ -275,7 +276,10 @@ export class MediaPlane {
         ...this.transport(),
         announce: async () => {},
         state: (type, id, err) => {
-          if (type === 1 && this.players.get(id)?.session === session) this.players.delete(id);
+          if (type === 1 && this.players.get(id)?.session === session) {
+            this.players.delete(id);
+            video.removeEventListener?.('resize', player.onSize);
+          }
           this.hooks.playState(type, id, err);
         },
         remoteStream: (stream) => {
@@ -294,12 +298,12 @@ export class MediaPlane {
     );
     player.session = session;
     this.players.set(streamId, player);
-    const onSize = () => {
+    player.onSize = () => {
       const v = video as HTMLVideoElement;
       if (this.players.get(streamId) !== player || !v.videoWidth) return;
       this.hooks.videoSize(streamId, v.videoWidth, v.videoHeight);
     };
-    video.addEventListener?.('resize', onSize);
+    video.addEventListener?.('resize', player.onSize);
     if (audioOutput) void setSink(video, audioOutput);
     session.start();
     this.ensureQualityTimer();
@@ -312,6 +316,7 @@ export class MediaPlane {
     this.players.delete(streamId);
     this.samples.delete(`play:${streamId}`);
     p.session.stop();
+    p.video.removeEventListener?.('resize', p.onSize);
     p.video.srcObject = null;
     return true;
   }

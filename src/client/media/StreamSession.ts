@@ -10,6 +10,7 @@
  * final (1), as the original.
  */
 import { mediaError, type LegacyError, type MediaErrorKind } from '../../protocol/errors';
+import { legacyBackoff } from '../core/backoff';
 import type { MediaPlatform, Platform } from '../platform/Platform';
 import { MediaRequestError, type MediaSignal } from './MediaSignal';
 import { hasCandidates, keepVideoCodec, setOpusParams, setVideoBitrate, type VideoCodec } from './sdp';
@@ -69,9 +70,6 @@ class StepError extends Error {
     super(detail);
   }
 }
-
-const legacyBackoff = (rand: () => number) => (n: number) =>
-  n === 0 ? 1000 + Math.floor(rand() * 3000) : Math.min(32, 2 ** Math.round(n / 2 + 1)) * 1000;
 
 export class StreamSession {
   pc: RTCPeerConnection | null = null;
@@ -137,7 +135,8 @@ export class StreamSession {
 
   private failed(e: StepError): void {
     if (this.stopped) return;
-    this.teardownAttempt();
+    // reason 1: a failed attempt (the server keeps a started stream listed while we retry).
+    this.teardownAttempt(1);
     if (this.everStarted && e.transient) return this.retry(e);
     if (this.retrying) return this.retry(e);
     this.stopped = true;
@@ -526,7 +525,7 @@ export class StreamSession {
     if (sender) await sender.replaceTrack(track);
   }
 
-  private teardownAttempt(): void {
+  private teardownAttempt(reason: 0 | 1): void {
     this.clearTimers();
     this.pushWaiters.clear();
     this.earlyPushes.clear();
@@ -543,7 +542,7 @@ export class StreamSession {
       pc.close();
     }
     if (this.signal && this.sessionId) {
-      this.signal.request('CloseSessionReq', this.sessionId, { reason: 0 }).catch(() => {});
+      this.signal.request('CloseSessionReq', this.sessionId, { reason }).catch(() => {});
       this.signal.removeSession(this.sessionId);
     }
     this.sessionId = 0;
@@ -554,7 +553,7 @@ export class StreamSession {
     if (this.stopped && !this.pc && !this.sessionId) return;
     this.stopped = true;
     this.attempt++;
-    this.teardownAttempt();
+    this.teardownAttempt(0);
   }
 
   /** The room was told about the stream (state 0 was reached at least once). */

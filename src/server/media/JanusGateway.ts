@@ -22,13 +22,11 @@ export interface JanodeHandle {
   trickleComplete(): Promise<unknown>;
   detach(): Promise<unknown>;
   create(p: Record<string, unknown>): Promise<unknown>;
-  exists(p: { room: number }): Promise<{ exists: boolean }>;
   destroy(p: { room: number }): Promise<unknown>;
   joinConfigurePublisher(p: Record<string, unknown>): Promise<{ feed: number; jsep: Jsep }>;
   configure(p: Record<string, unknown>): Promise<unknown>;
   joinSubscriber(p: Record<string, unknown>): Promise<{ jsep: Jsep }>;
   start(p: { jsep: Jsep }): Promise<unknown>;
-  listParticipants(p: { room: number }): Promise<{ participants: unknown[] }>;
 }
 
 interface JanodeSession {
@@ -63,9 +61,6 @@ function loadJanode() {
 export const JANUS_EVENTS = {
   WEBRTCUP: 'handle_webrtcup',
   HANGUP: 'handle_hangup',
-  ICE_FAILED: 'handle_ice_failed',
-  DETACHED: 'handle_detached',
-  MEDIA: 'handle_media',
 };
 
 export class JanusGateway extends EventEmitter {
@@ -97,9 +92,16 @@ export class JanusGateway extends EventEmitter {
       retry_time_secs: 1,
       max_retries: 3,
     });
-    const session = await conn.create();
-    const { VideoRoom } = await loadJanode();
-    const admin = await session.attach(VideoRoom);
+    let session: JanodeSession;
+    let admin: JanodeHandle;
+    try {
+      session = await conn.create();
+      const { VideoRoom } = await loadJanode();
+      admin = await session.attach(VideoRoom);
+    } catch (e) {
+      await conn.close().catch(() => {});
+      throw e;
+    }
     this.conn = conn;
     this.session = session;
     this.admin = admin;
@@ -114,6 +116,7 @@ export class JanusGateway extends EventEmitter {
       this.conn = null;
       this.rooms.clear();
       this.live.clear();
+      conn.close().catch(() => {});
       this.log.warn('janus connection lost');
       this.emit('down');
     };
@@ -167,11 +170,6 @@ export class JanusGateway extends EventEmitter {
   async detach(h: JanodeHandle): Promise<void> {
     if (!this.live.delete(h)) return;
     await h.detach().catch(() => {});
-  }
-
-  /** Drops every room (after a Janus restart they no longer exist). */
-  forgetRooms(): void {
-    this.rooms.clear();
   }
 
   async close(): Promise<void> {

@@ -77,7 +77,6 @@ interface Session {
   /** Publisher: the Janus feed once joined. */
   feed?: number;
   janusRoom?: number;
-  connected: boolean;
   /** Resolves at Janus webrtcup (a publisher's feed can be subscribed from then on). */
   up: Promise<void>;
   markUp: () => void;
@@ -123,7 +122,9 @@ export class MediaService {
   /** `${appid}:${streamId}` -> the publishing session. */
   private readonly publishers = new Map<string, Session>();
   private nextSession = 1;
-  private readonly pendingEnds = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Publishers lost without a stop, by key: their room stream ends when the grace runs out. */
+  private readonly pendingEnds = new Map<string, { timer: ReturnType<typeof setTimeout>; idName: string }>();
+  private disposed = false;
   private readonly sweeper: ReturnType<typeof setInterval>;
 
   constructor(
@@ -189,7 +190,7 @@ export class MediaService {
       if (!frame || typeof frame !== 'object' || !frame.header || typeof frame.header !== 'object')
         throw new Error('shape');
     } catch {
-      if (++conn.malformed >= MAX_MALFORMED) conn.ws.close(4003, 'malformed frames');
+      if (++conn.malformed >= MAX_MALFORMED) conn.ws.close(4004, 'malformed frames');
       else conn.send('ErrorRsp', 0, 0, { result: MediaResult.BadRequest, err_info: 'malformed frame' });
       return;
     }
@@ -247,7 +248,11 @@ export class MediaService {
       case 'CandidateInfoReq':
         return { body: {}, after: () => void this.candidates(s, b.infos as CandidateInfo[]) };
       case 'CloseSessionReq':
-        return { body: {}, after: () => this.closeSession(s, null) };
+        // reason 0 = the page stopped; otherwise the client tears down to retry: keep the room stream.
+        return {
+          body: {},
+          after: () => this.closeSession(s, null, '', Number(b.reason ?? 0) === 0 ? 'now' : 'grace'),
+        };
       case 'StreamStatusNotify':
         s.camera = Number(b.camera_status ?? s.camera);
         s.mic = Number(b.mic_status ?? s.mic);
@@ -311,8 +316,10 @@ export class MediaService {
     const key = `${conn.appid}:${streamId}`;
     if (type === 0) {
       const existing = this.publishers.get(key);
-      if (existing && existing.conn.idName !== conn.idName) throw new MediaError(MediaResult.StreamExists);
-      if (existing) this.closeSession(existing, CloseReason.Normal, 'republished');
+      const owner = existing?.conn.idName ?? this.pendingEnds.get(key)?.idName;
+      // Another user may not take the id, neither while it is live nor during its owner's grace.
+      if (owner !== undefined && owner !== conn.idName) throw new MediaError(MediaResult.StreamExists);
+      if (existing) this.closeSession(existing, CloseReason.Normal, 'republished', 'grace');
     } else {
       const pub = this.publishers.get(key);
       if (!pub || pub.feed === undefined) throw new MediaError(MediaResult.StreamNotFound);
@@ -328,7 +335,6 @@ export class MediaService {
       conn,
       handle: null,
       generation: janus.generation,
-      connected: false,
       closed: false,
       camera: 0,
       mic: 0,
@@ -337,7 +343,7 @@ export class MediaService {
     s.handle = this.attachHandle(s, janus);
     if (type === 0) {
       this.publishers.set(key, s);
-      clearTimeout(this.pendingEnds.get(key));
+      clearTimeout(this.pendingEnds.get(key)?.timer);
       this.pendingEnds.delete(key);
     }
     const body = {
@@ -352,9 +358,14 @@ export class MediaService {
   }
 
   private attachHandle(s: Session, janus: JanusGateway): Promise<JanodeHandle> {
-    const p = withTimeout(janus.attach(), 'janus attach').then((h) => {
+    let timedOut = false;
+    const attached = janus.attach().then((h) => {
+      // Too late (timed out) or the session ended meanwhile: give the handle back at once.
+      if (timedOut || s.closed) void janus.detach(h);
+      return h;
+    });
+    const p = withTimeout(attached, 'janus attach').then((h) => {
       h.on(JANUS_EVENTS.WEBRTCUP, () => {
-        s.connected = true;
         s.markUp();
         // A player is up: ask its publisher for a keyframe now, so the first frame does not wait for the
         // next one (Janus's own PLI at subscribe time can come before the player can decrypt it).
@@ -364,10 +375,10 @@ export class MediaService {
       h.on(JANUS_EVENTS.HANGUP, (d) => {
         if (!s.closed) this.log.debug({ session: s.id, reason: d?.reason }, 'janus hangup');
       });
-      if (s.closed) void janus.detach(h);
       return h;
     });
-    p.catch(() => {});
+    p.catch(() => (timedOut = true));
+    attached.catch(() => {});
     return p;
   }
 
@@ -460,21 +471,25 @@ export class MediaService {
   /** Camera/mic status of a publisher reaches every player of its stream. */
   private notifyStatus(pub: Session): void {
     if (pub.type !== 0) return;
-    for (const c of this.conns)
-      for (const s of c.sessions.values())
-        if (s.type === 1 && s.streamId === pub.streamId && c.appid === pub.conn.appid)
-          c.push('StreamStatusNotifyPush', s.id, {
-            stream_id: pub.streamId,
-            camera_status: pub.camera,
-            mic_status: pub.mic,
-          });
+    for (const p of this.playersOf(`${pub.conn.appid}:${pub.streamId}`))
+      p.conn.push('StreamStatusNotifyPush', p.id, {
+        stream_id: pub.streamId,
+        camera_status: pub.camera,
+        mic_status: pub.mic,
+      });
   }
 
   /**
    * Ends a session: frees its Janus handle; a publisher's stream leaves the room. With a reason, the
    * client is told (CloseSessionPush); null = the client asked.
    */
-  closeSession(s: Session, reason: number | null, info = '', endInRoom: 'now' | 'grace' = 'now'): void {
+  closeSession(
+    s: Session,
+    reason: number | null,
+    info = '',
+    endInRoom: 'now' | 'grace' = 'now',
+    notifyPlayers = true,
+  ): void {
     if (s.closed) return;
     s.closed = true;
     s.conn.sessions.delete(s.id);
@@ -482,24 +497,40 @@ export class MediaService {
     const key = `${s.conn.appid}:${s.streamId}`;
     if (s.type === 0 && this.publishers.get(key) === s) {
       this.publishers.delete(key);
+      // Its players are on a feed that is gone: a publisher that may come back (grace) makes them play
+      // again (reason 2, retried), a stopped one ends them (reason 4).
+      if (notifyPlayers)
+        for (const p of this.playersOf(key))
+          this.closeSession(
+            p,
+            endInRoom === 'now' ? CloseReason.StreamEnded : CloseReason.MediaServerRestart,
+            endInRoom === 'now' ? 'stream ended' : 'publisher reconnecting',
+          );
       const { appid, roomId, idName } = s.conn;
-      if (endInRoom === 'now') this.room.endStream(appid, roomId, s.streamId, idName);
+      if (endInRoom === 'now' || this.disposed) this.room.endStream(appid, roomId, s.streamId, idName);
       else {
-        // Lost without a stop (socket loss, media-server restart): the publisher gets time to publish
-        // again before viewers are told the stream ended.
-        clearTimeout(this.pendingEnds.get(key));
-        this.pendingEnds.set(
-          key,
-          setTimeout(() => {
-            this.pendingEnds.delete(key);
-            if (!this.publishers.has(key)) this.room.endStream(appid, roomId, s.streamId, idName);
-          }, REPUBLISH_GRACE_MS),
-        );
+        // Lost without a stop (socket loss, media-server restart, retry): the publisher gets time to
+        // publish again before viewers are told the stream ended; nobody else may take the id meanwhile.
+        clearTimeout(this.pendingEnds.get(key)?.timer);
+        const timer = setTimeout(() => {
+          this.pendingEnds.delete(key);
+          if (!this.publishers.has(key)) this.room.endStream(appid, roomId, s.streamId, idName);
+        }, REPUBLISH_GRACE_MS);
+        timer.unref();
+        this.pendingEnds.set(key, { timer, idName });
       }
     }
     const janus = this.janus;
     if (janus && s.handle && s.generation === janus.generation)
       s.handle.then((h) => janus.detach(h)).catch(() => {});
+  }
+
+  private playersOf(key: string): Session[] {
+    const out: Session[] = [];
+    for (const c of this.conns)
+      for (const p of c.sessions.values())
+        if (p.type === 1 && `${c.appid}:${p.streamId}` === key) out.push(p);
+    return out;
   }
 
   /** The room session of a user ended (logout, kick, heartbeat expiry): its media sessions end too. */
@@ -516,7 +547,8 @@ export class MediaService {
       if (!ids.length) continue;
       for (const s of [...c.sessions.values()]) {
         s.handle = null;
-        this.closeSession(s, null, '', 'grace');
+        // Everyone hears SessionResetPush below; no separate notice to players.
+        this.closeSession(s, null, '', 'grace', false);
       }
       c.push('SessionResetPush', 0, { cResetType: 1, session_ids: ids });
     }
@@ -546,9 +578,10 @@ export class MediaService {
   }
 
   dispose(): void {
+    this.disposed = true;
     clearInterval(this.sweeper);
-    for (const t of this.pendingEnds.values()) clearTimeout(t);
-    this.pendingEnds.clear();
     this.closeAll();
+    for (const e of this.pendingEnds.values()) clearTimeout(e.timer);
+    this.pendingEnds.clear();
   }
 }

@@ -235,7 +235,8 @@ export class RoomService {
       const old = this.byMember.get(previous);
       previous.push('push_kickout', { reason: 1 });
       if (old) {
-        old.loggedOut = true;
+        // The same idName takes over (usually the same page reconnecting before the server saw its old
+        // socket go): not a departure, so its streams and media stay for the new session.
         old.close(CloseCode.Kickout, 'kickout');
         this.closed(old);
       }
