@@ -10,9 +10,10 @@
  */
 const { spawn } = require('node:child_process');
 const { mkdtempSync, writeFileSync, readFileSync, rmSync } = require('node:fs');
-const { createServer } = require('node:net');
 const { tmpdir, networkInterfaces } = require('node:os');
 const { join } = require('node:path');
+
+const { pct, freePort, rssKb } = require('./lib');
 
 const ROOT = join(__dirname, '..');
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -20,33 +21,13 @@ const APPID = 1739272706;
 const RUNS = Number(process.env.BENCH_MEDIA_RUNS || 10);
 const CYCLES = Number(process.env.BENCH_MEDIA_CYCLES || 100);
 
-const pct = (xs, p) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-};
 const ms = (x) => `${x.toFixed(0)} ms`;
 const sleep = (t) => new Promise((r) => setTimeout(r, t));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function cpuTicks(pid) {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return Number(f[11]) + Number(f[12]); // utime + stime (fields 14, 15)
 }
-function rssKb(pid) {
-  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) : NaN;
-}
-
 async function startServer() {
   const dir = mkdtempSync(join(tmpdir(), 'zego-media-bench-'));
   const port = await freePort();

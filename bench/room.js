@@ -11,11 +11,12 @@
  * raw WebSockets speaking the legacy protocol (1,000 shims in jsdom would measure jsdom, not the server).
  */
 const { spawn } = require('node:child_process');
-const { mkdtempSync, writeFileSync, readFileSync, rmSync } = require('node:fs');
-const { createServer } = require('node:net');
+const { mkdtempSync, writeFileSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const WebSocket = require('ws');
+
+const { pct, freePort, rssKb } = require('./lib');
 
 const ROOT = join(__dirname, '..');
 const { mintLoginToken } = require(join(ROOT, 'dist', 'server', 'index.js'));
@@ -23,27 +24,7 @@ const APPID = 1234567;
 const APPSIGN = 'ab'.repeat(32);
 const USERS = Number(process.env.BENCH_USERS || 1000);
 
-const pct = (xs, p) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-};
 const ms = (x) => `${x.toFixed(2)} ms`;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function rssKb(pid) {
-  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) : NaN;
-}
 
 async function startServer(bigimTimeWindowMs, userlistMergeMs = 0) {
   const dir = mkdtempSync(join(tmpdir(), 'zego-bench-'));
