@@ -63,6 +63,10 @@ export const ServerCode = {
   StreamNotFound: 1000000012,
   /** The room's limits were reached (users per room, rooms per server). */
   RoomFull: 1000000013,
+  /** Stream caps reached: `room.maxStreamsPerUser` or `room.maxStreamsPerRoom`. */
+  TooManyStreams: 1000000014,
+  /** The login token does not allow this (token04 privilege or stream id list). */
+  NotAllowed: 1000000015,
   /** hb or a request on a session the server no longer knows: the original SDK re-logs in on this code. */
   SessionNotFound: 1000000152,
   /** Internal server error. */
@@ -90,6 +94,8 @@ export const SERVER_CODE_MESSAGES: Record<number, string> = {
   [ServerCode.StreamExists]: 'stream id already published by another user',
   [ServerCode.StreamNotFound]: 'stream not found',
   [ServerCode.RoomFull]: 'room or server is full',
+  [ServerCode.TooManyStreams]: 'too many streams',
+  [ServerCode.NotAllowed]: 'not allowed by the login token',
   [ServerCode.SessionNotFound]: 'session not found',
   [ServerCode.Internal]: 'internal server error',
 };
@@ -133,6 +139,10 @@ export const CloseCode = {
   Shutdown: 4005,
   /** No login within the login deadline after connecting. */
   LoginTimeout: 4006,
+  /** The client does not read what it is sent: its outbound queue passed `limits.maxOutboundBytes`. */
+  SlowReader: 4007,
+  /** A logged-in media socket stayed without a session longer than `media.idleTimeoutMs`. */
+  Idle: 4008,
 } as const;
 
 /** The message text for a server code, with the legacy " code:N" suffix. */

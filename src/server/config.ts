@@ -10,6 +10,7 @@ import {
   DEFAULT_DATI_TIME_WINDOW_MS,
   DEFAULT_USERLIST_MERGE_MS,
   DEFAULT_HEARTBEAT_MS,
+  MAX_EXTRA_INFO_BYTES,
   MAX_FRAME_BYTES,
 } from '../protocol/constants';
 import { parseAppSign } from './auth/loginToken';
@@ -22,6 +23,14 @@ export interface AppConfig {
   relayUrl?: string;
   /** Require streamParams (zg_expired/zg_nonce/zg_token) to publish and play. */
   streamAuth?: boolean;
+  /** The 32-character ServerSecret that signs this app's `04` login tokens (token04, AES-GCM); '' = none. */
+  serverSecret?: string;
+  /** Accept legacy version-1 login tokens (default true: business servers already mint them). */
+  allowV1Token?: boolean;
+  /** loginWithAuthor only: a login without a third token is refused (needs thirdTokenUrl). */
+  requireThirdToken?: boolean;
+  /** A user may play streams published in another room of the app (legacy: true). */
+  crossRoomPlay?: boolean;
 }
 
 export interface ResolvedConfig {
@@ -40,9 +49,49 @@ export interface ResolvedConfig {
     imChatIntervalMs: number;
     /** User-list actions within this window go out as one push_userlist_update (0: at once). */
     userlistMergeMs: number;
+    /** Streams one user may announce at once (ServerCode.TooManyStreams beyond). */
+    maxStreamsPerUser: number;
+    /** Streams one room may list at once (ServerCode.TooManyStreams beyond). */
+    maxStreamsPerRoom: number;
+    /** A stream's extra_info, UTF-8 bytes (ServerCode.TooLarge beyond). */
+    maxExtraInfoBytes: number;
   };
-  limits: { maxFrameBytes: number; messagesPerSecond: number; burst: number; maxRooms: number };
-  http: { thirdTokenTimeoutMs: number; relayTimeoutMs: number };
+  limits: {
+    maxFrameBytes: number;
+    messagesPerSecond: number;
+    burst: number;
+    maxRooms: number;
+    /** Refusals (over the rate) a socket may collect before it is closed 4001; they decay over time. */
+    floodStrikes: number;
+    /** Strikes forgiven per second. */
+    strikeDecayPerSecond: number;
+    /** Outbound bytes queued to one socket before it is closed 4007 as a slow reader. */
+    maxOutboundBytes: number;
+    /** Open TCP connections in total (HTTP and WebSocket); new ones beyond are dropped. */
+    maxConnections: number;
+    /** Open TCP connections from one remote address. */
+    maxConnectionsPerIp: number;
+  };
+  http: {
+    thirdTokenTimeoutMs: number;
+    relayTimeoutMs: number;
+    /** A connection must complete its request headers within this, ms. */
+    headersTimeoutMs: number;
+    /** A whole request (headers and body) within this, ms. */
+    requestTimeoutMs: number;
+    /** An idle keep-alive connection is closed after this, ms. */
+    keepAliveTimeoutMs: number;
+    /** Request header bytes at most. */
+    maxHeaderBytes: number;
+    /** Addresses (IPs or CIDRs) that see /healthz details; others get a plain "ok". */
+    healthAllow: string[];
+    /** Origins allowed to read /token and the built files cross-origin ("*" any). Dev mode default: ["*"]. */
+    corsOrigins: string[];
+  };
+  auth: {
+    /** Longest lifetime a login token may claim (expired - now), s; older-looking or longer ones fail. */
+    maxTokenLifetimeS: number;
+  };
   log: { level: string };
   /** The SFU. Spawned and supervised by default; `urls` uses running Janus instances instead. */
   janus: {
@@ -73,6 +122,8 @@ export interface ResolvedConfig {
     publicUrl: string;
     /** Media-socket heartbeat interval handed to clients, ms (legacy 10 s). */
     heartbeatMs: number;
+    /** A logged-in media socket with no session is closed after this, ms. */
+    idleTimeoutMs: number;
   };
 }
 
@@ -96,9 +147,32 @@ const DEFAULTS: Omit<ResolvedConfig, 'apps' | 'devMode' | 'devAppSign'> = {
     loginDeadlineMs: 10_000,
     imChatIntervalMs: 500,
     userlistMergeMs: DEFAULT_USERLIST_MERGE_MS,
+    maxStreamsPerUser: 10,
+    maxStreamsPerRoom: 50,
+    maxExtraInfoBytes: MAX_EXTRA_INFO_BYTES,
   },
-  limits: { maxFrameBytes: MAX_FRAME_BYTES, messagesPerSecond: 50, burst: 100, maxRooms: 10_000 },
-  http: { thirdTokenTimeoutMs: 5_000, relayTimeoutMs: 5_000 },
+  limits: {
+    maxFrameBytes: MAX_FRAME_BYTES,
+    messagesPerSecond: 50,
+    burst: 100,
+    maxRooms: 10_000,
+    floodStrikes: 50,
+    strikeDecayPerSecond: 5,
+    maxOutboundBytes: 2 * 1024 * 1024,
+    maxConnections: 20_000,
+    maxConnectionsPerIp: 256,
+  },
+  http: {
+    thirdTokenTimeoutMs: 5_000,
+    relayTimeoutMs: 5_000,
+    headersTimeoutMs: 10_000,
+    requestTimeoutMs: 30_000,
+    keepAliveTimeoutMs: 5_000,
+    maxHeaderBytes: 16 * 1024,
+    healthAllow: ['127.0.0.0/8', '::1'],
+    corsOrigins: [],
+  },
+  auth: { maxTokenLifetimeS: 7 * 24 * 3600 },
   log: { level: 'info' },
   janus: {
     enabled: true,
@@ -114,7 +188,7 @@ const DEFAULTS: Omit<ResolvedConfig, 'apps' | 'devMode' | 'devAppSign'> = {
     restartDelayMs: 500,
     debugLevel: 4,
   },
-  media: { publicUrl: '', heartbeatMs: 10_000 },
+  media: { publicUrl: '', heartbeatMs: 10_000, idleTimeoutMs: 60_000 },
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -150,6 +224,20 @@ function url(field: string, v: unknown): string | undefined {
   return v;
 }
 
+function secret(field: string, v: unknown): string {
+  if (v === undefined || v === '') return '';
+  if (typeof v !== 'string' || v.length !== 32)
+    throw new ConfigError(field, 'must be the 32-character ServerSecret');
+  return v;
+}
+
+function requireThird(f: string, a: Partial<AppConfig>): boolean {
+  if (a.requireThirdToken === undefined) return false;
+  const on = bool(`${f}.requireThirdToken`, a.requireThirdToken);
+  if (on && !a.thirdTokenUrl) throw new ConfigError(`${f}.requireThirdToken`, 'needs thirdTokenUrl');
+  return on;
+}
+
 function section<T extends object>(name: string, given: unknown, defaults: T): T {
   if (given === undefined) return { ...defaults };
   if (!given || typeof given !== 'object' || Array.isArray(given))
@@ -162,7 +250,19 @@ function section<T extends object>(name: string, given: unknown, defaults: T): T
 
 /** Validates options over the embedded defaults. Throws a ConfigError naming the bad field. */
 export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
-  const known = ['host', 'port', 'apps', 'devAppSign', 'room', 'limits', 'http', 'log', 'janus', 'media'];
+  const known = [
+    'host',
+    'port',
+    'apps',
+    'devAppSign',
+    'room',
+    'limits',
+    'http',
+    'auth',
+    'log',
+    'janus',
+    'media',
+  ];
   for (const k of Object.keys(options))
     if (!known.includes(k)) throw new ConfigError(k, 'is not a known setting');
 
@@ -192,6 +292,10 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
       thirdTokenUrl: url(`${f}.thirdTokenUrl`, a.thirdTokenUrl),
       relayUrl: url(`${f}.relayUrl`, a.relayUrl),
       streamAuth: a.streamAuth === undefined ? false : bool(`${f}.streamAuth`, a.streamAuth),
+      serverSecret: secret(`${f}.serverSecret`, a.serverSecret),
+      allowV1Token: a.allowV1Token === undefined ? true : bool(`${f}.allowV1Token`, a.allowV1Token),
+      requireThirdToken: requireThird(f, a),
+      crossRoomPlay: a.crossRoomPlay === undefined ? true : bool(`${f}.crossRoomPlay`, a.crossRoomPlay),
     };
   });
 
@@ -210,14 +314,35 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
   int('room.loginDeadlineMs', room.loginDeadlineMs, 100, 600_000);
   int('room.imChatIntervalMs', room.imChatIntervalMs, 0, 60_000);
   int('room.userlistMergeMs', room.userlistMergeMs, 0, 60_000);
+  int('room.maxStreamsPerUser', room.maxStreamsPerUser, 1, 1000);
+  int('room.maxStreamsPerRoom', room.maxStreamsPerRoom, 1, 10_000);
+  int('room.maxExtraInfoBytes', room.maxExtraInfoBytes, 0, 16 * 1024);
   const limits = section('limits', options.limits, DEFAULTS.limits);
   int('limits.maxFrameBytes', limits.maxFrameBytes, 1024, 16 * 1024 * 1024);
   int('limits.messagesPerSecond', limits.messagesPerSecond, 1, 1_000_000);
   int('limits.burst', limits.burst, 1, 1_000_000);
   int('limits.maxRooms', limits.maxRooms, 1, 10_000_000);
+  int('limits.floodStrikes', limits.floodStrikes, 1, 1_000_000);
+  int('limits.strikeDecayPerSecond', limits.strikeDecayPerSecond, 0, 1_000_000);
+  int('limits.maxOutboundBytes', limits.maxOutboundBytes, 64 * 1024, 1024 * 1024 * 1024);
+  int('limits.maxConnections', limits.maxConnections, 1, 10_000_000);
+  int('limits.maxConnectionsPerIp', limits.maxConnectionsPerIp, 1, 10_000_000);
   const http = section('http', options.http, DEFAULTS.http);
   int('http.thirdTokenTimeoutMs', http.thirdTokenTimeoutMs, 1, 120_000);
   int('http.relayTimeoutMs', http.relayTimeoutMs, 1, 120_000);
+  int('http.headersTimeoutMs', http.headersTimeoutMs, 100, 600_000);
+  int('http.requestTimeoutMs', http.requestTimeoutMs, 100, 3_600_000);
+  int('http.keepAliveTimeoutMs', http.keepAliveTimeoutMs, 100, 600_000);
+  int('http.maxHeaderBytes', http.maxHeaderBytes, 1024, 1024 * 1024);
+  for (const k of ['healthAllow', 'corsOrigins'] as const)
+    if (
+      !Array.isArray(http[k]) ||
+      !http[k].every((v) => typeof v === 'string' && v.length > 0 && v.length <= 256)
+    )
+      throw new ConfigError(`http.${k}`, 'must be a list of non-empty strings');
+  if (options.http?.corsOrigins === undefined && apps.length === 0) http.corsOrigins = ['*'];
+  const auth = section('auth', options.auth, DEFAULTS.auth);
+  int('auth.maxTokenLifetimeS', auth.maxTokenLifetimeS, 60, 10 * 365 * 24 * 3600);
   const log = section('log', options.log, DEFAULTS.log);
   if (!LOG_LEVELS.includes(log.level))
     throw new ConfigError('log.level', `must be one of ${LOG_LEVELS.join(', ')}`);
@@ -240,8 +365,22 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
   if (typeof media.publicUrl !== 'string' || (media.publicUrl && !/^wss?:\/\//.test(media.publicUrl)))
     throw new ConfigError('media.publicUrl', 'must be empty or a ws:// or wss:// URL');
   int('media.heartbeatMs', media.heartbeatMs, 1000, 600_000);
+  int('media.idleTimeoutMs', media.idleTimeoutMs, 1000, 3_600_000);
 
-  return { host, port, apps, devMode: apps.length === 0, devAppSign, room, limits, http, log, janus, media };
+  return {
+    host,
+    port,
+    apps,
+    devMode: apps.length === 0,
+    devAppSign,
+    room,
+    limits,
+    http,
+    auth,
+    log,
+    janus,
+    media,
+  };
 }
 
 /** The AppSign that signs an app's tokens (dev mode: the dev sign for any appid); undefined if unknown. */

@@ -23,6 +23,10 @@ test('apps turn dev mode off and their AppSign is normalised', () => {
     relayUrl: 'http://127.0.0.1:9/relay',
     thirdTokenUrl: undefined,
     streamAuth: false,
+    serverSecret: '',
+    allowV1Token: true,
+    requireThirdToken: false,
+    crossRoomPlay: true,
   });
 });
 
@@ -55,6 +59,11 @@ test.each([
   [{ limits: { burst: 0 } }, /limits\.burst/],
   [{ log: { level: 'loud' } }, /log\.level/],
   [{ colour: 'blue' }, /colour is not a known setting/],
+  [{ apps: [{ appid: 1, appSign: SIGN, serverSecret: 'short' }] }, /apps\[0\]\.serverSecret must be the 32/],
+  [{ apps: [{ appid: 1, appSign: SIGN, requireThirdToken: true }] }, /requireThirdToken needs thirdTokenUrl/],
+  [{ limits: { maxOutboundBytes: 10 } }, /limits\.maxOutboundBytes/],
+  [{ http: { healthAllow: 'x' } }, /http\.healthAllow must be a list/],
+  [{ auth: { maxTokenLifetimeS: 1 } }, /auth\.maxTokenLifetimeS/],
 ])('%j is refused, naming the field', (options, message) => {
   expect(() => resolveConfig(options as never)).toThrow(message);
 });
