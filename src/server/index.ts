@@ -7,6 +7,7 @@
  */
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import pino from 'pino';
 import { WebSocketServer } from 'ws';
@@ -52,13 +53,27 @@ export async function startServer(options: ServerOptions | ResolvedConfig = {}):
   }
   const rooms = new RoomService(config, log);
   const media = await startMedia(config, log, rooms);
+  // Event-loop delay since start (/healthz details): how long a request may wait behind others.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const http = createServer(
     httpHandler({
       config,
       distDir: join(PACKAGE_ROOT, 'dist'),
       demoDir: join(PACKAGE_ROOT, 'demo'),
       startedAt: Date.now(),
-      stats: () => ({ ...rooms.stats(), media: media.stats() }),
+      stats: () => ({
+        ...rooms.stats(),
+        media: media.stats(),
+        eventLoop: {
+          maxMs: Math.round(loopDelay.max / 1e4) / 100,
+          p99Ms: Math.round(loopDelay.percentile(99) / 1e4) / 100,
+        },
+        memory: {
+          rssMiB: Math.round(process.memoryUsage.rss() / 10485.76) / 100,
+          heapUsedMiB: Math.round(process.memoryUsage().heapUsed / 10485.76) / 100,
+        },
+      }),
     }),
   );
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.limits.maxFrameBytes });
@@ -102,6 +117,7 @@ export async function startServer(options: ServerOptions | ResolvedConfig = {}):
     janusPid: () => media.process?.pid,
     janusHandles: () => media.gateway?.openHandles() ?? 0,
     close: async () => {
+      loopDelay.disable();
       rooms.dispose();
       media.service?.dispose();
       await media.stop();
