@@ -64,6 +64,7 @@ export async function startServer(options: ServerOptions | ResolvedConfig = {}):
       startedAt: Date.now(),
       stats: () => ({
         ...rooms.stats(),
+        roomSockets: rooms.counters,
         media: media.stats(),
         eventLoop: {
           maxMs: Math.round(loopDelay.max / 1e4) / 100,
@@ -79,7 +80,7 @@ export async function startServer(options: ServerOptions | ResolvedConfig = {}):
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.limits.maxFrameBytes });
   const mediaWss = new WebSocketServer({ noServer: true, maxPayload: config.limits.maxFrameBytes });
   wss.on('connection', (ws, req: IncomingMessage) => {
-    const conn = new Connection(ws, config, rooms.handlers, log, (c) => rooms.closed(c));
+    const conn = new Connection(ws, config, rooms.handlers, log, rooms.counters, (c) => rooms.closed(c));
     const host = String(req.headers.host ?? '');
     conn.host = /^[\w.:[\]-]{1,255}$/.test(host) ? host : '';
     conn.secure = String(req.headers['x-forwarded-proto'] ?? '') === 'https';
