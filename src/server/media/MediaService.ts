@@ -34,7 +34,7 @@ import { verifyLoginToken } from '../auth/loginToken';
 import { checkStreamParams } from '../auth/streamToken';
 import { appSignOf, type ResolvedConfig } from '../config';
 import { JANUS_EVENTS, type JanodeHandle, type JanusGateway } from './JanusGateway';
-import { unref } from '../timers';
+import { guarded, unref } from '../timers';
 
 /** What the media plane needs from the room plane. */
 export interface RoomLink {
@@ -186,11 +186,14 @@ export class MediaService {
   ) {
     this.sweeper = unref(
       setInterval(
-        () => this.sweep(),
+        guarded(log, 'media sweep', () => this.sweep()),
         Math.max(500, Math.min(config.media.heartbeatMs, config.media.idleTimeoutMs) / 2),
       ),
     );
-    janus?.on('down', () => this.resetAll());
+    janus?.on(
+      'down',
+      guarded(log, 'media reset after a Janus loss', () => this.resetAll()),
+    );
   }
 
   /** Socket counters of the media plane (health details). */
@@ -536,10 +539,13 @@ export class MediaService {
         // Lost without a stop (socket loss, media-server restart, retry): the publisher gets time to
         // publish again before viewers are told the stream ended; nobody else may take the id meanwhile.
         clearTimeout(this.pendingEnds.get(key)?.timer);
-        const timer = setTimeout(() => {
-          this.pendingEnds.delete(key);
-          if (!this.publishers.has(key)) this.room.endStream(appid, roomId, s.streamId, idName);
-        }, REPUBLISH_GRACE_MS);
+        const timer = setTimeout(
+          guarded(this.log, 'republish grace end', () => {
+            this.pendingEnds.delete(key);
+            if (!this.publishers.has(key)) this.room.endStream(appid, roomId, s.streamId, idName);
+          }),
+          REPUBLISH_GRACE_MS,
+        );
         unref(timer);
         this.pendingEnds.set(key, { timer, idName });
       }

@@ -23,7 +23,7 @@ import type { ResolvedConfig } from '../config';
 import { Connection, HandlerError, type Handler } from '../gateway/Connection';
 import { newCounters } from '../gateway/FrameSocket';
 import { Room, type Member } from './Room';
-import { unref } from '../timers';
+import { guarded, unref } from '../timers';
 
 function parseJson(s: string, field: string): Record<string, unknown> {
   try {
@@ -160,10 +160,13 @@ export class RoomService {
     if (c.loggedOut || room.members.size === 0) room.endStreamsOf(member);
     else if ([...room.streams.values()].some((st) => st.anchor_id_name === member.idName))
       unref(
-        setTimeout(() => {
-          const r = this.rooms.get(k);
-          if (r && !r.members.has(member.idName)) r.endStreamsOf(member);
-        }, STREAM_GRACE_MS),
+        setTimeout(
+          guarded(this.log, 'stream grace end', () => {
+            const r = this.rooms.get(k);
+            if (r && !r.members.has(member.idName)) r.endStreamsOf(member);
+          }),
+          STREAM_GRACE_MS,
+        ),
       );
     room.userAction(s.member, 2);
     // Logout frees the user's media sessions now; a lost socket gets a grace period in which a
@@ -175,9 +178,12 @@ export class RoomService {
       if (c.loggedOut) media.memberLeft(appid, roomId, idName);
       else
         unref(
-          setTimeout(() => {
-            if (!this.isMember(appid, roomId, idName)) media.memberLeft(appid, roomId, idName);
-          }, MEDIA_GRACE_MS),
+          setTimeout(
+            guarded(this.log, 'media grace end', () => {
+              if (!this.isMember(appid, roomId, idName)) media.memberLeft(appid, roomId, idName);
+            }),
+            MEDIA_GRACE_MS,
+          ),
         );
     }
     if (room.empty) {
