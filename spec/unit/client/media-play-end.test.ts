@@ -5,6 +5,8 @@
  * and the media CloseSessionPush {reason 4} comes first, while a real failure keeps its error.
  */
 import { STREAM_END_WAIT_MS } from '../../../src/client/media/StreamSession';
+import type { MediaPlatform } from '../../../src/client/platform/Platform';
+import { FakeAudio } from '../../fakes/FakeAudio';
 import type { FakeMediaStream } from '../../fakes/FakeMedia';
 import { mediaHarness, playing, publishing, type MediaHarness } from '../../fakes/mediaHarness';
 
@@ -217,5 +219,30 @@ describe('a publisher leaves: the player ends without an error', () => {
     h.ms.closeSession(h.ms.session, 4);
     await h.platform.advance(0);
     expect(h.mcalls.onPublishStateUpdate.map((s) => s[0])).toEqual([0, 1]);
+  });
+
+  test('an ended player leaves the sound-level reports (its analyser goes)', async () => {
+    const { h } = await viewer();
+    const audio = new FakeAudio();
+    (h.media as MediaPlatform).createAudioContext = audio.create;
+    const reports: { streamID: string }[][] = [];
+    (h.zg as unknown as { onSoundLevelUpdate: (l: { streamID: string }[]) => void }).onSoundLevelUpdate = (
+      l,
+    ) => reports.push(l);
+    h.zg.setSoundLevelDelegate(true, 100);
+    await publishing(h, 'mine');
+    await playing(h, 's2');
+    await h.platform.advance(100);
+    expect(reports.at(-1)!.map((i) => i.streamID)).toEqual(['mine', 's2']);
+    roomPush(h, 12002, 's2');
+    await h.platform.advance(0);
+    h.ms.closeSession(
+      h.ms.sessions.find((x) => x.streamId === 's2')!,
+      4,
+    );
+    await h.platform.advance(100);
+    expect(reports.at(-1)!.map((i) => i.streamID)).toEqual(['mine']);
+    expect(audio.liveAnalysers).toHaveLength(1);
+    expect(states(h)).toEqual([[0, 's2', 0]]);
   });
 });
