@@ -1,12 +1,7 @@
 /** @jest-environment node */
 import { Buffer } from 'node:buffer';
-import {
-  ROOM_CMDS,
-  utf8Length,
-  serverErrorMessage,
-  ServerCode,
-  NO_RETRY_LOGIN_CODES,
-} from '../../src/protocol';
+import { utf8Length, serverErrorMessage, ServerCode, NO_RETRY_LOGIN_CODES } from '../../src/protocol';
+import { ROOM_CMDS } from '../../src/protocol/roomSchema';
 
 describe('utf8Length', () => {
   test.each(['', 'abc', 'é', '中文消息', '😀 emoji', 'a'.repeat(1024), '\ud800'])(

@@ -7,6 +7,9 @@
  * server's handler table: adding a command here without a server handler is a compile error.
  */
 
+import type { ROOM_REQUEST_SCHEMAS } from './roomSchema';
+import type { Infer } from './schema';
+
 /** `Protocol` field of a header. The original SDK sends "req" (and "req_v2" for user_list_v2). */
 export type FrameProtocol = 'req' | 'req_v2' | 'rsp' | 'push';
 
@@ -59,39 +62,35 @@ export interface AnchorInfo {
   anchor_nick_name: string;
 }
 
-export const enum Role {
-  Anchor = 1,
-  Audience = 2,
-}
-
-/** `client_type` in the login body. */
-export const enum ClientType {
-  H5 = 1,
-  MiniProgram = 2,
-  WebRTC = 3,
-}
-
 export interface TransSeq {
   trans_type: string;
   trans_seq: number;
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Requests (client -> server) and their reply bodies
+// Requests (client -> server): the bodies are derived from their schemas (roomSchema.ts, the one
+// description the server validates with); replies are described here.
 // ---------------------------------------------------------------------------------------------------------
 
-export interface LoginReq {
-  id_name: string;
-  nick_name: string;
-  role: number;
-  token: string;
-  version: string;
-  room_name: string;
-  user_state_flag: number;
-  room_create_flag: number;
-  client_type?: number;
-  third_token?: string;
-}
+type RequestSchemas = typeof ROOM_REQUEST_SCHEMAS;
+export type RoomCmd = keyof RequestSchemas;
+/** The body of a request, as its schema admits it. */
+export type RoomReqBody<K extends RoomCmd> = Infer<RequestSchemas[K]>;
+
+/** Login flags and the role (legacy values). */
+export const Role = { Anchor: 1, Audience: 2 } as const;
+/** `client_type` in the login body. */
+export const ClientType = { H5: 1, MiniProgram: 2, WebRTC: 3 } as const;
+/** `stream` sub_cmd: the publisher's own stream changes. */
+export const StreamSubCmd = { Added: 2001, Deleted: 2002, Updated: 2003 } as const;
+/** `signal` sub_cmd (join-live). */
+export const SignalSubCmd = {
+  JoinLiveRequest: 1001,
+  JoinLiveResult: 1002,
+  JoinLiveInvite: 1003,
+  JoinLiveStop: 1004,
+} as const;
+
 export interface LoginRsp extends ReplyBase {
   user_id: string;
   session_id: string;
@@ -115,14 +114,8 @@ export interface LoginRsp extends ReplyBase {
   trans_seqs: TransSeq[];
 }
 
-export interface LogoutReq {
-  reserve: number;
-}
 export type LogoutRsp = ReplyBase;
 
-export interface HbReq {
-  reserve: number;
-}
 export interface HbRsp extends ReplyBase {
   hearbeat_interval: number;
   stream_seq: number;
@@ -133,38 +126,22 @@ export interface HbRsp extends ReplyBase {
   dati_time_window: number;
 }
 
-export const enum StreamSubCmd {
-  Added = 2001,
-  Deleted = 2002,
-  Updated = 2003,
-}
-export interface StreamReq {
-  sub_cmd: number;
-  /** A JSON *string* `{stream_id, extra_info}`. */
-  stream_msg: string;
-}
 export interface StreamRsp extends ReplyBase {
   stream_seq: number;
   stream_info?: WireStream[];
 }
 
-export interface StreamInfoReq {
-  reserve: number;
-}
 export interface StreamInfoRsp extends ReplyBase {
   stream_seq: number;
   stream_info: WireStream[];
 }
 
-export interface UserListReq {
-  user_index: number;
-  sort_type: number;
-}
 export interface WireUser {
   id_name: string;
   nick_name: string;
   role: number;
 }
+
 export interface UserListRsp extends ReplyBase {
   user_baseinfos: WireUser[];
   ret_user_index: number;
@@ -172,37 +149,17 @@ export interface UserListRsp extends ReplyBase {
   server_user_seq: number;
 }
 
-export interface CustomMsgReq {
-  dest_id_name: string[];
-  /** A JSON string `{from_userid, from_username, request_id?, custom_content, room_id?}`. */
-  custom_msg: string;
-}
 export type CustomMsgRsp = ReplyBase;
 
-export interface ImChatReq {
-  msg_category: number;
-  msg_type: number;
-  msg_content: string;
-}
 export interface ImChatRsp extends ReplyBase {
   msg_id: number;
 }
 
-export interface TransReq {
-  trans_type: string;
-  trans_data: string;
-  trans_local_seq?: number;
-  trans_channel?: string;
-}
 export interface TransRsp extends ReplyBase {
   trans_type: string;
   trans_seq: number;
 }
 
-export interface TransFetchReq {
-  trans_type: string;
-  trans_local_seq: number;
-}
 export interface TransFetchRsp extends ReplyBase {
   trans_type: string;
   trans_seq: number;
@@ -211,40 +168,15 @@ export interface TransFetchRsp extends ReplyBase {
   trans_user_nickname?: string;
 }
 
-export interface RelayReq {
-  relay_type: string;
-  relay_data: string;
-}
 export interface RelayRsp extends ReplyBase {
   relay_result: string;
 }
 
-export interface BigImMsg {
-  msg_category: number;
-  msg_type: number;
-  msg_content: string;
-  bigmsg_client_id: string;
-}
-export interface BigImChatReq {
-  msgs: BigImMsg[];
-}
 export interface BigImChatRsp extends ReplyBase {
   msgs: { bigmsg_client_id: string; bigmsg_id: string }[];
   bigim_time_window: number;
 }
 
-export const enum SignalSubCmd {
-  JoinLiveRequest = 1001,
-  JoinLiveResult = 1002,
-  JoinLiveInvite = 1003,
-  JoinLiveStop = 1004,
-}
-export interface SignalReq {
-  sub_cmd: number;
-  /** A JSON string `{request_id, room_id, from_userid, from_username, to_userid, result?}`. */
-  signal_msg: string;
-  dest_id_name: string[];
-}
 export type SignalRsp = ReplyBase;
 
 /** The signal_msg payload, parsed. */
@@ -266,17 +198,6 @@ export interface CustomMsgPayload {
   room_id?: string;
 }
 
-/** The stream_msg payload, parsed. */
-/** Dispatch (legacy `webrtc_url`): which media-signalling server to use for a stream. */
-export interface WebrtcUrlReq {
-  stream_id: string;
-  ptype: 'push' | 'pull';
-  /** Media-server URLs the client is already connected to. */
-  signals?: string[];
-  /** 1.12: `[{key: "grpc-metadata-push", value: cdnUrl}]`. */
-  header_kvs?: { key: string; value: string }[];
-  retry?: number;
-}
 export interface WebrtcUrlRsp extends ReplyBase {
   stream_id: string;
   ptype: 'push' | 'pull';
@@ -291,46 +212,24 @@ export interface StreamMsgPayload {
   extra_info?: string;
 }
 
-/**
- * The request map: command -> [request body, reply body]. The server's handler table is typed from it
- * (`{[K in RoomCmd]: Handler<K>}`), so a command without a handler does not compile.
- */
-export interface RoomRequestMap {
-  login: [LoginReq, LoginRsp];
-  logout: [LogoutReq, LogoutRsp];
-  hb: [HbReq, HbRsp];
-  stream: [StreamReq, StreamRsp];
-  stream_info: [StreamInfoReq, StreamInfoRsp];
-  user_list: [UserListReq, UserListRsp];
-  custommsg: [CustomMsgReq, CustomMsgRsp];
-  im_chat: [ImChatReq, ImChatRsp];
-  trans: [TransReq, TransRsp];
-  trans_fetch: [TransFetchReq, TransFetchRsp];
-  relay: [RelayReq, RelayRsp];
-  bigim_chat: [BigImChatReq, BigImChatRsp];
-  signal: [SignalReq, SignalRsp];
-  webrtc_url: [WebrtcUrlReq, WebrtcUrlRsp];
+/** Reply bodies by command. */
+export interface RoomReplyMap {
+  login: LoginRsp;
+  logout: LogoutRsp;
+  hb: HbRsp;
+  stream: StreamRsp;
+  stream_info: StreamInfoRsp;
+  user_list: UserListRsp;
+  custommsg: CustomMsgRsp;
+  im_chat: ImChatRsp;
+  trans: TransRsp;
+  trans_fetch: TransFetchRsp;
+  relay: RelayRsp;
+  bigim_chat: BigImChatRsp;
+  signal: SignalRsp;
+  webrtc_url: WebrtcUrlRsp;
 }
-export type RoomCmd = keyof RoomRequestMap;
-export type RoomReqBody<K extends RoomCmd> = RoomRequestMap[K][0];
-export type RoomRspBody<K extends RoomCmd> = RoomRequestMap[K][1];
-
-export const ROOM_CMDS: readonly RoomCmd[] = [
-  'login',
-  'logout',
-  'hb',
-  'stream',
-  'stream_info',
-  'user_list',
-  'custommsg',
-  'im_chat',
-  'trans',
-  'trans_fetch',
-  'relay',
-  'bigim_chat',
-  'signal',
-  'webrtc_url',
-];
+export type RoomRspBody<K extends RoomCmd> = RoomReplyMap[K];
 
 // ---------------------------------------------------------------------------------------------------------
 // Pushes (server -> client)
@@ -361,10 +260,8 @@ export interface PushImChat {
   ret_msg_id: number;
 }
 
-export const enum UserAction {
-  Join = 1,
-  Leave = 2,
-}
+/** push_userlist_update `Action`. */
+export const UserAction = { Join: 1, Leave: 2 } as const;
 export interface UserActionItem {
   Action: number;
   IdName: string;
@@ -397,11 +294,8 @@ export interface MergeMsgBody {
 }
 export const MERGE_SUB_CMD_BIGIM = 14001;
 
-export const enum StreamPushCmd {
-  Added = 12001,
-  Deleted = 12002,
-  Updated = 12003,
-}
+/** push_stream_update `stream_cmd`. */
+export const StreamPushCmd = { Added: 12001, Deleted: 12002, Updated: 12003 } as const;
 export interface PushStreamUpdate {
   stream_cmd: number;
   stream_seq: number;

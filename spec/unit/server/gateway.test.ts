@@ -78,7 +78,15 @@ test('hostile header shapes are answered by type, never reach String()/Number(),
   const r2 = await a.wait((f) => f.header.seq === 42, 'bigim reply');
   expect(r2.body.err_code).toBe(1000000002);
   // Every header field with the wrong type: still one answer, matched by seq.
-  for (const [i, bad] of [[1], { a: 1 }, null, true, Number.MAX_VALUE * 10, -1, 'x'.repeat(100_000)].entries()) {
+  for (const [i, bad] of [
+    [1],
+    { a: 1 },
+    null,
+    true,
+    Number.MAX_VALUE * 10,
+    -1,
+    'x'.repeat(100_000),
+  ].entries()) {
     a.ws.send(
       JSON.stringify({
         header: {

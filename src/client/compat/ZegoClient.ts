@@ -588,7 +588,7 @@ export class ZegoClient {
   }
 
   private signal(
-    subCmd: number,
+    subCmd: 1001 | 1002 | 1003 | 1004,
     dest: string,
     requestId: string,
     extra: Partial<SignalMsg>,
@@ -622,7 +622,7 @@ export class ZegoClient {
     return this.ask(1003, destIdName, success, error, resultCallback);
   }
 
-  private ask(subCmd: number, dest: string, success: Cb, error: Cb, result: Cb): boolean {
+  private ask(subCmd: 1001 | 1003, dest: string, success: Cb, error: Cb, result: Cb): boolean {
     if (typeof dest !== 'string' || !dest || typeof result !== 'function' || !this.cfg) return false;
     const requestId = `${this.cfg.idName}-${++this.requestCounter}`;
     this.joinLiveResults.set(requestId, result);

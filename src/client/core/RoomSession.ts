@@ -28,11 +28,11 @@ export interface SessionOptions {
   nickName: string;
   servers: string[];
   roomId: string;
-  role: number;
+  role: 1 | 2;
   token: string;
   thirdToken: string;
   userStateUpdate: boolean;
-  roomCreateFlag: number;
+  roomCreateFlag: 0 | 1;
   retryTimeS?: number;
   /** Floor for the server's heartbeat interval, ms (legacy 3000; tests lower it). */
   heartbeatFloorMs?: number;

@@ -7,7 +7,8 @@
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import { ServerCode, SERVER_CODE_MESSAGES } from '../../protocol/errors';
-import { ROOM_CMDS, type RoomCmd, type RoomHeader } from '../../protocol/room';
+import type { ReplyBase, RoomCmd, RoomHeader, RoomReqBody, RoomRspBody } from '../../protocol/room';
+import { ROOM_CMDS } from '../../protocol/roomSchema';
 import { validateBody } from '../../protocol/validate';
 import type { ResolvedConfig } from '../config';
 import type { Member } from '../room/Room';
@@ -19,12 +20,18 @@ export interface SessionState {
   appid: number;
 }
 
-/** Handler: returns the reply body (err_code added if absent) or throws a HandlerError. */
-export type Handler = (
+/** What a handler returns: its reply body without err_code (the connection adds it). */
+export type HandlerReply<K extends RoomCmd> = Omit<RoomRspBody<K>, keyof ReplyBase>;
+
+/** A command's handler: the validated body in, the reply body out, or a thrown HandlerError. */
+export type Handler<K extends RoomCmd> = (
   conn: Connection,
-  body: Record<string, unknown>,
+  body: RoomReqBody<K>,
   header: FrameHeader,
-) => Promise<object> | object;
+) => Promise<HandlerReply<K>> | HandlerReply<K>;
+
+/** One handler per command: a command without one does not compile. */
+export type HandlerTable = { [K in RoomCmd]: Handler<K> };
 
 export class HandlerError extends Error {
   constructor(
@@ -51,7 +58,7 @@ export class Connection extends FrameSocket {
   constructor(
     ws: WebSocket,
     config: ResolvedConfig,
-    private readonly handlers: Record<RoomCmd, Handler>,
+    private readonly handlers: HandlerTable,
     log: Logger,
     counters: SocketCounters,
     private readonly onClose: (conn: Connection) => void,
@@ -121,7 +128,9 @@ export class Connection extends FrameSocket {
     const invalid = validateBody(roomCmd, body);
     if (invalid) return this.error(cmd, seq, ServerCode.InvalidBody, invalid);
     try {
-      const reply = await this.handlers[roomCmd](this, body as Record<string, unknown>, h);
+      // The schema admitted the body for this command (validateBody above).
+      const handler = this.handlers[roomCmd] as Handler<RoomCmd>;
+      const reply = await handler(this, body as RoomReqBody<RoomCmd>, h);
       this.reply(cmd, seq, { err_code: 0, ...reply });
     } catch (e) {
       if (e instanceof HandlerError) return this.error(cmd, seq, e.code, e.message);

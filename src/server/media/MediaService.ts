@@ -14,15 +14,15 @@ import {
   CloseReason,
   MEDIA_ACKS,
   MEDIA_HEADER_VERSION,
-  MEDIA_REQUESTS,
   MEDIA_RESULT_MESSAGES,
   MediaResult,
   replyName,
-  validateMediaBody,
   type CandidateInfo,
   type MediaHeader,
   type MediaRequest,
 } from '../../protocol/media';
+import { MEDIA_REQUESTS } from '../../protocol/mediaSchema';
+import { validateMediaBody } from '../../protocol/validate';
 import {
   FrameSocket,
   limitsFrom,

@@ -14,13 +14,19 @@ import {
   utf8Length,
 } from '../../protocol/constants';
 import { CloseCode, ServerCode } from '../../protocol/errors';
-import type { RoomCmd, WireStream } from '../../protocol/room';
+import {
+  PUSH_SIGNAL_OFFSET,
+  StreamPushCmd,
+  StreamSubCmd,
+  type RoomReqBody,
+  type WireStream,
+} from '../../protocol/room';
 import { verifyLoginToken } from '../auth/loginToken';
 import { appSignOf } from '../config';
 import { checkThirdToken } from '../auth/thirdToken';
 import { postJson } from '../httpPost';
 import type { ResolvedConfig } from '../config';
-import { Connection, HandlerError, type Handler } from '../gateway/Connection';
+import { Connection, HandlerError, type HandlerReply, type HandlerTable } from '../gateway/Connection';
 import { newCounters } from '../gateway/FrameSocket';
 import { Room, type Member } from './Room';
 import { guarded, unref } from '../timers';
@@ -46,7 +52,7 @@ export class RoomService {
   private readonly byMember = new Map<Member, Connection>();
   private lastChat = new WeakMap<Connection, number>();
   private readonly sweeper: ReturnType<typeof setInterval>;
-  readonly handlers: Record<RoomCmd, Handler>;
+  readonly handlers: HandlerTable;
   /** Socket counters of the room plane (health details). */
   readonly counters = newCounters();
   /** Stream ids are unique per app: `${appid}\0${streamId}` -> the key of the room that lists it. */
@@ -78,7 +84,7 @@ export class RoomService {
       trans: (c, b) => this.trans(c, b),
       trans_fetch: (c, b) => {
         const room = this.roomOf(c);
-        const type = b.trans_type as string;
+        const type = b.trans_type;
         const e = room.trans.get(type);
         return {
           trans_type: type,
@@ -210,7 +216,7 @@ export class RoomService {
     return sign;
   }
 
-  private async login(c: Connection, b: Record<string, unknown>): Promise<object> {
+  private async login(c: Connection, b: RoomReqBody<'login'>): Promise<HandlerReply<'login'>> {
     if (c.session) throw new HandlerError(ServerCode.BadLoginState, 'already logged in');
     if (c.loggingIn) throw new HandlerError(ServerCode.LoginInProgress);
     c.loggingIn = true;
@@ -221,17 +227,17 @@ export class RoomService {
     }
   }
 
-  private async doLogin(c: Connection, b: Record<string, unknown>): Promise<object> {
+  private async doLogin(c: Connection, b: RoomReqBody<'login'>): Promise<HandlerReply<'login'>> {
     const appid = Number(c.appidEcho);
     if (!Number.isInteger(appid) || appid <= 0)
       throw new HandlerError(ServerCode.InvalidBody, 'header appid must be a positive integer');
-    const idName = b.id_name as string;
-    const roomId = b.room_name as string;
+    const idName = b.id_name;
+    const roomId = b.room_name;
     const code = verifyLoginToken({
       appid,
       appSign: this.appSignFor(appid),
       idName,
-      token: b.token as string,
+      token: b.token,
     });
     if (code !== ServerCode.OK) throw new HandlerError(code);
     const app = this.config.apps.find((a) => a.appid === appid);
@@ -242,7 +248,7 @@ export class RoomService {
         appid,
         roomId,
         idName,
-        thirdToken: b.third_token as string,
+        thirdToken: b.third_token,
       });
       if (why) throw new HandlerError(ServerCode.ThirdTokenRejected, why);
     }
@@ -275,8 +281,8 @@ export class RoomService {
       userId: idName,
       sessionId: randomUUID().replace(/-/g, ''),
       idName,
-      nickName: b.nick_name as string,
-      role: b.role as number,
+      nickName: b.nick_name,
+      role: b.role,
       loginTime: Date.now(),
       userStateFlag: b.user_state_flag === 1,
       joinedUserSeq: 0,
@@ -312,7 +318,7 @@ export class RoomService {
     };
   }
 
-  private hb(c: Connection): object {
+  private hb(c: Connection): HandlerReply<'hb'> {
     const room = this.roomOf(c);
     return {
       hearbeat_interval: this.config.room.heartbeatMs,
@@ -325,11 +331,11 @@ export class RoomService {
     };
   }
 
-  private stream(c: Connection, b: Record<string, unknown>): object {
+  private stream(c: Connection, b: RoomReqBody<'stream'>): HandlerReply<'stream'> {
     const room = this.roomOf(c);
     const me = this.member(c);
     const { appid } = c.session!;
-    const msg = parseJson(b.stream_msg as string, 'stream_msg');
+    const msg = parseJson(b.stream_msg, 'stream_msg');
     const streamId = msg.stream_id;
     const extra = msg.extra_info ?? '';
     if (typeof streamId !== 'string' || streamId === '' || utf8Length(streamId) > MAX_ID_BYTES) {
@@ -340,7 +346,7 @@ export class RoomService {
       throw new HandlerError(ServerCode.TooLarge, `extra_info must be a string of at most ${maxExtra} bytes`);
     }
     const existing = room.streams.get(streamId);
-    if (b.sub_cmd === 2001) {
+    if (b.sub_cmd === StreamSubCmd.Added) {
       if (existing && existing.anchor_id_name !== me.idName) throw new HandlerError(ServerCode.StreamExists);
       // Announced again unchanged (a re-publish after a retry): nothing for others to hear.
       if (existing && existing.extra_info === extra)
@@ -359,16 +365,20 @@ export class RoomService {
         urls_https_m3u8: [],
       };
       room.setStream(s);
-      room.streamChange(existing ? 12003 : 12001, [s], me);
+      room.streamChange(existing ? StreamPushCmd.Updated : StreamPushCmd.Added, [s], me);
     } else {
       if (!existing || existing.anchor_id_name !== me.idName)
         throw new HandlerError(ServerCode.StreamNotFound);
-      if (b.sub_cmd === 2002) {
+      if (b.sub_cmd === StreamSubCmd.Deleted) {
         room.deleteStream(streamId);
       } else {
         existing.extra_info = extra;
       }
-      room.streamChange(b.sub_cmd === 2002 ? 12002 : 12003, [existing], me);
+      room.streamChange(
+        b.sub_cmd === StreamSubCmd.Deleted ? StreamPushCmd.Deleted : StreamPushCmd.Updated,
+        [existing],
+        me,
+      );
     }
     return { stream_seq: room.streamSeq, stream_info: room.streamList() };
   }
@@ -401,7 +411,7 @@ export class RoomService {
   } | null = null;
 
   /** Legacy dispatch: the media signalling server for a stream. */
-  private dispatch(c: Connection, b: Record<string, unknown>): object {
+  private dispatch(c: Connection, b: RoomReqBody<'webrtc_url'>): HandlerReply<'webrtc_url'> {
     this.roomOf(c);
     const url = this.media?.url(c) ?? '';
     if (!url) throw new HandlerError(ServerCode.DispatchError, 'no media server on this deployment');
@@ -421,10 +431,10 @@ export class RoomService {
     room.streamChange(12002, [s], room.members.get(idName));
   }
 
-  private userList(c: Connection, b: Record<string, unknown>): object {
+  private userList(c: Connection, b: RoomReqBody<'user_list'>): HandlerReply<'user_list'> {
     const room = this.roomOf(c);
     const all = [...room.members.values()];
-    const from = b.user_index as number;
+    const from = b.user_index;
     const page = all.slice(from, from + USER_LIST_PAGE);
     return {
       user_baseinfos: page.map((m) => ({ id_name: m.idName, nick_name: m.nickName, role: m.role })),
@@ -434,12 +444,12 @@ export class RoomService {
     };
   }
 
-  private custommsg(c: Connection, b: Record<string, unknown>): object {
+  private custommsg(c: Connection, b: RoomReqBody<'custommsg'>): HandlerReply<'custommsg'> {
     const room = this.roomOf(c);
-    const dest = b.dest_id_name as string[];
+    const dest = b.dest_id_name;
     if (dest.length === 0)
       throw new HandlerError(ServerCode.InvalidBody, 'dest_id_name must not be empty (no broadcast)');
-    const msg = parseJson(b.custom_msg as string, 'custom_msg');
+    const msg = parseJson(b.custom_msg, 'custom_msg');
     const content = msg.custom_content;
     const size =
       typeof content === 'string' ? utf8Length(content) : utf8Length(JSON.stringify(content ?? ''));
@@ -450,7 +460,7 @@ export class RoomService {
     return {};
   }
 
-  private imChat(c: Connection, b: Record<string, unknown>): object {
+  private imChat(c: Connection, b: RoomReqBody<'im_chat'>): HandlerReply<'im_chat'> {
     const room = this.roomOf(c);
     const me = this.member(c);
     const now = Date.now();
@@ -482,10 +492,10 @@ export class RoomService {
     return { msg_id: msgId };
   }
 
-  private trans(c: Connection, b: Record<string, unknown>): object {
+  private trans(c: Connection, b: RoomReqBody<'trans'>): HandlerReply<'trans'> {
     const room = this.roomOf(c);
     const me = this.member(c);
-    const type = b.trans_type as string;
+    const type = b.trans_type;
     const bytes = utf8Length(type);
     if (bytes === 0) throw new HandlerError(ServerCode.InvalidBody, 'trans_type must not be empty');
     if (bytes > MAX_TRANS_TYPE_BYTES)
@@ -495,7 +505,7 @@ export class RoomService {
       throw new HandlerError(ServerCode.TooManyTransTypes);
     const entry = {
       seq: (prev?.seq ?? 0) + 1,
-      data: b.trans_data as string,
+      data: b.trans_data,
       idName: me.idName,
       nickName: me.nickName,
     };
@@ -514,7 +524,7 @@ export class RoomService {
     return { trans_type: type, trans_seq: entry.seq };
   }
 
-  private async relay(c: Connection, b: Record<string, unknown>): Promise<object> {
+  private async relay(c: Connection, b: RoomReqBody<'relay'>): Promise<HandlerReply<'relay'>> {
     const s = c.session!;
     const app = this.config.apps.find((a) => a.appid === s.appid);
     if (!app?.relayUrl) throw new HandlerError(ServerCode.RelayFailed, 'no relayUrl configured for this app');
@@ -538,17 +548,11 @@ export class RoomService {
     }
   }
 
-  private bigim(c: Connection, b: Record<string, unknown>): object {
+  private bigim(c: Connection, b: RoomReqBody<'bigim_chat'>): HandlerReply<'bigim_chat'> {
     const room = this.roomOf(c);
     const me = this.member(c);
     const now = Date.now();
-    const msgs = b.msgs as {
-      msg_category: number;
-      msg_type: number;
-      msg_content: string;
-      bigmsg_client_id: unknown;
-    }[];
-    const out = msgs.map((m) => {
+    const out = b.msgs.map((m) => {
       const id = `${now}-${++room.bigMsgId}`;
       room.addBigMessage({
         id_name: me.idName,
@@ -564,11 +568,11 @@ export class RoomService {
     return { msgs: out, bigim_time_window: this.config.room.bigimTimeWindowMs };
   }
 
-  private signal(c: Connection, b: Record<string, unknown>): object {
+  private signal(c: Connection, b: RoomReqBody<'signal'>): HandlerReply<'signal'> {
     const room = this.roomOf(c);
-    parseJson(b.signal_msg as string, 'signal_msg');
-    const body = { sub_cmd: (b.sub_cmd as number) + 10000, signal_msg: b.signal_msg };
-    for (const id of new Set(b.dest_id_name as string[])) room.members.get(id)?.push('push_signal', body);
+    parseJson(b.signal_msg, 'signal_msg');
+    const body = { sub_cmd: b.sub_cmd + PUSH_SIGNAL_OFFSET, signal_msg: b.signal_msg };
+    for (const id of new Set(b.dest_id_name)) room.members.get(id)?.push('push_signal', body);
     return {};
   }
 }
