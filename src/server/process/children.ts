@@ -99,7 +99,7 @@ export function spawnChild(
   return child;
 }
 
-/** The pids of the children spawned here that have not exited yet (for tests and /healthz). */
+/** The pids of the children spawned here that have not exited yet (for tests). */
 export function liveChildPids(): number[] {
   return [...live].map((c) => c.pid).filter((p): p is number => p !== undefined);
 }
