@@ -69,7 +69,7 @@ interface Launched {
   child: ChildProcess;
   port: number;
   /** Every process seen as a child of the server since it was spawned (polled every 2 ms). */
-  seen: Map<number, ProcInfo>;
+  seen: Map<string, ProcInfo>;
   output(): string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
   health(): Promise<{ media: { janus: string; janusPid: number | null } }>;
@@ -123,7 +123,7 @@ async function launch(
   const keep = (d: Buffer) => (out = (out + d.toString()).slice(-20_000));
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
-  const seen = new Map<number, ProcInfo>();
+  const seen = new Map<string, ProcInfo>();
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((r) =>
     child.once('exit', (code, signal) => r({ code, signal, at: Date.now() })),
   );
@@ -131,7 +131,8 @@ async function launch(
   // between two looks would escape, so look often.
   const watch = setInterval(() => {
     if (child.pid === undefined) return;
-    for (const c of childrenOf(child.pid)) if (!seen.has(c.pid)) seen.set(c.pid, c);
+    // Keyed by pid and start time; refreshed, so comm is the last one seen (node, then setpriv, then janus).
+    for (const c of childrenOf(child.pid)) seen.set(`${c.pid}:${c.start}`, c);
   }, 2);
   void exited.then(() => clearInterval(watch));
   const url = `http://127.0.0.1:${port}`;
