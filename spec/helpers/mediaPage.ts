@@ -23,16 +23,20 @@ export const MEDIA_CALLBACKS = [
   'onDisconnect',
 ];
 
-/** Opens a page, creates `window.zg`, records the callbacks, logs in to `room`. */
+/**
+ * Opens a page, creates `window.zg`, records the callbacks, logs in to `room`. Dev mode by default (the
+ * token from /token); an app of its own passes `config.appid` and a `token` minted for it.
+ */
 export async function loggedInPage(
   context: BrowserContext,
   serverUrl: string,
   idName: string,
   room = 'media-room',
   config: Record<string, unknown> = {},
+  givenToken?: string,
 ): Promise<Page> {
   const page = await openSdkPage(context, serverUrl, 'shim');
-  const token = await devToken(serverUrl, APPID, idName);
+  const token = givenToken ?? (await devToken(serverUrl, APPID, idName));
   await page.evaluate(
     ({ appid, idName, token, room, ws, names, config }) => {
       const w = window as unknown as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -10,7 +10,7 @@ type FieldRule =
   | { t: 'int'; min: number; max: number; optional?: boolean }
   | { t: 'strings'; maxItems: number; maxEach: number; optional?: boolean }
   | { t: 'bigmsgs' }
-  | { t: 'any'; optional: true };
+  | { t: 'kvs'; optional: true };
 
 const TEXT = (max: number) => ({ t: 'string', max }) as const;
 const INT = (min: number, max: number, optional = false) => ({ t: 'int', min, max, optional }) as const;
@@ -57,7 +57,7 @@ export const BODY_RULES: Record<RoomCmd, Record<string, FieldRule>> = {
     stream_id: { t: 'string', max: MAX_ID_BYTES, nonEmpty: true },
     ptype: { t: 'string', max: 4, nonEmpty: true },
     signals: { t: 'strings', maxItems: 16, maxEach: 1024, optional: true },
-    header_kvs: { t: 'any', optional: true },
+    header_kvs: { t: 'kvs', optional: true },
     retry: INT(-1, 1_000_000, true),
   },
 };
@@ -89,7 +89,21 @@ export function validateBody(cmd: RoomCmd, body: unknown): string | null {
           return `${field} must be an array of at most ${rule.maxItems} strings`;
         }
         break;
-      case 'any':
+      case 'kvs':
+        // 1.12 dispatch: [{key, value}] (the CDN URL for a publish); read by nobody yet, still bounded.
+        if (
+          !Array.isArray(v) ||
+          v.length > 16 ||
+          !v.every(
+            (kv: unknown) =>
+              !!kv &&
+              typeof kv === 'object' &&
+              checkString((kv as Record<string, unknown>).key, 256) &&
+              ((kv as Record<string, unknown>).value === undefined ||
+                checkString((kv as Record<string, unknown>).value, 2048)),
+          )
+        )
+          return `${field} must be an array of at most 16 {key, value} strings`;
         break;
       case 'bigmsgs':
         if (!Array.isArray(v) || v.length === 0 || v.length > MAX_BIGIM_BATCH) {
@@ -101,8 +115,15 @@ export function validateBody(cmd: RoomCmd, body: unknown): string | null {
           if (!Number.isInteger(o.msg_category) || !Number.isInteger(o.msg_type))
             return `${field} item category/type must be integers`;
           if (!checkString(o.msg_content, 8192)) return `${field} item msg_content must be a string`;
-          if (!checkString(String(o.bigmsg_client_id ?? ''), 128))
-            return `${field} item bigmsg_client_id too long`;
+          // The original sends a string; a number is tolerated. Anything else is refused before any
+          // String() could recurse through it.
+          const id = o.bigmsg_client_id;
+          if (
+            id !== undefined &&
+            !checkString(id, 128) &&
+            !(typeof id === 'number' && Number.isSafeInteger(id))
+          )
+            return `${field} item bigmsg_client_id must be a string of at most 128 bytes`;
         }
         break;
     }

@@ -78,6 +78,7 @@ export async function startServer(options: ServerOptions | ResolvedConfig = {}):
       log,
       stats: () => ({
         ...rooms.stats(),
+        roomSockets: rooms.counters,
         connections: connections(),
         media: media.stats(),
         eventLoop: {
@@ -97,7 +98,7 @@ export async function startServer(options: ServerOptions | ResolvedConfig = {}):
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.limits.maxFrameBytes });
   const mediaWss = new WebSocketServer({ noServer: true, maxPayload: config.limits.maxFrameBytes });
   wss.on('connection', (ws, req: IncomingMessage) => {
-    const conn = new Connection(ws, config, rooms.handlers, log, (c) => rooms.closed(c));
+    const conn = new Connection(ws, config, rooms.handlers, log, rooms.counters, (c) => rooms.closed(c));
     const host = String(req.headers.host ?? '');
     conn.host = /^[\w.:[\]-]{1,255}$/.test(host) ? host : '';
     conn.secure = String(req.headers['x-forwarded-proto'] ?? '') === 'https';

@@ -12,6 +12,7 @@ import {
   SERVER_CANDIDATE,
 } from '../../fakes/FakeMedia';
 import { MEDIA_URL, mediaHarness, playing, type MediaHarness } from '../../fakes/mediaHarness';
+import { STREAM_END_WAIT_MS } from '../../../src/client/media/StreamSession';
 
 const states = (h: MediaHarness) => h.mcalls.onPlayStateUpdate;
 
@@ -218,10 +219,12 @@ const CASES: ErrorCase[] = [
     trigger: (h) => h.media.pc.setIceState('failed'),
   },
   {
-    name: 'CloseSessionPush reason 4 (the stream ended)',
+    // The room still lists the stream: after waiting STREAM_END_WAIT_MS for its deletion, an error.
+    name: 'CloseSessionPush reason 4 (the stream ended) and no room deletion',
     code: 'ZegoPlay.Error.SessionClosed',
     msg: 'server session closed reason:4',
     trigger: (h) => h.ms.closeSession(h.ms.session, 4),
+    at: STREAM_END_WAIT_MS,
   },
   {
     name: 'media socket dropped before the start',
@@ -299,11 +302,16 @@ test('after the start, CloseSessionPush reason 2 (media-server restart) -> state
   expect(states(h).map((s) => s[0])).toEqual([0, 2, 0]);
 });
 
-test('after the start, CloseSessionPush reason 4 (the stream ended) is final: state 1', async () => {
+test('after the start, CloseSessionPush reason 4 (the stream ended) with the stream still in the room is final: state 1 after the wait', async () => {
   const h = await mediaHarness({ config: { testing: { backoffMs: 100 } } });
-  await playing(h);
+  const { pc } = await playing(h);
   h.ms.closeSession(h.ms.session, 4);
   await h.platform.advance(0);
+  // The attempt is over at once (the server closed its session); only the report waits.
+  expect(pc.closed).toBe(true);
+  await h.platform.advance(STREAM_END_WAIT_MS - 1);
+  expect(states(h).slice(1)).toEqual([]);
+  await h.platform.advance(1);
   expect(states(h).slice(1)).toEqual([
     [1, 's2', { code: 'ZegoPlay.Error.SessionClosed', msg: 'server session closed reason:4' }],
   ]);

@@ -19,6 +19,10 @@ const SIGN = 'ef'.repeat(32);
 class FakeWs extends EventEmitter {
   readonly OPEN = 1;
   readyState = 1;
+  bufferedAmount = 0;
+  terminate() {
+    this.readyState = 3;
+  }
   sent: { header: Record<string, unknown>; body: Record<string, unknown> }[] = [];
   closed: [number, string] | null = null;
   send(text: string) {
@@ -51,10 +55,14 @@ class FakeWs extends EventEmitter {
   }
 }
 
-function service(opts: { streamAuth?: boolean; member?: boolean } = {}) {
+function service(
+  opts: { streamAuth?: boolean; member?: boolean; idleTimeoutMs?: number; rate?: number } = {},
+) {
   const config = resolveConfig({
     apps: [{ appid: APPID, appSign: SIGN, streamAuth: opts.streamAuth ?? false }],
     log: { level: 'silent' },
+    limits: { messagesPerSecond: opts.rate ?? 50, burst: opts.rate ?? 100 },
+    media: { idleTimeoutMs: opts.idleTimeoutMs ?? 60_000 },
   });
   const svc = new MediaService(config, pino({ level: 'silent' }), null, {
     isMember: () => opts.member ?? true,
@@ -103,6 +111,37 @@ test('bad frames: malformed JSON, unknown cmd, invalid body, request before logi
   expect((await ws.reply(7)).body).toMatchObject({ result: 2, err_info: expect.stringContaining('token') });
   for (let i = 0; i < 10; i++) ws.emit('message', Buffer.from('x'), false);
   expect(ws.closed).toEqual([4004, 'malformed frames']);
+  svc.dispose();
+});
+
+test('hostile headers before login and over the rate: answered by name and seq, never a throw', async () => {
+  const { svc, ws } = service({ rate: 5 });
+  const deep = '['.repeat(3500) + '1' + ']'.repeat(3500);
+  const hb = `{"header":{"cmd":"ClientHBReq","seq":3,"session_id":${deep}},"body":{}}`;
+  ws.emit('message', Buffer.from(hb), false);
+  expect((await ws.reply(3)).body).toMatchObject({ result: 3 });
+  // Over the rate (10 per burst for media): the refusal still names ClientHBRsp and its seq.
+  for (let i = 0; i < 12; i++)
+    ws.emit('message', Buffer.from(hb.replace('"seq":3', `"seq":${10 + i}`)), false);
+  const refused = await ws.reply(21);
+  expect(refused.header).toMatchObject({ cmd: 'ClientHBRsp', seq: 21, session_id: 0 });
+  expect(refused.body).toMatchObject({ result: 10 });
+  expect(ws.closed).toBeNull();
+  svc.dispose();
+});
+
+test('a logged-in media socket without a session is reaped after media.idleTimeoutMs (4008)', async () => {
+  const { svc, ws } = service({ idleTimeoutMs: 1000 });
+  ws.frame('LoginReq', 1, {
+    token: mintLoginToken({ appid: APPID, appSign: SIGN, idName: 'alice' }),
+    roomid: 'r1',
+  });
+  expect((await ws.reply(1)).body.result).toBe(0);
+  await new Promise((r) => setTimeout(r, 700));
+  expect(ws.closed).toBeNull();
+  await new Promise((r) => setTimeout(r, 1000));
+  expect(ws.closed).toEqual([4008, 'no session']);
+  expect((svc.stats() as { sockets: number }).sockets).toBe(0);
   svc.dispose();
 });
 

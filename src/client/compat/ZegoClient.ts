@@ -32,6 +32,8 @@ import { enumDevices, MediaPlane } from '../media/MediaPlane';
 import { DispatchFailure } from '../media/StreamSession';
 import { ZegoError } from '../core/ZegoError';
 import { browserPlatform, type Platform } from '../platform/Platform';
+import * as detection from './detection';
+import { createStateCenter, type StateCenterView } from './stateCenter';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- legacy callbacks take any arguments */
 type Cb = ((...args: any[]) => void) | undefined | null;
@@ -108,6 +110,11 @@ export class ZegoClient {
   onVideoSizeChanged: Cb = null;
   onRemoteCameraStatusUpdate: Cb = null;
   onRemoteMicStatusUpdate: Cb = null;
+  /** setSoundLevelDelegate: `([{streamID, soundLevel, type: 'push' | 'pull'}])`. */
+  onSoundLevelUpdate: Cb = null;
+
+  /** Read-only view of the original's internal state that pages read (see stateCenter.ts). */
+  readonly stateCenter: StateCenterView;
 
   private cfg: ZegoConfig | null = null;
   private session: RoomSession | null = null;
@@ -135,11 +142,24 @@ export class ZegoClient {
 
   private loginToken = '';
   private roomId = '';
+  /** The last login call (stateCenter: roomid, role, token, third_token). */
+  private lastLogin: { roomId: string; role: number; token: string; thirdToken: string } | undefined;
   private readonly media: MediaPlane;
 
   constructor(platform?: Platform) {
     this.platform = platform ?? browserPlatform;
     this.media = this.createMediaPlane();
+    this.stateCenter = createStateCenter({
+      config: () => this.cfg,
+      login: () => this.lastLogin,
+      session: () => this.session,
+      userStateUpdate: () => this.userStateUpdate,
+      publishers: () =>
+        [...this.media.publishers].map(([id, p]) => [
+          id,
+          { started: p.session.started, extraInfo: p.session.o.extraInfo ?? '' },
+        ]),
+    });
     // As the original: leaving the page logs out, so others see the user leave at once, not after the
     // heartbeat expires (pagehide covers iOS, where beforeunload does not fire).
     if (typeof window !== 'undefined' && typeof window.addEventListener === 'function') {
@@ -155,6 +175,47 @@ export class ZegoClient {
 
   static getCurrentVersion(): string {
     return SDK_VERSION;
+  }
+
+  /**
+   * 1.3+: `success({webRtc, capture, videoDecodeType: {H264, VP8}, screenSharing})`, measured from the
+   * browser (see detection.ts); `error(e)` when the codec probe fails.
+   */
+  static supportDetection(success?: Cb, error?: Cb): void {
+    const canShare = typeof (ZegoClient.prototype as unknown as Record<string, unknown>).startScreenSharing;
+    detection.supportDetection(browserPlatform.support, canShare === 'function', success, error);
+  }
+
+  /** 1.1.1 (the seed's API): whether the browser has WebRTC. */
+  static isSupportWebrtc(): boolean {
+    return detection.isSupportWebrtc(browserPlatform.support);
+  }
+
+  /** 1.1.1 (the seed's API): `success(true | false)`: whether the browser can send H.264. */
+  static isSupportH264(success?: Cb, error?: Cb): void {
+    detection.isSupportH264(browserPlatform.support, success, error);
+  }
+
+  /** `success({H264, VP8, VP9, H265})`: the video codecs the browser can send. */
+  static supportVideoCodeType(success?: Cb, error?: Cb): void {
+    detection.supportVideoCodeType(browserPlatform.support, success, error);
+  }
+
+  /**
+   * 1.12.5: `enable` must be a boolean and `intervalMs`, when given, a number within 100-3000 ms (else a
+   * logged error and nothing changes); returns nothing. Levels come every `intervalMs` (default 1000)
+   * through onSoundLevelUpdate for every published and played stream, none while there is none.
+   */
+  setSoundLevelDelegate(enable: boolean, intervalMs?: number): void {
+    if (typeof enable !== 'boolean') {
+      console.error('[ZegoClient] setSoundLevelDelegate: param 1 must be boolean');
+      return;
+    }
+    if (intervalMs && (typeof intervalMs !== 'number' || intervalMs < 100 || intervalMs > 3000)) {
+      console.error('[ZegoClient] setSoundLevelDelegate: interval must be a number between 100 and 3000');
+      return;
+    }
+    this.media.setSoundLevelDelegate(enable, intervalMs);
   }
 
   config(option: ZegoConfig): boolean {
@@ -207,6 +268,12 @@ export class ZegoClient {
     void this.session?.logout();
     this.loginToken = token;
     this.roomId = roomId;
+    this.lastLogin = {
+      roomId,
+      role,
+      token,
+      thirdToken: typeof authToken === 'string' ? authToken : '',
+    };
     const session = new RoomSession(
       {
         appid: cfg.appid,
@@ -226,8 +293,15 @@ export class ZegoClient {
       this.platform,
       {
         anchorInfo: (id, name) => call(this.onGetAnchorInfo, id, name),
-        streamsAdded: (l) => call(this.onStreamUpdated, 0, l.map(toLegacyStream)),
-        streamsDeleted: (l) => call(this.onStreamUpdated, 1, l.map(toLegacyStream)),
+        streamsAdded: (l) => {
+          this.media.roomStreamsAdded(l.map((s) => s.stream_id));
+          call(this.onStreamUpdated, 0, l.map(toLegacyStream));
+        },
+        streamsDeleted: (l) => {
+          // Players of these streams end without an error (1.12 pages stop them in this callback).
+          this.media.roomStreamsDeleted(l.map((s) => s.stream_id));
+          call(this.onStreamUpdated, 1, l.map(toLegacyStream));
+        },
         streamsUpdated: (l) => call(this.onStreamExtraInfoUpdated, l.map(toLegacyStream)),
         totalUserList: (l: WireUser[]) =>
           call(
@@ -607,6 +681,7 @@ export class ZegoClient {
       videoSize: (id, w, h) => call(this.onVideoSizeChanged, id, w, h),
       remoteCamera: (id, st) => call(this.onRemoteCameraStatusUpdate, id, st),
       remoteMic: (id, st) => call(this.onRemoteMicStatusUpdate, id, st),
+      soundLevels: (items) => call(this.onSoundLevelUpdate, items),
       customUrls: () => this.customSignalUrls,
       retryTimeS: () => {
         const c = this.cfg;

@@ -77,6 +77,10 @@ export class RoomSession {
   datiWindowMs = 0;
   /** Server clock minus ours, from the login reply's ret_timestamp, ms. */
   serverOffsetMs = 0;
+  /** The login reply's anchor_info (stateCenter.anchor_info). */
+  anchorInfo = { anchor_id: '', anchor_id_name: '', anchor_nick_name: '' };
+  /** Own streams the room accepted (stream 2001), for stateCenter.streamList. */
+  private readonly own = new Map<string, WireStream>();
 
   constructor(
     private readonly o: SessionOptions,
@@ -96,6 +100,7 @@ export class RoomSession {
       this.setState('logged-in');
       const own = rsp.stream_info.filter((s) => s.anchor_id_name === this.o.idName);
       for (const s of own) void this.endStream(s.stream_id).catch(() => {});
+      if (rsp.anchor_info) this.anchorInfo = { ...rsp.anchor_info };
       this.ev.anchorInfo(rsp.anchor_info.anchor_id_name, rsp.anchor_info.anchor_nick_name);
       void this.afterLogin(rsp, false);
       return rsp.stream_info.filter((s) => s.anchor_id_name !== this.o.idName);
@@ -411,13 +416,31 @@ export class RoomSession {
   }
 
   async announceStream(streamId: string, extraInfo: string): Promise<void> {
-    await this.request().request('stream', {
+    const r = await this.request().request('stream', {
       sub_cmd: 2001,
       stream_msg: JSON.stringify({ stream_id: streamId, extra_info: extraInfo }),
     });
+    const item = r.stream_info?.find((s) => s.stream_id === streamId);
+    this.own.set(
+      streamId,
+      item ?? {
+        stream_id: streamId,
+        anchor_id_name: this.o.idName,
+        anchor_nick_name: this.o.nickName,
+        extra_info: extraInfo,
+        stream_gid: '',
+        urls_flv: [],
+        urls_m3u8: [],
+        urls_rtmp: [],
+        urls_https_flv: [],
+        urls_https_m3u8: [],
+      },
+    );
   }
 
   async updateStream(streamId: string, extraInfo: string): Promise<void> {
+    const mine = this.own.get(streamId);
+    if (mine) this.own.set(streamId, { ...mine, extra_info: extraInfo });
     await this.request().request('stream', {
       sub_cmd: 2003,
       stream_msg: JSON.stringify({ stream_id: streamId, extra_info: extraInfo }),
@@ -425,10 +448,24 @@ export class RoomSession {
   }
 
   async endStream(streamId: string): Promise<void> {
+    this.own.delete(streamId);
     await this.request().request('stream', {
       sub_cmd: 2002,
       stream_msg: JSON.stringify({ stream_id: streamId, extra_info: '' }),
     });
+  }
+
+  /**
+   * The room's streams as the SDK knows them (1.12 stateCenter.streamList): others' as the last sync left
+   * them, then our own the room accepted. Wire items, copies.
+   */
+  get streamList(): WireStream[] {
+    return [...this.streams.values(), ...this.own.values()].map((s) => ({ ...s }));
+  }
+
+  /** The heartbeat interval in use, ms (stateCenter.heartbeatInterval). */
+  get heartbeatMs(): number {
+    return this.hbInterval;
   }
 
   /** The live connection, or a Network error when there is none. */

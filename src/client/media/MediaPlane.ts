@@ -7,6 +7,7 @@ import type { LegacyError } from '../../protocol/errors';
 import type { MediaPlatform, Platform } from '../platform/Platform';
 import { buildConstraints, videoInfoOf, type PreviewOptions, type VideoInfo } from './capture';
 import { MediaSignal } from './MediaSignal';
+import { SoundLevels, type LevelSource, type SoundLevelItem } from './SoundLevels';
 import { StreamSession, type StreamHooks } from './StreamSession';
 import type { VideoCodec } from './sdp';
 
@@ -23,6 +24,7 @@ export interface PlaneHooks {
   videoSize(streamId: string, w: number, h: number): void;
   remoteCamera(streamId: string, status: number): void;
   remoteMic(streamId: string, status: number): void;
+  soundLevels(items: SoundLevelItem[]): void;
   customUrls(): string[];
   retryTimeS(): number;
   backoffMs(): ((n: number) => number) | undefined;
@@ -47,6 +49,13 @@ interface Player {
   mic: number;
   /** The <video> resize listener (onVideoSizeChanged), removed when the player ends. */
   onSize: () => void;
+  /** The remote stream on the element (sound level). */
+  stream: MediaStream | null;
+  /**
+   * Its stream ended in the room and the player stopped without an error (1.12 showed none). It stays
+   * listed until the page stops it, so stopPlayingStream still answers true; a new play replaces it.
+   */
+  ended: boolean;
 }
 
 /** Previous getStats counters per stream, for rates. */
@@ -66,11 +75,39 @@ export class MediaPlane {
   private qualityTimer: unknown = null;
   private cycleMs = 3000;
   private readonly samples = new Map<string, Sample>();
+  readonly levels: SoundLevels;
 
   constructor(
     private readonly platform: Platform,
     private readonly hooks: PlaneHooks,
-  ) {}
+  ) {
+    this.levels = new SoundLevels(platform, () => this.levelSources(), hooks.soundLevels);
+  }
+
+  /** Publishers (their preview's capture) and players still playing, as 1.12 listed them. */
+  private levelSources(): LevelSource[] {
+    const out: LevelSource[] = [];
+    for (const [id, p] of this.publishers)
+      out.push({ streamID: id, type: 'push', stream: this.previews.get(p.video)?.stream ?? null });
+    for (const [id, p] of this.players)
+      if (!p.ended) out.push({ streamID: id, type: 'pull', stream: p.stream });
+    return out;
+  }
+
+  /** setSoundLevelDelegate (arguments checked by the facade). */
+  setSoundLevelDelegate(enable: boolean, intervalMs?: number): void {
+    this.levels.setDelegate(enable, intervalMs);
+  }
+
+  /** The room deleted these streams (onStreamUpdated(1)): their players end without an error. */
+  roomStreamsDeleted(ids: string[]): void {
+    for (const id of ids) this.players.get(id)?.session.roomStreamDeleted();
+  }
+
+  /** The room lists these streams (again). */
+  roomStreamsAdded(ids: string[]): void {
+    for (const id of ids) this.players.get(id)?.session.roomStreamAdded();
+  }
 
   get media(): MediaPlatform | undefined {
     return this.platform.media;
@@ -91,6 +128,7 @@ export class MediaPlane {
     const old = this.previews.get(video);
     if (old && old.stream !== stream) old.stream.getTracks().forEach((t) => t.stop());
     this.previews.set(video, { stream, info: videoInfoOf(o), camera: true, mic: true });
+    this.levels.refresh();
     if (!o.externalCapture) {
       video.srcObject = stream;
       void video.play?.()?.catch?.(() => {});
@@ -103,6 +141,7 @@ export class MediaPlane {
     this.previews.delete(video);
     p.stream.getTracks().forEach((t) => t.stop());
     if (video.srcObject === p.stream) video.srcObject = null;
+    this.levels.refresh();
     return true;
   }
 
@@ -149,6 +188,7 @@ export class MediaPlane {
       old.stop();
     }
     p.stream.addTrack(track);
+    this.levels.refresh();
     for (const pub of this.publishers.values())
       if (pub.video === video) await pub.session.replaceTrack(track);
   }
@@ -220,6 +260,7 @@ export class MediaPlane {
           if (type === 1 && this.publishers.get(id)?.session === session) {
             // Failed for good: the stream leaves the room too (others must not keep seeing it).
             this.publishers.delete(id);
+            this.levels.refresh();
             if (session.announced) this.hooks.endStream(id);
           }
           this.hooks.publishState(type, id, err);
@@ -231,6 +272,7 @@ export class MediaPlane {
     this.publishers.set(streamId, { session, video });
     session.start();
     this.ensureQualityTimer();
+    this.levels.refresh();
     return true;
   }
 
@@ -240,6 +282,7 @@ export class MediaPlane {
     this.publishers.delete(streamId);
     this.samples.delete(`pub:${streamId}`);
     pub.session.stop();
+    this.levels.refresh();
     this.hooks.endStream(streamId);
     return true;
   }
@@ -251,8 +294,11 @@ export class MediaPlane {
     opt: { playType?: string; streamParams?: string; videoDecodeType?: string },
   ): boolean {
     const media = this.media;
+    if (!media) return false;
+    // A player that ended with its stream gives way to a new play of the id (the stream came back).
+    if (this.players.get(streamId)?.ended) this.stopPlay(streamId);
     // As 1.12: a second play of the same stream id is refused ("player already exist").
-    if (!media || this.players.has(streamId)) return false;
+    if (this.players.has(streamId)) return false;
     // Status unknown until the first StreamStatusNotifyPush (which, as 1.12, reports both).
     const player: Player = {
       session: null as unknown as StreamSession,
@@ -260,6 +306,8 @@ export class MediaPlane {
       camera: -1,
       mic: -1,
       onSize: () => {},
+      stream: null,
+      ended: false,
     };
     const session = new StreamSession(
       {
@@ -279,14 +327,24 @@ export class MediaPlane {
           if (type === 1 && this.players.get(id)?.session === session) {
             this.players.delete(id);
             video.removeEventListener?.('resize', player.onSize);
+            this.levels.refresh();
           }
           this.hooks.playState(type, id, err);
         },
+        ended: () => {
+          if (this.players.get(streamId) !== player) return;
+          player.ended = true;
+          this.samples.delete(`play:${streamId}`);
+          video.removeEventListener?.('resize', player.onSize);
+          this.levels.refresh();
+        },
         remoteStream: (stream) => {
+          player.stream = stream;
           if (video.srcObject !== stream) {
             video.srcObject = stream;
             void video.play?.()?.catch?.(() => {});
           }
+          this.levels.refresh();
         },
         remoteStatus: (camera, mic) => {
           if (camera !== player.camera) this.hooks.remoteCamera(streamId, camera);
@@ -307,6 +365,7 @@ export class MediaPlane {
     if (audioOutput) void setSink(video, audioOutput);
     session.start();
     this.ensureQualityTimer();
+    this.levels.refresh();
     return true;
   }
 
@@ -318,6 +377,7 @@ export class MediaPlane {
     p.session.stop();
     p.video.removeEventListener?.('resize', p.onSize);
     p.video.srcObject = null;
+    this.levels.refresh();
     return true;
   }
 
@@ -442,6 +502,7 @@ export class MediaPlane {
     for (const id of [...this.players.keys()]) this.stopPlay(id);
     for (const s of this.signals.values()) s.close();
     this.signals.clear();
+    this.levels.stopAll();
   }
 }
 

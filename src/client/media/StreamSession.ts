@@ -10,13 +10,35 @@
  * final (1), as the original.
  */
 import { mediaError, type LegacyError, type MediaErrorKind } from '../../protocol/errors';
+import { CloseReason } from '../../protocol/media';
 import { legacyBackoff } from '../core/backoff';
 import type { MediaPlatform, Platform } from '../platform/Platform';
 import { MediaRequestError, type MediaSignal } from './MediaSignal';
 import { hasCandidates, keepVideoCodec, setOpusParams, setVideoBitrate, type VideoCodec } from './sdp';
 
+/** CloseSessionPush reason: the published stream a player was watching ended (src/protocol/media). */
+const STREAM_ENDED = CloseReason.StreamEnded;
+
 /** Legacy per-step timeouts, ms. */
 export const STEP_TIMEOUT_MS = 5_000;
+
+/**
+ * How long a player told "the stream ended" (CloseSessionPush reason 4) waits for the room's
+ * stream-deleted push before reporting an error, ms. With 1.12's service a page saw onStreamUpdated(1)
+ * and stopped the play itself, never a play error; our server sends the room push first, but the two
+ * travel on different sockets, so the client does not bet on their order.
+ */
+export const STREAM_END_WAIT_MS = 500;
+
+/**
+ * The kinds a player receives for a legacy playType: 'audio' or 'video' alone, anything else (1.12: 'all',
+ * and pages' 'auto', '', undefined) both.
+ */
+export function playKinds(playType: string | undefined): ('audio' | 'video')[] {
+  if (playType === 'audio') return ['audio'];
+  if (playType === 'video') return ['video'];
+  return ['audio', 'video'];
+}
 
 export interface StreamHooks {
   /** Dispatch: media signalling URLs for the stream (rejects with a DispatchFailure). */
@@ -30,6 +52,8 @@ export interface StreamHooks {
   remoteStream?(stream: MediaStream): void;
   /** Play only: the publisher's camera / mic status (legacy 0 on, other = off). */
   remoteStatus?(camera: number, mic: number): void;
+  /** Play only: the stream ended with its room stream deleted; the player stopped without an error. */
+  ended?(): void;
 }
 
 export class DispatchFailure extends Error {
@@ -52,7 +76,7 @@ export interface StreamOptions {
   width?: number;
   height?: number;
   frameRate?: number;
-  /** Play: 'all' | 'audio' | 'video'. */
+  /** Play: 'audio' | 'video'; anything else plays both (see playKinds). */
   playType?: string;
   /** setCustomSignalUrl: skip dispatch. */
   customUrls: string[];
@@ -135,6 +159,8 @@ export class StreamSession {
 
   private failed(e: StepError): void {
     if (this.stopped) return;
+    // The room deleted the stream: whatever breaks now is its end, not an error (1.12 reported none).
+    if (this.roomDeleted) return this.endQuietly();
     // reason 1: a failed attempt (the server keeps a started stream listed while we retry).
     this.teardownAttempt(1);
     if (this.everStarted && e.transient) return this.retry(e);
@@ -321,6 +347,7 @@ export class StreamSession {
       }
       case 'CloseSessionPush': {
         const reason = Number(body.reason ?? 1);
+        if (reason === STREAM_ENDED && !this.o.publish) return this.streamEnded();
         // reason 2: the media server restarted; others: the server ended the session.
         this.fail(new StepError('SessionClosed', `reason:${reason}`, reason === 2));
         return;
@@ -440,7 +467,10 @@ export class StreamSession {
       if (Number(offer.type) !== 0 || typeof offer.sdp !== 'string') throw new StepError('RemoteOfferError');
       serverSdp = offer.sdp;
       const stream = new MediaStream();
+      const kinds: string[] = playKinds(this.o.playType);
       pc.ontrack = (ev) => {
+        // Only the kinds played: a never-fed video track keeps an audio-only element at readyState 0.
+        if (!kinds.includes(ev.track.kind)) return;
         stream.addTrack(ev.track);
         if (live()) this.hooks.remoteStream?.(stream);
       };
@@ -449,11 +479,9 @@ export class StreamSession {
       } catch (e) {
         throw new StepError('RemoteOfferError', (e as Error).message);
       }
-      const type = this.o.playType ?? 'all';
       for (const t of pc.getTransceivers()) {
-        const kind = t.receiver.track?.kind;
-        const wanted = type === 'all' || type === kind;
-        t.direction = wanted ? 'recvonly' : 'inactive';
+        const kind = t.receiver.track?.kind ?? '';
+        t.direction = kinds.includes(kind) ? 'recvonly' : 'inactive';
       }
       let answer: RTCSessionDescriptionInit;
       try {
@@ -527,6 +555,7 @@ export class StreamSession {
 
   private teardownAttempt(reason: 0 | 1): void {
     this.clearTimers();
+    this.endWait = null;
     this.pushWaiters.clear();
     this.earlyPushes.clear();
     this.pendingServerCandidates = [];
@@ -546,6 +575,55 @@ export class StreamSession {
       this.signal.removeSession(this.sessionId);
     }
     this.sessionId = 0;
+  }
+
+  /**
+   * Play: the room deleted this stream (onStreamUpdated(1)). A close that was waiting for it ends the
+   * player now, and so does any later failure or a retry under way; a healthy player plays on until the
+   * page stops it, as 1.12.
+   */
+  roomStreamDeleted(): void {
+    if (this.o.publish || this.stopped) return;
+    this.roomDeleted = true;
+    if (this.endWait !== null || this.retrying) this.endQuietly();
+  }
+
+  /** Play: the room lists the stream again (republished under the same id). */
+  roomStreamAdded(): void {
+    this.roomDeleted = false;
+  }
+
+  private roomDeleted = false;
+  /** The STREAM_END_WAIT_MS timer of a player told its stream ended, until the room confirms it. */
+  private endWait: unknown = null;
+
+  /**
+   * Play: the server ended the session because the stream ended (CloseSessionPush reason 4). The attempt
+   * is over either way; only the report waits: none if the room deletes the stream within
+   * STREAM_END_WAIT_MS, else state 1 SessionClosed (a real failure: the room still lists the stream).
+   */
+  private streamEnded(): void {
+    if (this.roomDeleted) return this.endQuietly();
+    this.attempt++;
+    this.teardownAttempt(1);
+    this.endWait = this.setTimer(() => {
+      this.endWait = null;
+      if (this.stopped) return;
+      this.stopped = true;
+      this.hooks.state(
+        1,
+        this.o.streamId,
+        this.errorOf(new StepError('SessionClosed', `reason:${STREAM_ENDED}`)),
+      );
+    }, STREAM_END_WAIT_MS);
+  }
+
+  private endQuietly(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.attempt++;
+    this.teardownAttempt(0);
+    this.hooks.ended?.();
   }
 
   /** Stops for good (stopPublishingStream / stopPlayingStream / release). */

@@ -17,6 +17,23 @@ export interface Platform {
   random(): number;
   /** WebRTC and capture; absent where the runtime has none (then media calls fail cleanly). */
   media?: MediaPlatform;
+  /** What the browser can do (ZegoClient.supportDetection and friends); absent outside a browser. */
+  support?: SupportProbe;
+}
+
+/**
+ * What ZegoClient.supportDetection reports, measured from the browser's own objects (never its user
+ * agent, which says nothing about what a build can encode: Chromium builds differ on H.264).
+ */
+export interface SupportProbe {
+  /** RTCPeerConnection exists. */
+  readonly webRtc: boolean;
+  /** A getUserMedia exists (modern or legacy). */
+  readonly capture: boolean;
+  /** navigator.mediaDevices.getDisplayMedia exists. */
+  readonly displayMedia: boolean;
+  /** Upper-case video codec names the browser can send ('VP8', 'H264', 'VP9', 'AV1', 'H265'). */
+  videoCodecs(): Promise<string[]>;
 }
 
 export interface MediaPlatform {
@@ -25,6 +42,27 @@ export interface MediaPlatform {
   enumerateDevices(): Promise<MediaDeviceInfo[]>;
   /** Firefox takes `b=TIAS` instead of `b=AS`. */
   isFirefox: boolean;
+  /** Web Audio for sound levels (setSoundLevelDelegate); absent where the runtime has none. */
+  createAudioContext?(): AudioContextLike;
+}
+
+/** The part of Web Audio the sound-level meter uses (an AudioContext in a browser). */
+export interface AudioContextLike {
+  readonly state: string;
+  createMediaStreamSource(stream: MediaStream): AudioNodeLike;
+  createAnalyser(): AnalyserLike;
+  resume(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface AudioNodeLike {
+  connect(destination: AnalyserLike): unknown;
+  disconnect(): void;
+}
+
+export interface AnalyserLike extends AudioNodeLike {
+  fftSize: number;
+  getFloatTimeDomainData(into: Float32Array): void;
 }
 
 function browserMedia(): MediaPlatform | undefined {
@@ -34,6 +72,62 @@ function browserMedia(): MediaPlatform | undefined {
     getUserMedia: (c) => navigator.mediaDevices.getUserMedia(c),
     enumerateDevices: () => navigator.mediaDevices.enumerateDevices(),
     isFirefox: /firefox/i.test(navigator.userAgent),
+    createAudioContext: audioContextClass()
+      ? () => new (audioContextClass()!)() as unknown as AudioContextLike
+      : undefined,
+  };
+}
+
+function audioContextClass(): (new () => AudioContext) | undefined {
+  const w = globalThis as {
+    AudioContext?: new () => AudioContext;
+    webkitAudioContext?: new () => AudioContext;
+  };
+  return w.AudioContext ?? w.webkitAudioContext;
+}
+
+const CODEC_NAMES = ['VP8', 'VP9', 'H264', 'H265', 'AV1'];
+
+/** Codec names in `a=rtpmap` lines of an SDP (the fallback where RTCRtpSender.getCapabilities is missing). */
+export function codecsInSdp(sdp: string): string[] {
+  const found = new Set<string>();
+  for (const m of sdp.matchAll(/^a=rtpmap:\d+ ([\w-]+)\//gm)) found.add(m[1]!.toUpperCase());
+  return CODEC_NAMES.filter((c) => found.has(c));
+}
+
+function browserSupport(): SupportProbe | undefined {
+  if (typeof navigator === 'undefined') return undefined;
+  const nav = navigator as Navigator & Record<string, unknown>;
+  const webRtc = typeof RTCPeerConnection !== 'undefined';
+  return {
+    webRtc,
+    capture: !!(
+      nav.getUserMedia ||
+      nav.webkitGetUserMedia ||
+      nav.mozGetUserMedia ||
+      nav.mediaDevices?.getUserMedia
+    ),
+    displayMedia: !!nav.mediaDevices && 'getDisplayMedia' in nav.mediaDevices,
+    videoCodecs: async () => {
+      if (!webRtc) return [];
+      const caps =
+        typeof RTCRtpSender !== 'undefined' && typeof RTCRtpSender.getCapabilities === 'function'
+          ? RTCRtpSender.getCapabilities('video')
+          : null;
+      if (caps) {
+        const names = new Set(caps.codecs.map((c) => c.mimeType.replace(/^video\//i, '').toUpperCase()));
+        return CODEC_NAMES.filter((c) => names.has(c));
+      }
+      // Older browsers: what a throwaway connection offers to receive (as 1.12 measured it).
+      const pc = new RTCPeerConnection();
+      try {
+        pc.addTransceiver('video', { direction: 'recvonly' });
+        const offer = await pc.createOffer();
+        return codecsInSdp(offer.sdp ?? '');
+      } finally {
+        pc.close();
+      }
+    },
   };
 }
 
@@ -45,5 +139,8 @@ export const browserPlatform: Platform = {
   random: () => Math.random(),
   get media() {
     return browserMedia();
+  },
+  get support() {
+    return browserSupport();
   },
 };

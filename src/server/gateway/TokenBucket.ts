@@ -1,15 +1,29 @@
-/** A token bucket per socket: `rate` messages per second with bursts up to `burst`. */
+/**
+ * A token bucket per socket: `rate` messages per second with bursts up to `burst`. Every refusal is a
+ * strike; strikes are forgiven at `strikeDecayPerSecond`, so a client that bursts now and then (125 `hb`
+ * every 3 s averages under the rate) is never closed, while a sustained flood piles strikes up.
+ */
 export class TokenBucket {
   private tokens: number;
   private last = Date.now();
-  /** Messages refused so far (a sustained flood closes the socket). */
-  strikes = 0;
+  private strikeScore = 0;
+  private lastStrike = Date.now();
 
   constructor(
     private readonly rate: number,
     private readonly burst: number,
+    private readonly strikeDecayPerSecond = 0,
   ) {
     this.tokens = burst;
+  }
+
+  /** Refusals not yet forgiven. */
+  get strikes(): number {
+    return this.decayed(Date.now());
+  }
+
+  private decayed(now: number): number {
+    return Math.max(0, this.strikeScore - ((now - this.lastStrike) * this.strikeDecayPerSecond) / 1000);
   }
 
   take(): boolean {
@@ -17,7 +31,8 @@ export class TokenBucket {
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.rate) / 1000);
     this.last = now;
     if (this.tokens < 1) {
-      this.strikes++;
+      this.strikeScore = this.decayed(now) + 1;
+      this.lastStrike = now;
       return false;
     }
     this.tokens -= 1;

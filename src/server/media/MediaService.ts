@@ -9,7 +9,7 @@
  */
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
-import { ServerCode } from '../../protocol/errors';
+import { CloseCode, ServerCode } from '../../protocol/errors';
 import {
   CloseReason,
   MEDIA_ACKS,
@@ -23,11 +23,18 @@ import {
   type MediaHeader,
   type MediaRequest,
 } from '../../protocol/media';
+import {
+  FrameSocket,
+  limitsFrom,
+  newCounters,
+  type FrameHeader,
+  type FrameRef,
+} from '../gateway/FrameSocket';
 import { verifyLoginToken } from '../auth/loginToken';
 import { checkStreamParams } from '../auth/streamToken';
 import { appSignOf, type ResolvedConfig } from '../config';
-import { TokenBucket } from '../gateway/TokenBucket';
 import { JANUS_EVENTS, type JanodeHandle, type JanusGateway } from './JanusGateway';
+import { guarded, unref } from '../timers';
 
 /** What the media plane needs from the room plane. */
 export interface RoomLink {
@@ -39,8 +46,15 @@ export interface RoomLink {
 
 const JANUS_CALL_TIMEOUT_MS = 10_000;
 const MAX_SESSIONS_PER_SOCKET = 32;
-const MAX_MALFORMED = 10;
 const HB_MISSES = 5;
+const MEDIA_REQUEST_SET: ReadonlySet<string> = new Set(MEDIA_REQUESTS);
+const MEDIA_ACK_SET: ReadonlySet<string> = new Set(MEDIA_ACKS);
+
+/** A media header's session id: a safe integer or its decimal string; 0 otherwise. */
+function sessionIdOf(v: FrameHeader['session_id']): number {
+  if (typeof v === 'number') return Number.isSafeInteger(v) && v > 0 ? v : 0;
+  return typeof v === 'string' && /^\d{1,15}$/.test(v) ? Number(v) : 0;
+}
 /** A publisher lost without a stop may publish again within this before its stream leaves the room, ms. */
 const REPUBLISH_GRACE_MS = 15_000;
 
@@ -85,22 +99,55 @@ interface Session {
   mic: number;
 }
 
-class MediaConn {
+class MediaConn extends FrameSocket {
   appid = 0;
   appidEcho: string | number = '';
   idName = '';
   roomId = '';
-  loggedIn = false;
-  lastSeen = Date.now();
+  /** Since when the socket has had no session (the idle reaper's clock), ms. */
+  idleSince = Date.now();
   readonly sessions = new Map<number, Session>();
   private pushSeq = 0;
-  malformed = 0;
-  closed = false;
 
-  constructor(readonly ws: WebSocket) {}
+  constructor(
+    ws: WebSocket,
+    private readonly service: MediaService,
+    config: ResolvedConfig,
+    log: Logger,
+    counters: ReturnType<typeof newCounters>,
+  ) {
+    // Media signalling is burstier than room signalling (candidates trickle): twice the room's budget.
+    super(ws, limitsFrom(config, 2), log, counters);
+  }
+
+  loginDone(): void {
+    this.markLoggedIn();
+    this.idleSince = Date.now();
+  }
+
+  protected onFrame(h: FrameHeader, _raw: unknown, body: unknown): Promise<void> {
+    return this.service.onFrame(this, h, body);
+  }
+
+  /** A refused request hears why at once, under its own reply name and seq. */
+  protected refuse(ref: FrameRef, why: 'rate' | 'malformed' | 'internal'): void {
+    const known = MEDIA_REQUEST_SET.has(ref.cmd);
+    const result =
+      why === 'rate'
+        ? MediaResult.Limited
+        : why === 'malformed'
+          ? MediaResult.BadRequest
+          : MediaResult.MediaServer;
+    const info =
+      why === 'rate' ? 'too many requests' : why === 'malformed' ? 'malformed frame' : 'internal error';
+    this.send(known ? replyName(ref.cmd) : 'ErrorRsp', ref.seq, 0, { result, err_info: info });
+  }
+
+  protected onClosed(): void {
+    this.service.connClosed(this);
+  }
 
   send(cmd: string, seq: number, sessionId: number | string, body: object): void {
-    if (this.ws.readyState !== this.ws.OPEN) return;
     const header: MediaHeader = {
       version: MEDIA_HEADER_VERSION,
       cmd,
@@ -109,11 +156,15 @@ class MediaConn {
       user_id: this.idName,
       session_id: sessionId,
     };
-    this.ws.send(JSON.stringify({ header, body }));
+    this.sendText(JSON.stringify({ header, body }));
   }
 
   push(cmd: string, sessionId: number, body: object): void {
     this.send(cmd, ++this.pushSeq, sessionId, body);
+  }
+
+  removeSession(id: number): void {
+    if (this.sessions.delete(id) && this.sessions.size === 0) this.idleSince = Date.now();
   }
 }
 
@@ -133,83 +184,52 @@ export class MediaService {
     private readonly janus: JanusGateway | null,
     private readonly room: RoomLink,
   ) {
-    this.sweeper = setInterval(() => this.sweep(), Math.max(500, config.media.heartbeatMs / 2));
-    janus?.on('down', () => this.resetAll());
+    this.sweeper = unref(
+      setInterval(
+        guarded(log, 'media sweep', () => this.sweep()),
+        Math.max(500, Math.min(config.media.heartbeatMs, config.media.idleTimeoutMs) / 2),
+      ),
+    );
+    janus?.on(
+      'down',
+      guarded(log, 'media reset after a Janus loss', () => this.resetAll()),
+    );
   }
 
-  stats(): { sockets: number; sessions: number; publishers: number } {
+  /** Socket counters of the media plane (health details). */
+  readonly counters = newCounters();
+
+  stats(): object {
     let sessions = 0;
     for (const c of this.conns) sessions += c.sessions.size;
-    return { sockets: this.conns.size, sessions, publishers: this.publishers.size };
+    return {
+      sockets: this.conns.size,
+      sessions,
+      publishers: this.publishers.size,
+      mediaSockets: this.counters,
+    };
   }
 
   attach(ws: WebSocket): void {
-    const conn = new MediaConn(ws);
-    this.conns.add(conn);
-    // Media signalling is burstier than room signalling (candidates trickle): twice the room's budget.
-    const bucket = new TokenBucket(this.config.limits.messagesPerSecond * 2, this.config.limits.burst * 2);
-    const loginDeadline = setTimeout(() => {
-      if (!conn.loggedIn) ws.close(4006, 'no login');
-    }, this.config.room.loginDeadlineMs);
-    ws.on('message', (data, isBinary) => {
-      conn.lastSeen = Date.now();
-      if (!bucket.take()) {
-        if (bucket.strikes >= 50) ws.close(4001, 'flood');
-        else this.refuse(conn, isBinary ? null : data.toString());
-        return;
-      }
-      void this.onFrame(conn, isBinary ? null : data.toString());
-    });
-    ws.on('close', () => {
-      clearTimeout(loginDeadline);
-      this.connClosed(conn);
-    });
-    ws.on('error', (e) => this.log.debug({ err: e.message }, 'media socket error'));
+    this.conns.add(new MediaConn(ws, this, this.config, this.log, this.counters));
   }
 
-  /** Over the rate limit: the request is not executed, but its sender hears why at once. */
-  private refuse(conn: MediaConn, text: string | null): void {
-    let h: Partial<MediaHeader> = {};
-    try {
-      h = (JSON.parse(text ?? '') as { header?: Partial<MediaHeader> }).header ?? {};
-    } catch {
-      /* unreadable: answered generically */
-    }
-    const cmd = typeof h.cmd === 'string' && h.cmd.endsWith('Req') ? h.cmd.slice(0, 64) : 'ErrorReq';
-    conn.send(replyName(cmd), typeof h.seq === 'number' ? h.seq : 0, Number(h.session_id) || 0, {
-      result: MediaResult.Limited,
-      err_info: 'too many requests',
-    });
-  }
-
-  private async onFrame(conn: MediaConn, text: string | null): Promise<void> {
-    let frame: { header?: Partial<MediaHeader>; body?: unknown };
-    try {
-      if (text === null) throw new Error('binary');
-      frame = JSON.parse(text) as typeof frame;
-      if (!frame || typeof frame !== 'object' || !frame.header || typeof frame.header !== 'object')
-        throw new Error('shape');
-    } catch {
-      if (++conn.malformed >= MAX_MALFORMED) conn.ws.close(4004, 'malformed frames');
-      else conn.send('ErrorRsp', 0, 0, { result: MediaResult.BadRequest, err_info: 'malformed frame' });
-      return;
-    }
-    const h = frame.header;
-    const cmd = typeof h.cmd === 'string' ? h.cmd.slice(0, 64) : '';
-    const seq = typeof h.seq === 'number' && Number.isInteger(h.seq) ? h.seq : 0;
-    if ((MEDIA_ACKS as readonly string[]).includes(cmd)) return; // acknowledgements need nothing
-    if (!(MEDIA_REQUESTS as readonly string[]).includes(cmd)) {
+  /** A shape-checked frame from a media socket (the socket base caught and answers whatever throws here). */
+  async onFrame(conn: MediaConn, h: FrameHeader, rawBody: unknown): Promise<void> {
+    const { cmd, seq } = h;
+    if (MEDIA_ACK_SET.has(cmd)) return; // acknowledgements need nothing
+    if (!MEDIA_REQUEST_SET.has(cmd)) {
       conn.send('ErrorRsp', seq, 0, { result: MediaResult.BadRequest, err_info: `unknown cmd ${cmd}` });
       return;
     }
     const req = cmd as MediaRequest;
-    const sessionId = Number(h.session_id) || 0;
-    const invalid = validateMediaBody(req, frame.body);
+    const sessionId = sessionIdOf(h.session_id);
+    const invalid = validateMediaBody(req, rawBody);
     if (invalid) {
       conn.send(replyName(req), seq, sessionId, { result: MediaResult.BadRequest, err_info: invalid });
       return;
     }
-    const body = frame.body as Record<string, unknown>;
+    const body = rawBody as Record<string, unknown>;
     try {
       if (req !== 'LoginReq' && !conn.loggedIn) throw new MediaError(MediaResult.NotLoggedIn);
       const reply = await this.handle(conn, req, body, h, sessionId);
@@ -218,7 +238,7 @@ export class MediaService {
     } catch (e) {
       const result = e instanceof MediaError ? e.result : MediaResult.MediaServer;
       if (!(e instanceof MediaError))
-        this.log.error({ err: (e as Error).stack, cmd }, 'media handler failed');
+        this.log.error({ err: (e as Error).stack, cmd, idName: conn.idName }, 'media handler failed');
       conn.send(replyName(req), seq, sessionId, { result, err_info: (e as Error).message });
     }
   }
@@ -227,7 +247,7 @@ export class MediaService {
     conn: MediaConn,
     cmd: MediaRequest,
     b: Record<string, unknown>,
-    h: Partial<MediaHeader>,
+    h: FrameHeader,
     sessionId: number,
   ): Promise<{ body: object; sessionId?: number; after?: () => void }> {
     switch (cmd) {
@@ -260,7 +280,7 @@ export class MediaService {
     }
   }
 
-  private login(conn: MediaConn, b: Record<string, unknown>, h: Partial<MediaHeader>): object {
+  private login(conn: MediaConn, b: Record<string, unknown>, h: FrameHeader): object {
     if (conn.loggedIn) throw new MediaError(MediaResult.BadRequest, 'already logged in');
     const appid = Number(h.appid);
     const idName = typeof h.user_id === 'string' ? h.user_id : '';
@@ -275,10 +295,10 @@ export class MediaService {
         code === ServerCode.TokenExpired ? 'token expired' : 'token error',
       );
     conn.appid = appid;
-    conn.appidEcho = h.appid as string | number;
+    conn.appidEcho = h.appid ?? appid;
     conn.idName = idName;
     conn.roomId = typeof b.roomid === 'string' ? b.roomid : '';
-    conn.loggedIn = true;
+    conn.loginDone();
     return {
       hb_interval: this.config.media.heartbeatMs,
       report: false,
@@ -323,6 +343,9 @@ export class MediaService {
     } else {
       const pub = this.publishers.get(key);
       if (!pub || pub.feed === undefined) throw new MediaError(MediaResult.StreamNotFound);
+      // Stream ids are app-wide; an app may keep its rooms apart (legacy default: co-hosts across rooms).
+      if (app && !app.crossRoomPlay && pub.conn.roomId !== conn.roomId)
+        throw new MediaError(MediaResult.StreamNotFound, 'stream not found in this room');
     }
     let markUp = () => {};
     const up = new Promise<void>((r) => (markUp = r));
@@ -492,31 +515,38 @@ export class MediaService {
   ): void {
     if (s.closed) return;
     s.closed = true;
-    s.conn.sessions.delete(s.id);
+    s.conn.removeSession(s.id);
     if (reason !== null) s.conn.push('CloseSessionPush', s.id, { reason, err_info: info });
     const key = `${s.conn.appid}:${s.streamId}`;
     if (s.type === 0 && this.publishers.get(key) === s) {
       this.publishers.delete(key);
+      const { appid, roomId, idName } = s.conn;
+      const now = endInRoom === 'now' || this.disposed;
+      // A stopped stream leaves the room first, so its viewers hear the room's stream-deleted push before
+      // their media is closed (the original service behaved so: pages stop the play themselves on that
+      // push instead of reporting a play error).
+      if (now) this.room.endStream(appid, roomId, s.streamId, idName);
       // Its players are on a feed that is gone: a publisher that may come back (grace) makes them play
       // again (reason 2, retried), a stopped one ends them (reason 4).
       if (notifyPlayers)
         for (const p of this.playersOf(key))
           this.closeSession(
             p,
-            endInRoom === 'now' ? CloseReason.StreamEnded : CloseReason.MediaServerRestart,
-            endInRoom === 'now' ? 'stream ended' : 'publisher reconnecting',
+            now ? CloseReason.StreamEnded : CloseReason.MediaServerRestart,
+            now ? 'stream ended' : 'publisher reconnecting',
           );
-      const { appid, roomId, idName } = s.conn;
-      if (endInRoom === 'now' || this.disposed) this.room.endStream(appid, roomId, s.streamId, idName);
-      else {
+      if (!now) {
         // Lost without a stop (socket loss, media-server restart, retry): the publisher gets time to
         // publish again before viewers are told the stream ended; nobody else may take the id meanwhile.
         clearTimeout(this.pendingEnds.get(key)?.timer);
-        const timer = setTimeout(() => {
-          this.pendingEnds.delete(key);
-          if (!this.publishers.has(key)) this.room.endStream(appid, roomId, s.streamId, idName);
-        }, REPUBLISH_GRACE_MS);
-        timer.unref();
+        const timer = setTimeout(
+          guarded(this.log, 'republish grace end', () => {
+            this.pendingEnds.delete(key);
+            if (!this.publishers.has(key)) this.room.endStream(appid, roomId, s.streamId, idName);
+          }),
+          REPUBLISH_GRACE_MS,
+        );
+        unref(timer);
         this.pendingEnds.set(key, { timer, idName });
       }
     }
@@ -554,27 +584,26 @@ export class MediaService {
     }
   }
 
-  private connClosed(conn: MediaConn): void {
-    if (conn.closed) return;
-    conn.closed = true;
-    this.conns.delete(conn);
+  /** A media socket is gone: its sessions end, publishers with a grace to come back. */
+  connClosed(conn: MediaConn): void {
+    if (!this.conns.delete(conn)) return;
     for (const s of [...conn.sessions.values()]) this.closeSession(s, null, '', 'grace');
   }
 
+  /** Heartbeat expiry (sockets with sessions) and the idle reaper (logged-in sockets without any). */
   private sweep(): void {
-    const limit = Date.now() - this.config.media.heartbeatMs * HB_MISSES;
-    for (const c of this.conns)
-      if (c.sessions.size > 0 && c.lastSeen < limit) {
-        c.ws.close(4002, 'media heartbeat timeout');
-        this.connClosed(c);
-      }
+    const now = Date.now();
+    const limit = now - this.config.media.heartbeatMs * HB_MISSES;
+    for (const c of [...this.conns]) {
+      if (c.sessions.size > 0 && c.lastSeen < limit)
+        c.close(CloseCode.HeartbeatTimeout, 'media heartbeat timeout');
+      else if (c.loggedIn && c.sessions.size === 0 && now - c.idleSince > this.config.media.idleTimeoutMs)
+        c.close(CloseCode.Idle, 'no session');
+    }
   }
 
   closeAll(): void {
-    for (const c of [...this.conns]) {
-      c.ws.close(1001, 'shutdown');
-      this.connClosed(c);
-    }
+    for (const c of [...this.conns]) c.close(CloseCode.Shutdown, 'shutdown');
   }
 
   dispose(): void {

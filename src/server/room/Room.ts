@@ -26,9 +26,15 @@ export interface TransEntry {
   nickName: string;
 }
 
+/** Told when a stream id enters or leaves a room (the app-wide stream index). */
+export interface StreamIndex {
+  added(streamId: string): void;
+  removed(streamId: string): void;
+}
+
 export class Room {
   readonly members = new Map<string, Member>(); // by idName
-  /** By stream id; the owner is `anchor_id_name` (the publisher's idName). */
+  /** By stream id; the owner is `anchor_id_name` (the publisher's idName). Change it through setStream/deleteStream. */
   readonly streams = new Map<string, WireStream>();
   streamSeq = 0;
   userSeq = 0;
@@ -44,7 +50,24 @@ export class Room {
     readonly id: string,
     private readonly bigimWindowMs: number,
     private readonly userlistMergeMs = 0,
+    private readonly index: StreamIndex = { added: () => {}, removed: () => {} },
   ) {}
+
+  setStream(s: WireStream): void {
+    if (!this.streams.has(s.stream_id)) this.index.added(s.stream_id);
+    this.streams.set(s.stream_id, s);
+  }
+
+  deleteStream(streamId: string): void {
+    if (this.streams.delete(streamId)) this.index.removed(streamId);
+  }
+
+  /** Streams a user lists in this room. */
+  streamsOf(idName: string): number {
+    let n = 0;
+    for (const s of this.streams.values()) if (s.anchor_id_name === idName) n++;
+    return n;
+  }
 
   get empty(): boolean {
     return this.members.size === 0;
@@ -131,7 +154,7 @@ export class Room {
     const ended: WireStream[] = [];
     for (const [id, s] of this.streams) {
       if (s.anchor_id_name === m.idName) {
-        this.streams.delete(id);
+        this.deleteStream(id);
         ended.push(s);
       }
     }
@@ -154,6 +177,7 @@ export class Room {
   }
 
   dispose(): void {
+    for (const id of [...this.streams.keys()]) this.deleteStream(id);
     if (this.bigTimer) clearTimeout(this.bigTimer);
     if (this.userTimer) clearTimeout(this.userTimer);
     this.bigTimer = this.userTimer = null;

@@ -7,9 +7,9 @@ import type { Logger } from 'pino';
 import {
   HEARTBEAT_MISSES,
   MAX_CUSTOM_MSG_BYTES,
+  MAX_ID_BYTES,
   MAX_TRANS_TYPE_BYTES,
   MAX_TRANS_TYPES_PER_ROOM,
-  MAX_EXTRA_INFO_BYTES,
   USER_LIST_PAGE,
   utf8Length,
 } from '../../protocol/constants';
@@ -21,7 +21,9 @@ import { checkThirdToken } from '../auth/thirdToken';
 import { postJson } from '../httpPost';
 import type { ResolvedConfig } from '../config';
 import { Connection, HandlerError, type Handler } from '../gateway/Connection';
+import { newCounters } from '../gateway/FrameSocket';
 import { Room, type Member } from './Room';
+import { guarded, unref } from '../timers';
 
 function parseJson(s: string, field: string): Record<string, unknown> {
   try {
@@ -45,12 +47,18 @@ export class RoomService {
   private lastChat = new WeakMap<Connection, number>();
   private readonly sweeper: ReturnType<typeof setInterval>;
   readonly handlers: Record<RoomCmd, Handler>;
+  /** Socket counters of the room plane (health details). */
+  readonly counters = newCounters();
+  /** Stream ids are unique per app: `${appid}\0${streamId}` -> the key of the room that lists it. */
+  private readonly streamRooms = new Map<string, string>();
 
   constructor(
     private readonly config: ResolvedConfig,
     private readonly log: Logger,
   ) {
-    this.sweeper = setInterval(() => this.sweep(), Math.max(50, Math.floor(config.room.heartbeatMs / 2)));
+    this.sweeper = unref(
+      setInterval(() => this.sweep(), Math.max(50, Math.floor(config.room.heartbeatMs / 2))),
+    );
     this.handlers = {
       login: (c, b) => this.login(c, b),
       logout: (c) => {
@@ -91,10 +99,20 @@ export class RoomService {
     this.conns.add(conn);
   }
 
-  stats(): { rooms: number; users: number } {
+  stats(): { rooms: number; users: number; streams: number; sockets: number } {
     let users = 0;
     for (const r of this.rooms.values()) users += r.members.size;
-    return { rooms: this.rooms.size, users };
+    return { rooms: this.rooms.size, users, streams: this.streamRooms.size, sockets: this.conns.size };
+  }
+
+  private newRoom(appid: number, roomId: string): Room {
+    const k = this.key(appid, roomId);
+    return new Room(roomId, this.config.room.bigimTimeWindowMs, this.config.room.userlistMergeMs, {
+      added: (id) => this.streamRooms.set(this.key(appid, id), k),
+      removed: (id) => {
+        if (this.streamRooms.get(this.key(appid, id)) === k) this.streamRooms.delete(this.key(appid, id));
+      },
+    });
   }
 
   /** Closes every socket (shutdown; tests use it to force reconnection). */
@@ -141,10 +159,15 @@ export class RoomService {
     const member = s.member;
     if (c.loggedOut || room.members.size === 0) room.endStreamsOf(member);
     else if ([...room.streams.values()].some((st) => st.anchor_id_name === member.idName))
-      setTimeout(() => {
-        const r = this.rooms.get(k);
-        if (r && !r.members.has(member.idName)) r.endStreamsOf(member);
-      }, STREAM_GRACE_MS).unref();
+      unref(
+        setTimeout(
+          guarded(this.log, 'stream grace end', () => {
+            const r = this.rooms.get(k);
+            if (r && !r.members.has(member.idName)) r.endStreamsOf(member);
+          }),
+          STREAM_GRACE_MS,
+        ),
+      );
     room.userAction(s.member, 2);
     // Logout frees the user's media sessions now; a lost socket gets a grace period in which a
     // reconnection (re-login) keeps them publishing and playing.
@@ -154,9 +177,14 @@ export class RoomService {
       const idName = s.member.idName;
       if (c.loggedOut) media.memberLeft(appid, roomId, idName);
       else
-        setTimeout(() => {
-          if (!this.isMember(appid, roomId, idName)) media.memberLeft(appid, roomId, idName);
-        }, MEDIA_GRACE_MS).unref();
+        unref(
+          setTimeout(
+            guarded(this.log, 'media grace end', () => {
+              if (!this.isMember(appid, roomId, idName)) media.memberLeft(appid, roomId, idName);
+            }),
+            MEDIA_GRACE_MS,
+          ),
+        );
     }
     if (room.empty) {
       room.flushBig();
@@ -223,7 +251,7 @@ export class RoomService {
     if (!room) {
       if (b.role === 2 && b.room_create_flag === 0) throw new HandlerError(ServerCode.RoomNotExist);
       if (this.rooms.size >= this.config.limits.maxRooms) throw new HandlerError(ServerCode.RoomFull);
-      room = new Room(roomId, this.config.room.bigimTimeWindowMs, this.config.room.userlistMergeMs);
+      room = this.newRoom(appid, roomId);
       this.rooms.set(k, room);
     }
     const previous = room.members.get(idName);
@@ -255,6 +283,7 @@ export class RoomService {
       push: (cmd, body, ser) => c.push(cmd, body, ser),
     };
     c.session = { member, roomId, appid };
+    c.loginDone();
     room.members.set(idName, member);
     this.byMember.set(member, c);
     room.userAction(member, 1);
@@ -299,17 +328,16 @@ export class RoomService {
   private stream(c: Connection, b: Record<string, unknown>): object {
     const room = this.roomOf(c);
     const me = this.member(c);
+    const { appid } = c.session!;
     const msg = parseJson(b.stream_msg as string, 'stream_msg');
     const streamId = msg.stream_id;
     const extra = msg.extra_info ?? '';
-    if (typeof streamId !== 'string' || streamId === '' || utf8Length(streamId) > 256) {
+    if (typeof streamId !== 'string' || streamId === '' || utf8Length(streamId) > MAX_ID_BYTES) {
       throw new HandlerError(ServerCode.InvalidBody, 'stream_msg.stream_id must be a non-empty string');
     }
-    if (typeof extra !== 'string' || utf8Length(extra) > MAX_EXTRA_INFO_BYTES) {
-      throw new HandlerError(
-        ServerCode.TooLarge,
-        `extra_info must be a string of at most ${MAX_EXTRA_INFO_BYTES} bytes`,
-      );
+    const maxExtra = this.config.room.maxExtraInfoBytes;
+    if (typeof extra !== 'string' || utf8Length(extra) > maxExtra) {
+      throw new HandlerError(ServerCode.TooLarge, `extra_info must be a string of at most ${maxExtra} bytes`);
     }
     const existing = room.streams.get(streamId);
     if (b.sub_cmd === 2001) {
@@ -317,6 +345,7 @@ export class RoomService {
       // Announced again unchanged (a re-publish after a retry): nothing for others to hear.
       if (existing && existing.extra_info === extra)
         return { stream_seq: room.streamSeq, stream_info: room.streamList() };
+      if (!existing) this.claimStreamId(appid, streamId, room, me);
       const s: WireStream = {
         stream_id: streamId,
         anchor_id_name: me.idName,
@@ -329,19 +358,39 @@ export class RoomService {
         urls_https_flv: [],
         urls_https_m3u8: [],
       };
-      room.streams.set(streamId, s);
+      room.setStream(s);
       room.streamChange(existing ? 12003 : 12001, [s], me);
     } else {
       if (!existing || existing.anchor_id_name !== me.idName)
         throw new HandlerError(ServerCode.StreamNotFound);
       if (b.sub_cmd === 2002) {
-        room.streams.delete(streamId);
+        room.deleteStream(streamId);
       } else {
         existing.extra_info = extra;
       }
       room.streamChange(b.sub_cmd === 2002 ? 12002 : 12003, [existing], me);
     }
     return { stream_seq: room.streamSeq, stream_info: room.streamList() };
+  }
+
+  /**
+   * A new stream id in a room: within the caps, and unique in the app (media stream ids are app-wide, so a
+   * second room listing the same id would hand its viewers someone else's media). The same user moving the
+   * id to another room (a page that changed rooms within its grace) takes it along.
+   */
+  private claimStreamId(appid: number, streamId: string, room: Room, me: Member): void {
+    const { maxStreamsPerUser, maxStreamsPerRoom } = this.config.room;
+    if (room.streamsOf(me.idName) >= maxStreamsPerUser)
+      throw new HandlerError(ServerCode.TooManyStreams, `at most ${maxStreamsPerUser} streams per user`);
+    if (room.streams.size >= maxStreamsPerRoom)
+      throw new HandlerError(ServerCode.TooManyStreams, `at most ${maxStreamsPerRoom} streams per room`);
+    const otherKey = this.streamRooms.get(this.key(appid, streamId));
+    const other = otherKey === undefined ? undefined : this.rooms.get(otherKey);
+    const held = other?.streams.get(streamId);
+    if (!other || other === room || !held) return;
+    if (held.anchor_id_name !== me.idName) throw new HandlerError(ServerCode.StreamExists);
+    other.deleteStream(streamId);
+    other.streamChange(12002, [held], other.members.get(me.idName));
   }
 
   /** Media plane hooks, set by the server when Janus is enabled. */
@@ -368,7 +417,7 @@ export class RoomService {
     const room = this.rooms.get(this.key(appid, roomId));
     const s = room?.streams.get(streamId);
     if (!room || !s || s.anchor_id_name !== idName) return;
-    room.streams.delete(streamId);
+    room.deleteStream(streamId);
     room.streamChange(12002, [s], room.members.get(idName));
   }
 

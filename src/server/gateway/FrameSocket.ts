@@ -1,0 +1,266 @@
+/**
+ * The one socket base for both WebSocket planes (`/ws` room signalling, `/media` media signalling): every
+ * inbound frame passes here before any protocol code sees it.
+ *
+ * What it guarantees, for a hostile client as much as for a page:
+ * - Nothing a client sends reaches the process as an exception: parsing, the protocol's handler (sync or
+ *   async) and every reply run inside one boundary that logs with context and answers the client.
+ * - Header fields reach protocol code only as bounded primitives (`FrameHeader`): a nested array where a
+ *   string belongs never meets `String()` / `Number()` (those recurse through Array.join and throw).
+ * - Rate: a token bucket per socket; a refused frame is answered with its own cmd and seq, read cheaply
+ *   from the frame's first bytes (the client can match the refusal instead of waiting out its timeout).
+ *   Refusals are strikes that decay over time: a socket is closed (4001) only for a sustained flood.
+ * - Backpressure: a socket whose unsent output passes `limits.maxOutboundBytes` (a client that stops
+ *   reading) is closed 4007 and cut 1 s later whatever it does, so its queue is freed.
+ * - A socket must log in within the login deadline (4006); repeated malformed frames close it (4004).
+ */
+import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
+import { CloseCode } from '../../protocol/errors';
+import type { ResolvedConfig } from '../config';
+import { TokenBucket } from './TokenBucket';
+import { unref } from '../timers';
+
+/** A frame's header as protocol code may read it: every field a bounded primitive or undefined. */
+export interface FrameHeader {
+  /** Cut to 64 characters; '' when absent or not a string. */
+  cmd: string;
+  /** A safe non-negative integer; 0 when absent or anything else. */
+  seq: number;
+  appid?: string | number;
+  user_id?: string;
+  session_id?: string | number;
+  room_id?: string;
+  Protocol?: string;
+  version?: string;
+}
+
+/** What a refusal or an error answer needs to name its request. */
+export interface FrameRef {
+  cmd: string;
+  seq: number;
+}
+
+const MAX_HEADER_STRING = 256;
+const MAX_MALFORMED = 10;
+/** After a slow reader is told (close 4007), its socket is cut this much later, ms. */
+const SLOW_READER_CUT_MS = 1000;
+/** How much of a refused frame is scanned for its cmd and seq. */
+const REF_SCAN_CHARS = 1024;
+
+function prim(v: unknown): string | number | undefined {
+  if (typeof v === 'string') return v.length <= MAX_HEADER_STRING ? v : undefined;
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  return undefined;
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v.length <= MAX_HEADER_STRING ? v : undefined;
+}
+
+function seqOf(v: unknown): number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : 0;
+}
+
+/** The typed view of a parsed header object. */
+export function readHeader(h: Record<string, unknown>): FrameHeader {
+  return {
+    cmd: typeof h.cmd === 'string' ? h.cmd.slice(0, 64) : '',
+    seq: seqOf(h.seq),
+    appid: prim(h.appid),
+    user_id: str(h.user_id),
+    session_id: prim(h.session_id),
+    room_id: str(h.room_id),
+    Protocol: str(h.Protocol),
+    version: str(h.version),
+  };
+}
+
+/**
+ * cmd and seq of a frame that will not be parsed (refused over the rate): a bounded scan of its first
+ * bytes, where both the original SDK and our shim put the header. Best effort by design: a frame that
+ * hides them later is answered with cmd '' and seq 0.
+ */
+export function scanRef(text: string): FrameRef {
+  const head = text.length > REF_SCAN_CHARS ? text.slice(0, REF_SCAN_CHARS) : text;
+  const cmd = /"cmd"\s*:\s*"([A-Za-z0-9_]{1,64})"/.exec(head)?.[1] ?? '';
+  const seq = /"seq"\s*:\s*(\d{1,15})[,}\s]/.exec(head)?.[1];
+  return { cmd, seq: seq === undefined ? 0 : seqOf(Number(seq)) };
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Counters shared by every socket of a plane (health details). */
+export interface SocketCounters {
+  /** Sockets closed by the server, by close code. */
+  closes: Record<number, number>;
+  refused: number;
+  malformed: number;
+  internalErrors: number;
+}
+
+export function newCounters(): SocketCounters {
+  return { closes: {}, refused: 0, malformed: 0, internalErrors: 0 };
+}
+
+export interface FrameSocketLimits {
+  rate: number;
+  burst: number;
+  floodStrikes: number;
+  strikeDecayPerSecond: number;
+  maxOutboundBytes: number;
+  loginDeadlineMs: number;
+}
+
+/** The room plane's limits; the media plane doubles rate and burst (candidates trickle in bursts). */
+export function limitsFrom(config: ResolvedConfig, rateFactor = 1): FrameSocketLimits {
+  return {
+    rate: config.limits.messagesPerSecond * rateFactor,
+    burst: config.limits.burst * rateFactor,
+    floodStrikes: config.limits.floodStrikes,
+    strikeDecayPerSecond: config.limits.strikeDecayPerSecond,
+    maxOutboundBytes: config.limits.maxOutboundBytes,
+    loginDeadlineMs: config.room.loginDeadlineMs,
+  };
+}
+
+export abstract class FrameSocket {
+  /** When the client last sent anything (ms). */
+  lastSeen = Date.now();
+  private closedFlag = false;
+  private malformed = 0;
+  private loggedInFlag = false;
+  private readonly bucket: TokenBucket;
+  private loginDeadline: ReturnType<typeof setTimeout> | null;
+
+  protected constructor(
+    readonly ws: WebSocket,
+    private readonly limits: FrameSocketLimits,
+    protected readonly log: Logger,
+    private readonly counters: SocketCounters,
+  ) {
+    this.bucket = new TokenBucket(limits.rate, limits.burst, limits.strikeDecayPerSecond);
+    this.loginDeadline = setTimeout(() => {
+      this.loginDeadline = null;
+      if (!this.loggedInFlag) this.close(CloseCode.LoginTimeout, 'no login');
+    }, limits.loginDeadlineMs);
+    ws.on('message', (data, isBinary) => this.receive(data, isBinary));
+    ws.on('close', () => this.markClosed());
+    ws.on('error', (e) => this.log.debug({ err: e.message }, 'socket error'));
+  }
+
+  get isClosed(): boolean {
+    return this.closedFlag;
+  }
+
+  get loggedIn(): boolean {
+    return this.loggedInFlag;
+  }
+
+  /** The login succeeded: the login deadline no longer applies. */
+  protected markLoggedIn(): void {
+    this.loggedInFlag = true;
+    if (this.loginDeadline) clearTimeout(this.loginDeadline);
+    this.loginDeadline = null;
+  }
+
+  /** A parsed, shape-checked frame. May be async; whatever it throws is caught and answered. */
+  protected abstract onFrame(header: FrameHeader, rawHeader: Record<string, unknown>, body: unknown): unknown;
+  /** Answers a frame that was not executed: over the rate, unreadable, or failed inside (a bug). */
+  protected abstract refuse(ref: FrameRef, why: 'rate' | 'malformed' | 'internal'): void;
+  /** The socket is gone (once). */
+  protected abstract onClosed(): void;
+
+  private receive(data: unknown, isBinary: boolean): void {
+    if (this.closedFlag) return;
+    this.lastSeen = Date.now();
+    let ref: FrameRef = { cmd: '', seq: 0 };
+    try {
+      const text = isBinary ? null : String(data);
+      if (!this.bucket.take()) {
+        this.counters.refused++;
+        if (this.bucket.strikes > this.limits.floodStrikes) return this.close(CloseCode.Flood, 'flood');
+        return this.refuse(text === null ? { cmd: '', seq: 0 } : scanRef(text), 'rate');
+      }
+      let frame: unknown;
+      try {
+        if (text === null) throw new Error('binary');
+        frame = JSON.parse(text);
+      } catch {
+        frame = undefined;
+      }
+      if (!isPlainObject(frame) || !isPlainObject(frame.header)) {
+        this.counters.malformed++;
+        if (++this.malformed >= MAX_MALFORMED) return this.close(CloseCode.Malformed, 'malformed frames');
+        return this.refuse({ cmd: '', seq: 0 }, 'malformed');
+      }
+      const header = readHeader(frame.header);
+      const known: FrameRef = { cmd: header.cmd, seq: header.seq };
+      ref = known;
+      const done = this.onFrame(header, frame.header, frame.body);
+      if (done instanceof Promise) done.catch((e: unknown) => this.internal(e, known));
+    } catch (e) {
+      this.internal(e, ref);
+    }
+  }
+
+  private internal(e: unknown, ref: FrameRef): void {
+    this.counters.internalErrors++;
+    this.log.error(
+      { err: (e as Error)?.stack ?? String(e), cmd: ref.cmd, seq: ref.seq },
+      'frame handling failed',
+    );
+    try {
+      this.refuse(ref, 'internal');
+    } catch (e2) {
+      this.log.error({ err: (e2 as Error)?.stack }, 'refusal failed');
+    }
+  }
+
+  /**
+   * Sends a text frame unless the socket is closed. A client that does not read its socket is closed as a
+   * slow reader once its queue passes the high-water mark; returns false when nothing was sent.
+   */
+  protected sendText(text: string): boolean {
+    if (this.closedFlag || this.ws.readyState !== this.ws.OPEN) return false;
+    const queued = this.ws.bufferedAmount ?? 0;
+    if (queued + text.length > this.limits.maxOutboundBytes) {
+      this.log.warn({ queued }, 'slow reader: closing');
+      this.close(CloseCode.SlowReader, 'slow reader');
+      const ws = this.ws;
+      unref(setTimeout(() => ws.terminate(), SLOW_READER_CUT_MS));
+      return false;
+    }
+    this.ws.send(text);
+    return true;
+  }
+
+  /** Closes the socket (once) with a documented code; the protocol's cleanup runs at once. */
+  close(code: number, reason: string): void {
+    if (this.closedFlag) return;
+    this.counters.closes[code] = (this.counters.closes[code] ?? 0) + 1;
+    const ws = this.ws;
+    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) {
+      try {
+        ws.close(code, reason);
+      } catch {
+        ws.terminate();
+      }
+    }
+    this.markClosed();
+  }
+
+  private markClosed(): void {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    if (this.loginDeadline) clearTimeout(this.loginDeadline);
+    this.loginDeadline = null;
+    try {
+      this.onClosed();
+    } catch (e) {
+      this.log.error({ err: (e as Error)?.stack }, 'socket cleanup failed');
+    }
+  }
+}
