@@ -1,6 +1,14 @@
 #!/usr/bin/env node
-/** `zegoclient-server [--config file.json] [--port N] [--host H]` */
-import { loadConfig, startServer } from './index';
+/**
+ * `zegoclient-server [--config file.json] [--port N] [--host H]`
+ *
+ * Exit paths: SIGTERM / SIGINT close the server (Janus stopped, sockets closed) and exit 0; a second
+ * signal, or a close that takes over 5 s, exits 1 at once. The handlers are installed before the server
+ * starts, so a stop that arrives while Janus is still starting closes the server as soon as the start
+ * resolves. Children (Janus) die with the process on every path, SIGKILL included: see
+ * process/children.ts.
+ */
+import { loadConfig, startServer, type RunningServer } from './index';
 
 async function main(): Promise<void> {
   let config;
@@ -10,13 +18,33 @@ async function main(): Promise<void> {
     console.error((e as Error).message);
     process.exit(2);
   }
-  const server = await startServer(config);
+
+  let server: RunningServer | null = null;
+  let stopping = false;
+  const shutDown = (s: RunningServer) =>
+    void s.close().then(
+      () => process.exit(0),
+      (e: Error) => {
+        console.error(`zegoclient-server: close failed: ${e.message}`);
+        process.exit(1);
+      },
+    );
   const stop = () => {
-    void server.close().then(() => process.exit(0));
+    if (stopping) {
+      // A second Ctrl-C: do not wait (the exit hook still kills the children).
+      process.exit(1);
+    }
+    stopping = true;
     setTimeout(() => process.exit(1), 5000).unref();
+    // During the start there is nothing to close yet: main closes it as soon as the start resolves.
+    if (server) shutDown(server);
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+
+  const started = await startServer(config);
+  server = started;
+  if (stopping) shutDown(started);
 }
 
 void main().catch((e: Error) => {

@@ -1,52 +1,278 @@
 /**
- * Plain HTTP: the demo page at /, the built dist files, /healthz, and the dev-mode token service
- * (GET /token?app_id=&id_name=, the shape of the old demo token service).
+ * Plain HTTP: the demo page at /, the browser build (and nothing else of dist/), /healthz, and the
+ * dev-mode token service (GET /token?app_id=&id_name=, the shape of the old demo token service).
+ *
+ * This is the server's edge, so it is written for hostile input: every request gets exactly one status
+ * line and nothing a client sends can throw out of the handler (request targets are parsed here by
+ * hand, because `new URL()` and `decodeURIComponent` throw on `//`, `http://[::1` or `%`); an
+ * unexpected error is logged with context and answered 500 once. Every response, the parser's own
+ * refusals and the WebSocket upgrade refusals included, carries `X-Content-Type-Options: nosniff`.
  */
 import { readFile } from 'node:fs/promises';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { join, normalize, sep } from 'node:path';
+import type {
+  IncomingHttpHeaders,
+  IncomingMessage,
+  OutgoingHttpHeaders,
+  Server,
+  ServerOptions,
+  ServerResponse,
+} from 'node:http';
+import { BlockList, isIP, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { resolve, sep } from 'node:path';
+// Node's timers even where a test environment replaces the globals (jsdom's have no unref).
+import { setTimeout } from 'node:timers';
 import { mintLoginToken } from './auth/loginToken';
 import type { ResolvedConfig } from './config';
 
 const TYPES: Record<string, string> = {
   '.js': 'application/javascript; charset=utf-8',
+  '.mjs': 'application/javascript; charset=utf-8',
   '.map': 'application/json; charset=utf-8',
   '.html': 'text/html; charset=utf-8',
   '.ts': 'text/plain; charset=utf-8',
+  '.mts': 'text/plain; charset=utf-8',
 };
+
+/** Longest request target served (path and query); browsers and CDNs stop far below this. */
+export const MAX_TARGET_LENGTH = 2048;
+
+/** The global script under both names, with maps: /ZegoClient.js, /dist/jZego-rtc.js.map, ... */
+const GLOBAL_SCRIPT = /^\/(?:dist\/)?((?:ZegoClient|jZego-rtc)\.js(?:\.map)?)$/;
+/** The browser ESM build: dist/esm/<name>.(m)js, its maps and its type declarations. Nothing else. */
+const ESM_FILE = /^\/dist\/(esm\/(?:[\w-][\w.-]*\/)*[\w-][\w.-]*\.(?:m?js|m?js\.map|d\.m?ts))$/;
+
+/** What the edge logs (a pino logger fits). */
+export interface HttpLog {
+  error(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
 
 export interface HttpDeps {
   config: ResolvedConfig;
   distDir: string;
   demoDir: string;
   startedAt: number;
+  log: HttpLog;
   stats(): { rooms: number; users: number } & Record<string, unknown>;
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string | Buffer): void {
-  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
-  res.end(body);
+/** A request target in origin form, decoded; or why it is refused. */
+export type Target =
+  { pathname: string; searchParams: URLSearchParams } | { status: 400 | 414; reason: string };
+
+/**
+ * Parses a request target without throwing. Only origin form (`/path?query`) is served: absolute form
+ * (`http://host/x`) and asterisk form are for proxies. The path is percent-decoded once; malformed
+ * escapes, control characters (NUL included), backslashes and `.`/`..` segments (also encoded) are
+ * refused rather than normalised, so no later step has to be careful with them.
+ */
+export function parseTarget(raw: string | undefined): Target {
+  if (!raw) return { status: 400, reason: 'empty request target' };
+  if (raw.length > MAX_TARGET_LENGTH) return { status: 414, reason: 'request target too long' };
+  if (raw[0] !== '/') return { status: 400, reason: 'only origin-form request targets are served' };
+  const q = raw.indexOf('?');
+  const rawPath = q < 0 ? raw : raw.slice(0, q);
+  let pathname: string;
+  try {
+    pathname = decodeURIComponent(rawPath);
+  } catch {
+    return { status: 400, reason: 'malformed percent-encoding' };
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f\\]/.test(pathname))
+    return { status: 400, reason: 'control characters or backslashes in the path' };
+  if (pathname.split('/').some((s) => s === '.' || s === '..'))
+    return { status: 400, reason: 'dot segments in the path' };
+  // URLSearchParams never throws: a malformed escape in the query stays as it is.
+  return { pathname, searchParams: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)) };
 }
 
-async function serveFile(res: ServerResponse, root: string, rel: string): Promise<void> {
-  const path = normalize(join(root, rel));
-  if (!path.startsWith(root + sep)) return send(res, 404, 'text/plain', 'not found');
+/**
+ * An address list (IPs and CIDRs, IPv4 and IPv6) as a node:net BlockList. Throws naming the bad entry.
+ * IPv4 entries also match IPv4-mapped IPv6 addresses (`::ffff:127.0.0.1`), as BlockList does.
+ */
+export function addressList(field: string, entries: readonly string[]): BlockList {
+  const list = new BlockList();
+  for (const entry of entries) {
+    const slash = entry.indexOf('/');
+    const addr = slash < 0 ? entry : entry.slice(0, slash);
+    const family = isIP(addr);
+    const bad = () => new Error(`config: ${field} entry ${JSON.stringify(entry)} is not an IP or a CIDR`);
+    if (family === 0) throw bad();
+    const type = family === 4 ? 'ipv4' : 'ipv6';
+    if (slash < 0) {
+      list.addAddress(addr, type);
+      continue;
+    }
+    const bitsText = entry.slice(slash + 1);
+    const bits = Number(bitsText);
+    if (!/^\d{1,3}$/.test(bitsText) || bits > (family === 4 ? 32 : 128)) throw bad();
+    list.addSubnet(addr, bits, type);
+  }
+  return list;
+}
+
+/** Whether `address` is in `list`; false for anything that is not an IP (an unset or odd address). */
+export function addressAllowed(list: BlockList, address: string | undefined): boolean {
+  const family = address ? isIP(address) : 0;
+  if (!address || family === 0) return false;
   try {
-    const data = await readFile(path);
-    const ext = path.slice(path.lastIndexOf('.'));
-    send(res, 200, TYPES[ext] ?? 'application/octet-stream', data);
+    return list.check(address, family === 4 ? 'ipv4' : 'ipv6');
   } catch {
-    send(res, 404, 'text/plain', `not found: ${rel}${rel.endsWith('.js') ? ' (run "npm run build")' : ''}`);
+    return false;
   }
 }
 
-export function httpHandler(d: HttpDeps) {
-  return (req: IncomingMessage, res: ServerResponse): void => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+/**
+ * /healthz details (counts, pids) go only to a peer inside `http.healthAllow` that is not a proxy
+ * forwarding someone else: a request carrying X-Forwarded-For, Forwarded or X-Real-IP came through a
+ * proxy on an allowed address on behalf of a client we cannot vouch for.
+ */
+export function healthDetailsAllowed(
+  list: BlockList,
+  remoteAddress: string | undefined,
+  headers: IncomingHttpHeaders,
+): boolean {
+  if (
+    headers['x-forwarded-for'] !== undefined ||
+    headers.forwarded !== undefined ||
+    headers['x-real-ip'] !== undefined
+  )
+    return false;
+  return addressAllowed(list, remoteAddress);
+}
+
+/**
+ * CORS for the page-facing routes (the built files, /token). `origins` is `http.corsOrigins`: empty = no
+ * CORS headers at all; `*` = any origin (answered `*`: no credentials are ever allowed); otherwise the
+ * exact origins, echoed with `Vary: Origin`. Returns the headers for this request ({} = none).
+ */
+export function corsHeaders(origins: readonly string[], origin: string | undefined): Record<string, string> {
+  if (origins.length === 0) return {};
+  if (origins.includes('*')) return origin === undefined ? {} : { 'access-control-allow-origin': '*' };
+  // The answer depends on Origin: caches must keep one copy per origin, allowed or not.
+  const vary = { vary: 'Origin' };
+  if (origin === undefined || !origins.some((o) => o.replace(/\/+$/, '') === origin)) return vary;
+  return { ...vary, 'access-control-allow-origin': origin };
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  body: string | Buffer,
+  extra: OutgoingHttpHeaders = {},
+): void {
+  if (res.headersSent) return;
+  res.writeHead(status, {
+    'content-type': type,
+    'cache-control': 'no-store',
+    'content-length': Buffer.byteLength(body),
+    ...extra,
+  });
+  res.end(body);
+}
+
+const text = 'text/plain; charset=utf-8';
+
+async function serveFile(res: ServerResponse, root: string, rel: string): Promise<void> {
+  // The routes only hand over whitelisted names; this is the second lock on the same door.
+  const path = resolve(root, rel);
+  if (!path.startsWith(root + sep)) return send(res, 404, text, 'not found');
+  let data: Buffer;
+  try {
+    data = await readFile(path);
+  } catch {
+    // Never echo the request: a fixed text (the built files are missing until "npm run build").
+    return send(res, 404, text, 'not found (is the client built? "npm run build")');
+  }
+  const dot = path.lastIndexOf('.');
+  send(res, 200, TYPES[path.slice(dot)] ?? 'application/octet-stream', data);
+}
+
+/** The responses in flight, per socket: a parser error on a kept-alive socket must not cut into one. */
+const inFlight = new WeakMap<Duplex, ServerResponse>();
+
+/**
+ * Wraps a request listener so that nothing escapes it: a throw or a rejection is logged with the
+ * method, path and remote address and answered 500 once; if headers were already sent, the response is
+ * cut instead (a second status line would corrupt the stream). Also sets nosniff before anything runs.
+ */
+export function guarded(
+  log: HttpLog,
+  handle: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    inFlight.set(req.socket, res);
+    res.once('close', () => {
+      if (inFlight.get(req.socket) === res) inFlight.delete(req.socket);
+    });
+    const fail = (e: unknown) => {
+      log.error(
+        {
+          err: e instanceof Error ? e.stack : String(e),
+          method: String(req.method).slice(0, 16),
+          path: String(req.url).slice(0, 200),
+          remote: req.socket.remoteAddress,
+        },
+        'http request failed',
+      );
+      try {
+        if (!res.headersSent) {
+          res.writeHead(500, {
+            'content-type': text,
+            'cache-control': 'no-store',
+            'content-length': 14,
+            'x-content-type-options': 'nosniff',
+          });
+          res.end('internal error');
+        } else if (!res.writableEnded) res.destroy();
+      } catch {
+        res.destroy();
+      }
+    };
+    try {
+      res.setHeader('x-content-type-options', 'nosniff');
+      const p = handle(req, res);
+      if (p) p.catch(fail);
+    } catch (e) {
+      fail(e);
+    }
+  };
+}
+
+export function httpHandler(d: HttpDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const healthAllow = addressList('http.healthAllow', d.config.http.healthAllow);
+  const cors = d.config.http.corsOrigins;
+  return guarded(d.log, (req, res) => {
+    const target = parseTarget(req.url);
+    if ('status' in target) return send(res, target.status, text, target.reason);
+    const url = target;
     const p = url.pathname;
+    const file = GLOBAL_SCRIPT.exec(p)?.[1] ?? ESM_FILE.exec(p)?.[1];
+    // The page-facing routes: what a page on another origin may read (issue 8: token and built files).
+    const pageFacing = file !== undefined || p === '/token';
+    const origin = typeof req.headers.origin === 'string' ? req.headers.origin : undefined;
+    if (pageFacing) for (const [k, v] of Object.entries(corsHeaders(cors, origin))) res.setHeader(k, v);
+    if (req.method === 'OPTIONS' && pageFacing) {
+      // A preflight: only GET and HEAD, no extra request headers, no credentials.
+      if (origin !== undefined && !res.hasHeader('access-control-allow-origin'))
+        return send(res, 403, text, 'origin not allowed');
+      return send(res, 204, text, '', {
+        allow: 'GET, HEAD, OPTIONS',
+        ...(origin !== undefined
+          ? { 'access-control-allow-methods': 'GET, HEAD', 'access-control-max-age': '600' }
+          : {}),
+      });
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD')
-      return send(res, 405, 'text/plain', 'method not allowed');
+      return send(res, 405, text, 'method not allowed', {
+        allow: pageFacing ? 'GET, HEAD, OPTIONS' : 'GET, HEAD',
+      });
     if (p === '/healthz') {
+      if (!healthDetailsAllowed(healthAllow, req.socket.remoteAddress, req.headers))
+        return send(res, 200, text, 'ok');
       return send(
         res,
         200,
@@ -67,10 +293,160 @@ export function httpHandler(d: HttpDeps) {
       }
       return send(res, 200, 'text/plain', mintLoginToken({ appid, appSign: d.config.devAppSign, idName }));
     }
-    if (p === '/' || p === '/index.html') return void serveFile(res, d.demoDir, 'index.html');
-    if (p.startsWith('/dist/'))
-      return void serveFile(res, d.distDir, decodeURIComponent(p.slice('/dist/'.length)));
-    if (/^\/(ZegoClient|jZego-rtc)\.js(\.map)?$/.test(p)) return void serveFile(res, d.distDir, p.slice(1));
-    send(res, 404, 'text/plain', 'not found');
+    if (p === '/' || p === '/index.html') return serveFile(res, d.demoDir, 'index.html');
+    if (file !== undefined) return serveFile(res, d.distDir, file);
+    send(res, 404, text, 'not found');
+  });
+}
+
+/**
+ * The http server's options from the config (timeouts and header size; keepAliveTimeout is set on the
+ * server after). Throws on http settings Node or the allow-list would refuse.
+ */
+export function httpServerOptions(c: ResolvedConfig['http']): ServerOptions {
+  addressList('http.healthAllow', c.healthAllow); // throws on a bad entry, before anything starts
+  if (c.headersTimeoutMs > c.requestTimeoutMs)
+    throw new Error('config: http.headersTimeoutMs must not exceed http.requestTimeoutMs');
+  return {
+    headersTimeout: c.headersTimeoutMs,
+    requestTimeout: c.requestTimeoutMs,
+    maxHeaderSize: c.maxHeaderBytes,
+    // Node checks both timeouts on this interval (default 30 s), so a 10 s headers timeout could let a
+    // silent connection live 40 s. The check covers connections that never sent a byte (Node 20: the
+    // timer starts at accept), and not upgraded ones (WebSockets leave the list).
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(c.headersTimeoutMs / 4))),
   };
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  408: 'Request Timeout',
+  413: 'Content Too Large',
+  431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error',
+};
+
+/**
+ * Writes a whole minimal response on a raw socket (parser errors, upgrade refusals) and closes it.
+ * `body` and `headers` are our own fixed texts, never request data.
+ */
+export function refuseRaw(
+  socket: Duplex,
+  status: number,
+  body = REASONS[status] ?? 'refused',
+  headers: Record<string, string> = {},
+): void {
+  // A write on a reset socket errors asynchronously; without a listener that would end the process.
+  socket.on('error', () => {});
+  if (!socket.writable) return void socket.destroy();
+  // end() flushes the answer first; a peer that does not read it is cut after a second anyway.
+  socket.once('finish', () => socket.destroy());
+  setTimeout(() => socket.destroy(), 1000).unref();
+  socket.end(
+    `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\n` +
+      'Content-Type: text/plain; charset=utf-8\r\n' +
+      'X-Content-Type-Options: nosniff\r\n' +
+      'Cache-Control: no-store\r\n' +
+      Object.entries(headers)
+        .map(([k, v]) => `${k}: ${v}\r\n`)
+        .join('') +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      'Connection: close\r\n\r\n' +
+      body,
+  );
+}
+
+/**
+ * A WebSocketServer's 'wsClientError' listener: the handshake refusals ws would write itself (as
+ * text/html, without nosniff) answered by refuseRaw instead. ws passes only its message: "Invalid HTTP
+ * method" is its 405, the version error needs the versions it accepts, the rest are 400.
+ */
+export function onWsClientError(err: Error, socket: Duplex): void {
+  const m = err.message;
+  if (m === 'Invalid HTTP method') return refuseRaw(socket, 405, m, { Allow: 'GET' });
+  if (/Sec-WebSocket-Version/.test(m)) return refuseRaw(socket, 400, m, { 'Sec-WebSocket-Version': '13, 8' });
+  refuseRaw(socket, 400, m);
+}
+
+/**
+ * The server's 'clientError' listener (what Node's parser refuses: a malformed request line, headers
+ * over maxHeaderSize, the headers/request timeout). Node's default answers without nosniff; this one
+ * answers the same statuses with it, unless a response is already being written on the socket.
+ */
+export function onClientError(err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable || inFlight.get(socket)?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const status =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? 431
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? 408
+        : err.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW'
+          ? 413
+          : 400;
+  refuseRaw(socket, status);
+}
+
+export interface ConnectionStats {
+  open: number;
+  /** Connections destroyed at once because of limits.maxConnections. */
+  refusedTotal: number;
+  /** Connections destroyed at once because of limits.maxConnectionsPerIp. */
+  refusedPerIp: number;
+}
+
+/** `::ffff:1.2.3.4` and `1.2.3.4` are one client on a dual-stack listener. */
+function clientKey(address: string): string {
+  return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+}
+
+/**
+ * Caps open TCP connections (HTTP and WebSocket alike: an upgraded socket stays the same socket) in total
+ * and per remote address. A connection over a cap is destroyed before it is read; refusals are counted
+ * for /healthz and logged at most every 10 s.
+ */
+export function limitConnections(
+  server: Server,
+  limits: Pick<ResolvedConfig['limits'], 'maxConnections' | 'maxConnectionsPerIp'>,
+  log: HttpLog,
+): () => ConnectionStats {
+  const perIp = new Map<string, number>();
+  const stats: ConnectionStats = { open: 0, refusedTotal: 0, refusedPerIp: 0 };
+  let lastWarn = 0;
+  const refuse = (socket: Socket, why: keyof ConnectionStats) => {
+    stats[why]++;
+    socket.destroy();
+    if (Date.now() - lastWarn > 10_000) {
+      lastWarn = Date.now();
+      log.warn({ ...stats, remote: socket.remoteAddress }, 'connections refused (limits)');
+    }
+  };
+  // Before Node's own listener: a refused socket is destroyed before the HTTP parser is set up on it.
+  server.prependListener('connection', (socket: Socket) => {
+    const address = socket.remoteAddress;
+    if (address === undefined) return void socket.destroy(); // already gone
+    if (stats.open >= limits.maxConnections) return refuse(socket, 'refusedTotal');
+    const key = clientKey(address);
+    const mine = perIp.get(key) ?? 0;
+    if (mine >= limits.maxConnectionsPerIp) return refuse(socket, 'refusedPerIp');
+    stats.open++;
+    perIp.set(key, mine + 1);
+    socket.once('close', () => {
+      stats.open--;
+      const n = (perIp.get(key) ?? 1) - 1;
+      if (n > 0) perIp.set(key, n);
+      else perIp.delete(key);
+    });
+  });
+  return () => ({ ...stats });
+}
+
+/** The decoded path of an upgrade request (for the WebSocket routing); null if the target is refused. */
+export function upgradePath(req: IncomingMessage): string | null {
+  const t = parseTarget(req.url);
+  return 'status' in t ? null : t.pathname;
 }

@@ -6,7 +6,7 @@
  *   console.log(server.url); await server.close();
  */
 import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -14,7 +14,16 @@ import { WebSocketServer } from 'ws';
 import { CloseCode } from '../protocol/errors';
 import { resolveConfig, type ResolvedConfig, type ServerOptions } from './config';
 import { Connection } from './gateway/Connection';
-import { httpHandler } from './http';
+import {
+  httpHandler,
+  httpServerOptions,
+  limitConnections,
+  onClientError,
+  onWsClientError,
+  refuseRaw,
+  upgradePath,
+  type ConnectionStats,
+} from './http';
 import { RoomService } from './room/RoomService';
 import { JanusGateway } from './media/JanusGateway';
 import { JanusProcess } from './media/JanusProcess';
@@ -51,20 +60,26 @@ export async function startServer(options: ServerOptions | ResolvedConfig = {}):
         '\n*** Configure "apps" with their appSign before exposing this server.',
     );
   }
+  // Before anything is spawned: a bad http setting fails the start with nothing to clean up.
+  const httpOptions = httpServerOptions(config.http);
   const rooms = new RoomService(config, log);
   const media = await startMedia(config, log, rooms);
   // Event-loop delay since start (/healthz details): how long a request may wait behind others.
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
+  let connections: () => ConnectionStats = () => ({ open: 0, refusedTotal: 0, refusedPerIp: 0 });
   const http = createServer(
+    httpOptions,
     httpHandler({
       config,
       distDir: join(PACKAGE_ROOT, 'dist'),
       demoDir: join(PACKAGE_ROOT, 'demo'),
       startedAt: Date.now(),
+      log,
       stats: () => ({
         ...rooms.stats(),
         roomSockets: rooms.counters,
+        connections: connections(),
         media: media.stats(),
         eventLoop: {
           maxMs: Math.round(loopDelay.max / 1e4) / 100,
@@ -77,6 +92,9 @@ export async function startServer(options: ServerOptions | ResolvedConfig = {}):
       }),
     }),
   );
+  http.keepAliveTimeout = config.http.keepAliveTimeoutMs;
+  http.on('clientError', onClientError);
+  connections = limitConnections(http, config.limits, log);
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.limits.maxFrameBytes });
   const mediaWss = new WebSocketServer({ noServer: true, maxPayload: config.limits.maxFrameBytes });
   wss.on('connection', (ws, req: IncomingMessage) => {
@@ -90,19 +108,43 @@ export async function startServer(options: ServerOptions | ResolvedConfig = {}):
     if (media.service) media.service.attach(ws);
     else ws.close(1013, 'no media server');
   });
+  wss.on('wsClientError', onWsClientError);
+  mediaWss.on('wsClientError', onWsClientError);
   http.on('upgrade', (req, socket, head) => {
-    const path = (req.url ?? '').split('?')[0];
-    const target = path === '/ws' ? wss : path === '/media' ? mediaWss : null;
-    if (!target) {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
-      return;
+    // Node takes its error listener off an upgraded socket: a reset before ws adds its own must not throw.
+    socket.on('error', () => {});
+    try {
+      const path = upgradePath(req);
+      if (path === null) return refuseRaw(socket, 400);
+      const target = path === '/ws' ? wss : path === '/media' ? mediaWss : null;
+      if (!target) return refuseRaw(socket, 404);
+      target.handleUpgrade(req, socket, head, (ws) => target.emit('connection', ws, req));
+    } catch (e) {
+      log.error(
+        { err: (e as Error).stack, path: String(req.url).slice(0, 200), remote: req.socket.remoteAddress },
+        'websocket upgrade failed',
+      );
+      try {
+        if ((socket as Socket).bytesWritten > 0) socket.destroy();
+        else refuseRaw(socket, 500);
+      } catch {
+        socket.destroy();
+      }
     }
-    target.handleUpgrade(req, socket, head, (ws) => target.emit('connection', ws, req));
   });
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(config.port, config.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(config.port, config.host, () => resolve());
+    });
+  } catch (e) {
+    // Cannot listen (port taken...): stop what was started, Janus included, before failing.
+    loopDelay.disable();
+    rooms.dispose();
+    media.service?.dispose();
+    await media.stop();
+    throw e;
+  }
   const port = (http.address() as AddressInfo).port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   log.info(`zegoclient-server listening on ${url} (room WebSocket ${url.replace(/^http/, 'ws')}/ws)`);

@@ -4,7 +4,7 @@
  * bounded, and a restart with backoff if Janus dies. Emits `down` when it dies and `up` (with the
  * WebSocket URL) every time it is ready.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../config';
+import { spawnChild } from '../process/children';
 
 /** Where distributions install Janus's plugins and transports (Debian's multiarch dirs first). */
 const LIB_DIR_CANDIDATES = [
@@ -138,10 +139,12 @@ export class JanusProcess extends EventEmitter {
     const port = this.cfg.wsPort || (await freePort('127.0.0.1'));
     for (const [name, text] of Object.entries(janusConfigFiles(this.dir, this.cfg, port)))
       writeFileSync(join(this.dir, 'conf', name), text);
-    const child = spawn(
+    // Dies with the server on every exit path, SIGKILL of node included (process/children.ts).
+    const child = spawnChild(
       this.cfg.binary,
       ['-C', join(this.dir, 'conf', 'janus.jcfg'), '-F', join(this.dir, 'conf'), '-o'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
+      this.log,
     );
     this.child = child;
     this.starts++;
