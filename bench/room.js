@@ -38,7 +38,7 @@ async function startServer(bigimTimeWindowMs, userlistMergeMs = 0) {
       apps: [{ appid: APPID, appSign: APPSIGN }],
       room: { bigimTimeWindowMs, heartbeatMs: 30000, userlistMergeMs },
       janus: { enabled: false },
-      limits: { messagesPerSecond: 1000, burst: 1000 },
+      limits: { messagesPerSecond: 1000, burst: 1000, maxConnectionsPerIp: 5000 },
       log: { level: 'warn' },
     }),
   );

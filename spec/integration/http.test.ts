@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { resolveConfig, startServer, type RunningServer, type ServerOptions } from '../../src/server';
+import { addressList } from '../../src/server/addresses';
 import {
-  addressList,
   corsHeaders,
-  guarded,
+  httpBoundary,
   healthDetailsAllowed,
   httpHandler,
   parseTarget,
@@ -193,7 +193,7 @@ describe('nosniff and the 404 page', () => {
     const log = { error: (o: object) => errors.push(o), warn: () => {} };
     let mode: 'throw' | 'reject' | 'late' = 'throw';
     const srv: Server = createServer(
-      guarded(log, async (_req, res) => {
+      httpBoundary(log, async (_req, res) => {
         if (mode === 'throw') throw new Error('boom');
         if (mode === 'late') {
           res.writeHead(200, { 'content-length': '100' });

@@ -13,6 +13,7 @@ import {
   MAX_EXTRA_INFO_BYTES,
   MAX_FRAME_BYTES,
 } from '../protocol/constants';
+import { addressList } from './addresses';
 import { parseAppSign } from './auth/loginToken';
 
 export interface AppConfig {
@@ -341,6 +342,16 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
     )
       throw new ConfigError(`http.${k}`, 'must be a list of non-empty strings');
   if (options.http?.corsOrigins === undefined && apps.length === 0) http.corsOrigins = ['*'];
+  try {
+    addressList('http.healthAllow', http.healthAllow);
+  } catch (e) {
+    throw new ConfigError(
+      'http.healthAllow',
+      (e as Error).message.replace(/^config: http\.healthAllow /, ''),
+    );
+  }
+  if (http.headersTimeoutMs > http.requestTimeoutMs)
+    throw new ConfigError('http.headersTimeoutMs', 'must not exceed http.requestTimeoutMs');
   const auth = section('auth', options.auth, DEFAULTS.auth);
   int('auth.maxTokenLifetimeS', auth.maxTokenLifetimeS, 60, 10 * 365 * 24 * 3600);
   const log = section('log', options.log, DEFAULTS.log);

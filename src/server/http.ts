@@ -22,6 +22,7 @@ import type { Duplex } from 'node:stream';
 import { resolve, sep } from 'node:path';
 // Node's timers even where a test environment replaces the globals (jsdom's have no unref).
 import { setTimeout } from 'node:timers';
+import { addressAllowed, addressList } from './addresses';
 import { mintLoginToken } from './auth/loginToken';
 import type { ResolvedConfig } from './config';
 
@@ -86,42 +87,6 @@ export function parseTarget(raw: string | undefined): Target {
     return { status: 400, reason: 'dot segments in the path' };
   // URLSearchParams never throws: a malformed escape in the query stays as it is.
   return { pathname, searchParams: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)) };
-}
-
-/**
- * An address list (IPs and CIDRs, IPv4 and IPv6) as a node:net BlockList. Throws naming the bad entry.
- * IPv4 entries also match IPv4-mapped IPv6 addresses (`::ffff:127.0.0.1`), as BlockList does.
- */
-export function addressList(field: string, entries: readonly string[]): BlockList {
-  const list = new BlockList();
-  for (const entry of entries) {
-    const slash = entry.indexOf('/');
-    const addr = slash < 0 ? entry : entry.slice(0, slash);
-    const family = isIP(addr);
-    const bad = () => new Error(`config: ${field} entry ${JSON.stringify(entry)} is not an IP or a CIDR`);
-    if (family === 0) throw bad();
-    const type = family === 4 ? 'ipv4' : 'ipv6';
-    if (slash < 0) {
-      list.addAddress(addr, type);
-      continue;
-    }
-    const bitsText = entry.slice(slash + 1);
-    const bits = Number(bitsText);
-    if (!/^\d{1,3}$/.test(bitsText) || bits > (family === 4 ? 32 : 128)) throw bad();
-    list.addSubnet(addr, bits, type);
-  }
-  return list;
-}
-
-/** Whether `address` is in `list`; false for anything that is not an IP (an unset or odd address). */
-export function addressAllowed(list: BlockList, address: string | undefined): boolean {
-  const family = address ? isIP(address) : 0;
-  if (!address || family === 0) return false;
-  try {
-    return list.check(address, family === 4 ? 'ipv4' : 'ipv6');
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -199,7 +164,7 @@ const inFlight = new WeakMap<Duplex, ServerResponse>();
  * method, path and remote address and answered 500 once; if headers were already sent, the response is
  * cut instead (a second status line would corrupt the stream). Also sets nosniff before anything runs.
  */
-export function guarded(
+export function httpBoundary(
   log: HttpLog,
   handle: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>,
 ): (req: IncomingMessage, res: ServerResponse) => void {
@@ -245,7 +210,7 @@ export function guarded(
 export function httpHandler(d: HttpDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const healthAllow = addressList('http.healthAllow', d.config.http.healthAllow);
   const cors = d.config.http.corsOrigins;
-  return guarded(d.log, (req, res) => {
+  return httpBoundary(d.log, (req, res) => {
     const target = parseTarget(req.url);
     if ('status' in target) return send(res, target.status, text, target.reason);
     const url = target;
@@ -304,9 +269,6 @@ export function httpHandler(d: HttpDeps): (req: IncomingMessage, res: ServerResp
  * server after). Throws on http settings Node or the allow-list would refuse.
  */
 export function httpServerOptions(c: ResolvedConfig['http']): ServerOptions {
-  addressList('http.healthAllow', c.healthAllow); // throws on a bad entry, before anything starts
-  if (c.headersTimeoutMs > c.requestTimeoutMs)
-    throw new Error('config: http.headersTimeoutMs must not exceed http.requestTimeoutMs');
   return {
     headersTimeout: c.headersTimeoutMs,
     requestTimeout: c.requestTimeoutMs,

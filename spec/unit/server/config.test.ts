@@ -63,6 +63,11 @@ test.each([
   [{ apps: [{ appid: 1, appSign: SIGN, requireThirdToken: true }] }, /requireThirdToken needs thirdTokenUrl/],
   [{ limits: { maxOutboundBytes: 10 } }, /limits\.maxOutboundBytes/],
   [{ http: { healthAllow: 'x' } }, /http\.healthAllow must be a list/],
+  [
+    { http: { healthAllow: ['10.0.0.0/33'] } },
+    /http\.healthAllow entry "10\.0\.0\.0\/33" is not an IP or a CIDR/,
+  ],
+  [{ http: { headersTimeoutMs: 5000, requestTimeoutMs: 1000 } }, /http\.headersTimeoutMs must not exceed/],
   [{ auth: { maxTokenLifetimeS: 1 } }, /auth\.maxTokenLifetimeS/],
 ])('%j is refused, naming the field', (options, message) => {
   expect(() => resolveConfig(options as never)).toThrow(message);
