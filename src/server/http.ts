@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join, normalize, sep } from 'node:path';
-import { mintLoginToken } from './auth/loginToken';
+import { devTokenAnswer } from './auth/devToken';
 import type { ResolvedConfig } from './config';
 
 const TYPES: Record<string, string> = {
@@ -59,13 +59,8 @@ export function httpHandler(d: HttpDeps) {
       );
     }
     if (p === '/token') {
-      if (!d.config.devMode) return send(res, 404, 'text/plain', 'the token service exists in dev mode only');
-      const appid = Number(url.searchParams.get('app_id'));
-      const idName = url.searchParams.get('id_name');
-      if (!Number.isInteger(appid) || appid <= 0 || !idName) {
-        return send(res, 400, 'text/plain', 'app_id (a positive integer) and id_name are required');
-      }
-      return send(res, 200, 'text/plain', mintLoginToken({ appid, appSign: d.config.devAppSign, idName }));
+      const t = devTokenAnswer(d.config, url.searchParams);
+      return send(res, t.status, 'text/plain', t.body);
     }
     if (p === '/' || p === '/index.html') return void serveFile(res, d.demoDir, 'index.html');
     if (p.startsWith('/dist/'))
