@@ -120,6 +120,7 @@ export const NO_RETRY_LOGIN_CODES: ReadonlySet<number> = new Set([
   1000005035,
   ServerCode.ThirdTokenRejected,
   ServerCode.RoomNotExist,
+  ServerCode.NotAllowed,
 ]);
 
 /** WebSocket close codes our server uses, with reasons. 4000-4999 is the application range. */

@@ -9,8 +9,18 @@
  * process/children.ts.
  */
 import { loadConfig, startServer, type RunningServer } from './index';
+import { runTokenCli } from './tokenCli';
 
 async function main(): Promise<void> {
+  // `token` / `stream-params`: mint for a configured app and exit (./tokenCli.ts).
+  const sub = process.argv[2];
+  if (sub === 'token' || sub === 'stream-params') {
+    process.exitCode = runTokenCli(sub, process.argv.slice(3), process.env, {
+      out: (t) => process.stdout.write(t),
+      err: (t) => process.stderr.write(t),
+    });
+    return;
+  }
   let config;
   try {
     config = loadConfig(process.argv.slice(2), process.env);

@@ -227,8 +227,9 @@ function url(field: string, v: unknown): string | undefined {
 
 function secret(field: string, v: unknown): string {
   if (v === undefined || v === '') return '';
-  if (typeof v !== 'string' || v.length !== 32)
-    throw new ConfigError(field, 'must be the 32-character ServerSecret');
+  // The AES-256 key is the secret's bytes: 32 printable ASCII characters (as the vendor's consoles issue).
+  if (typeof v !== 'string' || !/^[\x21-\x7e]{32}$/.test(v))
+    throw new ConfigError(field, 'must be the 32-character ServerSecret (printable ASCII)');
   return v;
 }
 

@@ -23,7 +23,7 @@ import { resolve, sep } from 'node:path';
 // Node's timers even where a test environment replaces the globals (jsdom's have no unref).
 import { setTimeout } from 'node:timers';
 import { addressAllowed, addressList } from './addresses';
-import { mintLoginToken } from './auth/loginToken';
+import { devTokenAnswer } from './auth/devToken';
 import type { ResolvedConfig } from './config';
 
 const TYPES: Record<string, string> = {
@@ -250,13 +250,8 @@ export function httpHandler(d: HttpDeps): (req: IncomingMessage, res: ServerResp
       );
     }
     if (p === '/token') {
-      if (!d.config.devMode) return send(res, 404, 'text/plain', 'the token service exists in dev mode only');
-      const appid = Number(url.searchParams.get('app_id'));
-      const idName = url.searchParams.get('id_name');
-      if (!Number.isInteger(appid) || appid <= 0 || !idName) {
-        return send(res, 400, 'text/plain', 'app_id (a positive integer) and id_name are required');
-      }
-      return send(res, 200, 'text/plain', mintLoginToken({ appid, appSign: d.config.devAppSign, idName }));
+      const t = devTokenAnswer(d.config, url.searchParams);
+      return send(res, t.status, 'text/plain', t.body);
     }
     if (p === '/' || p === '/index.html') return serveFile(res, d.demoDir, 'index.html');
     if (file !== undefined) return serveFile(res, d.distDir, file);

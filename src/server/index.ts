@@ -31,6 +31,9 @@ import { MediaService } from './media/MediaService';
 
 export { loadConfig, resolveConfig, type ResolvedConfig, type ServerOptions } from './config';
 export { mintLoginToken, verifyLoginToken, parseAppSign } from './auth/loginToken';
+export { mintToken04 } from './auth/token04';
+export { verifyRoomToken } from './auth/roomToken';
+export { mintStreamParams, checkStreamParams } from './auth/streamToken';
 
 export interface RunningServer {
   port: number;

@@ -2,7 +2,12 @@
  * The legacy version-1 login token (../shared/reference/legacy-sdk.md section 3.1), as business servers
  * already mint it: standard Base64 of `{"ver":1,"hash":…,"nonce":…,"expired":…}` where
  * `hash = md5hex(appId + appSign32 + idName + nonce + expired)`, `appSign32` is the first 32 hex characters
- * of the app's 64-hex AppSign and `expired` is Unix seconds.
+ * of the app's 64-hex AppSign and `expired` is Unix seconds (milliseconds are tolerated, see below).
+ *
+ * v1 is kept for compatibility and is weak by construction: the hash input has no separators, so a
+ * token for `carol1` with nonce N also verifies for `carol` with nonce `"1" + N`, and nonce digits can
+ * be moved into `expired`. The lifetime bound stops the second; only a 04 token (./token04.ts) with
+ * `allowV1Token: false` stops the first (docs/protocol.md, "Login tokens").
  */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { ServerCode } from '../../protocol/errors';
@@ -54,34 +59,70 @@ export function mintLoginToken(o: MintOptions): string {
   return Buffer.from(JSON.stringify({ ver: 1, hash, nonce, expired }), 'utf8').toString('base64');
 }
 
+/** The default of `auth.maxTokenLifetimeS` (7 days), for callers without a config. */
+export const DEFAULT_MAX_TOKEN_LIFETIME_S = 7 * 24 * 3600;
+
+/**
+ * `expired` at or above this is read as milliseconds (one Java business-server sample adds to a
+ * millisecond clock): 1e12 ms is September 2001, 1e12 s is 33 000 years away.
+ */
+const MS_THRESHOLD = 1e12;
+
 export interface VerifyOptions {
   appid: number;
   appSign: string;
   idName: string;
   token: string;
+  /** Clock, ms (tests). */
   now?: number;
+  /** Longest lifetime a token may still claim (`expired - now`), s (`auth.maxTokenLifetimeS`). */
+  maxLifetimeS?: number;
 }
 
-/** Verifies a v1 login token: `ServerCode.OK`, `TokenError` (1008) or `TokenExpired` (1010). */
-export function verifyLoginToken(o: VerifyOptions): number {
+export interface TokenVerdict {
+  code: number;
+  /** Why, for the reply's err_message and the log; never echoes secrets. */
+  message?: string;
+}
+
+/**
+ * Verifies a v1 login token and says why it fails: `TokenError` (1008) or `TokenExpired` (1010).
+ *
+ * The hash covers `expired` exactly as written in the token; the expiry and lifetime checks use it in
+ * seconds (values >= 1e12 are milliseconds, divided by 1000). The lifetime bound matters because the hash
+ * input has no separators: trailing digits of the nonce can be moved to the front of `expired` without
+ * changing the hash, which turns a token that expired minutes ago into one that "expires" centuries
+ * from now. Bounding `expired - now` by `maxLifetimeS` refuses those.
+ */
+export function checkLoginToken(o: VerifyOptions): TokenVerdict {
+  const bad = (message: string): TokenVerdict => ({ code: ServerCode.TokenError, message });
   if (typeof o.token !== 'string' || o.token.length === 0 || o.token.length > 4096)
-    return ServerCode.TokenError;
+    return bad('token must be a non-empty string of at most 4096 characters');
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(o.token, 'base64').toString('utf8'));
   } catch {
-    return ServerCode.TokenError;
+    return bad('token is neither a 04 token nor base64 of a v1 token');
   }
-  if (!parsed || typeof parsed !== 'object') return ServerCode.TokenError;
+  if (!parsed || typeof parsed !== 'object') return bad('v1 token is not a JSON object');
   const { ver, hash, nonce, expired } = parsed as Record<string, unknown>;
-  if (ver !== 1 || typeof hash !== 'string' || typeof nonce !== 'string' || typeof expired !== 'number') {
-    return ServerCode.TokenError;
-  }
-  if (!Number.isInteger(expired)) return ServerCode.TokenError;
+  if (ver !== 1 || typeof hash !== 'string' || typeof nonce !== 'string' || typeof expired !== 'number')
+    return bad('v1 token needs ver 1, hash, nonce and expired');
+  if (!Number.isSafeInteger(expired) || expired <= 0)
+    return bad('v1 token expired must be a positive integer');
   const expected = tokenHash(o.appid, parseAppSign(o.appSign), o.idName, nonce, expired);
   const a = Buffer.from(expected, 'utf8');
   const b = Buffer.from(hash.toLowerCase(), 'utf8');
-  if (a.length !== b.length || !timingSafeEqual(a, b)) return ServerCode.TokenError;
-  if (expired < Math.floor((o.now ?? Date.now()) / 1000)) return ServerCode.TokenExpired;
-  return ServerCode.OK;
+  if (a.length !== b.length || !timingSafeEqual(a, b)) return bad('v1 token hash does not match');
+  const expiredS = expired >= MS_THRESHOLD ? Math.floor(expired / 1000) : expired;
+  const nowS = Math.floor((o.now ?? Date.now()) / 1000);
+  if (expiredS < nowS) return { code: ServerCode.TokenExpired, message: 'token expired' };
+  const max = o.maxLifetimeS ?? DEFAULT_MAX_TOKEN_LIFETIME_S;
+  if (expiredS - nowS > max) return bad(`token lifetime over the ${max} s the server allows`);
+  return { code: ServerCode.OK };
+}
+
+/** Verifies a v1 login token: `ServerCode.OK`, `TokenError` (1008) or `TokenExpired` (1010). */
+export function verifyLoginToken(o: VerifyOptions): number {
+  return checkLoginToken(o).code;
 }

@@ -30,9 +30,9 @@ import {
   type FrameHeader,
   type FrameRef,
 } from '../gateway/FrameSocket';
-import { verifyLoginToken } from '../auth/loginToken';
+import { mayPublish, verifyRoomToken, type TokenPrivileges } from '../auth/roomToken';
 import { checkStreamParams } from '../auth/streamToken';
-import { appSignOf, type ResolvedConfig } from '../config';
+import type { ResolvedConfig } from '../config';
 import { JANUS_EVENTS, type JanodeHandle, type JanusGateway } from './JanusGateway';
 import { guarded, unref } from '../timers';
 
@@ -106,6 +106,8 @@ class MediaConn extends FrameSocket {
   roomId = '';
   /** Since when the socket has had no session (the idle reaper's clock), ms. */
   idleSince = Date.now();
+  /** What the LoginReq token allows (a 04 token's payload); absent = no restriction. */
+  privileges?: TokenPrivileges;
   readonly sessions = new Map<number, Session>();
   private pushSeq = 0;
 
@@ -286,14 +288,14 @@ export class MediaService {
     const idName = typeof h.user_id === 'string' ? h.user_id : '';
     if (!Number.isInteger(appid) || appid <= 0 || !idName)
       throw new MediaError(MediaResult.BadRequest, 'header appid and user_id (idName) are required');
-    const sign = appSignOf(this.config, appid);
-    if (!sign) throw new MediaError(MediaResult.TokenError, 'unknown appid');
-    const code = verifyLoginToken({ appid, appSign: sign, idName, token: b.token as string });
-    if (code !== ServerCode.OK)
+    const roomId = typeof b.roomid === 'string' ? b.roomid : null;
+    const verdict = verifyRoomToken({ config: this.config, appid, idName, roomId, token: b.token });
+    if (verdict.code !== ServerCode.OK)
       throw new MediaError(
         MediaResult.TokenError,
-        code === ServerCode.TokenExpired ? 'token expired' : 'token error',
+        verdict.code === ServerCode.TokenError ? `token error: ${verdict.message}` : verdict.message,
       );
+    conn.privileges = verdict.privileges;
     conn.appid = appid;
     conn.appidEcho = h.appid ?? appid;
     conn.idName = idName;
@@ -328,9 +330,12 @@ export class MediaService {
         appSign: app.appSign,
         streamId,
         params: typeof b.strAuthParam === 'string' ? b.strAuthParam : '',
+        maxLifetimeS: this.config.auth.maxTokenLifetimeS,
       });
       if (why) throw new MediaError(MediaResult.StreamAuth, why);
     }
+    if (type === 0 && !mayPublish(conn, streamId))
+      throw new MediaError(MediaResult.StreamAuth, 'the login token does not allow publishing this stream');
     if (type === 1 && b.negotiate_mode !== 1) throw new MediaError(MediaResult.OfferNotSupported);
     const janus = this.requireJanus();
     const key = `${conn.appid}:${streamId}`;

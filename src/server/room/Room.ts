@@ -3,6 +3,7 @@
  * Pure state plus fan-out through each member's `send`; no socket handling here.
  */
 import type { BigImData, TransSeq, UserActionItem, WireStream } from '../../protocol/room';
+import type { TokenPrivileges } from '../auth/roomToken';
 
 export interface Member {
   userId: string;
@@ -15,6 +16,8 @@ export interface Member {
   userStateFlag: boolean;
   /** The room's user seq in this member's login reply (its own join included). */
   joinedUserSeq: number;
+  /** What the member's 04 login token allows (auth/roomToken mayPublish); absent = no restriction. */
+  privileges?: TokenPrivileges;
   /** Sends a push to this member: cmd + body, serialised by the member's connection. */
   push(cmd: string, body: unknown, preserialisedBody?: string): void;
 }

@@ -21,8 +21,7 @@ import {
   type RoomReqBody,
   type WireStream,
 } from '../../protocol/room';
-import { verifyLoginToken } from '../auth/loginToken';
-import { appSignOf } from '../config';
+import { mayPublish, verifyRoomToken } from '../auth/roomToken';
 import { checkThirdToken } from '../auth/thirdToken';
 import { postJson } from '../httpPost';
 import type { ResolvedConfig } from '../config';
@@ -210,12 +209,6 @@ export class RoomService {
     }
   }
 
-  private appSignFor(appid: number): string {
-    const sign = appSignOf(this.config, appid);
-    if (!sign) throw new HandlerError(ServerCode.TokenError, 'unknown appid');
-    return sign;
-  }
-
   private async login(c: Connection, b: RoomReqBody<'login'>): Promise<HandlerReply<'login'>> {
     if (c.session) throw new HandlerError(ServerCode.BadLoginState, 'already logged in');
     if (c.loggingIn) throw new HandlerError(ServerCode.LoginInProgress);
@@ -233,14 +226,14 @@ export class RoomService {
       throw new HandlerError(ServerCode.InvalidBody, 'header appid must be a positive integer');
     const idName = b.id_name;
     const roomId = b.room_name;
-    const code = verifyLoginToken({
-      appid,
-      appSign: this.appSignFor(appid),
-      idName,
-      token: b.token,
-    });
-    if (code !== ServerCode.OK) throw new HandlerError(code);
+    const verdict = verifyRoomToken({ config: this.config, appid, idName, roomId, token: b.token });
+    if (verdict.code !== ServerCode.OK) throw new HandlerError(verdict.code, verdict.message);
     const app = this.config.apps.find((a) => a.appid === appid);
+    if (app?.requireThirdToken && !b.third_token)
+      throw new HandlerError(
+        ServerCode.ThirdTokenRejected,
+        'this app requires a third token (loginWithAuthor)',
+      );
     if (app?.thirdTokenUrl && b.third_token) {
       const why = await checkThirdToken({
         url: app.thirdTokenUrl,
@@ -251,6 +244,10 @@ export class RoomService {
         thirdToken: b.third_token,
       });
       if (why) throw new HandlerError(ServerCode.ThirdTokenRejected, why);
+      // The client may have gone while we waited: register nothing for a socket that is closing or
+      // closed (no member, no room, nothing against maxRooms; its close was already handled).
+      if (c.isClosed || c.ws.readyState !== c.ws.OPEN)
+        throw new HandlerError(ServerCode.BadLoginState, 'the socket closed during login');
     }
     const k = this.key(appid, roomId);
     let room = this.rooms.get(k);
@@ -286,6 +283,7 @@ export class RoomService {
       loginTime: Date.now(),
       userStateFlag: b.user_state_flag === 1,
       joinedUserSeq: 0,
+      privileges: verdict.privileges,
       push: (cmd, body, ser) => c.push(cmd, body, ser),
     };
     c.session = { member, roomId, appid };
@@ -347,6 +345,11 @@ export class RoomService {
     }
     const existing = room.streams.get(streamId);
     if (b.sub_cmd === StreamSubCmd.Added) {
+      if (!mayPublish(me, streamId))
+        throw new HandlerError(
+          ServerCode.NotAllowed,
+          'the login token does not allow publishing this stream',
+        );
       if (existing && existing.anchor_id_name !== me.idName) throw new HandlerError(ServerCode.StreamExists);
       // Announced again unchanged (a re-publish after a retry): nothing for others to hear.
       if (existing && existing.extra_info === extra)
