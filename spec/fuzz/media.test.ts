@@ -9,7 +9,7 @@ import { MEDIA_REQUESTS } from '../../src/protocol/media';
 import { Target, checked, mediaProperty } from './lib/harness';
 
 jest.setTimeout(180_000);
-const RUNS = 60;
+const RUNS = 100;
 const t = new Target();
 
 beforeAll(() => t.start());

@@ -7,7 +7,7 @@ import { ROOM_CMDS } from '../../src/protocol/room';
 import { Target, checked, roomProperty } from './lib/harness';
 
 jest.setTimeout(180_000);
-const RUNS = 60;
+const RUNS = 100;
 const t = new Target();
 
 beforeAll(() => t.start());
