@@ -66,14 +66,16 @@ async function burst(
   return { answers, problems };
 }
 
-test('a refusal echoes the cmd and seq of the request it refuses (150 hb at once)', async () => {
+// 140, not 150: with burst 100, 150 at once are 50 refusals, exactly limits.floodStrikes, and the 50th
+// strike closes the socket by design (4001) before the last answers; 140 stay clear of that edge.
+test('a refusal echoes the cmd and seq of the request it refuses (140 hb at once)', async () => {
   const s = await roomLogin(t.srv, 'rl-echo', 'rl-room-1');
-  const { answers, problems } = await burst(s, 150);
+  const { answers, problems } = await burst(s, 140);
   s.sock.terminate();
   expect(problems.slice(0, 5)).toEqual([]);
   const refused = [...answers.values()].filter((c) => c === ServerCode.RateLimited).length;
   // 100 in the burst pass (plus what the bucket refills meanwhile); the rest are refused by name.
-  expect(refused).toBeGreaterThanOrEqual(30);
+  expect(refused).toBeGreaterThanOrEqual(25);
   expect([...answers.values()].every((c) => c === 0 || c === ServerCode.RateLimited)).toBe(true);
 });
 
