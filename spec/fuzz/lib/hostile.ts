@@ -352,12 +352,18 @@ function replaceAt(v: J, k: number, by: J): J {
   return walk(v);
 }
 
-/** One place of a frame (header field, body field, item of a list...) made deep or huge. */
+/**
+ * One place of a frame (header field, body field, item of a list...) made deep or huge; half the time a
+ * header field, since the header is read before anything else (and gates the body checks).
+ */
 function focused(shaped: fc.Arbitrary<Obj>): fc.Arbitrary<Frame> {
-  return fc.tuple(shaped, fc.nat(), heavy).map(([o, k, v]) => {
+  return fc.tuple(shaped, fc.boolean(), fc.nat(), heavy).map(([o, inHeader, k, v]) => {
     const n = slots(o);
+    const header = o.entries[0]?.[1] ?? null;
+    const inHead = header === null ? 0 : slots(header);
     // Slot 0 is the header entry itself: a wholly hostile header has its own variant.
-    return new Frame('json', n > 1 ? replaceAt(o, 1 + (k % (n - 1)), v) : o);
+    const at = inHeader && inHead > 0 ? 1 + (k % inHead) : n > 1 ? 1 + (k % (n - 1)) : -1;
+    return new Frame('json', at > 0 ? replaceAt(o, at, v) : o);
   });
 }
 
