@@ -38,5 +38,13 @@ module.exports = {
       testMatch: ['<rootDir>/spec/media/**/*.test.ts'],
       transform,
     },
+    {
+      // Hostile clients against the built server as a child process (issue 7): fast-check properties,
+      // crashers, slow readers, connection storms, rate limits.
+      displayName: 'fuzz',
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/spec/fuzz/**/*.test.ts'],
+      transform,
+    },
   ],
 };

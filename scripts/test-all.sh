@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every suite and ends with one line "N passed, N failed" summing them all.
 #  - static checks (each counts as one test): typecheck, lint
-#  - jest unit + integration (in parallel workers)
+#  - jest unit + integration + fuzz (in parallel workers; fuzz attacks the built server as a child process)
 #  - jest browser + compat (real Chromium; serially, one browser suite at a time)
 #  - jest media (real Chromium + Janus + the server process) inside a private network namespace
 #    (scripts/netns.sh; needs root), serially
@@ -34,9 +34,9 @@ add_jest() { # json file
 check typecheck npx tsc --noEmit -p tsconfig.json
 check lint npx eslint . --max-warnings 0
 
-echo "== jest: unit + integration"
+echo "== jest: unit + integration + fuzz"
 rm -f .tmp/jest-fast.json
-npx jest --selectProjects unit integration --maxWorkers=2 --json --outputFile=.tmp/jest-fast.json
+npx jest --selectProjects unit integration fuzz --maxWorkers=2 --json --outputFile=.tmp/jest-fast.json
 add_jest .tmp/jest-fast.json
 
 echo "== jest: browser + compat (real Chromium)"

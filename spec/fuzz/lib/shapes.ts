@@ -1,0 +1,233 @@
+/**
+ * The real shape of every room command (field names and ranges from BODY_RULES, src/protocol/validate.ts)
+ * and every media request (the body interfaces of src/protocol/media.ts), filled by lib/hostile.ts.
+ * Run-time values (the live session id, a valid token) are `Ref`s resolved when the frame is sent.
+ */
+import fc from 'fast-check';
+import { MEDIA_ACKS, MEDIA_HEADER_VERSION, type MediaRequest } from '../../../src/protocol/media';
+import type { RoomCmd } from '../../../src/protocol/room';
+import { BODY_RULES } from '../../../src/protocol/validate';
+import { BYSTANDER_ID } from './bystander';
+import {
+  Embed,
+  Obj,
+  Ref,
+  embedded,
+  field,
+  frames,
+  heavy,
+  hostile,
+  light,
+  object,
+  type Field,
+  type Frame,
+  type J,
+} from './hostile';
+
+type Rule = (typeof BODY_RULES)[RoomCmd][string];
+
+const short = (min = 0, max = 24) => fc.string({ minLength: min, maxLength: max }) as fc.Arbitrary<J>;
+/** Ids a hostile client may name: itself, nobody, and the bystander in another room. */
+const someId: fc.Arbitrary<J> = fc.oneof(
+  fc.constant<J>(new Ref('id_name')),
+  fc.constant<J>(BYSTANDER_ID),
+  fc.constantFrom<J>('nobody', ''),
+);
+const streamId: fc.Arbitrary<J> = fc.oneof(
+  fc.integer({ min: 0, max: 12 }).map((n) => `s${n}`),
+  fc.constantFrom<J>('', 'bystander-stream'),
+);
+
+/** JSON-string payloads (`stream_msg`, `custom_msg`, `signal_msg`) with hostile values inside. */
+const STRING_PAYLOADS: Record<string, fc.Arbitrary<J>> = {
+  stream_msg: object({ stream_id: embedded(streamId), extra_info: embedded(short(0, 64)) }).map(
+    (o) => new Embed(o),
+  ),
+  custom_msg: object({
+    from_userid: embedded(someId),
+    from_username: embedded(short()),
+    request_id: embedded(short()),
+    custom_content: embedded(short(0, 64)),
+    room_id: embedded(fc.constant<J>(new Ref('room_id'))),
+  }).map((o) => new Embed(o)),
+  signal_msg: object({
+    request_id: embedded(short()),
+    room_id: embedded(fc.constant<J>(new Ref('room_id'))),
+    from_userid: embedded(someId),
+    from_username: embedded(short()),
+    to_userid: embedded(someId),
+    result: embedded(fc.constantFrom<J>(0, 1)),
+  }).map((o) => new Embed(o)),
+};
+
+/** A valid value for one BODY_RULES field (semantic values where the handler needs them). */
+function validValue(name: string, rule: Rule): fc.Arbitrary<J> {
+  const payload = STRING_PAYLOADS[name];
+  if (payload) return payload;
+  switch (name) {
+    case 'token':
+      return fc.constant(new Ref('token'));
+    case 'id_name':
+      return fc.constant(new Ref('id_name'));
+    case 'room_name':
+      return fc.oneof(fc.constant<J>(new Ref('room_id')), fc.constantFrom<J>('fuzz-room-2', 'fuzz-room-3'));
+    case 'version':
+      return fc.constant<J>('1.12.5');
+    case 'ptype':
+      return fc.constantFrom<J>('push', 'pull');
+    case 'stream_id':
+      return streamId;
+    case 'trans_type':
+      return fc.constantFrom<J>('quiz', 'q2', 't'.repeat(128));
+  }
+  switch (rule.t) {
+    case 'string':
+      return short(rule.nonEmpty ? 1 : 0, Math.min(rule.max, 32));
+    case 'int':
+      return fc.integer({ min: rule.min, max: rule.max });
+    case 'strings':
+      return fc.array(someId, { maxLength: 3 });
+    case 'any':
+      return fc.constant<J>([
+        new Obj([
+          ['key', 'grpc-metadata-push'],
+          ['value', 'rtmp://127.0.0.1/x'],
+        ]),
+      ]);
+    case 'bigmsgs':
+      return fc.array(
+        object({
+          msg_category: field(fc.integer({ min: 0, max: 2 })),
+          msg_type: field(fc.integer({ min: 0, max: 2 })),
+          msg_content: field(short(0, 64)),
+          bigmsg_client_id: field(short(0, 16)),
+        }),
+        { minLength: 1, maxLength: 3 },
+      ) as fc.Arbitrary<J>;
+  }
+}
+
+export function roomBody(cmd: RoomCmd): fc.Arbitrary<Obj> {
+  const fields: Record<string, fc.Arbitrary<Field>> = {};
+  for (const [name, rule] of Object.entries(BODY_RULES[cmd])) fields[name] = field(validValue(name, rule));
+  return object(fields);
+}
+
+/** Header fields are mostly right (so most frames reach the body checks), each sometimes hostile. */
+const hfield = (valid: fc.Arbitrary<J>) => field(valid, 40);
+
+function cmdField(cmd: string, others: string[] = []): fc.Arbitrary<Field> {
+  return fc.oneof(
+    ...(others.length ? [{ weight: 2, arbitrary: fc.constantFrom<Field>(...others) }] : []),
+    { weight: 30, arbitrary: fc.constant<Field>(cmd) },
+    { weight: 2, arbitrary: light as fc.Arbitrary<Field> },
+    { weight: 1, arbitrary: heavy as fc.Arbitrary<Field> },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom<Field>(
+        cmd.toUpperCase(),
+        `${cmd} `,
+        `${cmd}\u0000`,
+        `${'x'.repeat(70)}${cmd}`,
+        `${cmd}${'x'.repeat(70)}`,
+        `${'😀'.repeat(40)}`,
+      ),
+    },
+  );
+}
+
+export function roomHeader(cmd: string): fc.Arbitrary<Obj> {
+  return object({
+    Protocol: hfield(fc.constantFrom<J>('req', 'req_v2')),
+    cmd: cmdField(cmd),
+    appid: hfield(fc.oneof(fc.constant<J>(new Ref('appid')), fc.constant<J>(new Ref('appid_string')))),
+    seq: hfield(fc.nat({ max: 1_000_000 }) as fc.Arbitrary<J>),
+    user_id: hfield(fc.constant<J>(new Ref('user_id'))),
+    session_id: hfield(fc.constant<J>(new Ref('session_id'))),
+    room_id: hfield(fc.constant<J>(new Ref('room_id'))),
+  });
+}
+
+export function roomFrames(cmd: RoomCmd): fc.Arbitrary<Frame> {
+  return frames(roomHeader(cmd), roomBody(cmd));
+}
+
+// ---------------------------------------------------------------------------------------------- media
+
+const SDP = 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n';
+const smallInt = (max = 4000) => fc.integer({ min: 0, max }) as fc.Arbitrary<J>;
+
+/** Field names from the media body interfaces (LoginReqBody, CreateSessionReqBody, MediaDescBody...). */
+const MEDIA_BODIES: Record<MediaRequest, Record<string, fc.Arbitrary<J>>> = {
+  LoginReq: {
+    token: fc.constant(new Ref('token')),
+    tokenType: fc.constantFrom<J>(0, 1),
+    roomid: fc.constant(new Ref('room_id')),
+    anchorname: short(),
+    sdkversion: fc.constant<J>('1.12.5'),
+  },
+  CreateSessionReq: {
+    type: fc.constantFrom<J>(0, 1),
+    stream_id: streamId,
+    negotiate_mode: fc.constantFrom<J>(0, 1),
+    strAuthParam: fc.constantFrom<J>('', 'zg_expired=1&zg_nonce=2&zg_token=3'),
+  },
+  MediaDescReq: {
+    type: fc.constantFrom<J>(0, 1),
+    sdp: fc.constant<J>(SDP),
+    width: smallInt(),
+    height: smallInt(),
+    framerate: smallInt(60),
+    video_min_kpbs: smallInt(),
+    video_max_kpbs: smallInt(),
+    audio_kpbs: smallInt(),
+  },
+  CandidateInfoReq: {
+    infos: fc.array(
+      object({
+        candidate: field(fc.constantFrom<J>('', 'candidate:1 1 udp 2122260223 127.0.0.1 9 typ host')),
+        sdpMid: field(fc.constantFrom<J>('0', '1', null)),
+        sdpMLineIndex: field(fc.constantFrom<J>(0, 1, null)),
+      }),
+      { maxLength: 3 },
+    ) as fc.Arbitrary<J>,
+  },
+  CloseSessionReq: { reason: fc.integer({ min: 0, max: 3 }) as fc.Arbitrary<J> },
+  ClientHBReq: { session_ids: fc.array(smallInt(8), { maxLength: 3 }) as fc.Arbitrary<J> },
+  StreamStatusNotify: {
+    stream_id: streamId,
+    camera_status: fc.constantFrom<J>(0, 2),
+    mic_status: fc.constantFrom<J>(0, 2),
+  },
+  QualityReportReq: {
+    stream_id: streamId,
+    video_fps: smallInt(60),
+    video_kbps: smallInt(),
+    audio_kbps: smallInt(),
+    rtt: smallInt(),
+  },
+};
+
+export function mediaBody(cmd: MediaRequest): fc.Arbitrary<Obj> {
+  const fields: Record<string, fc.Arbitrary<Field>> = {};
+  for (const [name, valid] of Object.entries(MEDIA_BODIES[cmd])) fields[name] = field(valid);
+  return object(fields);
+}
+
+export function mediaHeader(cmd: string): fc.Arbitrary<Obj> {
+  return object({
+    version: hfield(fc.constant<J>(MEDIA_HEADER_VERSION)),
+    // Acks (answered by nothing), unknown requests, replies and pushes sent back at the server.
+    cmd: cmdField(cmd, [...MEDIA_ACKS, 'FooReq', 'ErrorReq', 'LoginRsp', 'CloseSessionPush', 'Req']),
+    appid: hfield(fc.oneof(fc.constant<J>(new Ref('appid')), fc.constant<J>(new Ref('appid_string')))),
+    seq: hfield(fc.nat({ max: 1_000_000 }) as fc.Arbitrary<J>),
+    user_id: hfield(fc.constant<J>(new Ref('user_id'))),
+    session_id: hfield(fc.oneof(fc.constantFrom<J>(0, 1, 2, '1', ''), smallInt(5))),
+  });
+}
+
+export function mediaFrames(cmd: MediaRequest): fc.Arbitrary<Frame> {
+  return frames(mediaHeader(cmd), mediaBody(cmd));
+}
+
+export { hostile };
