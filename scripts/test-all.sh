@@ -36,17 +36,19 @@ check lint npx eslint . --max-warnings 0
 
 echo "== jest: unit + integration + fuzz"
 rm -f .tmp/jest-fast.json
-npx jest --selectProjects unit integration fuzz --maxWorkers=2 --json --outputFile=.tmp/jest-fast.json
+# Each jest run is bounded: a hang (an open handle, a stuck browser) fails the run instead of eating CI's
+# budget; --forceExit is NOT used, so a leak still shows as a hang locally and as this timeout here.
+timeout --kill-after=30 1200 npx jest --selectProjects unit integration fuzz --maxWorkers=2 --json --outputFile=.tmp/jest-fast.json
 add_jest .tmp/jest-fast.json
 
 echo "== jest: browser + compat (real Chromium)"
 rm -f .tmp/jest-browser.json
-npx jest --selectProjects browser compat --runInBand --json --outputFile=.tmp/jest-browser.json
+timeout --kill-after=30 900 npx jest --selectProjects browser compat --runInBand --json --outputFile=.tmp/jest-browser.json
 add_jest .tmp/jest-browser.json
 
 echo "== jest: media (Chromium + Janus in a network namespace)"
 rm -f .tmp/jest-media.json
-bash scripts/netns.sh npx jest --selectProjects media --runInBand --json --outputFile=.tmp/jest-media.json
+timeout --kill-after=30 2400 bash scripts/netns.sh npx jest --selectProjects media --runInBand --json --outputFile=.tmp/jest-media.json
 add_jest .tmp/jest-media.json
 
 line="$passed passed, $failed failed"

@@ -5,7 +5,7 @@
  * up and the bystander in another room notices nothing. Janus is unreachable on purpose: requests that
  * need it answer a media-server error, which is a fine answer.
  */
-import { MEDIA_REQUESTS } from '../../src/protocol/media';
+import { MEDIA_REQUESTS } from '../../src/protocol/mediaSchema';
 import { Target, checked, mediaProperty } from './lib/harness';
 
 jest.setTimeout(180_000);

@@ -3,7 +3,7 @@
  * command's real shape each get a reply per the contract (cmd and seq echoed, a documented err_code) or
  * a documented close; the process stays up and the bystander in another room notices nothing.
  */
-import { ROOM_CMDS } from '../../src/protocol/room';
+import { ROOM_CMDS } from '../../src/protocol/roomSchema';
 import { Target, checked, roomProperty } from './lib/harness';
 
 jest.setTimeout(180_000);

@@ -10,9 +10,21 @@
  */
 import { utf8Length } from './constants';
 
+/** What a rule admits, for readers of the schema (docs, test generators): its kind and its bounds. */
+export type RuleInfo =
+  | { kind: 'str'; max: number; nonEmpty?: boolean; prefix?: string }
+  | { kind: 'int'; min: number; max: number }
+  | { kind: 'oneOf'; values: readonly (string | number)[] }
+  | { kind: 'strOrInt'; max: number }
+  | { kind: 'array'; item: Rule<unknown>; minItems: number; maxItems: number }
+  | { kind: 'object'; shape: Record<string, Rule<unknown>> }
+  | { kind: 'maybe'; inner: Rule<unknown> }
+  | { kind: 'ignored' };
+
 /** A rule checks a value (null = valid, else what is wrong) and carries the type it admits. */
 export interface Rule<T> {
   readonly optional: boolean;
+  readonly info: RuleInfo;
   check(v: unknown, path: string): string | null;
   /** Phantom: the admitted type (never set at run time). */
   readonly _type?: T;
@@ -29,18 +41,22 @@ export type InferObject<S extends Shape> = Flatten<
   }
 >;
 
-function rule<T>(check: (v: unknown, path: string) => string | null): Rule<T> & {
+function rule<T>(
+  info: RuleInfo,
+  check: (v: unknown, path: string) => string | null,
+): Rule<T> & {
   opt(): Rule<T | undefined> & { optional: true };
 } {
-  const r = {
+  return {
     optional: false,
+    info,
     check,
     opt: () => ({
       optional: true as const,
+      info,
       check: (v: unknown, path: string) => (v === undefined ? null : check(v, path)),
     }),
   };
-  return r;
 }
 
 /** A string of at most `max` UTF-8 bytes (the length test first: no counting of what cannot fit). */
@@ -51,7 +67,7 @@ export function isText(v: unknown, max: number): v is string {
 export const s = {
   /** A string of at most `max` UTF-8 bytes; `nonEmpty` refuses ''; `prefix` requires a start. */
   str(max: number, o: { nonEmpty?: boolean; prefix?: string } = {}) {
-    return rule<string>((v, p) => {
+    return rule<string>({ kind: 'str', max, ...o }, (v, p) => {
       if (!isText(v, max)) return `${p} must be a string of at most ${max} bytes`;
       if (o.nonEmpty && v === '') return `${p} must not be empty`;
       if (o.prefix !== undefined && !v.startsWith(o.prefix)) return `${p} must start with ${o.prefix}`;
@@ -60,7 +76,7 @@ export const s = {
   },
   /** An integer in [min, max]. */
   int(min: number, max: number) {
-    return rule<number>((v, p) =>
+    return rule<number>({ kind: 'int', min, max }, (v, p) =>
       typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max
         ? null
         : `${p} must be an integer from ${min} to ${max}`,
@@ -68,13 +84,13 @@ export const s = {
   },
   /** One of the listed primitive values. */
   oneOf<const V extends readonly (string | number)[]>(values: V) {
-    return rule<V[number]>((v, p) =>
+    return rule<V[number]>({ kind: 'oneOf', values }, (v, p) =>
       (values as readonly unknown[]).includes(v) ? null : `${p} must be one of ${values.join(', ')}`,
     );
   },
   /** A string of at most `max` bytes, or a safe integer (ids some clients send as numbers). */
   strOrInt(max: number) {
-    return rule<string | number>((v, p) =>
+    return rule<string | number>({ kind: 'strOrInt', max }, (v, p) =>
       isText(v, max) || (typeof v === 'number' && Number.isSafeInteger(v))
         ? null
         : `${p} must be a string of at most ${max} bytes or an integer`,
@@ -82,7 +98,7 @@ export const s = {
   },
   /** An array of at most `maxItems` (and at least `minItems`) items, each checked by `item`. */
   array<T>(item: Rule<T>, maxItems: number, minItems = 0) {
-    return rule<T[]>((v, p) => {
+    return rule<T[]>({ kind: 'array', item, minItems, maxItems }, (v, p) => {
       if (!Array.isArray(v) || v.length > maxItems || v.length < minItems)
         return `${p} must be an array of ${minItems} to ${maxItems} items`;
       for (let i = 0; i < v.length; i++) {
@@ -95,7 +111,7 @@ export const s = {
   /** An object with these fields (others are ignored: clients send fields we do not read). */
   object<S extends Shape>(shape: S) {
     const entries = Object.entries(shape);
-    return rule<InferObject<S>>((v, p) => {
+    return rule<InferObject<S>>({ kind: 'object', shape }, (v, p) => {
       if (typeof v !== 'object' || v === null || Array.isArray(v)) return `${p} must be an object`;
       const o = v as Record<string, unknown>;
       for (const [k, r] of entries) {
@@ -111,11 +127,15 @@ export const s = {
   },
   /** Optional, and null is as good as absent (browsers give `sdpMid: null`). */
   maybe<T>(r: Rule<T>): Rule<T | null | undefined> & { optional: true } {
-    return { optional: true, check: (v, p) => (v === undefined || v === null ? null : r.check(v, p)) };
+    return {
+      optional: true,
+      info: { kind: 'maybe', inner: r },
+      check: (v, p) => (v === undefined || v === null ? null : r.check(v, p)),
+    };
   },
   /** Anything: fields the server never reads (bounded by the frame size). */
   ignored() {
-    return rule<unknown>(() => null);
+    return rule<unknown>({ kind: 'ignored' }, () => null);
   },
 };
 

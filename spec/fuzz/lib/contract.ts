@@ -9,11 +9,12 @@
  * ServerCode; or a close with a documented code.
  *
  * Media socket /media: `<Name>Rsp` (replyName) for every request of MEDIA_REQUESTS with the same seq
- * (0 unless a safe integer), body `{result, err_info?}` with a MediaResult; ErrorRsp for an unknown or
+ * (0 unless a safe non-negative integer, as on /ws), body `{result, err_info?}` with a MediaResult; ErrorRsp for an unknown or
  * non-string cmd or an unparseable frame; nothing for acks; or a close with a documented code.
  */
 import { CloseCode, ServerCode } from '../../../src/protocol/errors';
-import { MEDIA_ACKS, MEDIA_REQUESTS, MediaResult, replyName } from '../../../src/protocol/media';
+import { MEDIA_ACKS, MediaResult, replyName } from '../../../src/protocol/media';
+import { MEDIA_REQUESTS } from '../../../src/protocol/mediaSchema';
 import type { Outcome, Received } from './sockets';
 
 export const ROOM_CLOSE_CODES: readonly number[] = [
@@ -121,7 +122,7 @@ export function mediaExpectations(s: Sent): MediaAlt[] {
   const unreadable: MediaAlt = { kind: 'reply', cmd: 'ErrorRsp', seq: 0 };
   const h = headerOf(s);
   if (!h) return [unreadable];
-  const seq = typeof h.seq === 'number' && Number.isSafeInteger(h.seq) ? h.seq : 0;
+  const seq = typeof h.seq === 'number' && Number.isSafeInteger(h.seq) && h.seq >= 0 ? h.seq : 0;
   const cmd = typeof h.cmd === 'string' ? h.cmd : null;
   const alts: MediaAlt[] = [];
   if (cmd !== null && (MEDIA_ACKS as readonly string[]).includes(cmd)) alts.push({ kind: 'none' });

@@ -1,12 +1,13 @@
 /**
- * The real shape of every room command (field names and ranges from BODY_RULES, src/protocol/validate.ts)
- * and every media request (the body interfaces of src/protocol/media.ts), filled by lib/hostile.ts.
+ * The real shape of every room command (field names and ranges from its schema, src/protocol/roomSchema.ts)
+ * and every media request (src/protocol/mediaSchema.ts), filled by lib/hostile.ts.
  * Run-time values (the live session id, a valid token) are `Ref`s resolved when the frame is sent.
  */
 import fc from 'fast-check';
 import { MEDIA_ACKS, MEDIA_HEADER_VERSION, type MediaRequest } from '../../../src/protocol/media';
 import type { RoomCmd } from '../../../src/protocol/room';
-import { BODY_RULES } from '../../../src/protocol/validate';
+import { ROOM_REQUEST_SCHEMAS } from '../../../src/protocol/roomSchema';
+import type { Rule, RuleInfo } from '../../../src/protocol/schema';
 import { BYSTANDER_ID } from './bystander';
 import {
   Embed,
@@ -23,8 +24,6 @@ import {
   type Frame,
   type J,
 } from './hostile';
-
-type Rule = (typeof BODY_RULES)[RoomCmd][string];
 
 const short = (min = 0, max = 24) => fc.string({ minLength: min, maxLength: max }) as fc.Arbitrary<J>;
 /** Ids a hostile client may name: itself, nobody, and the bystander in another room. */
@@ -60,8 +59,8 @@ const STRING_PAYLOADS: Record<string, fc.Arbitrary<J>> = {
   }).map((o) => new Embed(o)),
 };
 
-/** A valid value for one BODY_RULES field (semantic values where the handler needs them). */
-function validValue(name: string, rule: Rule): fc.Arbitrary<J> {
+/** A valid value for one schema field (semantic values where the handler needs them). */
+function validValue(name: string, rule: Rule<unknown>): fc.Arbitrary<J> {
   const payload = STRING_PAYLOADS[name];
   if (payload) return payload;
   switch (name) {
@@ -80,36 +79,45 @@ function validValue(name: string, rule: Rule): fc.Arbitrary<J> {
     case 'trans_type':
       return fc.constantFrom<J>('quiz', 'q2', 't'.repeat(128));
   }
-  switch (rule.t) {
-    case 'string':
-      return short(rule.nonEmpty ? 1 : 0, Math.min(rule.max, 32));
+  return fromInfo(name, rule.info);
+}
+
+/** Any valid value a schema rule admits (bounded small, so frames stay light). */
+function fromInfo(name: string, info: RuleInfo): fc.Arbitrary<J> {
+  switch (info.kind) {
+    case 'str':
+      return short(info.nonEmpty ? 1 : 0, Math.min(info.max, 32)).map((v) => (info.prefix ?? '') + String(v));
     case 'int':
-      return fc.integer({ min: rule.min, max: rule.max });
-    case 'strings':
-      return fc.array(someId, { maxLength: 3 });
-    case 'any':
-      return fc.constant<J>([
-        new Obj([
-          ['key', 'grpc-metadata-push'],
-          ['value', 'rtmp://127.0.0.1/x'],
-        ]),
-      ]);
-    case 'bigmsgs':
-      return fc.array(
-        object({
-          msg_category: field(fc.integer({ min: 0, max: 2 })),
-          msg_type: field(fc.integer({ min: 0, max: 2 })),
-          msg_content: field(short(0, 64)),
-          bigmsg_client_id: field(short(0, 16)),
-        }),
-        { minLength: 1, maxLength: 3 },
-      ) as fc.Arbitrary<J>;
+      return fc.integer({ min: info.min, max: info.max });
+    case 'oneOf':
+      return fc.constantFrom<J>(...info.values);
+    case 'strOrInt':
+      return fc.oneof(short(0, 16), fc.nat({ max: 1000 }) as fc.Arbitrary<J>);
+    case 'maybe':
+      return fc.oneof(fc.constant<J>(null), fromInfo(name, info.inner.info));
+    case 'ignored':
+      return fc.constant<J>(null);
+    case 'array':
+      // Ids named in a list are people: itself, nobody, the bystander.
+      if (info.item.info.kind === 'str' && /id_name/.test(name))
+        return fc.array(someId, { minLength: info.minItems, maxLength: Math.min(3, info.maxItems) });
+      return fc.array(fromInfo(name, info.item.info), {
+        minLength: info.minItems,
+        maxLength: Math.max(info.minItems, Math.min(3, info.maxItems)),
+      }) as fc.Arbitrary<J>;
+    case 'object': {
+      const fields: Record<string, fc.Arbitrary<Field>> = {};
+      for (const [k, r] of Object.entries(info.shape)) fields[k] = field(validValue(k, r));
+      return object(fields) as fc.Arbitrary<J>;
+    }
   }
 }
 
 export function roomBody(cmd: RoomCmd): fc.Arbitrary<Obj> {
   const fields: Record<string, fc.Arbitrary<Field>> = {};
-  for (const [name, rule] of Object.entries(BODY_RULES[cmd])) fields[name] = field(validValue(name, rule));
+  const info = ROOM_REQUEST_SCHEMAS[cmd].info;
+  if (info.kind !== 'object') throw new Error(`the ${cmd} schema is not an object`);
+  for (const [name, rule] of Object.entries(info.shape)) fields[name] = field(validValue(name, rule));
   return object(fields);
 }
 

@@ -1,7 +1,9 @@
 /**
  * A token bucket per socket: `rate` messages per second with bursts up to `burst`. Every refusal is a
- * strike; strikes are forgiven at `strikeDecayPerSecond`, so a client that bursts now and then (125 `hb`
- * every 3 s averages under the rate) is never closed, while a sustained flood piles strikes up.
+ * strike; strikes are forgiven at `strikeDecayPerSecond`, and all at once when the bucket is full again
+ * (the client stayed under the rate long enough to refill it). So a client that bursts now and then
+ * (125 `hb` every 3 s averages under the rate) is never closed, while a sustained flood, which never lets
+ * the bucket refill, piles strikes up.
  */
 export class TokenBucket {
   private tokens: number;
@@ -30,6 +32,7 @@ export class TokenBucket {
     const now = Date.now();
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.rate) / 1000);
     this.last = now;
+    if (this.tokens >= this.burst) this.strikeScore = 0;
     if (this.tokens < 1) {
       this.strikeScore = this.decayed(now) + 1;
       this.lastStrike = now;
