@@ -14,7 +14,8 @@
  * The load generator runs in a child process (`bench/hostile.js --load <port> <connections> <frames>`),
  * so that its own work does not delay the bystander's timers and skew its round trips.
  *
- * BENCH_HOSTILE_CONNECTIONS / BENCH_HOSTILE_FRAMES change the 2,000 / 100,000.
+ * BENCH_HOSTILE_CONNECTIONS / BENCH_HOSTILE_FRAMES change the 2,000 / 100,000; BENCH_SERVER_NODE_ARGS adds
+ * node flags to the server (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
  */
 const { fork, spawn } = require('node:child_process');
 const { mkdtempSync, writeFileSync, rmSync } = require('node:fs');
@@ -192,7 +193,9 @@ async function startServer() {
       log: { level: 'warn' },
     }),
   );
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'server', 'cli.js'), '--config', cfg], {
+  // BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the server process.
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS || '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist', 'server', 'cli.js'), '--config', cfg], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let errTail = '';

@@ -42,9 +42,18 @@ async function startServer(bigimTimeWindowMs, userlistMergeMs = 0) {
       log: { level: 'warn' },
     }),
   );
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'server', 'cli.js'), '--config', cfg], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_SERVER_NODE_ARGS || '').split(' ').filter(Boolean),
+      join(ROOT, 'dist', 'server', 'cli.js'),
+      '--config',
+      cfg,
+    ],
+    {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 10_000;
   for (;;) {

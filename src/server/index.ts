@@ -50,6 +50,18 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** Process memory in MiB, two decimals (/healthz details). */
+function memoryMiB(): Record<string, number> {
+  const m = process.memoryUsage();
+  const mib = (b: number) => Math.round(b / 10485.76) / 100;
+  return {
+    rssMiB: mib(m.rss),
+    heapTotalMiB: mib(m.heapTotal),
+    heapUsedMiB: mib(m.heapUsed),
+    externalMiB: mib(m.external),
+  };
+}
+
 /** The package root, whether running from src/server (ts) or dist/server (built). */
 const PACKAGE_ROOT = join(__dirname, '..', '..');
 
@@ -88,18 +100,22 @@ export async function startServer(options: ServerOptions | ResolvedConfig = {}):
           maxMs: Math.round(loopDelay.max / 1e4) / 100,
           p99Ms: Math.round(loopDelay.percentile(99) / 1e4) / 100,
         },
-        memory: {
-          rssMiB: Math.round(process.memoryUsage.rss() / 10485.76) / 100,
-          heapUsedMiB: Math.round(process.memoryUsage().heapUsed / 10485.76) / 100,
-        },
+        memory: memoryMiB(),
       }),
     }),
   );
   http.keepAliveTimeout = config.http.keepAliveTimeoutMs;
   http.on('clientError', onClientError);
   connections = limitConnections(http, config.limits, log);
-  const wss = new WebSocketServer({ noServer: true, maxPayload: config.limits.maxFrameBytes });
-  const mediaWss = new WebSocketServer({ noServer: true, maxPayload: config.limits.maxFrameBytes });
+  // One message per socket per turn of the event loop (ws defers the next with setImmediate): a client
+  // that sends a thousand frames at once cannot hold the loop while a bystander's heartbeat waits.
+  const wsOptions = {
+    noServer: true,
+    maxPayload: config.limits.maxFrameBytes,
+    allowSynchronousEvents: false,
+  } as const;
+  const wss = new WebSocketServer(wsOptions);
+  const mediaWss = new WebSocketServer(wsOptions);
   wss.on('connection', (ws, req: IncomingMessage) => {
     const conn = new Connection(ws, config, rooms.handlers, log, rooms.counters, (c) => rooms.closed(c));
     const host = String(req.headers.host ?? '');

@@ -112,11 +112,12 @@ export class Connection extends FrameSocket {
   protected async onFrame(h: FrameHeader, _raw: unknown, body: unknown): Promise<void> {
     const { cmd, seq } = h;
     if (!this.session && h.appid !== undefined) this.appidEcho = h.appid;
-    if (!ROOM_CMD_SET.has(cmd)) return this.error(cmd, seq, ServerCode.UnknownCmd);
+    if (!ROOM_CMD_SET.has(cmd))
+      return this.protocolError() ? undefined : this.error(cmd, seq, ServerCode.UnknownCmd);
     const roomCmd = cmd as RoomCmd;
     if (roomCmd !== 'login') {
       const s = this.session;
-      if (!s) return this.error(cmd, seq, ServerCode.BadLoginState);
+      if (!s) return this.protocolError() ? undefined : this.error(cmd, seq, ServerCode.BadLoginState);
       // The original compares the appid loosely (1739272706 and "1739272706" are the same app).
       if (
         String(h.appid) !== String(s.appid) ||
@@ -126,7 +127,8 @@ export class Connection extends FrameSocket {
         return this.error(cmd, seq, ServerCode.BadLoginState);
     }
     const invalid = validateBody(roomCmd, body);
-    if (invalid) return this.error(cmd, seq, ServerCode.InvalidBody, invalid);
+    if (invalid)
+      return this.protocolError() ? undefined : this.error(cmd, seq, ServerCode.InvalidBody, invalid);
     try {
       // The schema admitted the body for this command (validateBody above).
       const handler = this.handlers[roomCmd] as Handler<RoomCmd>;

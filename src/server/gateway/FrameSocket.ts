@@ -12,7 +12,13 @@
  *   Refusals are strikes that decay over time: a socket is closed (4001) only for a sustained flood.
  * - Backpressure: a socket whose unsent output passes `limits.maxOutboundBytes` (a client that stops
  *   reading) is closed 4007 and cut 1 s later whatever it does, so its queue is freed.
- * - A socket must log in within the login deadline (4006); repeated malformed frames close it (4004).
+ * - A socket must log in within the login deadline (4006). Protocol errors (unparseable frames, unknown
+ *   commands, bodies their schema refuses, requests before login) are strikes too, forgiven one per
+ *   `PROTOCOL_ERROR_FORGIVE_MS`: a client that keeps sending them is closed (4004). A legitimate client
+ *   sends next to none, so this caps what a hostile one costs at a handful of cheap answers.
+ * - Cheap refusals: nesting deeper than any frame of the protocol is refused before JSON.parse (parsing
+ *   3,500 nested arrays costs ~300 µs, the scan that refuses it ~3 µs), and a socket closed for abuse
+ *   stops being read at once, so what it already sent is never parsed.
  */
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
@@ -42,9 +48,13 @@ export interface FrameRef {
 }
 
 const MAX_HEADER_STRING = 256;
-const MAX_MALFORMED = 10;
-/** After a slow reader is told (close 4007), its socket is cut this much later, ms. */
-const SLOW_READER_CUT_MS = 1000;
+/** Protocol errors a socket may collect (forgiven one per PROTOCOL_ERROR_FORGIVE_MS) before a 4004 close. */
+const MAX_PROTOCOL_ERRORS = 10;
+const PROTOCOL_ERROR_FORGIVE_MS = 6000;
+/** Deeper than any frame of either protocol ({header, body: {msgs: [{...}]}} is 4). */
+const MAX_DEPTH = 16;
+/** After a socket closed for abuse (flood, malformed, no login, slow reader) is told, it is cut this much later, ms. */
+const ABUSE_CUT_MS = 1000;
 /** How much of a refused frame is scanned for its cmd and seq. */
 const REF_SCAN_CHARS = 1024;
 
@@ -88,6 +98,34 @@ export function scanRef(text: string): FrameRef {
   return { cmd, seq: seq === undefined ? 0 : seqOf(Number(seq)) };
 }
 
+/**
+ * Whether JSON text nests at most `max` arrays/objects deep (brackets inside strings do not count). A
+ * linear scan that stops at the first level too deep; it never judges validity, JSON.parse does that.
+ */
+export function withinDepth(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92)
+        i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123) {
+      if (++depth > max) return false;
+    } else if (c === 93 || c === 125) depth--;
+  }
+  return true;
+}
+
+const ABUSE_CODES: ReadonlySet<number> = new Set([
+  CloseCode.Flood,
+  CloseCode.Malformed,
+  CloseCode.LoginTimeout,
+  CloseCode.SlowReader,
+]);
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -130,7 +168,8 @@ export abstract class FrameSocket {
   /** When the client last sent anything (ms). */
   lastSeen = Date.now();
   private closedFlag = false;
-  private malformed = 0;
+  private protocolErrors = 0;
+  private lastForgiven = Date.now();
   private loggedInFlag = false;
   private readonly bucket: TokenBucket;
   private loginDeadline: ReturnType<typeof setTimeout> | null;
@@ -186,14 +225,14 @@ export abstract class FrameSocket {
       }
       let frame: unknown;
       try {
-        if (text === null) throw new Error('binary');
+        if (text === null || !withinDepth(text, MAX_DEPTH)) throw new Error('binary or too deep');
         frame = JSON.parse(text);
       } catch {
         frame = undefined;
       }
       if (!isPlainObject(frame) || !isPlainObject(frame.header)) {
         this.counters.malformed++;
-        if (++this.malformed >= MAX_MALFORMED) return this.close(CloseCode.Malformed, 'malformed frames');
+        if (this.protocolError()) return;
         return this.refuse({ cmd: '', seq: 0 }, 'malformed');
       }
       const header = readHeader(frame.header);
@@ -204,6 +243,22 @@ export abstract class FrameSocket {
     } catch (e) {
       this.internal(e, ref);
     }
+  }
+
+  /**
+   * Counts a protocol error (the caller answers it); true when the socket was closed for too many. Called
+   * by the protocols for unknown commands, refused bodies and requests before login.
+   */
+  protected protocolError(): boolean {
+    const now = Date.now();
+    const forgiven = Math.floor((now - this.lastForgiven) / PROTOCOL_ERROR_FORGIVE_MS);
+    if (forgiven > 0) {
+      this.protocolErrors = Math.max(0, this.protocolErrors - forgiven);
+      this.lastForgiven += forgiven * PROTOCOL_ERROR_FORGIVE_MS;
+    }
+    if (++this.protocolErrors < MAX_PROTOCOL_ERRORS) return false;
+    this.close(CloseCode.Malformed, 'malformed frames');
+    return true;
   }
 
   private internal(e: unknown, ref: FrameRef): void {
@@ -229,8 +284,6 @@ export abstract class FrameSocket {
     if (queued + text.length > this.limits.maxOutboundBytes) {
       this.log.warn({ queued }, 'slow reader: closing');
       this.close(CloseCode.SlowReader, 'slow reader');
-      const ws = this.ws;
-      unref(setTimeout(() => ws.terminate(), SLOW_READER_CUT_MS));
       return false;
     }
     this.ws.send(text);
@@ -248,6 +301,13 @@ export abstract class FrameSocket {
       } catch {
         ws.terminate();
       }
+    }
+    // Closed for abuse: read nothing more (what is buffered or still coming would only be parsed to be
+    // dropped); the close frame still goes out, and the socket is cut a second later whatever the client
+    // does, so it holds no memory meanwhile (ws alone would wait 30 s for the client's close frame).
+    if (ABUSE_CODES.has(code)) {
+      (ws as unknown as { _socket?: { pause?(): void } })._socket?.pause?.();
+      unref(setTimeout(() => ws.terminate(), ABUSE_CUT_MS));
     }
     this.markClosed();
   }

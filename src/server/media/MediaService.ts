@@ -127,6 +127,11 @@ class MediaConn extends FrameSocket {
     this.idleSince = Date.now();
   }
 
+  /** A protocol error (answered by the caller unless this closed the socket: then true). */
+  strike(): boolean {
+    return this.protocolError();
+  }
+
   protected onFrame(h: FrameHeader, _raw: unknown, body: unknown): Promise<void> {
     return this.service.onFrame(this, h, body);
   }
@@ -221,19 +226,26 @@ export class MediaService {
     const { cmd, seq } = h;
     if (MEDIA_ACK_SET.has(cmd)) return; // acknowledgements need nothing
     if (!MEDIA_REQUEST_SET.has(cmd)) {
-      conn.send('ErrorRsp', seq, 0, { result: MediaResult.BadRequest, err_info: `unknown cmd ${cmd}` });
+      if (!conn.strike())
+        conn.send('ErrorRsp', seq, 0, { result: MediaResult.BadRequest, err_info: `unknown cmd ${cmd}` });
       return;
     }
     const req = cmd as MediaRequest;
     const sessionId = sessionIdOf(h.session_id);
     const invalid = validateMediaBody(req, rawBody);
-    if (invalid) {
-      conn.send(replyName(req), seq, sessionId, { result: MediaResult.BadRequest, err_info: invalid });
+    if (invalid || (req !== 'LoginReq' && !conn.loggedIn)) {
+      if (conn.strike()) return;
+      if (invalid)
+        conn.send(replyName(req), seq, sessionId, { result: MediaResult.BadRequest, err_info: invalid });
+      else
+        conn.send(replyName(req), seq, sessionId, {
+          result: MediaResult.NotLoggedIn,
+          err_info: 'not logged in',
+        });
       return;
     }
     const body = rawBody as Record<string, unknown>;
     try {
-      if (req !== 'LoginReq' && !conn.loggedIn) throw new MediaError(MediaResult.NotLoggedIn);
       const reply = await this.handle(conn, req, body, h, sessionId);
       conn.send(replyName(req), seq, reply.sessionId ?? sessionId, { result: MediaResult.Ok, ...reply.body });
       reply.after?.();
