@@ -113,6 +113,8 @@ export interface LoginRsp extends ReplyBase {
   server_user_seq: number;
   /** Extension: current reliable-message seq per type, for catch-up after login and reconnection. */
   trans_seqs: TransSeq[];
+  /** Extension: 1 = this server takes `client_log` (the shim's remote log lines); absent = it does not. */
+  client_log?: number;
 }
 
 export interface LogoutReq {
@@ -286,6 +288,25 @@ export interface WebrtcUrlRsp extends ReplyBase {
   action_delay: number;
 }
 
+/**
+ * Extension `client_log`: log lines of the shim (at or above the page's remoteLogLevel), sent only to a
+ * server whose login reply had `client_log: 1`. The server writes them to its own log with the appid,
+ * room and user of the socket.
+ */
+export interface ClientLogLine {
+  /** 0 debug, 1 info, 2 warn, 3 error. */
+  level: number;
+  /** Client clock, ms since the epoch. */
+  time: number;
+  /** At most CLIENT_LOG_LINE_BYTES (the client cuts longer lines). */
+  text: string;
+}
+export interface ClientLogReq {
+  /** 1 to CLIENT_LOG_MAX_LINES lines. */
+  logs: ClientLogLine[];
+}
+export type ClientLogRsp = ReplyBase;
+
 export interface StreamMsgPayload {
   stream_id: string;
   extra_info?: string;
@@ -310,6 +331,7 @@ export interface RoomRequestMap {
   bigim_chat: [BigImChatReq, BigImChatRsp];
   signal: [SignalReq, SignalRsp];
   webrtc_url: [WebrtcUrlReq, WebrtcUrlRsp];
+  client_log: [ClientLogReq, ClientLogRsp];
 }
 export type RoomCmd = keyof RoomRequestMap;
 export type RoomReqBody<K extends RoomCmd> = RoomRequestMap[K][0];
@@ -330,6 +352,7 @@ export const ROOM_CMDS: readonly RoomCmd[] = [
   'bigim_chat',
   'signal',
   'webrtc_url',
+  'client_log',
 ];
 
 // ---------------------------------------------------------------------------------------------------------

@@ -3,13 +3,21 @@
  * A small declarative table rather than a schema library, so the shim could reuse it without a bundle cost.
  */
 import type { RoomCmd } from './room';
-import { MAX_BIGIM_BATCH, MAX_ID_BYTES, MAX_FRAME_BYTES, utf8Length } from './constants';
+import {
+  CLIENT_LOG_LINE_BYTES,
+  CLIENT_LOG_MAX_LINES,
+  MAX_BIGIM_BATCH,
+  MAX_ID_BYTES,
+  MAX_FRAME_BYTES,
+  utf8Length,
+} from './constants';
 
 type FieldRule =
   | { t: 'string'; max: number; optional?: boolean; nonEmpty?: boolean }
   | { t: 'int'; min: number; max: number; optional?: boolean }
   | { t: 'strings'; maxItems: number; maxEach: number; optional?: boolean }
   | { t: 'bigmsgs' }
+  | { t: 'logs' }
   | { t: 'kvs'; optional: true };
 
 const TEXT = (max: number) => ({ t: 'string', max }) as const;
@@ -60,6 +68,7 @@ export const BODY_RULES: Record<RoomCmd, Record<string, FieldRule>> = {
     header_kvs: { t: 'kvs', optional: true },
     retry: INT(-1, 1_000_000, true),
   },
+  client_log: { logs: { t: 'logs' } },
 };
 
 function checkString(v: unknown, max: number): boolean {
@@ -124,6 +133,20 @@ export function validateBody(cmd: RoomCmd, body: unknown): string | null {
             !(typeof id === 'number' && Number.isSafeInteger(id))
           )
             return `${field} item bigmsg_client_id must be a string of at most 128 bytes`;
+        }
+        break;
+      case 'logs':
+        if (!Array.isArray(v) || v.length === 0 || v.length > CLIENT_LOG_MAX_LINES)
+          return `${field} must be an array of 1 to ${CLIENT_LOG_MAX_LINES} lines`;
+        for (const l of v as unknown[]) {
+          const o = l as Record<string, unknown>;
+          if (!o || typeof o !== 'object' || Array.isArray(o)) return `${field} items must be objects`;
+          if (!Number.isInteger(o.level) || (o.level as number) < 0 || (o.level as number) > 3)
+            return `${field} item level must be an integer from 0 to 3`;
+          if (typeof o.time !== 'number' || !Number.isSafeInteger(o.time) || o.time < 0)
+            return `${field} item time must be a non-negative integer`;
+          if (!checkString(o.text, CLIENT_LOG_LINE_BYTES))
+            return `${field} item text must be a string of at most ${CLIENT_LOG_LINE_BYTES} bytes`;
         }
         break;
     }
