@@ -15,6 +15,7 @@ module.exports = {
       // jsdom gives the shim a real WebSocket; node export conditions let the same test load the server (ws).
       testEnvironmentOptions: { customExportConditions: ['node', 'require', 'default'] },
       testMatch: ['<rootDir>/spec/integration/**/*.test.ts'],
+      setupFiles: ['<rootDir>/spec/helpers/jsdomNodeTimers.ts'],
       transform,
     },
     {

@@ -133,7 +133,7 @@ async function timeFirstFrame(p, streamId) {
           return reject(new Error('startPlayingStream false'));
         const end = t0 + 20_000;
         const poll = async () => {
-          const pc = window.zg.media.players.get(streamId)?.session.pc;
+          const pc = window.zg.engine.media.players.get(streamId)?.session.pc;
           if (pc) {
             const stats = await pc.getStats();
             let frames = 0;
@@ -157,7 +157,7 @@ async function timeFirstFrame(p, streamId) {
               if (window.BENCH_DEBUG)
                 console.log(
                   'timeline',
-                  JSON.stringify(window.zg.media.players.get(streamId).session.timeline),
+                  JSON.stringify(window.zg.engine.media.players.get(streamId).session.timeline),
                   'frame',
                   took.toFixed(0),
                   'firstPkt',

@@ -1,10 +1,16 @@
 /**
- * A fake Web Audio for the sound-level meter (jsdom has none): an AudioContext whose analysers read the
- * samples the test sets per audio track, silence for a disabled track (as a browser: a disabled track
- * renders zeros), and the browser's refusal of a stream without audio.
+ * A fake Web Audio (jsdom has none) for the sound-level meter and the audio processing chain: an
+ * AudioContext whose analysers read the samples the test sets per audio track, silence for a disabled
+ * track (as a browser: a disabled track renders zeros), the browser's refusal of a stream without audio,
+ * and MediaStreamDestination nodes whose stream holds one (processed) audio track.
  */
-import type { AnalyserLike, AudioContextLike, AudioNodeLike } from '../../src/client/platform/Platform';
-import type { FakeMediaStream, FakeMediaStreamTrack } from './FakeMedia';
+import type {
+  AnalyserLike,
+  AudioContextLike,
+  AudioDestinationLike,
+  AudioNodeLike,
+} from '../../src/client/platform/Platform';
+import { FakeMediaStream, FakeMediaStreamTrack } from './FakeMedia';
 
 export class FakeAudio {
   /** Every context made, in order. */
@@ -41,17 +47,39 @@ export class FakeAudio {
 }
 
 export class FakeSourceNode implements AudioNodeLike {
-  connectedTo: FakeAnalyser | null = null;
+  connectedTo: AudioNodeLike | null = null;
   constructor(readonly track: FakeMediaStreamTrack) {}
-  connect = (dest: AnalyserLike): unknown => {
-    this.connectedTo = dest as FakeAnalyser;
-    (dest as FakeAnalyser).source = this;
+  connect = (dest: AudioNodeLike): unknown => {
+    this.connectedTo = dest;
+    if (dest instanceof FakeAnalyser) dest.source = this;
     return dest;
   };
   disconnect = (): void => {
-    if (this.connectedTo) this.connectedTo.source = null;
+    if (this.connectedTo instanceof FakeAnalyser) this.connectedTo.source = null;
     this.connectedTo = null;
   };
+}
+
+/** A processing node of a chain (gain, effect...): records where it is connected. */
+export class FakeNode implements AudioNodeLike {
+  connectedTo: AudioNodeLike | null = null;
+  constructor(readonly name = 'node') {}
+  connect = (dest: AudioNodeLike): unknown => {
+    this.connectedTo = dest;
+    return dest;
+  };
+  disconnect = (): void => {
+    this.connectedTo = null;
+  };
+}
+
+/** MediaStreamDestination: its stream's one audio track is what a chain publishes. */
+export class FakeDestination extends FakeNode implements AudioDestinationLike {
+  readonly track = new FakeMediaStreamTrack('audio', 'processed audio');
+  readonly stream = new FakeMediaStream([this.track]) as unknown as MediaStream;
+  constructor() {
+    super('destination');
+  }
 }
 
 export class FakeAnalyser implements AnalyserLike {
@@ -71,13 +99,22 @@ export class FakeAnalyser implements AnalyserLike {
 export class FakeAudioContext implements AudioContextLike {
   state = 'suspended';
   readonly analysers: FakeAnalyser[] = [];
+  readonly sources: FakeSourceNode[] = [];
+  readonly destinations: FakeDestination[] = [];
   resumes = 0;
   constructor(private readonly audio: FakeAudio) {}
   createMediaStreamSource = (stream: MediaStream): AudioNodeLike => {
     const track = (stream as unknown as FakeMediaStream).getAudioTracks()[0];
     // As Chromium: "MediaStream has no audio track" (InvalidStateError).
     if (!track) throw new Error('InvalidStateError: MediaStream has no audio track');
-    return new FakeSourceNode(track);
+    const node = new FakeSourceNode(track);
+    this.sources.push(node);
+    return node;
+  };
+  createMediaStreamDestination = (): AudioDestinationLike => {
+    const d = new FakeDestination();
+    this.destinations.push(d);
+    return d;
   };
   createAnalyser = (): AnalyserLike => {
     const a = new FakeAnalyser(this.audio);

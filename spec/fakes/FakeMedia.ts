@@ -1,7 +1,6 @@
 /**
  * Fakes for the shim's media plane in jsdom (which has no WebRTC and no MediaStream):
- *  - FakeMediaStreamTrack / FakeMediaStream (install the latter as the global MediaStream with
- *    `installMediaStreamGlobal()`: the player path calls `new MediaStream()`);
+ *  - FakeMediaStreamTrack / FakeMediaStream (what FakeMediaPlatform.createMediaStream makes);
  *  - FakePeerConnection: canned SDP, injectable failures, transceivers / senders with replaceTrack, ICE
  *    candidates emitted on demand, ICE / connection states the test drives, getStats the test controls;
  *  - FakeMediaPlatform: the Platform `media` seam (peer connections, getUserMedia, enumerateDevices);
@@ -225,12 +224,6 @@ export class FakeMediaStream {
     const i = this.tracks.indexOf(t);
     if (i >= 0) this.tracks.splice(i, 1);
   };
-}
-
-/** jsdom has no MediaStream: the player path needs one (`new MediaStream()`). */
-export function installMediaStreamGlobal(): void {
-  const g = globalThis as { MediaStream?: unknown };
-  g.MediaStream ??= FakeMediaStream;
 }
 
 /** A stand-in `<video>`: srcObject, play(), resize events, setSinkId. */
@@ -472,6 +465,9 @@ export class FakeMediaPlatform implements MediaPlatform {
     return pc as unknown as RTCPeerConnection;
   };
 
+  createMediaStream = (tracks: MediaStreamTrack[] = []): MediaStream =>
+    new FakeMediaStream(tracks as unknown as FakeMediaStreamTrack[]) as unknown as MediaStream;
+
   getUserMedia = async (c: MediaStreamConstraints): Promise<MediaStream> => {
     this.gumCalls.push(c);
     if (this.gumError) throw this.gumError;
@@ -530,6 +526,8 @@ export class FakeMediaServer {
   /** `type` of those pushes (change to send the wrong one). */
   answerType = 1;
   offerType = 0;
+  /** The ICE fields of CreateSessionRsp (our server sends empty strings until TURN lands). */
+  ice = { turn_server: '', stun_server: '', turn_username: '', turn_auth_key: '' };
   /** When set, a CandidateInfoPush with these follows the answer / offer. */
   pushCandidates: CandidateInfo[] | null = null;
   readonly sockets: FakeSocket[] = [];
@@ -660,10 +658,7 @@ export class FakeMediaServer {
         const ok = this.reply(socket, f, {
           session_id: id,
           session_token: `st-${id}`,
-          turn_server: '',
-          stun_server: '',
-          turn_username: '',
-          turn_auth_key: '',
+          ...this.ice,
         });
         if (!ok) return;
         this.nextSession++;

@@ -67,6 +67,7 @@ export class FakeRoomServer {
         dati_time_window: this.login.dati_time_window ?? 0,
       }),
       logout: () => ({ err_code: 0 }),
+      client_log: () => ({ err_code: 0 }),
       custommsg: () => ({ err_code: 0 }),
       im_chat: () => ({ err_code: 0, msg_id: ++this.msgIdCounter }),
       relay: (body) => ({ err_code: 0, relay_result: `echo:${String(body.relay_data)}` }),

@@ -8,7 +8,6 @@ import {
   attachMedia,
   FakeMediaServer,
   FakeVideo,
-  installMediaStreamGlobal,
   type FakeMediaPlatform,
   type FakePeerConnection,
 } from './FakeMedia';
@@ -36,7 +35,6 @@ export interface MediaHarness extends Harness {
 }
 
 export async function mediaHarness(o: HarnessOptions = {}): Promise<MediaHarness> {
-  installMediaStreamGlobal();
   const h = await loggedIn(o);
   const media = attachMedia(h.platform);
   h.server.handlers.webrtc_url = (body) => ({

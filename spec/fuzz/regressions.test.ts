@@ -14,7 +14,7 @@ import {
 import { FRAME_DEADLINE_MS, FUZZ_ROOM, Target } from './lib/harness';
 import { STATUS_LINE, buildRequest, rawRequest } from './lib/rawHttp';
 import { APPID } from './lib/server';
-import { Sock, isMediaPush, roomLogin, type Outcome } from './lib/sockets';
+import { Sock, isMediaPush, mediaLogin, roomLogin, type Outcome } from './lib/sockets';
 
 jest.setTimeout(60_000);
 const t = new Target();
@@ -79,7 +79,9 @@ describe('media frames that stopped the process', () => {
   });
 
   test('ClientHBReq with a 3,500-deep session_id, after the rate limit is reached', async () => {
-    const sock = await Sock.open(t.srv.ws('/media'), isMediaPush);
+    // Logged in: before login every beat is a protocol error, and the tenth closes the socket (4004)
+    // long before the rate limit is reached.
+    const { sock } = await mediaLogin(t.srv, 'crash-media-hb', FUZZ_ROOM);
     // The media bucket holds 2 x limits.burst (200 by default): 210 beats empty it.
     for (let seq = 1; seq <= 210; seq++) sock.send(hb(seq, 0));
     const sent = { data: hb(211, nestedArrays(3500)), binary: false };

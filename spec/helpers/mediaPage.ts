@@ -108,7 +108,7 @@ export interface InboundProbe {
 export async function inbound(page: Page, streamId: string): Promise<InboundProbe> {
   return page.evaluate(async (streamId) => {
     const w = window as unknown as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-    const pc: RTCPeerConnection | null = w.zg.media.players.get(streamId)?.session.pc ?? null;
+    const pc: RTCPeerConnection | null = w.zg.engine.media.players.get(streamId)?.session.pc ?? null;
     const r = { framesDecoded: 0, audioPackets: 0, width: 0, codec: '' };
     if (!pc) return r;
     const stats = await pc.getStats();

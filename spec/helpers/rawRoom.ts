@@ -56,6 +56,19 @@ export class Raw {
       await new Promise((r) => setTimeout(r, 10));
     }
   }
+  /** The reply to `seq`, or null once the socket is closed without one (bounded). */
+  async replyOrClose(seq: number, ms = 3000): Promise<Frame | null> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const f = this.frames.find((x) => x.header.seq === seq && x.header.Protocol === 'rsp');
+      if (f) return f;
+      if (this.closed) return null;
+      if (Date.now() > end)
+        throw new Error(`${this.idName}: no reply to seq ${seq} and no close in ${ms} ms`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
   async request(cmd: string, body: unknown): Promise<Frame> {
     const seq = this.send(cmd, body);
     return this.wait((f) => f.header.seq === seq && f.header.Protocol === 'rsp', `${cmd} reply`);

@@ -106,7 +106,7 @@ test('switchDevice replaces the camera track without renegotiation: the viewer k
   expect(devices.cameras.length).toBeGreaterThan(0);
   expect(devices.microphones.length).toBeGreaterThan(0);
   const offersBefore = await a.evaluate(
-    () => (window as any).zg.media.publishers.get('s-vp8').session.pc.localDescription.sdp,
+    () => (window as any).zg.engine.media.publishers.get('s-vp8').session.pc.localDescription.sdp,
   );
   await a.evaluate(
     (id) =>
@@ -117,7 +117,7 @@ test('switchDevice replaces the camera track without renegotiation: the viewer k
   );
   await expectMediaFlowing(b, 's-vp8');
   const offersAfter = await a.evaluate(
-    () => (window as any).zg.media.publishers.get('s-vp8').session.pc.localDescription.sdp,
+    () => (window as any).zg.engine.media.publishers.get('s-vp8').session.pc.localDescription.sdp,
   );
   expect(offersAfter).toBe(offersBefore);
   const published = await events(a, 'onPublishStateUpdate');

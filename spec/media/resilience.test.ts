@@ -80,7 +80,7 @@ test("the publisher's room socket drops: it reconnects, keeps publishing, and th
   await expectMediaFlowing(b, 'r-s1');
   const t0 = Date.now();
   // Close the page's room WebSocket underneath the SDK (no logout), as a network cut would.
-  await a.evaluate(() => (window as any).zg.session.conn.socket.close()); // eslint-disable-line @typescript-eslint/no-explicit-any
+  await a.evaluate(() => (window as any).zg.engine.session.conn.socket.close()); // eslint-disable-line @typescript-eslint/no-explicit-any
   await waitForEvent(a, 'onTempBroken', () => true, 5_000, t0);
   await waitForEvent(a, 'onReconnect', () => true, 10_000, t0);
   await expectMediaFlowing(b, 'r-s1');

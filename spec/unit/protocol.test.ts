@@ -12,10 +12,11 @@ describe('utf8Length', () => {
   );
 });
 
-test('the request map lists every legacy room command once', () => {
+test('the request map lists every legacy room command once (and our client_log extension)', () => {
   expect(new Set(ROOM_CMDS).size).toBe(ROOM_CMDS.length);
   expect([...ROOM_CMDS].sort()).toEqual([
     'bigim_chat',
+    'client_log',
     'custommsg',
     'hb',
     'im_chat',

@@ -65,3 +65,23 @@ export function utf8Length(s: string): number {
   }
   return n;
 }
+
+/** client_log (extension): a line's text, UTF-8 bytes at most (the client cuts longer ones). */
+export const CLIENT_LOG_LINE_BYTES = 512;
+/** client_log (extension): lines per request at most. */
+export const CLIENT_LOG_MAX_LINES = 100;
+
+/** The longest prefix of `s` that fits in `maxBytes` UTF-8 bytes (a surrogate pair is never split). */
+export function cutUtf8(s: string, maxBytes: number): string {
+  if (s.length * 3 <= maxBytes || utf8Length(s) <= maxBytes) return s;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const pair = c >= 0xd800 && c <= 0xdbff && i + 1 < s.length;
+    const size = c < 0x80 ? 1 : c < 0x800 ? 2 : pair ? 4 : 3;
+    if (n + size > maxBytes) return s.slice(0, i);
+    n += size;
+    if (pair) i++;
+  }
+  return s;
+}

@@ -112,6 +112,8 @@ export interface LoginRsp extends ReplyBase {
   server_user_seq: number;
   /** Extension: current reliable-message seq per type, for catch-up after login and reconnection. */
   trans_seqs: TransSeq[];
+  /** Extension: 1 = this server takes `client_log` (the shim's remote log lines); absent = it does not. */
+  client_log?: number;
 }
 
 export type LogoutRsp = ReplyBase;
@@ -207,6 +209,22 @@ export interface WebrtcUrlRsp extends ReplyBase {
   action_delay: number;
 }
 
+/**
+ * Extension `client_log`: log lines of the shim (at or above the page's remoteLogLevel), sent only to a
+ * server whose login reply had `client_log: 1`. The server writes them to its own log with the appid,
+ * room and user of the socket.
+ */
+/** One shipped log line (the `client_log` body item, as its schema admits it). */
+export interface ClientLogLine {
+  /** 0 debug, 1 info, 2 warn, 3 error. */
+  level: number;
+  /** Client clock, ms since the epoch. */
+  time: number;
+  /** At most CLIENT_LOG_LINE_BYTES (the client cuts longer lines). */
+  text: string;
+}
+export type ClientLogRsp = ReplyBase;
+
 export interface StreamMsgPayload {
   stream_id: string;
   extra_info?: string;
@@ -228,6 +246,7 @@ export interface RoomReplyMap {
   bigim_chat: BigImChatRsp;
   signal: SignalRsp;
   webrtc_url: WebrtcUrlRsp;
+  client_log: ClientLogRsp;
 }
 export type RoomRspBody<K extends RoomCmd> = RoomReplyMap[K];
 

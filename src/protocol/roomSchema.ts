@@ -7,7 +7,13 @@
  *
  * Kept apart from room.ts so the shim, which imports room.ts for types, never bundles the validators.
  */
-import { MAX_BIGIM_BATCH, MAX_FRAME_BYTES, MAX_ID_BYTES } from './constants';
+import {
+  CLIENT_LOG_LINE_BYTES,
+  CLIENT_LOG_MAX_LINES,
+  MAX_BIGIM_BATCH,
+  MAX_FRAME_BYTES,
+  MAX_ID_BYTES,
+} from './constants';
 import { s } from './schema';
 
 const id = (o: { nonEmpty?: boolean } = {}) => s.str(MAX_ID_BYTES, o);
@@ -76,6 +82,20 @@ export const ROOM_REQUEST_SCHEMAS = {
     /** 1.12: `[{key: "grpc-metadata-push", value: cdnUrl}]`; read by nobody yet, still bounded. */
     header_kvs: s.array(s.object({ key: s.str(256), value: s.str(2048).opt() }), 16).opt(),
     retry: s.int(-1, 1_000_000).opt(),
+  }),
+  /** Extension: the shim's remote log lines (only when the login reply said `client_log: 1`). */
+  client_log: s.object({
+    logs: s.array(
+      s.object({
+        /** 0 debug, 1 info, 2 warn, 3 error. */
+        level: s.int(0, 3),
+        /** Client clock, ms since the epoch. */
+        time: s.int(0, Number.MAX_SAFE_INTEGER),
+        text: s.str(CLIENT_LOG_LINE_BYTES),
+      }),
+      CLIENT_LOG_MAX_LINES,
+      1,
+    ),
   }),
 };
 

@@ -94,6 +94,15 @@ export interface ResolvedConfig {
     maxTokenLifetimeS: number;
   };
   log: { level: string };
+  /**
+   * Log lines shipped by shims whose page set remoteLogLevel / logUrl (`client_log`, our extension):
+   * written to this server's log with the appid, room and user. Off by default.
+   */
+  clientLogs: {
+    enabled: boolean;
+    /** Lines one room socket may ship per minute; more are dropped (and counted in the log). */
+    maxLinesPerMinute: number;
+  };
   /** The SFU. Spawned and supervised by default; `urls` uses running Janus instances instead. */
   janus: {
     /** false: no media plane (room signalling only). */
@@ -175,6 +184,7 @@ const DEFAULTS: Omit<ResolvedConfig, 'apps' | 'devMode' | 'devAppSign'> = {
   },
   auth: { maxTokenLifetimeS: 7 * 24 * 3600 },
   log: { level: 'info' },
+  clientLogs: { enabled: false, maxLinesPerMinute: 600 },
   janus: {
     enabled: true,
     binary: 'janus',
@@ -262,6 +272,7 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
     'http',
     'auth',
     'log',
+    'clientLogs',
     'janus',
     'media',
   ];
@@ -359,6 +370,10 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
   if (!LOG_LEVELS.includes(log.level))
     throw new ConfigError('log.level', `must be one of ${LOG_LEVELS.join(', ')}`);
 
+  const clientLogs = section('clientLogs', options.clientLogs, DEFAULTS.clientLogs);
+  bool('clientLogs.enabled', clientLogs.enabled);
+  int('clientLogs.maxLinesPerMinute', clientLogs.maxLinesPerMinute, 1, 1_000_000);
+
   const janus = section('janus', options.janus, DEFAULTS.janus);
   if (typeof janus.enabled !== 'boolean') throw new ConfigError('janus.enabled', 'must be true or false');
   for (const k of ['binary', 'libDir', 'interface', 'iceEnforceList', 'publicIp'] as const)
@@ -390,6 +405,7 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
     http,
     auth,
     log,
+    clientLogs,
     janus,
     media,
   };

@@ -65,10 +65,16 @@ function memoryMiB(): Record<string, number> {
 /** The package root, whether running from src/server (ts) or dist/server (built). */
 const PACKAGE_ROOT = join(__dirname, '..', '..');
 
-export async function startServer(options: ServerOptions | ResolvedConfig = {}): Promise<RunningServer> {
+/**
+ * `logStream`: where the JSON log goes instead of stdout (tests read the server's log from it).
+ */
+export async function startServer(
+  options: ServerOptions | ResolvedConfig = {},
+  logStream?: pino.DestinationStream,
+): Promise<RunningServer> {
   const config: ResolvedConfig =
     'devMode' in options ? (options as ResolvedConfig) : resolveConfig(options as ServerOptions);
-  const log = pino({ level: config.log.level, base: undefined });
+  const log = pino({ level: config.log.level, base: undefined }, logStream);
   if (config.devMode) {
     log.warn(
       '\n*** DEV MODE: no apps configured. Any appid is accepted and GET /token hands out valid login tokens.' +

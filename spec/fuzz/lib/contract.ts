@@ -11,8 +11,12 @@
  * Media socket /media: `<Name>Rsp` (replyName) for every request of MEDIA_REQUESTS with the same seq
  * (0 unless a safe non-negative integer, as on /ws), body `{result, err_info?}` with a MediaResult; ErrorRsp for an unknown or
  * non-string cmd or an unparseable frame; nothing for acks; or a close with a documented code.
+ *
+ * Both: a frame nested deeper than any frame of the protocol (MAX_FRAME_DEPTH) is not parsed: it is
+ * answered as unreadable, named by what a bounded scan of its first bytes finds (scanRef) or by nothing.
  */
 import { CloseCode, ServerCode } from '../../../src/protocol/errors';
+import { MAX_FRAME_DEPTH, scanRef, withinDepth } from '../../../src/server/gateway/FrameSocket';
 import { MEDIA_ACKS, MediaResult, replyName } from '../../../src/protocol/media';
 import { MEDIA_REQUESTS } from '../../../src/protocol/mediaSchema';
 import type { Outcome, Received } from './sockets';
@@ -54,6 +58,15 @@ function parse(s: Sent): { ok: true; value: unknown } | { ok: false } {
   }
 }
 
+const textOf = (s: Sent) => (typeof s.data === 'string' ? s.data : s.data.toString('utf8'));
+
+/** A text frame too deep to be parsed: how the server may name it (scanned, or not at all). */
+function tooDeep(s: Sent): { cmd: string; seq: number } | null {
+  if (s.binary) return null;
+  const text = textOf(s);
+  return withinDepth(text, MAX_FRAME_DEPTH) ? null : scanRef(text);
+}
+
 function headerOf(s: Sent): Obj | null {
   const p = parse(s);
   if (!p.ok || !isObj(p.value)) return null;
@@ -84,6 +97,11 @@ export function roomEcho(s: Sent): RoomEcho {
   if (s.binary) {
     out.cmd.push('');
     out.seq.push(0);
+  }
+  const deep = tooDeep(s);
+  if (deep) {
+    out.cmd.push('', deep.cmd);
+    out.seq.push(0, deep.seq);
   }
   return out;
 }
@@ -120,8 +138,15 @@ export type MediaAlt = { kind: 'none' } | { kind: 'reply'; cmd: string; seq: num
 
 export function mediaExpectations(s: Sent): MediaAlt[] {
   const unreadable: MediaAlt = { kind: 'reply', cmd: 'ErrorRsp', seq: 0 };
+  const deep = tooDeep(s);
+  const deepAlts: MediaAlt[] = [];
+  if (deep) {
+    deepAlts.push(unreadable, { kind: 'reply', cmd: 'ErrorRsp', seq: deep.seq });
+    if ((MEDIA_REQUESTS as readonly string[]).includes(deep.cmd))
+      deepAlts.push({ kind: 'reply', cmd: replyName(deep.cmd), seq: deep.seq });
+  }
   const h = headerOf(s);
-  if (!h) return [unreadable];
+  if (!h) return [unreadable, ...deepAlts];
   const seq = typeof h.seq === 'number' && Number.isSafeInteger(h.seq) && h.seq >= 0 ? h.seq : 0;
   const cmd = typeof h.cmd === 'string' ? h.cmd : null;
   const alts: MediaAlt[] = [];
@@ -133,7 +158,7 @@ export function mediaExpectations(s: Sent): MediaAlt[] {
     alts.push({ kind: 'reply', cmd: 'ErrorRsp', seq }, unreadable);
   }
   if (s.binary) alts.push(unreadable);
-  return alts;
+  return [...alts, ...deepAlts];
 }
 
 export function checkMediaReply(alts: MediaAlt[], r: Received): string | null {

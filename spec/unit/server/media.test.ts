@@ -120,12 +120,24 @@ test('bad frames: malformed JSON, unknown cmd, invalid body, request before logi
 test('hostile headers before login and over the rate: answered by name and seq, never a throw', async () => {
   const { svc, ws } = service({ rate: 5 });
   const deep = '['.repeat(3500) + '1' + ']'.repeat(3500);
-  const hb = `{"header":{"cmd":"ClientHBReq","seq":3,"session_id":${deep}},"body":{}}`;
-  ws.emit('message', Buffer.from(hb), false);
-  expect((await ws.reply(3)).body).toMatchObject({ result: 3 });
-  // Over the rate (10 per burst for media): the refusal still names ClientHBRsp and its seq.
-  for (let i = 0; i < 12; i++)
-    ws.emit('message', Buffer.from(hb.replace('"seq":3', `"seq":${10 + i}`)), false);
+  ws.emit(
+    'message',
+    Buffer.from(`{"header":{"cmd":"ClientHBReq","seq":3,"session_id":${deep}},"body":{}}`),
+    false,
+  );
+  // Too deep to be a frame of the protocol: refused unparsed (malformed), still under its own name and seq.
+  expect((await ws.reply(3)).body).toMatchObject({ result: 2, err_info: 'malformed frame' });
+  ws.frame('LoginReq', 4, {
+    token: mintLoginToken({ appid: APPID, appSign: SIGN, idName: 'alice' }),
+    roomid: 'r1',
+  });
+  expect((await ws.reply(4)).body.result).toBe(0);
+  // A session_id that converts to nothing (String() and Number() would throw on it), over the rate (a
+  // burst of 10 for media at rate 5): the refusal still names ClientHBRsp and its seq.
+  const hb = (seq: number) =>
+    Buffer.from(`{"header":{"cmd":"ClientHBReq","seq":${seq},"session_id":{"toString":null}},"body":{}}`);
+  for (let i = 0; i < 12; i++) ws.emit('message', hb(10 + i), false);
+  expect((await ws.reply(10)).body).toMatchObject({ result: 0 });
   const refused = await ws.reply(21);
   expect(refused.header).toMatchObject({ cmd: 'ClientHBRsp', seq: 21, session_id: 0 });
   expect(refused.body).toMatchObject({ result: 10 });

@@ -11,9 +11,7 @@
  * offer with a longer deadline, because a loaded machine misses 200 ms.
  */
 import type { SupportProbe } from '../platform/Platform';
-
-/* eslint-disable @typescript-eslint/no-explicit-any -- legacy callbacks take any arguments */
-type Cb = ((...args: any[]) => void) | undefined | null;
+import { invoke, staticLog, type Cb } from './callbacks';
 
 /** Deadline of the codec probe (the offer fallback), ms. */
 export const CODEC_PROBE_TIMEOUT_MS = 2_000;
@@ -32,14 +30,7 @@ export interface SupportResult {
   screenSharing: boolean;
 }
 
-function call(fn: Cb, ...args: unknown[]): void {
-  if (typeof fn !== 'function') return;
-  try {
-    fn(...args);
-  } catch (e) {
-    console.error('[ZegoClient] a callback threw:', e);
-  }
-}
+const call = (fn: Cb, ...args: unknown[]): void => invoke(staticLog, fn, ...args);
 
 /** The probe's codecs, or a rejection on failure / after the deadline (error value `false`, as 1.12). */
 function codecs(probe: SupportProbe): Promise<VideoCodeTypes> {

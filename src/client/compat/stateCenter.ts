@@ -18,7 +18,7 @@
  */
 import { DEFAULT_RETRY_TIME_S } from '../../protocol/constants';
 import type { WireStream } from '../../protocol/room';
-import type { RoomSession } from '../core/RoomSession';
+import type { RoomView } from '../core/RoomSession';
 
 /** What the view reads, live, from the facade. */
 export interface StateSource {
@@ -34,7 +34,7 @@ export interface StateSource {
   } | null;
   /** The last login call's arguments (undefined before any). */
   login(): { roomId: string; role: number; token: string; thirdToken: string } | undefined;
-  session(): RoomSession | null;
+  session(): RoomView | null;
   userStateUpdate(): boolean;
   /** Own published streams: id, started (state 0 reached) and extra info. */
   publishers(): [string, { started: boolean; extraInfo: string }][];
@@ -85,7 +85,8 @@ export function createStateCenter(src: StateSource): StateCenterView {
   // userid / sessionid: undefined until a login was tried, '' while there is no session (as 1.12.5).
   const identity = (field: 'user_id' | 'session_id') => {
     if (!src.login()) return undefined;
-    return src.session()?.conn?.identity[field] ?? '';
+    const room = src.session();
+    return (field === 'user_id' ? room?.userId : room?.sessionId) ?? '';
   };
   const runState = (): 0 | 1 | 2 => {
     const st = src.session()?.state;

@@ -10,6 +10,7 @@ import {
 } from '../../protocol/constants';
 import { ClientErrorCode, NO_RETRY_LOGIN_CODES, ServerCode } from '../../protocol/errors';
 import type {
+  ClientLogLine,
   LoginRsp,
   PushStreamUpdate,
   PushUserlistUpdate,
@@ -19,6 +20,7 @@ import type {
 } from '../../protocol/room';
 import type { Platform } from '../platform/Platform';
 import { legacyBackoff } from './backoff';
+import type { Logger } from './Logger';
 import { RoomConnection } from './RoomConnection';
 import { ZegoError } from './ZegoError';
 
@@ -58,12 +60,26 @@ export interface SessionEvents {
   kickedOut(reason: number): void;
 }
 
+/** What the facade's stateCenter reads of a room session (stateCenter.ts). */
+export interface RoomView {
+  readonly state: SessionState;
+  /** From the login reply ('' before it). */
+  readonly userId: string | undefined;
+  readonly sessionId: string | undefined;
+  readonly streamList: WireStream[];
+  readonly anchorInfo: { anchor_id: string; anchor_id_name: string; anchor_nick_name: string };
+  readonly heartbeatMs: number;
+  readonly serverOffsetMs: number;
+}
+
 /** A heartbeat reply with this code (or session-not-found) means "log in again" (1.12). */
 const HB_RELOGIN_CODE = 1000002001;
 
-export class RoomSession {
-  state: SessionState = 'idle';
-  conn: RoomConnection | null = null;
+export class RoomSession implements RoomView {
+  private _state: SessionState = 'idle';
+  private conn: RoomConnection | null = null;
+  /** The login reply said the server takes client_log (our extension). */
+  acceptsClientLogs = false;
   private streams = new Map<string, WireStream>();
   private streamSeq = 0;
   private userSeq = 0;
@@ -86,10 +102,47 @@ export class RoomSession {
     private readonly o: SessionOptions,
     private readonly platform: Platform,
     private readonly ev: SessionEvents,
+    private readonly log: Logger,
   ) {}
 
+  get state(): SessionState {
+    return this._state;
+  }
+
+  /** The one setter: logs `from -> to` on a change. */
   private setState(next: SessionState): void {
-    this.state = next;
+    if (next === this._state) return;
+    this.log.debug(`room ${this.o.roomId}: ${this._state} -> ${next}`);
+    this._state = next;
+  }
+
+  /** The seq of the last request on the room socket (undefined without a socket). */
+  get lastSeq(): number | undefined {
+    return this.conn?.lastSeq;
+  }
+
+  /** The room id the socket's headers carry ('' before the first connection). */
+  get wireRoomId(): string {
+    return this.conn?.identity.room_id ?? '';
+  }
+
+  get userId(): string | undefined {
+    return this.conn?.identity.user_id;
+  }
+
+  get sessionId(): string | undefined {
+    return this.conn?.identity.session_id;
+  }
+
+  /** Ships log lines (client_log, our extension); only when the login reply accepted them. */
+  async sendClientLogs(logs: ClientLogLine[]): Promise<void> {
+    if (!this.acceptsClientLogs) return;
+    await this.request().request('client_log', { logs });
+  }
+
+  /** A background request's failure: logged, never thrown (the next sync repairs what it missed). */
+  private logged(what: string): (e: unknown) => void {
+    return (e) => this.log.debug(`room ${this.o.roomId}: ${what} failed:`, e);
   }
 
   /** First login; resolves with the login stream list minus own streams. */
@@ -99,7 +152,7 @@ export class RoomSession {
       const rsp = await this.connectAndLogin();
       this.setState('logged-in');
       const own = rsp.stream_info.filter((s) => s.anchor_id_name === this.o.idName);
-      for (const s of own) void this.endStream(s.stream_id).catch(() => {});
+      for (const s of own) void this.endStream(s.stream_id).catch(this.logged(`ending stale ${s.stream_id}`));
       if (rsp.anchor_info) this.anchorInfo = { ...rsp.anchor_info };
       this.ev.anchorInfo(rsp.anchor_info.anchor_id_name, rsp.anchor_info.anchor_nick_name);
       void this.afterLogin(rsp, false);
@@ -150,6 +203,7 @@ export class RoomSession {
     this.datiWindowMs = rsp.dati_time_window || 0;
     const serverNow = parseFloat(String(rsp.ret_timestamp ?? '0'));
     this.serverOffsetMs = serverNow > 0 ? serverNow - this.platform.now() : 0;
+    this.acceptsClientLogs = rsp.client_log === 1;
     return rsp;
   }
 
@@ -162,7 +216,7 @@ export class RoomSession {
     if (reconnect) this.diffStreams(before);
     this.userSeq = rsp.server_user_seq ?? 0;
     this.startHeartbeat();
-    if (this.o.userStateUpdate) await this.fetchUsers().catch(() => {});
+    if (this.o.userStateUpdate) await this.fetchUsers().catch(this.logged('user list'));
     if (rsp.trans_seqs) await this.catchUpTrans(rsp.trans_seqs, !reconnect);
   }
 
@@ -240,13 +294,16 @@ export class RoomSession {
     const stale = serverSeq < this.userSeq || (this.behindAt !== null && this.userSeq < this.behindAt);
     if (stale) {
       this.behindAt = null;
-      void this.fetchUsers().catch(() => {});
+      void this.fetchUsers().catch(this.logged('user list'));
     } else if (serverSeq > this.userSeq) this.behindAt = serverSeq;
   }
 
   private async refetchStreams(): Promise<void> {
     if (!this.conn) return;
-    const r = await this.conn.request('stream_info', { reserve: 0 }).catch(() => null);
+    const r = await this.conn.request('stream_info', { reserve: 0 }).catch((e: unknown) => {
+      this.logged('stream list')(e);
+      return null;
+    });
     if (!r) return;
     const before = new Map(this.streams);
     this.streams = new Map(
@@ -285,7 +342,10 @@ export class RoomSession {
       }
       const r = await this.conn
         .request('trans_fetch', { trans_type, trans_local_seq: local })
-        .catch(() => null);
+        .catch((e: unknown) => {
+          this.logged(`reliable message ${trans_type}`)(e);
+          return null;
+        });
       if (!r || r.trans_seq <= (this.transSeqs.get(trans_type) ?? 0)) continue;
       this.transSeqs.set(trans_type, r.trans_seq);
       if (r.trans_user_idname !== this.o.idName) this.ev.reliable(trans_type, r.trans_seq, r.trans_data);
@@ -336,7 +396,7 @@ export class RoomSession {
         const firstSeq = p.user_list_seq - p.user_actions.length + 1;
         if (firstSeq > this.userSeq + 1) {
           this.userSeq = p.user_list_seq;
-          void this.fetchUsers().catch(() => {});
+          void this.fetchUsers().catch(this.logged('user list'));
           return;
         }
         const fresh = p.user_actions.slice(this.userSeq + 1 - firstSeq);
@@ -480,7 +540,8 @@ export class RoomSession {
     const was = this.state;
     this.stopHeartbeat();
     this.setState('closed');
-    if (conn && was === 'logged-in') await conn.request('logout', { reserve: 0 }, 1000).catch(() => {});
+    if (conn && was === 'logged-in')
+      await conn.request('logout', { reserve: 0 }, 1000).catch(this.logged('logout'));
     conn?.close();
   }
 }

@@ -11,6 +11,11 @@ export class ZegoError extends Error {
   ) {
     super(msg);
   }
+  /** Any failure as a ZegoError (an unexpected one is Unknown with its message). */
+  static from(e: unknown): ZegoError {
+    if (e instanceof ZegoError) return e;
+    return new ZegoError(ClientErrorCode.Unknown, String((e as Error)?.message ?? e));
+  }
   static server(errCode: number, message?: string): ZegoError {
     return new ZegoError(ClientErrorCode.Server, serverErrorMessage(errCode, message), errCode);
   }

@@ -1,15 +1,22 @@
 /**
- * The shim's media plane behind the legacy methods: previews (one capture per <video>), publishers and
- * players (StreamSession each), the shared media sockets, the quality timer, and device control.
- * The facade (ZegoClient) validates arguments, returns the legacy booleans and routes the callbacks.
+ * The shim's media plane: previews (one LocalSource per <video>), publishers and players (a
+ * StreamSession each, with a PublishNegotiator or a PlayNegotiator), the shared media sockets, quality
+ * and sound-level reports, and device control. The engine (ClientEngine) owns it and turns its hooks into
+ * typed events; the facade validates arguments and returns the legacy booleans.
  */
 import type { LegacyError } from '../../protocol/errors';
-import type { MediaPlatform, Platform } from '../platform/Platform';
-import { buildConstraints, videoInfoOf, type PreviewOptions, type VideoInfo } from './capture';
+import type { Logger } from '../core/Logger';
+import type { AudioNodeLike, MediaPlatform, Platform } from '../platform/Platform';
+import type { PreviewOptions } from './capture';
+import { LocalSource } from './LocalSource';
 import { MediaSignal } from './MediaSignal';
+import { PlayNegotiator } from './PlayNegotiator';
+import { PublishNegotiator } from './PublishNegotiator';
+import { QualityMonitor, type QualityReport, type QualityTarget } from './QualityMonitor';
+import type { VideoCodec } from './sdp';
+import { setSink } from './sink';
 import { SoundLevels, type LevelSource, type SoundLevelItem } from './SoundLevels';
 import { StreamSession, type StreamHooks } from './StreamSession';
-import type { VideoCodec } from './sdp';
 
 export interface PlaneHooks {
   /** Identity for the media socket's LoginReq (the room login token). */
@@ -19,8 +26,8 @@ export interface PlaneHooks {
   endStream(streamId: string): void;
   publishState(type: 0 | 1 | 2, streamId: string, error?: LegacyError): void;
   playState(type: 0 | 1 | 2, streamId: string, error?: LegacyError): void;
-  publishQuality(streamId: string, q: Record<string, number>): void;
-  playQuality(streamId: string, q: Record<string, number>): void;
+  publishQuality(streamId: string, q: QualityReport): void;
+  playQuality(streamId: string, q: QualityReport): void;
   videoSize(streamId: string, w: number, h: number): void;
   remoteCamera(streamId: string, status: number): void;
   remoteMic(streamId: string, status: number): void;
@@ -30,16 +37,10 @@ export interface PlaneHooks {
   backoffMs(): ((n: number) => number) | undefined;
 }
 
-interface Preview {
-  stream: MediaStream;
-  info: VideoInfo;
-  camera: boolean;
-  mic: boolean;
-}
-
 interface Publisher {
   session: StreamSession;
   video: HTMLMediaElement;
+  source: LocalSource;
 }
 
 interface Player {
@@ -58,30 +59,28 @@ interface Player {
   ended: boolean;
 }
 
-/** Previous getStats counters per stream, for rates. */
-interface Sample {
-  t: number;
-  videoBytes: number;
-  audioBytes: number;
-  frames: number;
-  framesTransfer: number;
-}
-
 export class MediaPlane {
-  readonly previews = new Map<HTMLMediaElement, Preview>();
+  readonly previews = new Map<HTMLMediaElement, LocalSource>();
   readonly publishers = new Map<string, Publisher>();
   readonly players = new Map<string, Player>();
   private readonly signals = new Map<string, MediaSignal>();
-  private qualityTimer: unknown = null;
-  private cycleMs = 3000;
-  private readonly samples = new Map<string, Sample>();
   readonly levels: SoundLevels;
+  private readonly quality: QualityMonitor;
 
   constructor(
     private readonly platform: Platform,
     private readonly hooks: PlaneHooks,
+    private readonly log: Logger,
   ) {
-    this.levels = new SoundLevels(platform, () => this.levelSources(), hooks.soundLevels);
+    this.levels = new SoundLevels(platform, () => this.levelSources(), hooks.soundLevels, log);
+    this.quality = new QualityMonitor(
+      platform,
+      () => this.qualityTargets(),
+      (publish, id, q) => {
+        if (publish && this.publishers.has(id)) this.hooks.publishQuality(id, q);
+        if (!publish && this.players.has(id)) this.hooks.playQuality(id, q);
+      },
+    );
   }
 
   /** Publishers (their preview's capture) and players still playing, as 1.12 listed them. */
@@ -91,6 +90,13 @@ export class MediaPlane {
       out.push({ streamID: id, type: 'push', stream: this.previews.get(p.video)?.stream ?? null });
     for (const [id, p] of this.players)
       if (!p.ended) out.push({ streamID: id, type: 'pull', stream: p.stream });
+    return out;
+  }
+
+  private qualityTargets(): QualityTarget[] {
+    const out: QualityTarget[] = [];
+    for (const [id, p] of this.publishers) out.push({ publish: true, streamId: id, pc: p.session.pc });
+    for (const [id, p] of this.players) out.push({ publish: false, streamId: id, pc: p.session.pc });
     return out;
   }
 
@@ -118,20 +124,14 @@ export class MediaPlane {
   async preview(video: HTMLMediaElement, o: PreviewOptions): Promise<void> {
     const media = this.media;
     if (!media) throw new Error("browser don't support");
-    let stream: MediaStream;
-    if (o.externalMediaStream) stream = o.externalMediaStream;
-    else if (o.externalCapture) {
-      const cap = (video as HTMLMediaElement & { captureStream?: () => MediaStream }).captureStream?.();
-      if (!cap || cap.getTracks().length === 0) throw new Error('external capture fail');
-      stream = cap;
-    } else stream = await media.getUserMedia(buildConstraints(o));
-    const old = this.previews.get(video);
-    if (old && old.stream !== stream) old.stream.getTracks().forEach((t) => t.stop());
-    this.previews.set(video, { stream, info: videoInfoOf(o), camera: true, mic: true });
+    const source = await LocalSource.open(media, video, o, this.log);
+    // A page's own stream shown again keeps its tracks; anything else replaced is stopped.
+    this.previews.get(video)?.stop(this.previews.get(video)?.stream === source.stream);
+    this.previews.set(video, source);
     this.levels.refresh();
     if (!o.externalCapture) {
-      video.srcObject = stream;
-      void video.play?.()?.catch?.(() => {});
+      video.srcObject = source.stream;
+      this.playElement(video);
     }
   }
 
@@ -139,7 +139,7 @@ export class MediaPlane {
     const p = this.previews.get(video);
     if (!p) return false;
     this.previews.delete(video);
-    p.stream.getTracks().forEach((t) => t.stop());
+    p.stop();
     if (video.srcObject === p.stream) video.srcObject = null;
     this.levels.refresh();
     return true;
@@ -149,52 +149,51 @@ export class MediaPlane {
   enable(video: HTMLMediaElement, kind: 'video' | 'audio', on: boolean): boolean {
     const p = this.previews.get(video);
     if (!p) return false;
-    p.stream.getTracks().forEach((t) => {
-      if (t.kind === kind) t.enabled = on;
-    });
-    if (kind === 'video') p.camera = on;
-    else p.mic = on;
-    for (const pub of this.publishers.values())
-      if (pub.video === video) {
-        pub.session.camera = p.camera ? 0 : 2;
-        pub.session.mic = p.mic ? 0 : 2;
-        pub.session.sendStatus();
-      }
+    p.setEnabled(kind, on);
+    for (const pub of this.publishersOf(video)) {
+      pub.session.camera = p.camera ? 0 : 2;
+      pub.session.mic = p.mic ? 0 : 2;
+      pub.session.sendStatus();
+    }
     return true;
   }
 
   /** switchDevice: a new capture of one kind; the published track is replaced without renegotiation. */
   async switchDevice(kind: 'audio' | 'video', video: HTMLMediaElement, deviceId: string): Promise<void> {
     const p = this.previews.get(video);
-    const media = this.media;
-    if (!p || !media) throw new Error('no preview on this element');
-    const c: MediaStreamConstraints =
-      kind === 'video'
-        ? {
-            video: {
-              deviceId: { exact: deviceId },
-              width: p.info.width,
-              height: p.info.height,
-              frameRate: p.info.frameRate,
-            },
-          }
-        : { audio: { deviceId: { exact: deviceId } } };
-    const fresh = await media.getUserMedia(c);
-    const track = fresh.getTracks().find((t) => t.kind === kind);
-    if (!track) throw new Error(`no ${kind} track from device ${deviceId}`);
-    track.enabled = kind === 'video' ? p.camera : p.mic;
-    for (const old of p.stream.getTracks().filter((t) => t.kind === kind)) {
-      p.stream.removeTrack(old);
-      old.stop();
-    }
-    p.stream.addTrack(track);
+    if (!p || !this.media) throw new Error('no preview on this element');
+    const track = await p.switchDevice(kind, deviceId);
     this.levels.refresh();
-    for (const pub of this.publishers.values())
-      if (pub.video === video) await pub.session.replaceTrack(track);
+    if (track) for (const pub of this.publishersOf(video)) await pub.session.replaceTrack(track);
+  }
+
+  /**
+   * The audio processing chain of a preview (off by default; see LocalSource): on with these processors,
+   * or off. Its publishers swap their audio track without renegotiation. Not legacy API: the seam that
+   * audio effects and mixing plug into.
+   */
+  async setAudioProcessing(
+    video: HTMLMediaElement,
+    on: boolean,
+    processors?: AudioNodeLike[],
+  ): Promise<void> {
+    const p = this.previews.get(video);
+    if (!p) throw new Error('no preview on this element');
+    const track = p.setAudioProcessing(on, processors);
+    if (track) for (const pub of this.publishersOf(video)) await pub.session.replaceTrack(track);
   }
 
   async enumDevices(): Promise<{ microphones: Dev[]; speakers: Dev[]; cameras: Dev[] }> {
     return enumDevices(this.media);
+  }
+
+  private publishersOf(video: HTMLMediaElement): Publisher[] {
+    return [...this.publishers.values()].filter((p) => p.video === video);
+  }
+
+  private playElement(video: HTMLMediaElement): void {
+    // Autoplay may be refused (no user gesture yet); the page can still start it itself.
+    void video.play?.()?.catch?.((e: unknown) => this.log.debug('media element play() refused:', e));
   }
 
   // ---- publish / play ----
@@ -234,25 +233,30 @@ export class MediaPlane {
     opt: { streamParams?: string; cdnUrl?: string; videoDecodeType?: string },
   ): boolean {
     const media = this.media;
-    const p = this.previews.get(video);
-    if (!media || !p || this.publishers.has(streamId)) return false;
+    const source = this.previews.get(video);
+    if (!media || !source || this.publishers.has(streamId)) return false;
+    const negotiator = new PublishNegotiator({
+      tracks: () => source.publishTracks(),
+      stream: () => source.stream,
+      codec: codecOf(opt.videoDecodeType),
+      videoKbps: source.info.bitrate,
+      width: source.info.width,
+      height: source.info.height,
+      frameRate: source.info.frameRate,
+      isFirefox: media.isFirefox,
+    });
     const session = new StreamSession(
       {
         publish: true,
         streamId,
-        local: p.stream,
         extraInfo,
         streamParams: opt.streamParams,
         cdnUrl: opt.cdnUrl,
-        codec: codecOf(opt.videoDecodeType),
-        videoKbps: p.info.bitrate,
-        width: p.info.width,
-        height: p.info.height,
-        frameRate: p.info.frameRate,
         ...this.retryOptions(),
       },
       this.platform,
       media,
+      negotiator,
       {
         ...this.transport(),
         announce: this.hooks.announce,
@@ -266,12 +270,18 @@ export class MediaPlane {
           this.hooks.publishState(type, id, err);
         },
       },
+      this.log,
     );
-    session.camera = p.camera ? 0 : 2;
-    session.mic = p.mic ? 0 : 2;
-    this.publishers.set(streamId, { session, video });
+    session.camera = source.camera ? 0 : 2;
+    session.mic = source.mic ? 0 : 2;
+    this.publishers.set(streamId, { session, video, source });
+    return this.started(session);
+  }
+
+  /** A publisher or player is listed: it starts, and the quality and sound-level reports follow it. */
+  private started(session: StreamSession): true {
     session.start();
-    this.ensureQualityTimer();
+    this.quality.ensure();
     this.levels.refresh();
     return true;
   }
@@ -280,7 +290,7 @@ export class MediaPlane {
     const pub = this.publishers.get(streamId);
     if (!pub) return false;
     this.publishers.delete(streamId);
-    this.samples.delete(`pub:${streamId}`);
+    this.quality.forget(true, streamId);
     pub.session.stop();
     this.levels.refresh();
     this.hooks.endStream(streamId);
@@ -309,17 +319,23 @@ export class MediaPlane {
       stream: null,
       ended: false,
     };
-    const session = new StreamSession(
-      {
-        publish: false,
-        streamId,
-        streamParams: opt.streamParams,
-        codec: codecOf(opt.videoDecodeType),
-        playType: opt.playType ?? 'all',
-        ...this.retryOptions(),
+    const negotiator = new PlayNegotiator({
+      playType: opt.playType ?? 'all',
+      createStream: () => media.createMediaStream(),
+      onStream: (stream) => {
+        player.stream = stream;
+        if (video.srcObject !== stream) {
+          video.srcObject = stream;
+          this.playElement(video);
+        }
+        this.levels.refresh();
       },
+    });
+    const session = new StreamSession(
+      { publish: false, streamId, streamParams: opt.streamParams, ...this.retryOptions() },
       this.platform,
       media,
+      negotiator,
       {
         ...this.transport(),
         announce: async () => {},
@@ -334,16 +350,8 @@ export class MediaPlane {
         ended: () => {
           if (this.players.get(streamId) !== player) return;
           player.ended = true;
-          this.samples.delete(`play:${streamId}`);
+          this.quality.forget(false, streamId);
           video.removeEventListener?.('resize', player.onSize);
-          this.levels.refresh();
-        },
-        remoteStream: (stream) => {
-          player.stream = stream;
-          if (video.srcObject !== stream) {
-            video.srcObject = stream;
-            void video.play?.()?.catch?.(() => {});
-          }
           this.levels.refresh();
         },
         remoteStatus: (camera, mic) => {
@@ -353,6 +361,7 @@ export class MediaPlane {
           player.mic = mic;
         },
       },
+      this.log,
     );
     player.session = session;
     this.players.set(streamId, player);
@@ -362,18 +371,15 @@ export class MediaPlane {
       this.hooks.videoSize(streamId, v.videoWidth, v.videoHeight);
     };
     video.addEventListener?.('resize', player.onSize);
-    if (audioOutput) void setSink(video, audioOutput);
-    session.start();
-    this.ensureQualityTimer();
-    this.levels.refresh();
-    return true;
+    if (audioOutput) setSink(video, audioOutput, this.log);
+    return this.started(session);
   }
 
   stopPlay(streamId: string): boolean {
     const p = this.players.get(streamId);
     if (!p) return false;
     this.players.delete(streamId);
-    this.samples.delete(`play:${streamId}`);
+    this.quality.forget(false, streamId);
     p.session.stop();
     p.video.removeEventListener?.('resize', p.onSize);
     p.video.srcObject = null;
@@ -384,103 +390,12 @@ export class MediaPlane {
   setPlayAudioOutput(streamId: string, deviceId: string): boolean {
     const p = this.players.get(streamId);
     if (!p) return false;
-    void setSink(p.video, deviceId);
+    setSink(p.video, deviceId, this.log);
     return true;
   }
 
-  // ---- quality ----
-
   setCycle(ms: number): void {
-    this.cycleMs = ms;
-    if (this.qualityTimer !== null) {
-      this.platform.clearTimeout(this.qualityTimer);
-      this.qualityTimer = null;
-      this.ensureQualityTimer();
-    }
-  }
-
-  private ensureQualityTimer(): void {
-    if (this.qualityTimer !== null) return;
-    const tick = () => {
-      if (this.publishers.size === 0 && this.players.size === 0) {
-        this.qualityTimer = null;
-        return;
-      }
-      this.qualityTimer = this.platform.setTimeout(tick, this.cycleMs);
-      for (const [id, p] of this.publishers) void this.sample(`pub:${id}`, p.session.pc, true, id);
-      for (const [id, p] of this.players) void this.sample(`play:${id}`, p.session.pc, false, id);
-    };
-    this.qualityTimer = this.platform.setTimeout(tick, this.cycleMs);
-  }
-
-  /** One getStats sample; the first per stream only primes the counters (as the original). */
-  private async sample(
-    key: string,
-    pc: RTCPeerConnection | null,
-    publish: boolean,
-    id: string,
-  ): Promise<void> {
-    if (!pc) return;
-    let report: RTCStatsReport;
-    try {
-      report = await pc.getStats();
-    } catch {
-      return;
-    }
-    let videoBytes = 0;
-    let audioBytes = 0;
-    let frames = 0;
-    let framesTransfer = 0;
-    let width = 0;
-    let height = 0;
-    let nack = 0;
-    let pli = 0;
-    let lost = 0;
-    let rtt = 0;
-    report.forEach((s: Record<string, unknown> & { type: string; kind?: string }) => {
-      if (publish && s.type === 'outbound-rtp') {
-        if (s.kind === 'video') {
-          videoBytes += Number(s.bytesSent ?? 0);
-          frames += Number(s.framesEncoded ?? 0);
-          framesTransfer += Number(s.framesSent ?? s.framesEncoded ?? 0);
-          width = Number(s.frameWidth ?? width);
-          height = Number(s.frameHeight ?? height);
-          nack += Number(s.nackCount ?? 0);
-          pli += Number(s.pliCount ?? 0);
-        } else if (s.kind === 'audio') audioBytes += Number(s.bytesSent ?? 0);
-      } else if (!publish && s.type === 'inbound-rtp') {
-        if (s.kind === 'video') {
-          videoBytes += Number(s.bytesReceived ?? 0);
-          frames += Number(s.framesDecoded ?? 0);
-          framesTransfer += Number(s.framesReceived ?? s.framesDecoded ?? 0);
-          width = Number(s.frameWidth ?? width);
-          height = Number(s.frameHeight ?? height);
-          nack += Number(s.nackCount ?? 0);
-          pli += Number(s.pliCount ?? 0);
-          lost += Number(s.packetsLost ?? 0);
-        } else if (s.kind === 'audio') audioBytes += Number(s.bytesReceived ?? 0);
-      } else if (s.type === 'candidate-pair' && s.nominated && s.currentRoundTripTime !== undefined)
-        rtt = Number(s.currentRoundTripTime) * 1000;
-    });
-    const t = this.platform.now();
-    const prev = this.samples.get(key);
-    this.samples.set(key, { t, videoBytes, audioBytes, frames, framesTransfer });
-    if (!prev || t <= prev.t) return;
-    const secs = (t - prev.t) / 1000;
-    const q = {
-      videoBitrate: Math.max(0, ((videoBytes - prev.videoBytes) * 8) / 1000 / secs),
-      audioBitrate: Math.max(0, ((audioBytes - prev.audioBytes) * 8) / 1000 / secs),
-      videoFPS: Math.max(0, (frames - prev.frames) / secs),
-      videoTransferFPS: Math.max(0, (framesTransfer - prev.framesTransfer) / secs),
-      frameWidth: width,
-      frameHeight: height,
-      nackCount: nack,
-      pliCount: pli,
-      packetsLost: lost,
-      rtt,
-    };
-    if (publish && this.publishers.has(id)) this.hooks.publishQuality(id, q);
-    if (!publish && this.players.has(id)) this.hooks.playQuality(id, q);
+    this.quality.setCycle(ms);
   }
 
   /** updateStreamExtraInfo: a retry or a room reconnection announces the current extra info. */
@@ -494,6 +409,14 @@ export class MediaPlane {
     return [...this.publishers.entries()]
       .filter(([, p]) => p.session.started)
       .map(([id, p]) => [id, p.session.o.extraInfo ?? '']);
+  }
+
+  /** Own published streams: id, started (live at least once, not stopped) and extra info (stateCenter). */
+  publishedStreams(): [string, { started: boolean; extraInfo: string }][] {
+    return [...this.publishers].map(([id, p]) => [
+      id,
+      { started: p.session.started, extraInfo: p.session.o.extraInfo ?? '' },
+    ]);
   }
 
   /** release / logout: everything stops. */
@@ -523,9 +446,4 @@ export async function enumDevices(
 
 function codecOf(t: string | undefined): VideoCodec {
   return String(t ?? '').toUpperCase() === 'VP8' ? 'VP8' : 'H264';
-}
-
-async function setSink(el: HTMLMediaElement, deviceId: string): Promise<void> {
-  const e = el as HTMLMediaElement & { setSinkId?: (id: string) => Promise<void> };
-  await e.setSinkId?.(deviceId).catch(() => {});
 }

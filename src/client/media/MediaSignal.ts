@@ -241,7 +241,8 @@ export class MediaSignal {
           const iv = Number(b.hb_interval);
           if (iv >= 1000) this.hbInterval = iv;
         },
-        () => {},
+        // A missed beat is counted by `unanswered` above; the socket goes after HB_MISSES of them.
+        () => undefined,
       );
     };
     this.hbTimer = this.platform.setTimeout(beat, this.hbInterval);

@@ -11,6 +11,7 @@
  * The AudioContext is made on the first stream to measure, not at load: a page may enable the delegate
  * before anything exists, and Chromium limits contexts made without a user gesture.
  */
+import type { Logger } from '../core/Logger';
 import type { AnalyserLike, AudioContextLike, AudioNodeLike, Platform } from '../platform/Platform';
 
 /** 1.12.5's window: ScriptProcessorNode buffer of 4096 frames. */
@@ -57,6 +58,7 @@ export class SoundLevels {
     /** Every publisher and player of the moment. */
     private readonly sources: () => LevelSource[],
     private readonly report: (items: SoundLevelItem[]) => void,
+    private readonly log: Logger,
   ) {}
 
   get active(): boolean {
@@ -121,9 +123,10 @@ export class SoundLevels {
       source.connect(analyser);
       this.meters.set(key, { track, source, analyser, buf: new Float32Array(LEVEL_WINDOW) });
       // As 1.12.5: a context made before any user gesture starts suspended; try to run it.
-      if (ctx.state === 'suspended') ctx.resume().catch(() => {});
+      if (ctx.state === 'suspended')
+        ctx.resume().catch((e: unknown) => this.log.debug('sound level: AudioContext not resumed:', e));
     } catch (e) {
-      console.warn('[ZegoClient] sound level unavailable for', key, e);
+      this.log.warn('sound level unavailable for', key, e);
     }
   }
 
@@ -146,7 +149,7 @@ export class SoundLevels {
     try {
       this.ctx = make();
     } catch (e) {
-      console.warn('[ZegoClient] no AudioContext for sound levels:', e);
+      this.log.warn('no AudioContext for sound levels:', e);
     }
     return this.ctx;
   }
@@ -154,7 +157,7 @@ export class SoundLevels {
   private closeContext(): void {
     const ctx = this.ctx;
     this.ctx = null;
-    ctx?.close().catch(() => {});
+    ctx?.close().catch((e: unknown) => this.log.debug('sound level: AudioContext close:', e));
   }
 
   private closeAll(): void {

@@ -1,26 +1,34 @@
 /**
- * One published or played stream: dispatch, media socket, session, SDP negotiation, ICE, state reports,
- * and retries. Each error is raised by its real cause (each timeout by its own timer, legacy 5 s), mapped
+ * One published or played stream: its state (streamState.ts), its attempts and its retries. An attempt is
+ * dispatch, the shared media socket, a media session, a peer connection whose operations run one at a
+ * time (SerialQueue), the description exchange (PublishNegotiator / PlayNegotiator), candidates both
+ * ways and ICE; each error is raised by its real cause (each timeout by its own timer, legacy 5 s), mapped
  * to the seed's `ZegoPublish.*` / `ZegoPlay.*` codes.
  *
- * State reports (legacy `on…StateUpdate(type, streamId, error)`): 0 = started (publish: after the room
- * has the stream), 1 = error (the stream is stopped), 2 = retrying. A failure after the stream once
- * started (ICE failed, socket lost, media-server restart) retries with backoff within `retryTimeS`, then
- * reports 0 again, or 1 with RetryTimeout when the budget is spent. A failure before it ever started is
- * final (1), as the original.
+ * State reports (legacy `on…StateUpdate(type, streamId, error)`) come from `transition()`: 0 on entering
+ * `live` (publish: after the room has the stream), 1 on `failed` (the stream is stopped), 2 on `retrying`.
+ * A failure after the stream once went live (ICE failed, socket lost, media-server restart) retries with
+ * backoff within `retryTimeS`, then reports 0 again, or 1 with RetryTimeout when the budget is spent. A
+ * failure before it ever went live is final (1), as the original.
  */
-import { mediaError, type LegacyError, type MediaErrorKind } from '../../protocol/errors';
+import { mediaError, type LegacyError } from '../../protocol/errors';
 import { CloseReason } from '../../protocol/media';
 import { legacyBackoff } from '../core/backoff';
+import type { Logger } from '../core/Logger';
 import type { MediaPlatform, Platform } from '../platform/Platform';
+import { Attempt, candidateTrickle } from './Attempt';
+import { iceServersOf } from './iceServers';
 import { MediaRequestError, type MediaSignal } from './MediaSignal';
-import { hasCandidates, keepVideoCodec, setOpusParams, setVideoBitrate, type VideoCodec } from './sdp';
+import { asStepError, StepError, type NegotiationContext, type Negotiator } from './negotiation';
+import { hasCandidates } from './sdp';
+import { QueueClosedError } from './SerialQueue';
+import { isFinal, LEGACY_STATE, STREAM_MOVES, type StreamState } from './streamState';
+
+export { STEP_TIMEOUT_MS } from './negotiation';
+export { playKinds } from './PlayNegotiator';
 
 /** CloseSessionPush reason: the published stream a player was watching ended (src/protocol/media). */
 const STREAM_ENDED = CloseReason.StreamEnded;
-
-/** Legacy per-step timeouts, ms. */
-export const STEP_TIMEOUT_MS = 5_000;
 
 /**
  * How long a player told "the stream ended" (CloseSessionPush reason 4) waits for the room's
@@ -30,16 +38,6 @@ export const STEP_TIMEOUT_MS = 5_000;
  */
 export const STREAM_END_WAIT_MS = 500;
 
-/**
- * The kinds a player receives for a legacy playType: 'audio' or 'video' alone, anything else (1.12: 'all',
- * and pages' 'auto', '', undefined) both.
- */
-export function playKinds(playType: string | undefined): ('audio' | 'video')[] {
-  if (playType === 'audio') return ['audio'];
-  if (playType === 'video') return ['video'];
-  return ['audio', 'video'];
-}
-
 export interface StreamHooks {
   /** Dispatch: media signalling URLs for the stream (rejects with a DispatchFailure). */
   dispatch(streamId: string, ptype: 'push' | 'pull', cdnUrl: string): Promise<string[]>;
@@ -48,8 +46,6 @@ export interface StreamHooks {
   /** Publish only: the room announces the stream (2001) once ICE is up. */
   announce(streamId: string, extraInfo: string): Promise<void>;
   state(type: 0 | 1 | 2, streamId: string, error?: LegacyError): void;
-  /** Play only: the remote MediaStream is ready. */
-  remoteStream?(stream: MediaStream): void;
   /** Play only: the publisher's camera / mic status (legacy 0 on, other = off). */
   remoteStatus?(camera: number, mic: number): void;
   /** Play only: the stream ended with its room stream deleted; the player stopped without an error. */
@@ -65,78 +61,104 @@ export class DispatchFailure extends Error {
 export interface StreamOptions {
   publish: boolean;
   streamId: string;
-  /** Publish: the captured stream. */
-  local?: MediaStream;
   extraInfo?: string;
   streamParams?: string;
   cdnUrl?: string;
-  codec: VideoCodec;
-  /** Publish: bitrate cap, kbps. */
-  videoKbps?: number;
-  width?: number;
-  height?: number;
-  frameRate?: number;
-  /** Play: 'audio' | 'video'; anything else plays both (see playKinds). */
-  playType?: string;
   /** setCustomSignalUrl: skip dispatch. */
   customUrls: string[];
   retryTimeS: number;
   backoffMs?: (attempt: number) => number;
 }
 
-class StepError extends Error {
-  constructor(
-    readonly kind: MediaErrorKind,
-    detail = '',
-    /** Worth a retry after a success (network-ish failures). */
-    readonly transient = false,
-  ) {
-    super(detail);
-  }
-}
+/** A failure as a log reason: its kind, and its detail when it has one. */
+const whyOf = (e: StepError) => (e.message ? `${e.kind}: ${e.message}` : e.kind);
 
 export class StreamSession {
-  pc: RTCPeerConnection | null = null;
-  /** Started (state 0 reported) at least once. */
-  private everStarted = false;
-  private stopped = false;
-  private attempt = 0;
-  private sessionId = 0;
-  private signal: MediaSignal | null = null;
-  private timers = new Set<unknown>();
-  private pushWaiters = new Map<string, (body: Record<string, unknown>) => void>();
-  private failHandler: ((e: StepError) => void) | null = null;
+  private _state: StreamState = 'idle';
+  /** States entered at least once (`live` among them: the room was told about the stream). */
+  private readonly reached = new Set<StreamState>(['idle']);
+  private attempt: Attempt | null = null;
+  private runs = 0;
+  /** The retry cycle under way: its deadline and the retries it made. */
+  private cycle = { deadline: 0, count: 0 };
+  /** Timers of the stream itself (retry wait, end wait); an attempt's own are in the attempt. */
+  private readonly timers = new Set<unknown>();
+  /** Play: the room deleted the stream (whatever breaks now is its end, not an error). */
+  private roomDeleted = false;
   /** Camera / mic status to send (publish) — legacy 0 on, 2 off. */
   camera = 0;
   mic = 0;
-  private retryDeadline = 0;
   /** Step times of the last attempt, ms from its start (diagnostics: bench, support). */
   timeline: [string, number][] = [];
-  private mark(step: string): void {
-    const t0 = this.timeline[0]?.[1] ?? this.platform.now();
-    if (!this.timeline.length) this.timeline.push(['start', t0]);
-    this.timeline.push([step, this.platform.now() - t0]);
-  }
-  private retrying = false;
 
   constructor(
     readonly o: StreamOptions,
     private readonly platform: Platform,
     private readonly media: MediaPlatform,
+    private readonly negotiator: Negotiator,
     private readonly hooks: StreamHooks,
+    private readonly log: Logger,
   ) {}
+
+  get state(): StreamState {
+    return this._state;
+  }
+
+  /** The current attempt's peer connection (quality sampling, diagnostics). */
+  get pc(): RTCPeerConnection | null {
+    return this.attempt?.pc ?? null;
+  }
+
+  /** The room was told about the stream (it went live at least once). */
+  get announced(): boolean {
+    return this.reached.has('live');
+  }
+
+  /** Went live at least once and not stopped or failed. */
+  get started(): boolean {
+    return this.announced && !isFinal(this._state);
+  }
 
   start(): void {
     void this.run();
   }
 
-  private setTimer(fn: () => void, ms: number): unknown {
+  /**
+   * The one setter: checks the move against STREAM_MOVES, logs `from -> to`, and reports the legacy
+   * state of the new one (only on a change). Returns false for a move the table does not allow.
+   */
+  private transition(to: StreamState, why: string, error?: LegacyError): boolean {
+    const from = this._state;
+    if (from === to) return true;
+    if (!STREAM_MOVES[from].includes(to)) {
+      this.log.error(`stream ${this.o.streamId}: refused move ${from} -> ${to} (${why})`);
+      return false;
+    }
+    this._state = to;
+    this.reached.add(to);
+    this.log.debug(`${this.o.publish ? 'publish' : 'play'} ${this.o.streamId}: ${from} -> ${to} (${why})`);
+    const legacy = LEGACY_STATE[to];
+    if (legacy !== undefined) this.hooks.state(legacy, this.o.streamId, legacy === 0 ? undefined : error);
+    return true;
+  }
+
+  /** A step of the first attempt; a retry cycle stays `retrying` through its attempts. */
+  private phase(to: 'dispatching' | 'connecting' | 'negotiating', why: string): void {
+    if (this._state !== 'retrying') this.transition(to, why);
+  }
+
+  private mark(step: string): void {
+    const t0 = this.timeline[0]?.[1] ?? this.platform.now();
+    if (!this.timeline.length) this.timeline.push(['start', t0]);
+    this.timeline.push([step, this.platform.now() - t0]);
+  }
+
+  private later(fn: () => void, ms: number): void {
     const t = this.platform.setTimeout(() => {
       this.timers.delete(t);
       fn();
     }, ms);
     this.timers.add(t);
-    return t;
   }
 
   private clearTimers(): void {
@@ -144,29 +166,27 @@ export class StreamSession {
     this.timers.clear();
   }
 
-  /** One attempt; on failure decides between final error and retry. */
+  // ------------------------------------------------------------------------------------ attempts
+
+  /** One attempt; its failure (thrown, pushed or from ICE) goes to fail(). */
   private async run(): Promise<void> {
-    const attempt = ++this.attempt;
+    const a = new Attempt(++this.runs, this.platform);
+    this.attempt = a;
     try {
-      await this.negotiate(attempt);
+      await this.negotiate(a);
     } catch (e) {
-      if (attempt !== this.attempt || this.stopped) return;
-      this.failed(
-        e instanceof StepError ? e : new StepError('SessionError', String((e as Error)?.message ?? e)),
-      );
+      this.fail(a, asStepError(e));
     }
   }
 
-  private failed(e: StepError): void {
-    if (this.stopped) return;
-    // The room deleted the stream: whatever breaks now is its end, not an error (1.12 reported none).
+  /** The attempt `a` failed: a final error, a retry, or (the room deleted the stream) a quiet end. */
+  private fail(a: Attempt, e: StepError): void {
+    if (a !== this.attempt || isFinal(this._state)) return;
     if (this.roomDeleted) return this.endQuietly();
     // reason 1: a failed attempt (the server keeps a started stream listed while we retry).
-    this.teardownAttempt(1);
-    if (this.everStarted && e.transient) return this.retry(e);
-    if (this.retrying) return this.retry(e);
-    this.stopped = true;
-    this.hooks.state(1, this.o.streamId, this.errorOf(e));
+    this.dropAttempt(1);
+    if ((this._state === 'live' && e.transient) || this._state === 'retrying') return this.retry(e);
+    this.transition('failed', whyOf(e), this.errorOf(e));
   }
 
   private errorOf(e: StepError): LegacyError {
@@ -180,68 +200,50 @@ export class StreamSession {
 
   private retry(e: StepError): void {
     const now = this.platform.now();
-    if (!this.retrying) {
-      this.retrying = true;
-      this.retryDeadline = now + this.o.retryTimeS * 1000;
-      this.retryCount = 0;
-      this.hooks.state(2, this.o.streamId, this.errorOf(e));
+    if (this._state !== 'retrying') {
+      this.cycle = { deadline: now + this.o.retryTimeS * 1000, count: 0 };
+      this.transition('retrying', whyOf(e), this.errorOf(e));
     }
     const backoff = this.o.backoffMs ?? legacyBackoff(() => this.platform.random());
-    const wait = backoff(this.retryCount++);
-    if (now + wait > this.retryDeadline) {
-      this.stopped = true;
-      this.hooks.state(1, this.o.streamId, mediaError('RetryTimeout', this.o.publish));
+    const wait = backoff(this.cycle.count++);
+    if (now + wait > this.cycle.deadline) {
+      this.transition('failed', 'retry budget spent', mediaError('RetryTimeout', this.o.publish));
       return;
     }
-    this.setTimer(() => {
-      if (!this.stopped) void this.run();
+    this.later(() => {
+      if (this._state === 'retrying') void this.run();
     }, wait);
   }
-  private retryCount = 0;
 
-  /** Races a promise against a step timeout. */
-  private step<T>(p: Promise<T>, timeoutKind: MediaErrorKind, ms = STEP_TIMEOUT_MS): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const t = this.setTimer(() => reject(new StepError(timeoutKind, '', true)), ms);
-      p.then(
-        (v) => {
-          this.platform.clearTimeout(t);
-          this.timers.delete(t);
-          resolve(v);
-        },
-        (e) => {
-          this.platform.clearTimeout(t);
-          this.timers.delete(t);
-          reject(e);
-        },
-      );
-    });
+  /** The attempt's context for the negotiator. */
+  private context(a: Attempt, pc: RTCPeerConnection, signal: MediaSignal, openTrickle: () => void) {
+    const ctx: NegotiationContext = {
+      pc,
+      signal,
+      sessionId: a.sessionId,
+      run: (op) => a.queue.push(() => op(pc)),
+      alive: () => a === this.attempt,
+      step: (p, kind, ms) => a.step(p, kind, ms),
+      waitPush: (cmd, kind) => a.waitPush(cmd, kind),
+      openTrickle,
+      mark: (s) => this.mark(s),
+    };
+    return ctx;
   }
 
-  /** Resolves with the next push of `cmd` for this session (or rejects on the step timeout). */
-  private waitPush(cmd: string, timeoutKind: MediaErrorKind): Promise<Record<string, unknown>> {
-    // A push may have come before anyone waited (even before CreateSessionRsp was read).
-    const early = this.earlyPushes.get(cmd);
-    if (early) {
-      this.earlyPushes.delete(cmd);
-      return Promise.resolve(early);
-    }
-    return this.step(new Promise((resolve) => this.pushWaiters.set(cmd, resolve)), timeoutKind);
-  }
-  private readonly earlyPushes = new Map<string, Record<string, unknown>>();
-  /** Server candidates pushed before the PeerConnection could take them, and whether any came. */
-  private pendingServerCandidates: RTCIceCandidateInit[] = [];
-  private sawServerCandidate = false;
-
-  private applyServerCandidates(pc: RTCPeerConnection, list: RTCIceCandidateInit[]): void {
-    for (const c of list) pc.addIceCandidate(c).catch(() => this.fail(new StepError('ServerCandidateError')));
+  private applyServerCandidates(a: Attempt, pc: RTCPeerConnection, list: RTCIceCandidateInit[]): void {
+    for (const c of list)
+      a.queue
+        .push(() => pc.addIceCandidate(c))
+        .catch(() => this.fail(a, new StepError('ServerCandidateError')));
   }
 
-  private async negotiate(attempt: number): Promise<void> {
+  private async negotiate(a: Attempt): Promise<void> {
     const pub = this.o.publish;
-    const live = () => attempt === this.attempt && !this.stopped;
+    const alive = () => a === this.attempt;
     this.timeline = [];
     this.mark('start');
+    this.phase('dispatching', 'start');
     // 1. Dispatch.
     let urls = this.o.customUrls;
     if (!urls.length) {
@@ -256,18 +258,19 @@ export class StreamSession {
       }
       if (!urls.length) throw new StepError('DispatchError');
     }
-    if (!live()) return;
+    if (!alive()) return;
     this.mark('dispatched');
+    this.phase('connecting', 'dispatched');
     // 2. Media socket (login with the room token).
-    const signal = this.hooks.signal(urls[(this.attempt - 1) % urls.length]!);
-    this.signal = signal;
+    const signal = this.hooks.signal(urls[(a.n - 1) % urls.length]!);
+    a.signal = signal;
     try {
       await signal.connect();
     } catch (e) {
       if (e instanceof MediaRequestError && e.kind === 'result') throw new StepError('Token', e.message);
       throw new StepError('SocketError', (e as Error).message, true);
     }
-    if (!live()) {
+    if (!alive()) {
       signal.releaseIfIdle();
       return;
     }
@@ -280,8 +283,8 @@ export class StreamSession {
         stream_id: this.o.streamId,
         negotiate_mode: pub ? 0 : 1,
         strAuthParam: this.o.streamParams ?? '',
-        platform: typeof navigator !== 'undefined' ? navigator.platform : '',
-        browser: typeof navigator !== 'undefined' ? navigator.userAgent.slice(0, 200) : '',
+        platform: this.platform.device?.platform ?? '',
+        browser: (this.platform.device?.userAgent ?? '').slice(0, 200),
         sdk_version: 1125,
       });
     } catch (e) {
@@ -291,92 +294,51 @@ export class StreamSession {
       // Play of a stream not (yet) published: worth retrying while a retry cycle runs.
       throw new StepError('SessionError', `${err.message} (result ${err.result})`, err.result === 6);
     }
-    if (!live()) {
-      signal.request('CloseSessionReq', Number(created.session_id), { reason: 0 }).catch(() => {});
+    if (!alive()) {
+      this.closeSession(signal, Number(created.session_id), 0);
       signal.releaseIfIdle();
       return;
     }
     this.mark('session');
+    this.phase('negotiating', 'session created');
     const sid = Number(created.session_id);
-    this.sessionId = sid;
+    a.sessionId = sid;
     signal.addSession(sid, {
-      push: (cmd, body) => this.onPush(attempt, cmd, body),
-      closed: () => {
-        if (attempt === this.attempt) this.fail(new StepError('SocketError', 'media socket closed', true));
-      },
+      push: (cmd, body) => this.onPush(a, cmd, body),
+      closed: () => this.fail(a, new StepError('SocketError', 'media socket closed', true)),
     });
-    // Failures from pushes / ICE callbacks reject the running negotiation or, after it, trigger a retry.
-    const failure = new Promise<never>((_, reject) => {
-      this.failHandler = (e) => reject(e);
-    });
-    failure.catch(() => {});
-    await Promise.race([this.negotiateSdp(attempt, signal, sid, live), failure]);
+    // 4. The peer connection, the description exchange, candidates both ways, ICE.
+    const pc = this.media.createPeerConnection({ iceServers: iceServersOf(created) });
+    a.pc = pc;
+    const trickle = this.trickle(a, signal, sid);
+    pc.onicecandidate = (ev) => {
+      if (!alive()) return;
+      trickle.local(ev.candidate ? ev.candidate.toJSON() : { candidate: '' });
+    };
+    const iceUp = this.iceUp(a, pc);
+    const serverSdp = await this.negotiator.exchange(this.context(a, pc, signal, trickle.open));
+    if (!alive()) return;
+    trickle.open();
+    if (a.pendingCandidates.length) this.applyServerCandidates(a, pc, a.pendingCandidates.splice(0));
+    // Server candidates: in the SDP (half trickle) or pushed (maybe already) within the step timeout.
+    if (!hasCandidates(serverSdp)) await a.step(a.serverCandidate.promise, 'ServerCandidateTimeout');
+    this.mark('described');
+    await iceUp;
+    this.mark('connected');
+    if (!alive()) return;
+    if (pub) {
+      await this.hooks.announce(this.o.streamId, this.o.extraInfo ?? '');
+      if (this.camera !== 0 || this.mic !== 0) this.sendStatus();
+    }
+    if (!alive()) return;
+    this.transition('live', 'connected');
   }
 
-  private fail(e: StepError): void {
-    const h = this.failHandler;
-    if (h) {
-      this.failHandler = null;
-      h(e);
-      // The negotiation promise rejects; run() turns it into failed(). After a success there is no
-      // negotiation waiting any more, so act here.
-      if (this.connectedAttempt === this.attempt) this.failed(e);
-    }
-  }
-  private connectedAttempt = 0;
-
-  private onPush(attempt: number, cmd: string, body: Record<string, unknown>): void {
-    if (attempt !== this.attempt || this.stopped) return;
-    const waiter = this.pushWaiters.get(cmd);
-    if (waiter) {
-      this.pushWaiters.delete(cmd);
-      waiter(body);
-      return;
-    }
-    switch (cmd) {
-      case 'MediaDescPush':
-        this.earlyPushes.set(cmd, body);
-        return;
-      case 'CandidateInfoPush': {
-        const list = (body.infos as RTCIceCandidateInit[]) ?? [];
-        this.sawServerCandidate = true;
-        if (this.pc && this.pc.remoteDescription) this.applyServerCandidates(this.pc, list);
-        else this.pendingServerCandidates.push(...list);
-        this.gotServerCandidate?.();
-        return;
-      }
-      case 'CloseSessionPush': {
-        const reason = Number(body.reason ?? 1);
-        if (reason === STREAM_ENDED && !this.o.publish) return this.streamEnded();
-        // reason 2: the media server restarted; others: the server ended the session.
-        this.fail(new StepError('SessionClosed', `reason:${reason}`, reason === 2));
-        return;
-      }
-      case 'SessionResetPush':
-        this.fail(new StepError('SessionClosed', 'reset', true));
-        return;
-      case 'StreamStatusNotifyPush':
-        this.hooks.remoteStatus?.(Number(body.camera_status ?? 0), Number(body.mic_status ?? 0));
-        return;
-    }
-  }
-  private gotServerCandidate: (() => void) | null = null;
-
-  private async negotiateSdp(
-    attempt: number,
-    signal: MediaSignal,
-    sid: number,
-    live: () => boolean,
-  ): Promise<void> {
-    const pub = this.o.publish;
-    const pc = this.media.createPeerConnection({ iceServers: [] });
-    this.pc = pc;
-    const outbox: RTCIceCandidateInit[] = [];
-    let remoteSet = false;
-    let candidateSends = Promise.resolve();
-    const sendCandidates = (infos: RTCIceCandidateInit[]) => {
-      candidateSends = candidateSends.then(() =>
-        this.step(
+  /** Our candidates to the server: CandidateInfoReq, each under its step timer. */
+  private trickle(a: Attempt, signal: MediaSignal, sid: number) {
+    return candidateTrickle((infos) =>
+      a
+        .step(
           signal.request('CandidateInfoReq', sid, {
             infos: infos.map((c) => ({
               candidate: c.candidate ?? '',
@@ -385,196 +347,105 @@ export class StreamSession {
             })),
           }),
           'CandidateTimeout',
-        ).then(
-          () => {},
-          (e: unknown) => this.fail(e instanceof StepError ? e : new StepError('CandidateTimeout', '', true)),
+        )
+        .then(
+          () => undefined,
+          (e: unknown) =>
+            this.fail(a, e instanceof StepError ? e : new StepError('CandidateTimeout', '', true)),
         ),
-      );
-    };
-    pc.onicecandidate = (ev) => {
-      if (!live()) return;
-      const c: RTCIceCandidateInit = ev.candidate ? ev.candidate.toJSON() : { candidate: '' };
-      if (remoteSet) sendCandidates([c]);
-      else outbox.push(c);
-    };
-    // Up = ICE connected and, where the browser reports it, DTLS done (connectionState 'connected'): media
-    // can flow from then on.
-    const iceUp = new Promise<void>((resolve) => {
+    );
+  }
+
+  /**
+   * Resolves once ICE is connected and, where the browser reports it, DTLS is done (connectionState
+   * 'connected'): media can flow from then on. A failed or closed connection fails the attempt.
+   */
+  private iceUp(a: Attempt, pc: RTCPeerConnection): Promise<void> {
+    return new Promise<void>((resolve) => {
       const check = () => {
         const st = pc.iceConnectionState;
         const conn = (pc as { connectionState?: string }).connectionState;
         if ((st === 'connected' || st === 'completed') && (conn === undefined || conn === 'connected'))
           resolve();
-        else if (st === 'failed' || conn === 'failed') this.fail(new StepError('ConnectionFailed', '', true));
-        else if (st === 'closed' && !this.stopped) this.fail(new StepError('ConnectionClosed', '', true));
+        else if (st === 'failed' || conn === 'failed')
+          this.fail(a, new StepError('ConnectionFailed', '', true));
+        else if (st === 'closed') this.fail(a, new StepError('ConnectionClosed', '', true));
       };
       pc.oniceconnectionstatechange = check;
       pc.onconnectionstatechange = check;
     });
-    let serverSdp: string;
-    if (pub) {
-      for (const track of this.o.local?.getTracks() ?? [])
-        pc.addTransceiver(track, { direction: 'sendonly', streams: [this.o.local!] });
-      let offer: RTCSessionDescriptionInit;
-      try {
-        offer = await pc.createOffer();
-      } catch (e) {
-        throw new StepError('CreateOffer', (e as Error).message);
+  }
+
+  private onPush(a: Attempt, cmd: string, body: Record<string, unknown>): void {
+    if (a !== this.attempt || a.deliver(cmd, body)) return;
+    switch (cmd) {
+      case 'MediaDescPush':
+        a.keep(cmd, body);
+        return;
+      case 'CandidateInfoPush': {
+        const list = (body.infos as RTCIceCandidateInit[]) ?? [];
+        if (a.pc && a.pc.remoteDescription) this.applyServerCandidates(a, a.pc, list);
+        else a.pendingCandidates.push(...list);
+        a.serverCandidate.resolve();
+        return;
       }
-      let sdp = keepVideoCodec(offer.sdp ?? '', this.o.codec);
-      if (this.o.videoKbps) sdp = setVideoBitrate(sdp, this.o.videoKbps, this.media.isFirefox);
-      sdp = setOpusParams(sdp, { maxaveragebitrate: 48_000, stereo: 0 });
-      try {
-        await pc.setLocalDescription({ type: 'offer', sdp });
-      } catch (e) {
-        throw new StepError('LocalDesc', (e as Error).message);
+      case 'CloseSessionPush': {
+        const reason = Number(body.reason ?? 1);
+        if (reason === STREAM_ENDED && !this.o.publish) return this.streamEnded();
+        // reason 2: the media server restarted; others: the server ended the session.
+        this.fail(a, new StepError('SessionClosed', `reason:${reason}`, reason === 2));
+        return;
       }
-      const answerP = this.waitPush('MediaDescPush', 'ServerAnswerTimeout');
-      // Awaited below; until then a timeout must not surface as an unhandled rejection.
-      answerP.catch(() => {});
-      await this.step(
-        signal.request('MediaDescReq', sid, {
-          type: 0,
-          sdp,
-          width: this.o.width ?? 0,
-          height: this.o.height ?? 0,
-          framerate: this.o.frameRate ?? 0,
-          video_min_kpbs: 0,
-          video_max_kpbs: this.o.videoKbps ?? 0,
-          audio_kpbs: 48,
-        }),
-        'DescTimeout',
-      ).catch((e: unknown) => {
-        if (e instanceof StepError) throw e;
-        if (e instanceof MediaRequestError && e.kind === 'timeout')
-          throw new StepError('DescTimeout', '', true);
-        if (e instanceof MediaRequestError && e.kind === 'closed')
-          throw new StepError('SocketError', e.message, true);
-        throw new StepError('ServerAnswerError', (e as Error).message);
-      });
-      const answer = await answerP;
-      if (Number(answer.type) !== 1 || typeof answer.sdp !== 'string')
-        throw new StepError('ServerAnswerError');
-      serverSdp = answer.sdp;
-      try {
-        await pc.setRemoteDescription({ type: 'answer', sdp: serverSdp });
-      } catch (e) {
-        throw new StepError('RemoteDesc', (e as Error).message);
-      }
-    } else {
-      const offer = await this.waitPush('MediaDescPush', 'RemoteOfferTimeout');
-      this.mark('server offer');
-      if (Number(offer.type) !== 0 || typeof offer.sdp !== 'string') throw new StepError('RemoteOfferError');
-      serverSdp = offer.sdp;
-      const stream = new MediaStream();
-      const kinds: string[] = playKinds(this.o.playType);
-      pc.ontrack = (ev) => {
-        // Only the kinds played: a never-fed video track keeps an audio-only element at readyState 0.
-        if (!kinds.includes(ev.track.kind)) return;
-        stream.addTrack(ev.track);
-        if (live()) this.hooks.remoteStream?.(stream);
-      };
-      try {
-        await pc.setRemoteDescription({ type: 'offer', sdp: serverSdp });
-      } catch (e) {
-        throw new StepError('RemoteOfferError', (e as Error).message);
-      }
-      for (const t of pc.getTransceivers()) {
-        const kind = t.receiver.track?.kind ?? '';
-        t.direction = kinds.includes(kind) ? 'recvonly' : 'inactive';
-      }
-      let answer: RTCSessionDescriptionInit;
-      try {
-        answer = await pc.createAnswer();
-      } catch (e) {
-        throw new StepError('CreateAnswer', (e as Error).message);
-      }
-      try {
-        await pc.setLocalDescription(answer);
-      } catch (e) {
-        throw new StepError('LocalDesc', (e as Error).message);
-      }
-      this.mark('answer');
-      // The server's offer is applied: our candidates may go now, alongside the answer (Janus queues
-      // trickles that arrive before it), which saves a round trip before ICE can complete.
-      const described = this.step(
-        signal.request('MediaDescReq', sid, { type: 1, sdp: answer.sdp }),
-        'DescTimeout',
-      );
-      remoteSet = true;
-      if (outbox.length) sendCandidates(outbox.splice(0));
-      await described.catch((e: unknown) => {
-        if (e instanceof StepError) throw e;
-        if (e instanceof MediaRequestError && e.kind === 'timeout')
-          throw new StepError('DescTimeout', '', true);
-        if (e instanceof MediaRequestError && e.kind === 'closed')
-          throw new StepError('SocketError', e.message, true);
-        throw new StepError('SessionError', (e as Error).message);
-      });
+      case 'SessionResetPush':
+        this.fail(a, new StepError('SessionClosed', 'reset', true));
+        return;
+      case 'StreamStatusNotifyPush':
+        this.hooks.remoteStatus?.(Number(body.camera_status ?? 0), Number(body.mic_status ?? 0));
+        return;
     }
-    if (!live()) return;
-    remoteSet = true;
-    if (outbox.length) sendCandidates(outbox.splice(0));
-    if (this.pendingServerCandidates.length)
-      this.applyServerCandidates(pc, this.pendingServerCandidates.splice(0));
-    // Server candidates: in the SDP (half trickle) or pushed (maybe already) within the step timeout.
-    if (!hasCandidates(serverSdp) && !this.sawServerCandidate) {
-      await this.step(
-        new Promise<void>((resolve) => (this.gotServerCandidate = resolve)),
-        'ServerCandidateTimeout',
-      );
-    }
-    this.mark('described');
-    await iceUp;
-    this.mark('connected');
-    if (!live()) return;
-    if (pub) {
-      await this.hooks.announce(this.o.streamId, this.o.extraInfo ?? '');
-      if (this.camera !== 0 || this.mic !== 0) this.sendStatus();
-    }
-    if (!live()) return;
-    this.connectedAttempt = attempt;
-    this.everStarted = true;
-    this.retrying = false;
-    this.hooks.state(0, this.o.streamId);
   }
 
   /** Publish: tells players the camera / mic status (StreamStatusNotify). */
   sendStatus(): void {
-    if (!this.o.publish || !this.signal || !this.sessionId) return;
-    this.signal
-      .request('StreamStatusNotify', this.sessionId, { camera_status: this.camera, mic_status: this.mic })
-      .catch(() => {});
+    const a = this.attempt;
+    if (!this.o.publish || !a?.signal || !a.sessionId) return;
+    a.signal
+      .request('StreamStatusNotify', a.sessionId, { camera_status: this.camera, mic_status: this.mic })
+      .catch((e: unknown) => this.log.debug(`stream ${this.o.streamId}: status not sent:`, e));
   }
 
-  /** Swaps the outgoing track of a kind without renegotiation (switchDevice). */
+  /** Swaps the outgoing track of a kind without renegotiation (switchDevice, an audio chain). */
   async replaceTrack(track: MediaStreamTrack): Promise<void> {
-    const sender = this.pc?.getSenders().find((s) => s.track?.kind === track.kind);
-    if (sender) await sender.replaceTrack(track);
+    const a = this.attempt;
+    const pc = a?.pc;
+    if (!a || !pc) return;
+    await a.queue
+      .push(async () => {
+        const sender = pc.getSenders().find((s) => s.track?.kind === track.kind);
+        if (sender) await sender.replaceTrack(track);
+      })
+      .catch((e: unknown) => {
+        // The attempt ended meanwhile: its successor sends the source's current tracks anyway.
+        if (!(e instanceof QueueClosedError)) throw e;
+      });
   }
 
-  private teardownAttempt(reason: 0 | 1): void {
-    this.clearTimers();
-    this.endWait = null;
-    this.pushWaiters.clear();
-    this.earlyPushes.clear();
-    this.pendingServerCandidates = [];
-    this.sawServerCandidate = false;
-    this.failHandler = null;
-    this.gotServerCandidate = null;
-    const pc = this.pc;
-    this.pc = null;
-    if (pc) {
-      pc.oniceconnectionstatechange = null;
-      pc.onconnectionstatechange = null;
-      pc.onicecandidate = null;
-      pc.close();
+  private closeSession(signal: MediaSignal, sid: number, reason: 0 | 1): void {
+    signal
+      .request('CloseSessionReq', sid, { reason })
+      .catch((e: unknown) => this.log.debug(`stream ${this.o.streamId}: CloseSessionReq ${sid}:`, e));
+  }
+
+  /** Ends the current attempt: its timers, queue, peer connection and media session. */
+  private dropAttempt(reason: 0 | 1): void {
+    const a = this.attempt;
+    this.attempt = null;
+    if (!a) return;
+    a.close();
+    if (a.signal && a.sessionId) {
+      this.closeSession(a.signal, a.sessionId, reason);
+      a.signal.removeSession(a.sessionId);
     }
-    if (this.signal && this.sessionId) {
-      this.signal.request('CloseSessionReq', this.sessionId, { reason }).catch(() => {});
-      this.signal.removeSession(this.sessionId);
-    }
-    this.sessionId = 0;
   }
 
   /**
@@ -583,19 +454,15 @@ export class StreamSession {
    * page stops it, as 1.12.
    */
   roomStreamDeleted(): void {
-    if (this.o.publish || this.stopped) return;
+    if (this.o.publish || isFinal(this._state)) return;
     this.roomDeleted = true;
-    if (this.endWait !== null || this.retrying) this.endQuietly();
+    if (this._state === 'ending' || this._state === 'retrying') this.endQuietly();
   }
 
   /** Play: the room lists the stream again (republished under the same id). */
   roomStreamAdded(): void {
     this.roomDeleted = false;
   }
-
-  private roomDeleted = false;
-  /** The STREAM_END_WAIT_MS timer of a player told its stream ended, until the room confirms it. */
-  private endWait: unknown = null;
 
   /**
    * Play: the server ended the session because the stream ended (CloseSessionPush reason 4). The attempt
@@ -604,47 +471,26 @@ export class StreamSession {
    */
   private streamEnded(): void {
     if (this.roomDeleted) return this.endQuietly();
-    this.attempt++;
-    this.teardownAttempt(1);
-    this.endWait = this.setTimer(() => {
-      this.endWait = null;
-      if (this.stopped) return;
-      this.stopped = true;
-      this.hooks.state(
-        1,
-        this.o.streamId,
-        this.errorOf(new StepError('SessionClosed', `reason:${STREAM_ENDED}`)),
-      );
+    this.dropAttempt(1);
+    this.transition('ending', `server session closed reason:${STREAM_ENDED}`);
+    this.later(() => {
+      const e = new StepError('SessionClosed', `reason:${STREAM_ENDED}`);
+      this.transition('failed', 'the room still lists the ended stream', this.errorOf(e));
     }, STREAM_END_WAIT_MS);
   }
 
   private endQuietly(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.attempt++;
-    this.teardownAttempt(0);
+    if (isFinal(this._state)) return;
+    this.clearTimers();
+    this.dropAttempt(0);
+    this.transition('stopped', 'the room deleted the stream');
     this.hooks.ended?.();
   }
 
   /** Stops for good (stopPublishingStream / stopPlayingStream / release). */
   stop(): void {
-    if (this.stopped && !this.pc && !this.sessionId) return;
-    this.stopped = true;
-    this.attempt++;
-    this.teardownAttempt(0);
-  }
-
-  /** The room was told about the stream (state 0 was reached at least once). */
-  get announced(): boolean {
-    return this.everStarted;
-  }
-
-  /** Reported state 0 at least once and not stopped. */
-  get started(): boolean {
-    return this.everStarted && !this.stopped;
-  }
-
-  get active(): boolean {
-    return !this.stopped;
+    this.clearTimers();
+    this.dropAttempt(0);
+    if (!isFinal(this._state)) this.transition('stopped', 'stop');
   }
 }

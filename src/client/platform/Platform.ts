@@ -19,7 +19,16 @@ export interface Platform {
   media?: MediaPlatform;
   /** What the browser can do (ZegoClient.supportDetection and friends); absent outside a browser. */
   support?: SupportProbe;
+  /** What CreateSessionReq reports about the device (navigator.platform, the user agent). */
+  device?: { platform: string; userAgent: string };
+  /**
+   * Page life events: 'leave' (beforeunload, and pagehide for iOS where beforeunload does not fire),
+   * 'offline', 'online'. Absent outside a browser.
+   */
+  onPageEvent?(event: PageEvent, fn: () => void): void;
 }
+
+export type PageEvent = 'leave' | 'offline' | 'online';
 
 /**
  * What ZegoClient.supportDetection reports, measured from the browser's own objects (never its user
@@ -38,6 +47,8 @@ export interface SupportProbe {
 
 export interface MediaPlatform {
   createPeerConnection(config: RTCConfiguration): RTCPeerConnection;
+  /** `new MediaStream(tracks)`. */
+  createMediaStream(tracks?: MediaStreamTrack[]): MediaStream;
   getUserMedia(constraints: MediaStreamConstraints): Promise<MediaStream>;
   enumerateDevices(): Promise<MediaDeviceInfo[]>;
   /** Firefox takes `b=TIAS` instead of `b=AS`. */
@@ -51,13 +62,19 @@ export interface AudioContextLike {
   readonly state: string;
   createMediaStreamSource(stream: MediaStream): AudioNodeLike;
   createAnalyser(): AnalyserLike;
+  /** The end of an audio processing chain: its `stream` holds the processed track to publish. */
+  createMediaStreamDestination?(): AudioDestinationLike;
   resume(): Promise<void>;
   close(): Promise<void>;
 }
 
 export interface AudioNodeLike {
-  connect(destination: AnalyserLike): unknown;
+  connect(destination: AudioNodeLike): unknown;
   disconnect(): void;
+}
+
+export interface AudioDestinationLike extends AudioNodeLike {
+  readonly stream: MediaStream;
 }
 
 export interface AnalyserLike extends AudioNodeLike {
@@ -69,6 +86,7 @@ function browserMedia(): MediaPlatform | undefined {
   if (typeof RTCPeerConnection === 'undefined' || typeof navigator === 'undefined') return undefined;
   return {
     createPeerConnection: (c) => new RTCPeerConnection(c),
+    createMediaStream: (tracks) => new MediaStream(tracks ?? []),
     getUserMedia: (c) => navigator.mediaDevices.getUserMedia(c),
     enumerateDevices: () => navigator.mediaDevices.enumerateDevices(),
     isFirefox: /firefox/i.test(navigator.userAgent),
@@ -85,6 +103,13 @@ function audioContextClass(): (new () => AudioContext) | undefined {
   };
   return w.AudioContext ?? w.webkitAudioContext;
 }
+
+/** The DOM events behind each page event. */
+const PAGE_EVENTS: Record<PageEvent, string[]> = {
+  leave: ['beforeunload', 'pagehide'],
+  offline: ['offline'],
+  online: ['online'],
+};
 
 const CODEC_NAMES = ['VP8', 'VP9', 'H264', 'H265', 'AV1'];
 
@@ -142,5 +167,14 @@ export const browserPlatform: Platform = {
   },
   get support() {
     return browserSupport();
+  },
+  get device() {
+    return typeof navigator === 'undefined'
+      ? undefined
+      : { platform: navigator.platform ?? '', userAgent: navigator.userAgent ?? '' };
+  },
+  onPageEvent: (event, fn) => {
+    if (typeof window === 'undefined' || typeof window.addEventListener !== 'function') return;
+    for (const name of PAGE_EVENTS[event]) window.addEventListener(name, fn);
   },
 };

@@ -52,7 +52,7 @@ const MAX_HEADER_STRING = 256;
 const MAX_PROTOCOL_ERRORS = 10;
 const PROTOCOL_ERROR_FORGIVE_MS = 6000;
 /** Deeper than any frame of either protocol ({header, body: {msgs: [{...}]}} is 4). */
-const MAX_DEPTH = 16;
+export const MAX_FRAME_DEPTH = 16;
 /** After a socket closed for abuse (flood, malformed, no login, slow reader) is told, it is cut this much later, ms. */
 const ABUSE_CUT_MS = 1000;
 /** How much of a refused frame is scanned for its cmd and seq. */
@@ -223,18 +223,17 @@ export abstract class FrameSocket {
         if (this.bucket.strikes > this.limits.floodStrikes) return this.close(CloseCode.Flood, 'flood');
         return this.refuse(text === null ? { cmd: '', seq: 0 } : scanRef(text), 'rate');
       }
+      if (text === null) return this.malformedFrame({ cmd: '', seq: 0 });
+      // Nested deeper than any frame of the protocol: refused unparsed, named by its first bytes.
+      if (!withinDepth(text, MAX_FRAME_DEPTH)) return this.malformedFrame(scanRef(text));
       let frame: unknown;
       try {
-        if (text === null || !withinDepth(text, MAX_DEPTH)) throw new Error('binary or too deep');
         frame = JSON.parse(text);
       } catch {
         frame = undefined;
       }
-      if (!isPlainObject(frame) || !isPlainObject(frame.header)) {
-        this.counters.malformed++;
-        if (this.protocolError()) return;
-        return this.refuse({ cmd: '', seq: 0 }, 'malformed');
-      }
+      if (!isPlainObject(frame) || !isPlainObject(frame.header))
+        return this.malformedFrame({ cmd: '', seq: 0 });
       const header = readHeader(frame.header);
       const known: FrameRef = { cmd: header.cmd, seq: header.seq };
       ref = known;
@@ -243,6 +242,11 @@ export abstract class FrameSocket {
     } catch (e) {
       this.internal(e, ref);
     }
+  }
+
+  private malformedFrame(ref: FrameRef): void {
+    this.counters.malformed++;
+    if (!this.protocolError()) this.refuse(ref, 'malformed');
   }
 
   /**

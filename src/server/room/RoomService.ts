@@ -40,6 +40,9 @@ function parseJson(s: string, field: string): Record<string, unknown> {
   throw new HandlerError(ServerCode.InvalidBody, `${field} must be a JSON object string`);
 }
 
+/** client_log line levels (the shim's: 1.12.5's ENUM_LOG_LEVEL). */
+const CLIENT_LOG_LEVELS = ['debug', 'info', 'warn', 'error'];
+
 /** How long a user's media sessions outlive a lost room socket (time to reconnect), ms. */
 const MEDIA_GRACE_MS = 15_000;
 /** How long a user's room streams outlive a dropped room socket (time to reconnect), ms. */
@@ -97,6 +100,7 @@ export class RoomService {
       bigim_chat: (c, b) => this.bigim(c, b),
       signal: (c, b) => this.signal(c, b),
       webrtc_url: (c, b) => this.dispatch(c, b),
+      client_log: (c, b) => this.clientLog(c, b),
     };
   }
 
@@ -313,6 +317,7 @@ export class RoomService {
       userlist_merge_timeout: this.config.room.userlistMergeMs,
       server_user_seq: room.userSeq,
       trans_seqs: room.transSeqs(),
+      ...(this.config.clientLogs.enabled ? { client_log: 1 } : {}),
     };
   }
 
@@ -569,6 +574,43 @@ export class RoomService {
       return { bigmsg_client_id: String(m.bigmsg_client_id ?? ''), bigmsg_id: id };
     });
     return { msgs: out, bigim_time_window: this.config.room.bigimTimeWindowMs };
+  }
+
+  /** Per room socket: the minute window of its client_log lines (clientLogs.maxLinesPerMinute). */
+  private readonly clientLogWindows = new WeakMap<
+    Connection,
+    { start: number; lines: number; dropped: number }
+  >();
+
+  /**
+   * client_log (our extension): a shim's log lines into this server's log, each with the socket's appid,
+   * room and user; at most clientLogs.maxLinesPerMinute per socket, the rest dropped and counted.
+   */
+  private clientLog(c: Connection, b: RoomReqBody<'client_log'>): HandlerReply<'client_log'> {
+    this.roomOf(c);
+    if (!this.config.clientLogs.enabled)
+      throw new HandlerError(ServerCode.UnknownCmd, 'client_log is off on this server');
+    const { appid, roomId: room, member } = c.session!;
+    const who = { appid, room, idName: member.idName };
+    const now = Date.now();
+    let w = this.clientLogWindows.get(c);
+    if (!w || now - w.start >= 60_000) {
+      if (w?.dropped) this.log.warn({ ...who, dropped: w.dropped }, 'client log lines dropped (rate)');
+      w = { start: now, lines: 0, dropped: 0 };
+      this.clientLogWindows.set(c, w);
+    }
+    for (const line of b.logs) {
+      if (w.lines >= this.config.clientLogs.maxLinesPerMinute) {
+        if (w.dropped++ === 0) this.log.warn(who, 'client log lines over the rate: dropping for this minute');
+        continue;
+      }
+      w.lines++;
+      this.log.info(
+        { ...who, src: 'client', clientLevel: CLIENT_LOG_LEVELS[line.level], clientTime: line.time },
+        line.text,
+      );
+    }
+    return {};
   }
 
   private signal(c: Connection, b: RoomReqBody<'signal'>): HandlerReply<'signal'> {
