@@ -1,0 +1,75 @@
+/**
+ * The seam between media orchestration (MediaService: sessions, grace, player notification) and the SFU.
+ * One `MediaLeg` per PeerConnection a client opens: a publisher leg takes the client's offer and answers;
+ * a subscriber leg offers (the SFU always offers to subscribers) and takes the client's answer. The real
+ * implementation is JanusBackend (Janus VideoRoom through janode); spec/fakes/FakeBackend.ts drives the
+ * orchestration in unit tests without Janus, on an injected clock.
+ *
+ * Every method settles within the backend's own bound (a hung SFU call rejects, never hangs), and a
+ * backend that goes down emits `down` once: every leg it had is dead from then on (the orchestration
+ * resets its sessions), and `up` once it can serve again.
+ */
+import type { EventEmitter } from 'node:events';
+
+export interface TrickleCandidate {
+  candidate: string;
+  sdpMid?: string | null;
+  sdpMLineIndex?: number | null;
+}
+
+/** Where an RTP forward sends a publisher's media (mixing, CDN relay). */
+export interface ForwardTarget {
+  host: string;
+  audioPort?: number;
+  videoPort?: number;
+  /** Payload types forced on the forwarded RTP (so a static SDP can describe it). */
+  audioPt?: number;
+  videoPt?: number;
+}
+
+export interface MediaLeg {
+  /** Unique within the backend (logs). */
+  readonly id: number;
+  /** Resolves when the leg's PeerConnection is up (ICE + DTLS): Janus's webrtcup. */
+  readonly up: Promise<void>;
+  /** Publisher: joins `room` (created on first use) as `display` with the client's offer; the answer. */
+  publish(room: string, display: string, offerSdp: string): Promise<string>;
+  /** Subscriber: subscribes to a live publisher leg; the SFU's offer. */
+  subscribe(publisher: MediaLeg): Promise<string>;
+  /** Subscriber: the client's answer to the SFU's offer. */
+  answer(answerSdp: string): Promise<void>;
+  /** A client candidate; null = end of candidates. */
+  trickle(candidate: TrickleCandidate | null): Promise<void>;
+  /** Publisher: ask the client's encoder for a keyframe now (PLI/FIR through the SFU). */
+  requestKeyframe(): Promise<void>;
+  /** Publisher: forward its RTP to a host:port (mixing, CDN); resolves to the stop function. */
+  forward(target: ForwardTarget): Promise<() => Promise<void>>;
+  /** Frees the leg (idempotent, never throws). A room left without publishers is destroyed. */
+  close(): Promise<void>;
+}
+
+export interface MediaBackendHealth {
+  up: boolean;
+  /** Legs open now (leak checks). */
+  legs: number;
+  /** SFU rooms open now. */
+  rooms: number;
+  /** Backend-specific details (Janus pid, starts, url...). */
+  [key: string]: unknown;
+}
+
+export interface MediaBackendEvents {
+  /** The backend can serve (first connection, or again after a loss). */
+  up: [];
+  /** Every leg is dead (SFU crashed or connection lost). Emitted once per loss. */
+  down: [];
+}
+
+export interface MediaBackend extends Pick<EventEmitter<MediaBackendEvents>, 'on' | 'off' | 'once'> {
+  readonly up: boolean;
+  /** A new leg (one per PeerConnection). Rejects when the backend is down or does not answer in time. */
+  openLeg(): Promise<MediaLeg>;
+  health(): MediaBackendHealth;
+  /** Stops everything (the SFU process too, when the backend owns one). */
+  close(): Promise<void>;
+}
