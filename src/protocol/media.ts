@@ -52,6 +52,11 @@ export const MediaResult = {
   StreamExists: 9,
   /** Too many requests or sessions. */
   Limited: 10,
+  /**
+   * Play: the stream is listed in the room but its media is not live (its publisher is connecting, or
+   * coming back after a loss): retry shortly (`retry_after_ms`), it is not an error.
+   */
+  NotYet: 11,
 } as const;
 
 export const MEDIA_RESULT_MESSAGES: Record<number, string> = {
@@ -66,6 +71,7 @@ export const MEDIA_RESULT_MESSAGES: Record<number, string> = {
   [MediaResult.StreamAuth]: 'stream authentication failed',
   [MediaResult.StreamExists]: 'stream already published',
   [MediaResult.Limited]: 'limit reached',
+  [MediaResult.NotYet]: 'stream not live yet: retry shortly',
 };
 
 /** CloseSessionPush reasons. */
@@ -79,6 +85,14 @@ export const CloseReason = {
   /** The published stream a player was watching ended. */
   StreamEnded: 4,
 } as const;
+
+/**
+ * Extension push (session_id 0): the media server is back after a loss that reset this socket's sessions
+ * (SessionResetPush). A client retrying them retries now instead of waiting out its backoff.
+ */
+export const MEDIA_READY_PUSH = 'MediaReadyPush';
+/** How soon a player told NotYet asks again, ms (CreateSessionRsp `retry_after_ms`). */
+export const NOT_YET_RETRY_MS = 500;
 
 type RequestSchemas = typeof MEDIA_REQUEST_SCHEMAS;
 /** Client -> server requests (the reply is the same name with Rsp; StreamStatusNotify -> StreamStatusNotifyRsp). */

@@ -56,6 +56,11 @@ export interface ResolvedConfig {
     maxStreamsPerRoom: number;
     /** A stream's extra_info, UTF-8 bytes (ServerCode.TooLarge beyond). */
     maxExtraInfoBytes: number;
+    /**
+     * How long a user's streams and media outlive a lost connection (room socket, media socket, media
+     * server) before they end: the time a reconnecting page has to come back unnoticed, ms.
+     */
+    graceMs: number;
   };
   limits: {
     maxFrameBytes: number;
@@ -160,6 +165,7 @@ const DEFAULTS: Omit<ResolvedConfig, 'apps' | 'devMode' | 'devAppSign'> = {
     maxStreamsPerUser: 10,
     maxStreamsPerRoom: 50,
     maxExtraInfoBytes: MAX_EXTRA_INFO_BYTES,
+    graceMs: 15_000,
   },
   limits: {
     maxFrameBytes: MAX_FRAME_BYTES,
@@ -330,6 +336,7 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
   int('room.maxStreamsPerUser', room.maxStreamsPerUser, 1, 1000);
   int('room.maxStreamsPerRoom', room.maxStreamsPerRoom, 1, 10_000);
   int('room.maxExtraInfoBytes', room.maxExtraInfoBytes, 0, 16 * 1024);
+  int('room.graceMs', room.graceMs, 100, 600_000);
   const limits = section('limits', options.limits, DEFAULTS.limits);
   int('limits.maxFrameBytes', limits.maxFrameBytes, 1024, 16 * 1024 * 1024);
   int('limits.messagesPerSecond', limits.messagesPerSecond, 1, 1_000_000);

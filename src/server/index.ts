@@ -25,9 +25,11 @@ import {
   type ConnectionStats,
 } from './http';
 import { RoomService } from './room/RoomService';
-import { JanusGateway } from './media/JanusGateway';
-import { JanusProcess } from './media/JanusProcess';
+import { systemClock } from './clock';
+import { JanusBackend } from './media/JanusBackend';
 import { MediaService } from './media/MediaService';
+import { Presence } from './presence/Presence';
+import { guarded } from './timers';
 
 export { loadConfig, resolveConfig, type ResolvedConfig, type ServerOptions } from './config';
 export { mintLoginToken, verifyLoginToken, parseAppSign } from './auth/loginToken';
@@ -83,8 +85,35 @@ export async function startServer(
   }
   // Before anything is spawned: a bad http setting fails the start with nothing to clean up.
   const httpOptions = httpServerOptions(config.http);
-  const rooms = new RoomService(config, log);
-  const media = await startMedia(config, log, rooms);
+  const presence = new Presence(systemClock, config.room.graceMs);
+  const backend = await startBackend(config, log);
+  const rooms = new RoomService(config, log, presence, (c) => {
+    if (!backend?.up) return '';
+    if (config.media.publicUrl) return config.media.publicUrl;
+    return c.host ? `${c.secure ? 'wss' : 'ws'}://${c.host}/media` : '';
+  });
+  const media = backend ? new MediaService(config, log, backend, rooms, presence) : null;
+  // One place decides who hears a departure first: the room (its 12002 reaches viewers), then media.
+  presence.on(
+    'userGone',
+    guarded(log, 'user gone', (u) => {
+      rooms.userGone(u);
+      media?.userGone(u);
+    }),
+  );
+  presence.on(
+    'streamGone',
+    guarded(log, 'stream gone', (u, streamId) => rooms.streamGone(u, streamId)),
+  );
+  const mediaStats = () =>
+    backend && media
+      ? { janus: backend.up ? 'up' : 'down', ...media.stats(), ...backendStats(backend) }
+      : { janus: 'off' };
+  const stopMedia = async (code?: number) => {
+    media?.dispose(code);
+    presence.dispose();
+    await backend?.close();
+  };
   // Event-loop delay since start (/healthz details): how long a request may wait behind others.
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
@@ -101,7 +130,7 @@ export async function startServer(
         ...rooms.stats(),
         roomSockets: rooms.counters,
         connections: connections(),
-        media: media.stats(),
+        media: mediaStats(),
         eventLoop: {
           maxMs: Math.round(loopDelay.max / 1e4) / 100,
           p99Ms: Math.round(loopDelay.percentile(99) / 1e4) / 100,
@@ -130,7 +159,7 @@ export async function startServer(
     rooms.attach(conn);
   });
   mediaWss.on('connection', (ws) => {
-    if (media.service) media.service.attach(ws);
+    if (media) media.attach(ws);
     else ws.close(1013, 'no media server');
   });
   wss.on('wsClientError', onWsClientError);
@@ -166,8 +195,7 @@ export async function startServer(
     // Cannot listen (port taken...): stop what was started, Janus included, before failing.
     loopDelay.disable();
     rooms.dispose();
-    media.service?.dispose();
-    await media.stop();
+    await stopMedia();
     throw e;
   }
   const port = (http.address() as AddressInfo).port;
@@ -180,15 +208,14 @@ export async function startServer(
     config,
     dropAllConnections: () => {
       rooms.closeAll(CloseCode.Shutdown, 'dropped');
-      media.service?.closeAll();
+      media?.closeAll();
     },
-    janusPid: () => media.process?.pid,
-    janusHandles: () => media.gateway?.openHandles() ?? 0,
+    janusPid: () => backend?.pid,
+    janusHandles: () => backend?.health().legs ?? 0,
     close: async () => {
       loopDelay.disable();
       rooms.dispose();
-      media.service?.dispose();
-      await media.stop();
+      await stopMedia();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await new Promise<void>((resolve) => mediaWss.close(() => resolve()));
       http.closeAllConnections();
@@ -198,95 +225,23 @@ export async function startServer(
 }
 
 /**
- * The media plane: a spawned and supervised Janus (or the configured external ones), the janode gateway
- * and the /media service. A Janus that cannot start leaves the room plane running; dispatch then answers
- * 1009 and the log says why.
+ * The media plane: the SFU backend (a spawned and supervised Janus, or the configured external ones) and
+ * nothing else: MediaService is built by startServer once the room plane exists. A Janus that cannot
+ * start leaves the room plane running; dispatch then answers 1009 and the log says why.
  */
-async function startMedia(config: ResolvedConfig, log: pino.Logger, rooms: RoomService) {
-  const none = {
-    service: null as MediaService | null,
-    process: null as JanusProcess | null,
-    gateway: null as JanusGateway | null,
-    stats: () => ({ janus: 'off' }) as Record<string, unknown>,
-    stop: async () => {},
-  };
-  if (!config.janus.enabled) return none;
-  const gateway = new JanusGateway(log, config.log.level === 'debug' || config.log.level === 'trace');
-  const service = new MediaService(config, log, gateway, {
-    isMember: (a, r, i) => rooms.isMember(a, r, i),
-    endStream: (a, r, s, i) => rooms.endStreamFromMedia(a, r, s, i),
-  });
-  rooms.media = {
-    url: (c) => {
-      if (!gateway.up) return '';
-      if (config.media.publicUrl) return config.media.publicUrl;
-      return c.host ? `${c.secure ? 'wss' : 'ws'}://${c.host}/media` : '';
-    },
-    memberLeft: (a, r, i) => service.memberLeft(a, r, i),
-  };
-  let stopped = false;
-  let proc: JanusProcess | null = null;
-  const external = config.janus.urls;
-  let nextUrl = 0;
-  // (Re)connects the gateway with a bounded backoff until it is up or the server stops; one loop at a time.
-  let looping: Promise<void> | null = null;
-  const connectLoop = (urlOf: () => string): Promise<void> => {
-    looping ??= loop(urlOf).finally(() => (looping = null));
-    return looping;
-  };
-  const loop = async (urlOf: () => string) => {
-    for (let attempt = 0; !stopped && !gateway.up; attempt++) {
-      const url = urlOf();
-      if (url) {
-        try {
-          await gateway.connect(url);
-          log.info({ url }, 'connected to janus');
-          return;
-        } catch (e) {
-          log.warn({ url, err: (e as Error).message }, 'janus connection failed');
-        }
-      }
-      await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** Math.min(attempt, 5))));
-    }
-  };
-  // Waits for the first connection at most this long; the loop goes on in the background either way, so
-  // an unreachable Janus never keeps the room plane from starting.
-  const firstConnection = (p: Promise<void>) =>
-    Promise.race([p, new Promise<void>((r) => setTimeout(r, config.janus.startTimeoutMs).unref())]);
-  if (external.length) {
-    const urlOf = () => external[nextUrl++ % external.length]!;
-    gateway.on('down', () => void connectLoop(urlOf));
-    await firstConnection(connectLoop(urlOf));
-  } else {
-    proc = new JanusProcess(config.janus, log);
-    const p = proc;
-    // The live URL ('' while Janus is down): a restart on a new port is picked up by a running loop.
-    const urlOf = () => p.url;
-    p.on('up', () => void connectLoop(urlOf));
-    gateway.on('down', () => void connectLoop(urlOf));
-    try {
-      await p.start();
-      await firstConnection(connectLoop(urlOf));
-    } catch (e) {
-      log.error(`media plane unavailable: ${(e as Error).message}`);
-    }
-  }
-  if (!gateway.up) log.error('media plane not connected to Janus yet: dispatch answers 1009 until it is');
-  return {
-    service,
-    process: proc,
-    gateway,
-    stats: () => ({
-      janus: gateway.up ? 'up' : 'down',
-      ...service.stats(),
-      janusHandles: gateway.openHandles(),
-      janusPid: proc?.pid ?? null,
-      janusStarts: proc?.starts ?? 0,
-    }),
-    stop: async () => {
-      stopped = true;
-      await gateway.close();
-      await proc?.stop();
-    },
-  };
+async function startBackend(config: ResolvedConfig, log: pino.Logger): Promise<JanusBackend | null> {
+  if (!config.janus.enabled) return null;
+  const backend = new JanusBackend(
+    config.janus,
+    log,
+    config.log.level === 'debug' || config.log.level === 'trace',
+  );
+  await backend.start();
+  return backend;
+}
+
+/** /healthz media details from the backend (legs = Janus handles, for leak checks). */
+function backendStats(b: JanusBackend): Record<string, unknown> {
+  const h = b.health();
+  return { janusHandles: h.legs, janusRooms: h.rooms, janusPid: h.janusPid, janusStarts: h.janusStarts };
 }

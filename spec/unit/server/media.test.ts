@@ -11,7 +11,9 @@ import { mintLoginToken } from '../../../src/server';
 import { checkStreamParams, mintStreamParams } from '../../../src/server/auth/streamToken';
 import { resolveConfig } from '../../../src/server/config';
 import { janusConfigFiles } from '../../../src/server/media/JanusProcess';
+import { systemClock } from '../../../src/server/clock';
 import { MediaService } from '../../../src/server/media/MediaService';
+import { Presence } from '../../../src/server/presence/Presence';
 
 const APPID = 77;
 const SIGN = 'ef'.repeat(32);
@@ -64,10 +66,13 @@ function service(
     limits: { messagesPerSecond: opts.rate ?? 50, burst: opts.rate ?? 100 },
     media: { idleTimeoutMs: opts.idleTimeoutMs ?? 60_000 },
   });
-  const svc = new MediaService(config, pino({ level: 'silent' }), null, {
-    isMember: () => opts.member ?? true,
-    endStream: () => {},
-  });
+  const svc = new MediaService(
+    config,
+    pino({ level: 'silent' }),
+    null,
+    { isMember: () => opts.member ?? true, isListed: () => false, streamBack: () => {} },
+    new Presence(systemClock, config.room.graceMs),
+  );
   const ws = new FakeWs();
   svc.attach(ws as unknown as WebSocket);
   return { svc, ws };

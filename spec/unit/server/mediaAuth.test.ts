@@ -11,7 +11,9 @@ import { mintLoginToken } from '../../../src/server/auth/loginToken';
 import { mintStreamParams } from '../../../src/server/auth/streamToken';
 import { mintToken04, type Mint04Options } from '../../../src/server/auth/token04';
 import { resolveConfig, type ServerOptions } from '../../../src/server/config';
+import { systemClock } from '../../../src/server/clock';
 import { MediaService } from '../../../src/server/media/MediaService';
+import { Presence } from '../../../src/server/presence/Presence';
 
 const APPID = 91;
 const SIGN = '5a'.repeat(32);
@@ -52,10 +54,13 @@ function media(app: Record<string, unknown> = {}, extra: ServerOptions = {}) {
     log: { level: 'silent' },
     ...extra,
   });
-  const svc = new MediaService(config, pino({ level: 'silent' }), null, {
-    isMember: () => true,
-    endStream: () => {},
-  });
+  const svc = new MediaService(
+    config,
+    pino({ level: 'silent' }),
+    null,
+    { isMember: () => true, isListed: () => false, streamBack: () => {} },
+    new Presence(systemClock, config.room.graceMs),
+  );
   services.push(svc);
   const ws = new Ws();
   svc.attach(ws as unknown as WebSocket);

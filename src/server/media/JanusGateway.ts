@@ -26,6 +26,10 @@ export interface JanodeHandle {
   joinConfigurePublisher(p: Record<string, unknown>): Promise<{ feed: number; jsep: Jsep }>;
   configure(p: Record<string, unknown>): Promise<unknown>;
   joinSubscriber(p: Record<string, unknown>): Promise<{ jsep: Jsep }>;
+  startForward(
+    p: Record<string, unknown>,
+  ): Promise<{ forwarders?: { audio_stream?: number; video_stream?: number }[] }>;
+  stopForward(p: { room: number; feed: number; stream: number }): Promise<unknown>;
   start(p: { jsep: Jsep }): Promise<unknown>;
 }
 
@@ -87,10 +91,11 @@ export class JanusGateway extends EventEmitter {
   async connect(url: string): Promise<void> {
     const { Janode } = await loadJanode();
     Janode.Logger.setLevel(this.verbose ? 'info' : 'none');
+    // One attempt: the caller's loop retries with its own (short) backoff and picks the live URL each time.
     const conn = await Janode.connect({
       address: { url },
       retry_time_secs: 1,
-      max_retries: 3,
+      max_retries: 0,
     });
     let session: JanodeSession;
     let admin: JanodeHandle;
@@ -99,7 +104,7 @@ export class JanusGateway extends EventEmitter {
       const { VideoRoom } = await loadJanode();
       admin = await session.attach(VideoRoom);
     } catch (e) {
-      await conn.close().catch(() => {});
+      await conn.close().catch((e2: Error) => this.log.debug({ err: e2.message }, 'janus connection close'));
       throw e;
     }
     this.conn = conn;
@@ -116,7 +121,7 @@ export class JanusGateway extends EventEmitter {
       this.conn = null;
       this.rooms.clear();
       this.live.clear();
-      conn.close().catch(() => {});
+      conn.close().catch((e: Error) => this.log.debug({ err: e.message }, 'janus connection close'));
       this.log.warn('janus connection lost');
       this.emit('down');
     };
@@ -149,6 +154,50 @@ export class JanusGateway extends EventEmitter {
     return p;
   }
 
+  /** Destroys the Janus room of an app's room (its last publisher left); a later publish creates a new one. */
+  async destroyRoom(key: string): Promise<void> {
+    const p = this.rooms.get(key);
+    if (!p) return;
+    this.rooms.delete(key);
+    const admin = this.admin;
+    if (!admin) return;
+    const room = await p;
+    await admin.destroy({ room });
+  }
+
+  /**
+   * RTP-forwards a publisher's audio and video (by their mids) to host:port (Janus multistream
+   * `rtp_forward`); resolves to the function that stops them.
+   */
+  async forward(
+    room: number,
+    feed: number,
+    t: {
+      host: string;
+      audio?: { mid: string; port: number; pt?: number };
+      video?: { mid: string; port: number; pt?: number };
+    },
+  ): Promise<() => Promise<void>> {
+    const admin = this.requireAdmin();
+    const streams = [t.audio, t.video]
+      .filter((x): x is { mid: string; port: number; pt?: number } => !!x)
+      .map((x) => ({ mid: x.mid, port: x.port, ...(x.pt !== undefined ? { pt: x.pt } : {}) }));
+    const r = await admin.startForward({ room, feed, host: t.host, streams });
+    const ids = (r.forwarders ?? [])
+      .flatMap((f) => [f.audio_stream, f.video_stream])
+      .filter((x): x is number => typeof x === 'number');
+    const generation = this.generation;
+    return async () => {
+      if (this.generation !== generation || !this.admin) return; // died with its Janus
+      for (const stream of ids) await this.admin.stopForward({ room, feed, stream });
+    };
+  }
+
+  /** Janus rooms open now. */
+  get roomCount(): number {
+    return this.rooms.size;
+  }
+
   private requireAdmin(): JanodeHandle {
     if (!this.admin) throw new Error('media server unavailable');
     return this.admin;
@@ -169,7 +218,10 @@ export class JanusGateway extends EventEmitter {
 
   async detach(h: JanodeHandle): Promise<void> {
     if (!this.live.delete(h)) return;
-    await h.detach().catch(() => {});
+    // A handle of a lost session is gone with it; anything else is worth a line in the log.
+    await h
+      .detach()
+      .catch((e: Error) => this.log.debug({ err: e.message, handle: h.id }, 'janus detach failed'));
   }
 
   async close(): Promise<void> {
@@ -178,7 +230,7 @@ export class JanusGateway extends EventEmitter {
     this.admin = null;
     this.conn = null;
     this.generation++;
-    await session?.destroy().catch(() => {});
-    await conn?.close().catch(() => {});
+    await session?.destroy().catch((e: Error) => this.log.debug({ err: e.message }, 'janus session destroy'));
+    await conn?.close().catch((e: Error) => this.log.debug({ err: e.message }, 'janus connection close'));
   }
 }

@@ -1,11 +1,20 @@
 /**
- * The media-signalling WebSocket (`/media`, the URL our dispatch hands out) and its sessions, bridged to
- * Janus VideoRoom. Publish: the client offers, Janus answers (MediaDescPush type 1). Play: with
- * `negotiate_mode: 1` Janus offers (MediaDescPush type 0) and the client answers (MediaDescReq type 1);
- * an offering player (the original SDK) gets CreateSessionRsp result 7 at once, never a hang.
+ * Media orchestration behind `/media` (the URL our dispatch hands out): media sessions, who publishes
+ * what, players and their publishers, and what each hears when something ends. The SFU is a MediaBackend
+ * (JanusBackend; FakeBackend in unit tests); losses and their grace are Presence's.
  *
- * Every frame is validated and rate-limited; every Janus call is bounded by a timeout; a Janus restart
- * resets every session (SessionResetPush) so clients publish and play again.
+ * Publish: the client offers, the backend answers (MediaDescPush type 1). Play: with `negotiate_mode: 1`
+ * the backend offers (MediaDescPush type 0) and the client answers (MediaDescReq type 1); an offering
+ * player (the original SDK) gets CreateSessionRsp result 7 at once, never a hang.
+ *
+ * When a publisher ends:
+ * - it stopped (CloseSessionReq reason 0): the room hears 12002 first (Presence streamGone), then its
+ *   players get CloseSessionPush reason 4 and end;
+ * - its media was lost (socket, client retry, SFU loss): it gets the grace to publish again; players get
+ *   reason 2 and retry; a player asking meanwhile hears NotYet (11), not "not found"; when the publisher
+ *   is live again the room re-announces the stream (12001) so every viewer, pages included, plays again.
+ * A media-server loss resets every session (SessionResetPush); once it is back every such socket hears
+ * MediaReadyPush, so clients retry at once instead of waiting out their backoff.
  */
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
@@ -13,40 +22,41 @@ import { CloseCode, ServerCode } from '../../protocol/errors';
 import {
   CloseReason,
   MEDIA_ACKS,
-  MEDIA_HEADER_VERSION,
+  MEDIA_READY_PUSH,
   MEDIA_RESULT_MESSAGES,
   MediaResult,
+  NOT_YET_RETRY_MS,
   replyName,
-  type CandidateInfo,
-  type MediaHeader,
+  type MediaReplyMap,
+  type MediaReqBody,
   type MediaRequest,
 } from '../../protocol/media';
 import { MEDIA_REQUESTS } from '../../protocol/mediaSchema';
 import { validateMediaBody } from '../../protocol/validate';
-import {
-  FrameSocket,
-  limitsFrom,
-  newCounters,
-  type FrameHeader,
-  type FrameRef,
-} from '../gateway/FrameSocket';
-import { mayPublish, verifyRoomToken, type TokenPrivileges } from '../auth/roomToken';
+import { mayPublish, verifyRoomToken } from '../auth/roomToken';
 import { checkStreamParams } from '../auth/streamToken';
+import { systemClock, type Clock } from '../clock';
 import type { ResolvedConfig } from '../config';
-import { JANUS_EVENTS, type JanodeHandle, type JanusGateway } from './JanusGateway';
-import { guarded, unref } from '../timers';
+import { newCounters, type FrameHeader } from '../gateway/FrameSocket';
+import type { Presence, UserRef } from '../presence/Presence';
+import { guarded } from '../timers';
+import type { MediaBackend, MediaLeg } from './MediaBackend';
+import { MediaSocket } from './MediaSocket';
 
 /** What the media plane needs from the room plane. */
 export interface RoomLink {
   /** The user is logged in to that room right now. */
   isMember(appid: number, roomId: string, idName: string): boolean;
-  /** The stream ended on the media side: end it in the room too (2002), if still listed. */
-  endStream(appid: number, roomId: string, streamId: string, idName: string): void;
+  /** The room lists the stream (announced; its media may not be live). */
+  isListed(appid: number, roomId: string, streamId: string): boolean;
+  /** The publisher's media is live again after a loss: the room tells its viewers (12001). */
+  streamBack(appid: number, roomId: string, streamId: string, idName: string): void;
 }
 
-const JANUS_CALL_TIMEOUT_MS = 10_000;
 const MAX_SESSIONS_PER_SOCKET = 32;
 const HB_MISSES = 5;
+/** A player waits at most this for its publisher's media to be up, ms. */
+const PUBLISHER_UP_WAIT_MS = 10_000;
 const MEDIA_REQUEST_SET: ReadonlySet<string> = new Set(MEDIA_REQUESTS);
 const MEDIA_ACK_SET: ReadonlySet<string> = new Set(MEDIA_ACKS);
 
@@ -55,156 +65,120 @@ function sessionIdOf(v: FrameHeader['session_id']): number {
   if (typeof v === 'number') return Number.isSafeInteger(v) && v > 0 ? v : 0;
   return typeof v === 'string' && /^\d{1,15}$/.test(v) ? Number(v) : 0;
 }
-/** A publisher lost without a stop may publish again within this before its stream leaves the room, ms. */
-const REPUBLISH_GRACE_MS = 15_000;
 
 class MediaError extends Error {
   constructor(
     readonly result: number,
     message?: string,
+    readonly extra: object = {},
   ) {
     super(message ?? MEDIA_RESULT_MESSAGES[result] ?? 'error');
   }
 }
 
-function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
+function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: ReturnType<typeof setTimeout>;
   return Promise.race([
     p.finally(() => clearTimeout(t)),
     new Promise<never>((_, reject) => {
-      t = setTimeout(
-        () => reject(new MediaError(MediaResult.MediaServer, `${what} timed out`)),
-        JANUS_CALL_TIMEOUT_MS,
-      );
+      t = setTimeout(() => reject(new MediaError(MediaResult.MediaServer, `${what} timed out`)), ms);
     }),
   ]);
 }
+
+/** How a session ends: the client stopped it; its media was lost; its owner published anew; a reset. */
+type EndHow = 'stop' | 'lost' | 'replaced' | 'reset';
 
 interface Session {
   id: number;
   type: 0 | 1;
   streamId: string;
-  conn: MediaConn;
-  /** The Janus handle (attached on demand). */
-  handle: Promise<JanodeHandle> | null;
-  generation: number;
-  /** Publisher: the Janus feed once joined. */
-  feed?: number;
-  janusRoom?: number;
-  /** Resolves at Janus webrtcup (a publisher's feed can be subscribed from then on). */
-  up: Promise<void>;
-  markUp: () => void;
+  conn: Conn;
+  /** The backend leg (opened at CreateSessionReq). */
+  leg: Promise<MediaLeg>;
+  /** Publisher: its media is up (the backend's webrtcup) and players may subscribe. */
+  live: boolean;
   closed: boolean;
   camera: number;
   mic: number;
 }
 
-class MediaConn extends FrameSocket {
-  appid = 0;
-  appidEcho: string | number = '';
-  idName = '';
-  roomId = '';
-  /** Since when the socket has had no session (the idle reaper's clock), ms. */
-  idleSince = Date.now();
-  /** What the LoginReq token allows (a 04 token's payload); absent = no restriction. */
-  privileges?: TokenPrivileges;
-  readonly sessions = new Map<number, Session>();
-  private pushSeq = 0;
+type Conn = MediaSocket<Session>;
 
-  constructor(
-    ws: WebSocket,
-    private readonly service: MediaService,
-    config: ResolvedConfig,
-    log: Logger,
-    counters: ReturnType<typeof newCounters>,
-  ) {
-    // Media signalling is burstier than room signalling (candidates trickle): twice the room's budget.
-    super(ws, limitsFrom(config, 2), log, counters);
-  }
-
-  loginDone(): void {
-    this.markLoggedIn();
-    this.idleSince = Date.now();
-  }
-
-  /** A protocol error (answered by the caller unless this closed the socket: then true). */
-  strike(): boolean {
-    return this.protocolError();
-  }
-
-  protected onFrame(h: FrameHeader, _raw: unknown, body: unknown): Promise<void> {
-    return this.service.onFrame(this, h, body);
-  }
-
-  /** A refused request hears why at once, under its own reply name and seq. */
-  protected refuse(ref: FrameRef, why: 'rate' | 'malformed' | 'internal'): void {
-    const known = MEDIA_REQUEST_SET.has(ref.cmd);
-    const result =
-      why === 'rate'
-        ? MediaResult.Limited
-        : why === 'malformed'
-          ? MediaResult.BadRequest
-          : MediaResult.MediaServer;
-    const info =
-      why === 'rate' ? 'too many requests' : why === 'malformed' ? 'malformed frame' : 'internal error';
-    this.send(known ? replyName(ref.cmd) : 'ErrorRsp', ref.seq, 0, { result, err_info: info });
-  }
-
-  protected onClosed(): void {
-    this.service.connClosed(this);
-  }
-
-  send(cmd: string, seq: number, sessionId: number | string, body: object): void {
-    const header: MediaHeader = {
-      version: MEDIA_HEADER_VERSION,
-      cmd,
-      appid: this.appidEcho,
-      seq,
-      user_id: this.idName,
-      session_id: sessionId,
-    };
-    this.sendText(JSON.stringify({ header, body }));
-  }
-
-  push(cmd: string, sessionId: number, body: object): void {
-    this.send(cmd, ++this.pushSeq, sessionId, body);
-  }
-
-  removeSession(id: number): void {
-    if (this.sessions.delete(id) && this.sessions.size === 0) this.idleSince = Date.now();
-  }
+interface Reply {
+  body: object;
+  sessionId?: number;
+  after?: () => void;
 }
 
+type MediaHandler<K extends MediaRequest> = (
+  conn: Conn,
+  b: MediaReqBody<K>,
+  sessionId: number,
+) => Reply | Promise<Reply>;
+
+const userOf = (c: Conn): UserRef => ({ appid: c.appid, roomId: c.roomId, idName: c.idName });
+
 export class MediaService {
-  private readonly conns = new Set<MediaConn>();
+  private readonly conns = new Set<Conn>();
   /** `${appid}:${streamId}` -> the publishing session. */
   private readonly publishers = new Map<string, Session>();
   private nextSession = 1;
-  /** Publishers lost without a stop, by key: their room stream ends when the grace runs out. */
-  private readonly pendingEnds = new Map<string, { timer: ReturnType<typeof setTimeout>; idName: string }>();
   private disposed = false;
-  private readonly sweeper: ReturnType<typeof setInterval>;
+  private sweepTimer: unknown = null;
+  /** Socket counters of the media plane (health details). */
+  readonly counters = newCounters();
+  private readonly handlers: { [K in MediaRequest]: MediaHandler<K> };
 
   constructor(
     private readonly config: ResolvedConfig,
     private readonly log: Logger,
-    private readonly janus: JanusGateway | null,
+    private readonly backend: MediaBackend | null,
     private readonly room: RoomLink,
+    private readonly presence: Presence,
+    private readonly clock: Clock = systemClock,
   ) {
-    this.sweeper = unref(
-      setInterval(
-        guarded(log, 'media sweep', () => this.sweep()),
-        Math.max(500, Math.min(config.media.heartbeatMs, config.media.idleTimeoutMs) / 2),
-      ),
-    );
-    janus?.on(
+    const sweep = guarded(log, 'media sweep', () => this.sweep());
+    const every = Math.max(500, Math.min(config.media.heartbeatMs, config.media.idleTimeoutMs) / 2);
+    const tick = () => {
+      sweep();
+      if (!this.disposed) this.sweepTimer = clock.setTimeout(tick, every);
+    };
+    this.sweepTimer = clock.setTimeout(tick, every);
+    backend?.on(
       'down',
-      guarded(log, 'media reset after a Janus loss', () => this.resetAll()),
+      guarded(log, 'media reset after a backend loss', () => this.resetAll()),
     );
+    backend?.on(
+      'up',
+      guarded(log, 'media ready after a backend loss', () => this.mediaReady()),
+    );
+    this.handlers = {
+      LoginReq: (c, b) => ({ body: this.login(c, b) }),
+      ClientHBReq: () => ({ body: { hb_interval: this.config.media.heartbeatMs } }),
+      QualityReportReq: () => ({ body: {} }),
+      CreateSessionReq: (c, b) => this.createSession(c, b),
+      MediaDescReq: (c, b, id) => this.mediaDesc(this.session(c, id), b),
+      CandidateInfoReq: (c, b, id) => {
+        const s = this.session(c, id);
+        return { body: {}, after: () => void this.candidates(s, b.infos) };
+      },
+      // reason 0 = the page stopped; otherwise the client tears down to retry: keep the room stream.
+      CloseSessionReq: (c, b, id) => {
+        const s = this.session(c, id);
+        return {
+          body: {},
+          after: () => this.closeSession(s, null, '', (b.reason ?? 0) === 0 ? 'stop' : 'lost'),
+        };
+      },
+      StreamStatusNotify: (c, b, id) => {
+        const s = this.session(c, id);
+        s.camera = b.camera_status ?? s.camera;
+        s.mic = b.mic_status ?? s.mic;
+        return { body: {}, after: () => this.notifyStatus(s) };
+      },
+    };
   }
-
-  /** Socket counters of the media plane (health details). */
-  readonly counters = newCounters();
 
   stats(): object {
     let sessions = 0;
@@ -213,16 +187,17 @@ export class MediaService {
       sockets: this.conns.size,
       sessions,
       publishers: this.publishers.size,
+      inGrace: this.presence.inGrace,
       mediaSockets: this.counters,
     };
   }
 
   attach(ws: WebSocket): void {
-    this.conns.add(new MediaConn(ws, this, this.config, this.log, this.counters));
+    this.conns.add(new MediaSocket<Session>(ws, this, this.config, this.log, this.counters));
   }
 
-  /** A shape-checked frame from a media socket (the socket base caught and answers whatever throws here). */
-  async onFrame(conn: MediaConn, h: FrameHeader, rawBody: unknown): Promise<void> {
+  /** A shape-checked frame from a media socket (the socket base catches and answers whatever throws here). */
+  async onFrame(conn: Conn, h: FrameHeader, rawBody: unknown): Promise<void> {
     const { cmd, seq } = h;
     if (MEDIA_ACK_SET.has(cmd)) return; // acknowledgements need nothing
     if (!MEDIA_REQUEST_SET.has(cmd)) {
@@ -235,102 +210,76 @@ export class MediaService {
     const invalid = validateMediaBody(req, rawBody);
     if (invalid || (req !== 'LoginReq' && !conn.loggedIn)) {
       if (conn.strike()) return;
-      if (invalid)
-        conn.send(replyName(req), seq, sessionId, { result: MediaResult.BadRequest, err_info: invalid });
-      else
-        conn.send(replyName(req), seq, sessionId, {
-          result: MediaResult.NotLoggedIn,
-          err_info: 'not logged in',
-        });
+      const [result, info] = invalid
+        ? [MediaResult.BadRequest, invalid]
+        : [MediaResult.NotLoggedIn, MEDIA_RESULT_MESSAGES[MediaResult.NotLoggedIn]];
+      conn.send(replyName(req), seq, sessionId, { result, err_info: info });
       return;
     }
-    const body = rawBody as Record<string, unknown>;
     try {
-      const reply = await this.handle(conn, req, body, h, sessionId);
+      if (req === 'LoginReq') this.loginHeader(conn, h);
+      // The schema admitted the body for this request (validateMediaBody above).
+      const handler = this.handlers[req] as MediaHandler<MediaRequest>;
+      const reply = await handler(conn, rawBody as MediaReqBody<MediaRequest>, sessionId);
       conn.send(replyName(req), seq, reply.sessionId ?? sessionId, { result: MediaResult.Ok, ...reply.body });
       reply.after?.();
     } catch (e) {
-      const result = e instanceof MediaError ? e.result : MediaResult.MediaServer;
-      if (!(e instanceof MediaError))
+      const known = e instanceof MediaError;
+      if (!known)
         this.log.error({ err: (e as Error).stack, cmd, idName: conn.idName }, 'media handler failed');
-      conn.send(replyName(req), seq, sessionId, { result, err_info: (e as Error).message });
+      conn.send(replyName(req), seq, sessionId, {
+        result: known ? e.result : MediaResult.MediaServer,
+        err_info: (e as Error).message,
+        ...(known ? e.extra : {}),
+      });
     }
   }
 
-  private async handle(
-    conn: MediaConn,
-    cmd: MediaRequest,
-    b: Record<string, unknown>,
-    h: FrameHeader,
-    sessionId: number,
-  ): Promise<{ body: object; sessionId?: number; after?: () => void }> {
-    switch (cmd) {
-      case 'LoginReq':
-        return { body: this.login(conn, b, h) };
-      case 'ClientHBReq':
-        return { body: { hb_interval: this.config.media.heartbeatMs } };
-      case 'QualityReportReq':
-        return { body: {} };
-      case 'CreateSessionReq':
-        return this.createSession(conn, b);
-    }
-    const s = conn.sessions.get(sessionId);
+  private session(conn: Conn, id: number): Session {
+    const s = conn.sessions.get(id);
     if (!s) throw new MediaError(MediaResult.NoSession);
-    switch (cmd) {
-      case 'MediaDescReq':
-        return this.mediaDesc(s, b);
-      case 'CandidateInfoReq':
-        return { body: {}, after: () => void this.candidates(s, b.infos as CandidateInfo[]) };
-      case 'CloseSessionReq':
-        // reason 0 = the page stopped; otherwise the client tears down to retry: keep the room stream.
-        return {
-          body: {},
-          after: () => this.closeSession(s, null, '', Number(b.reason ?? 0) === 0 ? 'now' : 'grace'),
-        };
-      case 'StreamStatusNotify':
-        s.camera = Number(b.camera_status ?? s.camera);
-        s.mic = Number(b.mic_status ?? s.mic);
-        return { body: {}, after: () => this.notifyStatus(s) };
-    }
+    return s;
   }
 
-  private login(conn: MediaConn, b: Record<string, unknown>, h: FrameHeader): object {
+  /** The LoginReq header carries who logs in (appid, user_id = idName). */
+  private loginHeader(conn: Conn, h: FrameHeader): void {
     if (conn.loggedIn) throw new MediaError(MediaResult.BadRequest, 'already logged in');
     const appid = Number(h.appid);
     const idName = typeof h.user_id === 'string' ? h.user_id : '';
     if (!Number.isInteger(appid) || appid <= 0 || !idName)
       throw new MediaError(MediaResult.BadRequest, 'header appid and user_id (idName) are required');
-    const roomId = typeof b.roomid === 'string' ? b.roomid : null;
-    const verdict = verifyRoomToken({ config: this.config, appid, idName, roomId, token: b.token });
+    conn.appid = appid;
+    conn.appidEcho = h.appid ?? appid;
+    conn.idName = idName;
+  }
+
+  private login(conn: Conn, b: MediaReqBody<'LoginReq'>): MediaReplyMap['LoginReq'] | object {
+    const roomId = b.roomid ?? null;
+    const verdict = verifyRoomToken({
+      config: this.config,
+      appid: conn.appid,
+      idName: conn.idName,
+      roomId,
+      token: b.token,
+    });
     if (verdict.code !== ServerCode.OK)
       throw new MediaError(
         MediaResult.TokenError,
         verdict.code === ServerCode.TokenError ? `token error: ${verdict.message}` : verdict.message,
       );
     conn.privileges = verdict.privileges;
-    conn.appid = appid;
-    conn.appidEcho = h.appid ?? appid;
-    conn.idName = idName;
-    conn.roomId = typeof b.roomid === 'string' ? b.roomid : '';
+    conn.roomId = roomId ?? '';
     conn.loginDone();
-    return {
-      hb_interval: this.config.media.heartbeatMs,
-      report: false,
-      report_interval_ms: 30_000,
-    };
+    return { hb_interval: this.config.media.heartbeatMs, report: false, report_interval_ms: 30_000 };
   }
 
-  private requireJanus(): JanusGateway {
-    if (!this.janus || !this.janus.up) throw new MediaError(MediaResult.MediaServer);
-    return this.janus;
+  private backendUp(): MediaBackend {
+    if (!this.backend || !this.backend.up) throw new MediaError(MediaResult.MediaServer);
+    return this.backend;
   }
 
-  private createSession(
-    conn: MediaConn,
-    b: Record<string, unknown>,
-  ): { body: object; sessionId: number; after?: () => void } {
-    const type = b.type as 0 | 1;
-    const streamId = b.stream_id as string;
+  private createSession(conn: Conn, b: MediaReqBody<'CreateSessionReq'>): Reply {
+    const { type, stream_id: streamId } = b;
     if (conn.sessions.size >= MAX_SESSIONS_PER_SOCKET)
       throw new MediaError(MediaResult.Limited, `at most ${MAX_SESSIONS_PER_SOCKET} sessions per socket`);
     if (!conn.roomId || !this.room.isMember(conn.appid, conn.roomId, conn.idName))
@@ -341,7 +290,7 @@ export class MediaService {
         appid: conn.appid,
         appSign: app.appSign,
         streamId,
-        params: typeof b.strAuthParam === 'string' ? b.strAuthParam : '',
+        params: b.strAuthParam ?? '',
         maxLifetimeS: this.config.auth.maxTokenLifetimeS,
       });
       if (why) throw new MediaError(MediaResult.StreamAuth, why);
@@ -349,43 +298,49 @@ export class MediaService {
     if (type === 0 && !mayPublish(conn, streamId))
       throw new MediaError(MediaResult.StreamAuth, 'the login token does not allow publishing this stream');
     if (type === 1 && b.negotiate_mode !== 1) throw new MediaError(MediaResult.OfferNotSupported);
-    const janus = this.requireJanus();
+    const backend = this.backendUp();
     const key = `${conn.appid}:${streamId}`;
     if (type === 0) {
       const existing = this.publishers.get(key);
-      const owner = existing?.conn.idName ?? this.pendingEnds.get(key)?.idName;
+      const owner = existing?.conn.idName ?? this.presence.lostStreamOwner(conn.appid, streamId)?.idName;
       // Another user may not take the id, neither while it is live nor during its owner's grace.
       if (owner !== undefined && owner !== conn.idName) throw new MediaError(MediaResult.StreamExists);
-      if (existing) this.closeSession(existing, CloseReason.Normal, 'republished', 'grace');
+      if (existing) this.closeSession(existing, CloseReason.Normal, 'republished', 'replaced');
     } else {
       const pub = this.publishers.get(key);
-      if (!pub || pub.feed === undefined) throw new MediaError(MediaResult.StreamNotFound);
+      if (!pub) {
+        // Listed, or coming back within its grace: not an error, ask again shortly.
+        if (
+          this.presence.lostStreamOwner(conn.appid, streamId) ||
+          this.room.isListed(conn.appid, conn.roomId, streamId)
+        )
+          throw new MediaError(MediaResult.NotYet, undefined, { retry_after_ms: NOT_YET_RETRY_MS });
+        throw new MediaError(MediaResult.StreamNotFound);
+      }
       // Stream ids are app-wide; an app may keep its rooms apart (legacy default: co-hosts across rooms).
       if (app && !app.crossRoomPlay && pub.conn.roomId !== conn.roomId)
         throw new MediaError(MediaResult.StreamNotFound, 'stream not found in this room');
     }
-    let markUp = () => {};
-    const up = new Promise<void>((r) => (markUp = r));
     const s: Session = {
-      up,
-      markUp: () => markUp(),
       id: this.nextSession++,
       type,
       streamId,
       conn,
-      handle: null,
-      generation: janus.generation,
+      leg: backend.openLeg(),
+      live: false,
       closed: false,
       camera: 0,
       mic: 0,
     };
+    // A leg that opens after its session ended is given back at once.
+    s.leg.then(
+      (leg) => {
+        if (s.closed) void leg.close();
+      },
+      (e: Error) => this.log.debug({ err: e.message, session: s.id }, 'media leg not opened'),
+    );
     conn.sessions.set(s.id, s);
-    s.handle = this.attachHandle(s, janus);
-    if (type === 0) {
-      this.publishers.set(key, s);
-      clearTimeout(this.pendingEnds.get(key)?.timer);
-      this.pendingEnds.delete(key);
-    }
+    if (type === 0) this.publishers.set(key, s);
     const body = {
       session_id: s.id,
       session_token: '',
@@ -397,80 +352,47 @@ export class MediaService {
     return { body, sessionId: s.id, after: type === 1 ? () => void this.offerToPlayer(s) : undefined };
   }
 
-  private attachHandle(s: Session, janus: JanusGateway): Promise<JanodeHandle> {
-    let timedOut = false;
-    const attached = janus.attach().then((h) => {
-      // Too late (timed out) or the session ended meanwhile: give the handle back at once.
-      if (timedOut || s.closed) void janus.detach(h);
-      return h;
-    });
-    const p = withTimeout(attached, 'janus attach').then((h) => {
-      h.on(JANUS_EVENTS.WEBRTCUP, () => {
-        s.markUp();
-        // A player is up: ask its publisher for a keyframe now, so the first frame does not wait for the
-        // next one (Janus's own PLI at subscribe time can come before the player can decrypt it).
-        if (s.type === 1) void this.requestKeyframe(s);
-        this.log.debug({ session: s.id, stream: s.streamId, type: s.type }, 'webrtcup');
-      });
-      h.on(JANUS_EVENTS.HANGUP, (d) => {
-        if (!s.closed) this.log.debug({ session: s.id, reason: d?.reason }, 'janus hangup');
-      });
-      return h;
-    });
-    p.catch(() => (timedOut = true));
-    attached.catch(() => {});
-    return p;
+  private async mediaDesc(s: Session, b: MediaReqBody<'MediaDescReq'>): Promise<Reply> {
+    this.backendUp();
+    const leg = await s.leg;
+    if (s.type === 1) {
+      if (b.type !== 1) throw new MediaError(MediaResult.BadRequest, 'a player answers (type 1)');
+      await leg.answer(b.sdp);
+      return { body: {} };
+    }
+    if (b.type !== 0) throw new MediaError(MediaResult.BadRequest, 'a publisher sends an offer (type 0)');
+    const answer = await leg.publish(`${s.conn.appid}:${s.conn.roomId}`, s.streamId, b.sdp);
+    if (s.closed) throw new MediaError(MediaResult.NoSession, 'session closed');
+    void leg.up.then(
+      guarded(this.log, 'publisher up', () => this.publisherUp(s)),
+      (e: Error) => this.log.debug({ err: e.message }, 'publisher never up'),
+    );
+    return { body: {}, after: () => s.conn.push('MediaDescPush', s.id, { type: 1, sdp: answer }) };
   }
 
-  private async mediaDesc(
-    s: Session,
-    b: Record<string, unknown>,
-  ): Promise<{ body: object; after?: () => void }> {
-    const janus = this.requireJanus();
-    this.log.debug({ session: s.id, type: b.type }, 'MediaDescReq');
-    const handle = await s.handle!;
-    if (s.type === 0) {
-      if (b.type !== 0) throw new MediaError(MediaResult.BadRequest, 'a publisher sends an offer (type 0)');
-      const room = await withTimeout(janus.room(`${s.conn.appid}:${s.conn.roomId}`), 'janus room');
-      const r = await withTimeout(
-        handle.joinConfigurePublisher({
-          room,
-          display: s.streamId.slice(0, 128),
-          audio: true,
-          video: true,
-          jsep: { type: 'offer', sdp: b.sdp as string },
-        }),
-        'janus publish',
-      );
-      this.log.debug({ session: s.id, feed: r.feed }, 'publisher joined');
-      if (s.closed) throw new MediaError(MediaResult.NoSession, 'session closed');
-      s.feed = r.feed;
-      s.janusRoom = room;
-      return {
-        body: {},
-        after: () => s.conn.push('MediaDescPush', s.id, { type: 1, sdp: r.jsep.sdp }),
-      };
-    }
-    if (b.type !== 1) throw new MediaError(MediaResult.BadRequest, 'a player answers (type 1)');
-    await withTimeout(handle.start({ jsep: { type: 'answer', sdp: b.sdp as string } }), 'janus start');
-    return { body: {} };
+  /** A publisher's media is up: players may subscribe; after a loss, the room re-announces it. */
+  private publisherUp(s: Session): void {
+    if (s.closed || this.publishers.get(`${s.conn.appid}:${s.streamId}`) !== s) return;
+    s.live = true;
+    const user = userOf(s.conn);
+    const wasLost = this.presence.lostStreamOwner(user.appid, s.streamId) !== undefined;
+    this.presence.streamUp(user, s.streamId);
+    if (wasLost) this.room.streamBack(user.appid, user.roomId, s.streamId, user.idName);
+    this.log.debug({ session: s.id, stream: s.streamId }, 'publisher live');
   }
 
   private async offerToPlayer(s: Session): Promise<void> {
     try {
       const pub = this.publishers.get(`${s.conn.appid}:${s.streamId}`);
-      if (!pub || pub.feed === undefined || pub.janusRoom === undefined)
-        throw new MediaError(MediaResult.StreamNotFound);
-      // Janus lists a publisher's feed only once its PeerConnection is up: a viewer that asks right after
-      // the stream was announced waits for that (bounded).
-      await withTimeout(pub.up, 'publisher media');
-      const handle = await s.handle!;
-      const r = await withTimeout(
-        handle.joinSubscriber({ room: pub.janusRoom, feed: pub.feed }),
-        'janus subscribe',
-      );
+      if (!pub) throw new MediaError(MediaResult.StreamNotFound);
+      // The SFU lists a publisher only once its PeerConnection is up: a viewer that asks right after the
+      // stream was announced waits for that (bounded).
+      const pubLeg = await pub.leg;
+      await bounded(pubLeg.up, PUBLISHER_UP_WAIT_MS, 'publisher media');
+      const leg = await s.leg;
+      const offer = await leg.subscribe(pubLeg);
       if (s.closed) return;
-      s.conn.push('MediaDescPush', s.id, { type: 0, sdp: r.jsep.sdp });
+      s.conn.push('MediaDescPush', s.id, { type: 0, sdp: offer });
       // A player joining a publisher whose camera or microphone is off learns it at once.
       if (pub.camera !== 0 || pub.mic !== 0)
         s.conn.push('StreamStatusNotifyPush', s.id, {
@@ -478,31 +400,31 @@ export class MediaService {
           camera_status: pub.camera,
           mic_status: pub.mic,
         });
+      // The player is up: ask its publisher for a keyframe now, so the first frame does not wait for the
+      // next one (the SFU's own PLI at subscribe time can come before the player can decrypt it).
+      void leg.up.then(
+        () => this.requestKeyframe(pub),
+        () => {},
+      );
     } catch (e) {
       this.closeSession(s, CloseReason.Error, (e as Error).message);
     }
   }
 
-  private async requestKeyframe(player: Session): Promise<void> {
-    const pub = this.publishers.get(`${player.conn.appid}:${player.streamId}`);
-    if (!pub?.handle) return;
+  private async requestKeyframe(pub: Session): Promise<void> {
+    if (pub.closed) return;
     try {
-      const h = await pub.handle;
-      await withTimeout(h.configure({ keyframe: true }), 'janus keyframe');
+      await (await pub.leg).requestKeyframe();
     } catch (e) {
       this.log.debug({ err: (e as Error).message }, 'keyframe request failed');
     }
   }
 
-  private async candidates(s: Session, infos: CandidateInfo[]): Promise<void> {
+  private async candidates(s: Session, infos: MediaReqBody<'CandidateInfoReq'>['infos']): Promise<void> {
     try {
-      const handle = await s.handle!;
-      // Janus's ice_enforce_list decides which of these it can use.
-      for (const c of infos) {
-        if (!c.candidate) await handle.trickleComplete();
-        else
-          await handle.trickle({ candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex });
-      }
+      const leg = await s.leg;
+      // The SFU decides which of these it can use (Janus's ice_enforce_list).
+      for (const c of infos) await leg.trickle(c.candidate ? c : null);
     } catch (e) {
       this.log.debug({ err: (e as Error).message, session: s.id }, 'trickle failed');
     }
@@ -520,16 +442,10 @@ export class MediaService {
   }
 
   /**
-   * Ends a session: frees its Janus handle; a publisher's stream leaves the room. With a reason, the
-   * client is told (CloseSessionPush); null = the client asked.
+   * Ends a session: frees its leg; what its stream's room and players hear depends on `how` (file
+   * header). With a reason, the client itself is told (CloseSessionPush); null = the client asked.
    */
-  closeSession(
-    s: Session,
-    reason: number | null,
-    info = '',
-    endInRoom: 'now' | 'grace' = 'now',
-    notifyPlayers = true,
-  ): void {
+  private closeSession(s: Session, reason: number | null, info = '', how: EndHow = 'stop'): void {
     if (s.closed) return;
     s.closed = true;
     s.conn.removeSession(s.id);
@@ -537,39 +453,25 @@ export class MediaService {
     const key = `${s.conn.appid}:${s.streamId}`;
     if (s.type === 0 && this.publishers.get(key) === s) {
       this.publishers.delete(key);
-      const { appid, roomId, idName } = s.conn;
-      const now = endInRoom === 'now' || this.disposed;
-      // A stopped stream leaves the room first, so its viewers hear the room's stream-deleted push before
-      // their media is closed (the original service behaved so: pages stop the play themselves on that
-      // push instead of reporting a play error).
-      if (now) this.room.endStream(appid, roomId, s.streamId, idName);
-      // Its players are on a feed that is gone: a publisher that may come back (grace) makes them play
-      // again (reason 2, retried), a stopped one ends them (reason 4).
-      if (notifyPlayers)
+      const user = userOf(s.conn);
+      const stopped = how === 'stop' || this.disposed;
+      // A stopped stream leaves the room first (Presence -> the room's 12002), so its viewers hear the
+      // deletion before their media is closed, as pages of the original service did.
+      this.presence.streamDown(user, s.streamId, stopped);
+      // Its players are on a feed that is gone: a stopped one ends them (reason 4), one that may come
+      // back makes them play again (reason 2, retried). A reset tells everyone itself.
+      if (how !== 'reset')
         for (const p of this.playersOf(key))
           this.closeSession(
             p,
-            now ? CloseReason.StreamEnded : CloseReason.MediaServerRestart,
-            now ? 'stream ended' : 'publisher reconnecting',
+            stopped ? CloseReason.StreamEnded : CloseReason.MediaServerRestart,
+            stopped ? 'stream ended' : 'publisher reconnecting',
           );
-      if (!now) {
-        // Lost without a stop (socket loss, media-server restart, retry): the publisher gets time to
-        // publish again before viewers are told the stream ended; nobody else may take the id meanwhile.
-        clearTimeout(this.pendingEnds.get(key)?.timer);
-        const timer = setTimeout(
-          guarded(this.log, 'republish grace end', () => {
-            this.pendingEnds.delete(key);
-            if (!this.publishers.has(key)) this.room.endStream(appid, roomId, s.streamId, idName);
-          }),
-          REPUBLISH_GRACE_MS,
-        );
-        unref(timer);
-        this.pendingEnds.set(key, { timer, idName });
-      }
     }
-    const janus = this.janus;
-    if (janus && s.handle && s.generation === janus.generation)
-      s.handle.then((h) => janus.detach(h)).catch(() => {});
+    s.leg.then(
+      (leg) => leg.close(),
+      () => {},
+    );
   }
 
   private playersOf(key: string): Session[] {
@@ -580,35 +482,42 @@ export class MediaService {
     return out;
   }
 
-  /** The room session of a user ended (logout, kick, heartbeat expiry): its media sessions end too. */
-  memberLeft(appid: number, roomId: string, idName: string): void {
+  /** A user left its room for good (Presence userGone): its media sessions end too. */
+  userGone(u: UserRef): void {
     for (const c of this.conns)
-      if (c.appid === appid && c.idName === idName && c.roomId === roomId)
+      if (c.appid === u.appid && c.idName === u.idName && c.roomId === u.roomId)
         for (const s of [...c.sessions.values()]) this.closeSession(s, CloseReason.RoomLeft, 'left the room');
   }
 
-  /** Janus went away: every session is gone; clients are told to start again (SessionResetPush). */
+  /** The backend lost everything: sessions end (publishers keep their grace), clients are told to start again. */
   private resetAll(): void {
     for (const c of this.conns) {
       const ids = [...c.sessions.keys()];
       if (!ids.length) continue;
-      for (const s of [...c.sessions.values()]) {
-        s.handle = null;
-        // Everyone hears SessionResetPush below; no separate notice to players.
-        this.closeSession(s, null, '', 'grace', false);
-      }
+      for (const s of [...c.sessions.values()]) this.closeSession(s, null, '', 'reset');
+      c.resetPending = true;
       c.push('SessionResetPush', 0, { cResetType: 1, session_ids: ids });
     }
   }
 
-  /** A media socket is gone: its sessions end, publishers with a grace to come back. */
-  connClosed(conn: MediaConn): void {
+  /** The backend is back: sockets whose sessions were reset retry now. */
+  private mediaReady(): void {
+    for (const c of this.conns)
+      if (c.resetPending) {
+        c.resetPending = false;
+        c.push(MEDIA_READY_PUSH, 0, {});
+      }
+  }
+
+  /** A media socket is gone: its sessions end; publishers keep a grace to come back. */
+  connClosed(conn: Conn): void {
     if (!this.conns.delete(conn)) return;
-    for (const s of [...conn.sessions.values()]) this.closeSession(s, null, '', 'grace');
+    for (const s of [...conn.sessions.values()]) this.closeSession(s, null, '', 'lost');
   }
 
   /** Heartbeat expiry (sockets with sessions) and the idle reaper (logged-in sockets without any). */
   private sweep(): void {
+    // Socket activity is stamped on the wall clock (FrameSocket), so the sweep reads the same clock.
     const now = Date.now();
     const limit = now - this.config.media.heartbeatMs * HB_MISSES;
     for (const c of [...this.conns]) {
@@ -619,15 +528,14 @@ export class MediaService {
     }
   }
 
-  closeAll(): void {
-    for (const c of [...this.conns]) c.close(CloseCode.Shutdown, 'shutdown');
+  /** Closes every socket with `code` (shutdown: clients reconnect elsewhere or to the restarted server). */
+  closeAll(code: number = CloseCode.Shutdown, reason = 'shutdown'): void {
+    for (const c of [...this.conns]) c.close(code, reason);
   }
 
-  dispose(): void {
+  dispose(code: number = CloseCode.Shutdown): void {
     this.disposed = true;
-    clearInterval(this.sweeper);
-    this.closeAll();
-    for (const e of this.pendingEnds.values()) clearTimeout(e.timer);
-    this.pendingEnds.clear();
+    this.clock.clearTimeout(this.sweepTimer);
+    this.closeAll(code);
   }
 }

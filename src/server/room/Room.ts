@@ -152,16 +152,16 @@ export class Room {
     );
   }
 
-  /** Ends every stream a member owns (leave, kick, heartbeat expiry). */
-  endStreamsOf(m: Member): void {
+  /** Ends every stream a user owns (it left: logout, kick, heartbeat expiry, grace over). */
+  endStreamsOf(idName: string): void {
     const ended: WireStream[] = [];
     for (const [id, s] of this.streams) {
-      if (s.anchor_id_name === m.idName) {
+      if (s.anchor_id_name === idName) {
         this.deleteStream(id);
         ended.push(s);
       }
     }
-    if (ended.length) this.streamChange(12002, ended, m);
+    if (ended.length) this.streamChange(12002, ended, this.members.get(idName));
   }
 
   /** Queues a big-room message; one push_merge_message per window goes to every member. */

@@ -27,6 +27,7 @@ import { postJson } from '../httpPost';
 import type { ResolvedConfig } from '../config';
 import { Connection, HandlerError, type HandlerReply, type HandlerTable } from '../gateway/Connection';
 import { newCounters } from '../gateway/FrameSocket';
+import type { Presence, UserRef } from '../presence/Presence';
 import { Room, type Member } from './Room';
 import { guarded, unref } from '../timers';
 
@@ -43,11 +44,6 @@ function parseJson(s: string, field: string): Record<string, unknown> {
 /** client_log line levels (the shim's: 1.12.5's ENUM_LOG_LEVEL). */
 const CLIENT_LOG_LEVELS = ['debug', 'info', 'warn', 'error'];
 
-/** How long a user's media sessions outlive a lost room socket (time to reconnect), ms. */
-const MEDIA_GRACE_MS = 15_000;
-/** How long a user's room streams outlive a dropped room socket (time to reconnect), ms. */
-const STREAM_GRACE_MS = 15_000;
-
 export class RoomService {
   readonly rooms = new Map<string, Room>();
   private readonly conns = new Set<Connection>();
@@ -63,9 +59,15 @@ export class RoomService {
   constructor(
     private readonly config: ResolvedConfig,
     private readonly log: Logger,
+    private readonly presence: Presence,
+    /** The media signalling URL handed to a room socket by dispatch ('' = no media plane now). */
+    private readonly mediaUrl: (c: Connection) => string = () => '',
   ) {
     this.sweeper = unref(
-      setInterval(() => this.sweep(), Math.max(50, Math.floor(config.room.heartbeatMs / 2))),
+      setInterval(
+        guarded(log, 'room sweep', () => this.sweep()),
+        Math.max(50, Math.floor(config.room.heartbeatMs / 2)),
+      ),
     );
     this.handlers = {
       login: (c, b) => this.login(c, b),
@@ -162,39 +164,13 @@ export class RoomService {
     if (!room || room.members.get(s.member.idName) !== s.member) return;
     room.members.delete(s.member.idName);
     this.byMember.delete(s.member);
-    // Logout, heartbeat expiry and kick end the user's streams now. A socket that just dropped keeps
-    // them for a grace period: a client that logs in again in time (its reconnection) keeps
-    // publishing without viewers seeing its streams end and start again.
-    const member = s.member;
-    if (c.loggedOut || room.members.size === 0) room.endStreamsOf(member);
-    else if ([...room.streams.values()].some((st) => st.anchor_id_name === member.idName))
-      unref(
-        setTimeout(
-          guarded(this.log, 'stream grace end', () => {
-            const r = this.rooms.get(k);
-            if (r && !r.members.has(member.idName)) r.endStreamsOf(member);
-          }),
-          STREAM_GRACE_MS,
-        ),
-      );
     room.userAction(s.member, 2);
-    // Logout frees the user's media sessions now; a lost socket gets a grace period in which a
-    // reconnection (re-login) keeps them publishing and playing.
-    const media = this.media;
-    if (media) {
-      const { appid, roomId } = s;
-      const idName = s.member.idName;
-      if (c.loggedOut) media.memberLeft(appid, roomId, idName);
-      else
-        unref(
-          setTimeout(
-            guarded(this.log, 'media grace end', () => {
-              if (!this.isMember(appid, roomId, idName)) media.memberLeft(appid, roomId, idName);
-            }),
-            MEDIA_GRACE_MS,
-          ),
-        );
-    }
+    // Logout, heartbeat expiry and kick: the user is gone now (its streams and media end). A socket that
+    // just dropped leaves the user in its grace (Presence): a client that logs in again in time (its
+    // reconnection) keeps publishing and playing, and viewers never see its streams end. A room left
+    // empty is closed at once, its streams with it.
+    if (room.members.size === 0) room.endStreamsOf(s.member.idName);
+    this.presence.roomDown({ appid: s.appid, roomId: s.roomId, idName: s.member.idName }, c.loggedOut);
     if (room.empty) {
       room.flushBig();
       room.dispose();
@@ -292,6 +268,7 @@ export class RoomService {
     };
     c.session = { member, roomId, appid };
     c.loginDone();
+    this.presence.roomUp({ appid, roomId, idName });
     room.members.set(idName, member);
     this.byMember.set(member, c);
     room.userAction(member, 1);
@@ -411,23 +388,43 @@ export class RoomService {
     other.streamChange(12002, [held], other.members.get(me.idName));
   }
 
-  /** Media plane hooks, set by the server when Janus is enabled. */
-  media: {
-    /** The media signalling URL for a room socket ('' = no media plane). */
-    url(c: Connection): string;
-    memberLeft(appid: number, roomId: string, idName: string): void;
-  } | null = null;
-
   /** Legacy dispatch: the media signalling server for a stream. */
   private dispatch(c: Connection, b: RoomReqBody<'webrtc_url'>): HandlerReply<'webrtc_url'> {
     this.roomOf(c);
-    const url = this.media?.url(c) ?? '';
+    const url = this.mediaUrl(c);
     if (!url) throw new HandlerError(ServerCode.DispatchError, 'no media server on this deployment');
     return { stream_id: b.stream_id, ptype: b.ptype, urls: [url], need_action: 0, action_delay: 0 };
   }
 
   isMember(appid: number, roomId: string, idName: string): boolean {
     return !!this.rooms.get(this.key(appid, roomId))?.members.get(idName);
+  }
+
+  /** The room lists the stream (announced; its media may not be live). */
+  isListed(appid: number, roomId: string, streamId: string): boolean {
+    return !!this.rooms.get(this.key(appid, roomId))?.streams.has(streamId);
+  }
+
+  /**
+   * The publisher's media is live again after a loss: the room announces the stream again (12001, even
+   * unchanged), so every viewer plays it again: pages whose play ended on the loss included.
+   */
+  streamBack(appid: number, roomId: string, streamId: string, idName: string): void {
+    const room = this.rooms.get(this.key(appid, roomId));
+    const s = room?.streams.get(streamId);
+    if (!room || !s || s.anchor_id_name !== idName) return;
+    room.streamChange(StreamPushCmd.Added, [s], room.members.get(idName));
+  }
+
+  /** A user left for good (Presence userGone): its streams leave the room. */
+  userGone(u: UserRef): void {
+    const room = this.rooms.get(this.key(u.appid, u.roomId));
+    if (room && !room.members.has(u.idName)) room.endStreamsOf(u.idName);
+  }
+
+  /** A published stream is over (Presence streamGone): it leaves the room (2002) if its owner lists it. */
+  streamGone(u: UserRef, streamId: string): void {
+    this.endStreamFromMedia(u.appid, u.roomId, streamId, u.idName);
   }
 
   /** The media side lost a published stream: it leaves the room (2002) if its owner still lists it. */

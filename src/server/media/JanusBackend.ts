@@ -1,0 +1,307 @@
+/**
+ * The MediaBackend on Janus VideoRoom: a supervised local Janus (JanusProcess) or a list of running ones
+ * (`janus.urls`), one janode connection (JanusGateway), one VideoRoom room per app room (destroyed when its
+ * last publisher leaves), one handle per leg. Every Janus call is bounded by JANUS_CALL_TIMEOUT_MS.
+ *
+ * Recovery: when Janus dies, `down` is emitted at once (every leg is dead); the connection is made again
+ * as soon as the restarted Janus is ready (its `up`: never a try on the dead process's port), then `up`.
+ * When only the connection was lost (Janus alive, or an external Janus), the loop retries with a short
+ * backoff, one janode attempt at a time.
+ */
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { ResolvedConfig } from '../config';
+import { JANUS_EVENTS, JanusGateway, type JanodeHandle } from './JanusGateway';
+import { JanusProcess } from './JanusProcess';
+import type {
+  ForwardTarget,
+  MediaBackend,
+  MediaBackendEvents,
+  MediaBackendHealth,
+  MediaLeg,
+  TrickleCandidate,
+} from './MediaBackend';
+
+const JANUS_CALL_TIMEOUT_MS = 10_000;
+/** Connection retries while Janus runs but the connection is down: 100 ms, doubling, at most 2 s. */
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 2000;
+
+export class BackendError extends Error {}
+
+function bounded<T>(p: Promise<T>, what: string): Promise<T> {
+  let t: ReturnType<typeof setTimeout>;
+  return Promise.race([
+    p.finally(() => clearTimeout(t)),
+    new Promise<never>((_, reject) => {
+      t = setTimeout(() => reject(new BackendError(`${what} timed out`)), JANUS_CALL_TIMEOUT_MS);
+    }),
+  ]);
+}
+
+let nextLegId = 1;
+
+/** The first audio and video mids of an SDP. */
+export function midsOf(sdp: string): { audio?: string; video?: string } {
+  const out: { audio?: string; video?: string } = {};
+  let kind: 'audio' | 'video' | null = null;
+  for (const line of sdp.split(/\r?\n/)) {
+    const m = /^m=(\w+) /.exec(line);
+    if (m) kind = m[1] === 'audio' || m[1] === 'video' ? m[1] : null;
+    const mid = /^a=mid:(\S+)/.exec(line);
+    if (mid && kind && out[kind] === undefined) out[kind] = mid[1];
+  }
+  return out;
+}
+
+class JanusLeg implements MediaLeg {
+  readonly id = nextLegId++;
+  readonly up: Promise<void>;
+  private markUp!: () => void;
+  /** Publisher: where it sits in Janus (set by publish). */
+  room?: number;
+  roomKey?: string;
+  feed?: number;
+  /** The mids of the publisher's audio and video (from its offer): RTP forwarding names streams by mid. */
+  private mids: { audio?: string; video?: string } = {};
+  private closed = false;
+
+  constructor(
+    private readonly backend: JanusBackend,
+    readonly handle: JanodeHandle,
+    private readonly generation: number,
+  ) {
+    this.up = new Promise<void>((r) => (this.markUp = r));
+    handle.on(JANUS_EVENTS.WEBRTCUP, () => this.markUp());
+  }
+
+  get alive(): boolean {
+    return !this.closed && this.backend.generationIs(this.generation);
+  }
+
+  async publish(roomKey: string, display: string, offerSdp: string): Promise<string> {
+    const room = await bounded(this.backend.roomFor(roomKey), 'janus room');
+    this.roomKey = roomKey;
+    this.backend.publisherJoined(roomKey);
+    const r = await bounded(
+      this.handle.joinConfigurePublisher({
+        room,
+        display: display.slice(0, 128),
+        audio: true,
+        video: true,
+        jsep: { type: 'offer', sdp: offerSdp },
+      }),
+      'janus publish',
+    );
+    this.room = room;
+    this.feed = r.feed;
+    this.mids = midsOf(offerSdp);
+    return r.jsep.sdp;
+  }
+
+  async subscribe(publisher: MediaLeg): Promise<string> {
+    const pub = publisher as JanusLeg;
+    if (pub.room === undefined || pub.feed === undefined) throw new BackendError('publisher not joined');
+    const r = await bounded(
+      this.handle.joinSubscriber({ room: pub.room, feed: pub.feed }),
+      'janus subscribe',
+    );
+    return r.jsep.sdp;
+  }
+
+  async answer(answerSdp: string): Promise<void> {
+    await bounded(this.handle.start({ jsep: { type: 'answer', sdp: answerSdp } }), 'janus start');
+  }
+
+  async trickle(c: TrickleCandidate | null): Promise<void> {
+    if (c === null || !c.candidate) await bounded(this.handle.trickleComplete(), 'janus trickle');
+    else
+      await bounded(
+        this.handle.trickle({ candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex }),
+        'janus trickle',
+      );
+  }
+
+  async requestKeyframe(): Promise<void> {
+    await bounded(this.handle.configure({ keyframe: true }), 'janus keyframe');
+  }
+
+  async forward(t: ForwardTarget): Promise<() => Promise<void>> {
+    if (this.room === undefined || this.feed === undefined) throw new BackendError('publisher not joined');
+    const { audio, video } = this.mids;
+    return this.backend.forward(this.room, this.feed, {
+      host: t.host,
+      audio:
+        audio !== undefined && t.audioPort ? { mid: audio, port: t.audioPort, pt: t.audioPt } : undefined,
+      video:
+        video !== undefined && t.videoPort ? { mid: video, port: t.videoPort, pt: t.videoPt } : undefined,
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.roomKey !== undefined) this.backend.publisherLeft(this.roomKey, this.generation);
+    await this.backend.release(this.handle, this.generation);
+  }
+}
+
+export class JanusBackend extends EventEmitter<MediaBackendEvents> implements MediaBackend {
+  private readonly gateway: JanusGateway;
+  private proc: JanusProcess | null = null;
+  private stopped = false;
+  private looping: Promise<void> | null = null;
+  private nextUrl = 0;
+  /** Publishers per Janus room key, to destroy a room when its last one leaves. */
+  private readonly publishers = new Map<string, number>();
+
+  constructor(
+    private readonly cfg: ResolvedConfig['janus'],
+    private readonly log: Logger,
+    verbose = false,
+  ) {
+    super();
+    this.gateway = new JanusGateway(log, verbose);
+    this.gateway.on('down', () => this.lost());
+  }
+
+  get up(): boolean {
+    return this.gateway.up;
+  }
+
+  /** The spawned Janus's pid (undefined with external Janus). */
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  /**
+   * Spawns Janus (unless `janus.urls` lists running ones) and connects, waiting at most
+   * `janus.startTimeoutMs` for the first connection; the connection loop goes on in the background, so an
+   * unreachable Janus never keeps the room plane from starting.
+   */
+  async start(): Promise<void> {
+    if (!this.cfg.urls.length) {
+      const proc = new JanusProcess(this.cfg, this.log);
+      this.proc = proc;
+      // A (re)started Janus is ready: connect to it at once, on its new port.
+      proc.on('up', () => void this.connectLoop());
+      try {
+        await proc.start();
+      } catch (e) {
+        this.log.error(`media plane unavailable: ${(e as Error).message}`);
+        return;
+      }
+    }
+    const first = this.connectLoop();
+    await Promise.race([first, new Promise<void>((r) => setTimeout(r, this.cfg.startTimeoutMs).unref())]);
+    if (!this.up) this.log.error('media plane not connected to Janus yet: dispatch answers 1009 until it is');
+  }
+
+  /** The URL to try now: the spawned Janus's live URL ('' while it restarts), or the next external one. */
+  private url(): string {
+    if (this.proc) return this.proc.url;
+    const urls = this.cfg.urls;
+    return urls[this.nextUrl++ % urls.length] ?? '';
+  }
+
+  private connectLoop(): Promise<void> {
+    this.looping ??= this.loop().finally(() => (this.looping = null));
+    return this.looping;
+  }
+
+  private async loop(): Promise<void> {
+    for (let attempt = 0; !this.stopped && !this.gateway.up; attempt++) {
+      const url = this.url();
+      // A spawned Janus that is restarting has no URL: its `up` starts a new loop, this one ends.
+      if (!url) return;
+      try {
+        await this.gateway.connect(url);
+        this.log.info({ url }, 'connected to janus');
+        if (!this.stopped) this.emit('up');
+        return;
+      } catch (e) {
+        this.log.warn({ url, err: (e as Error).message }, 'janus connection failed');
+      }
+      await new Promise((r) => setTimeout(r, Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempt)).unref());
+    }
+  }
+
+  /** The connection went: legs are dead. Reconnect now unless the spawned Janus itself died. */
+  private lost(): void {
+    this.publishers.clear();
+    if (!this.stopped) this.emit('down');
+    // Give the process's exit a moment to be recorded: a dead Janus is reconnected from its own `up`.
+    setTimeout(() => {
+      if (!this.stopped && !this.gateway.up && (this.proc === null || this.proc.url)) void this.connectLoop();
+    }, 50).unref();
+  }
+
+  generationIs(g: number): boolean {
+    return this.gateway.up && this.gateway.generation === g;
+  }
+
+  async openLeg(): Promise<MediaLeg> {
+    if (!this.gateway.up) throw new BackendError('media server unavailable');
+    const generation = this.gateway.generation;
+    let late = false;
+    const attached = this.gateway.attach().then((h) => {
+      // Attached after its timeout: nobody will use it, give it back.
+      if (late) void this.gateway.detach(h);
+      return h;
+    });
+    try {
+      const h = await bounded(attached, 'janus attach');
+      return new JanusLeg(this, h, generation);
+    } catch (e) {
+      late = true;
+      throw e;
+    }
+  }
+
+  roomFor(key: string): Promise<number> {
+    return this.gateway.room(key);
+  }
+
+  publisherJoined(key: string): void {
+    this.publishers.set(key, (this.publishers.get(key) ?? 0) + 1);
+  }
+
+  publisherLeft(key: string, generation: number): void {
+    if (!this.generationIs(generation)) return;
+    const n = (this.publishers.get(key) ?? 1) - 1;
+    if (n > 0) return void this.publishers.set(key, n);
+    this.publishers.delete(key);
+    this.gateway
+      .destroyRoom(key)
+      .catch((e: Error) => this.log.debug({ err: e.message, room: key }, 'janus room destroy failed'));
+  }
+
+  async release(h: JanodeHandle, generation: number): Promise<void> {
+    // A handle of an older connection died with it.
+    if (this.gateway.generation === generation) await this.gateway.detach(h);
+  }
+
+  forward(
+    room: number,
+    feed: number,
+    t: Parameters<JanusGateway['forward']>[2],
+  ): Promise<() => Promise<void>> {
+    return bounded(this.gateway.forward(room, feed, t), 'janus rtp_forward');
+  }
+
+  health(): MediaBackendHealth {
+    return {
+      up: this.gateway.up,
+      legs: this.gateway.openHandles(),
+      rooms: this.gateway.roomCount,
+      janusPid: this.proc?.pid ?? null,
+      janusStarts: this.proc?.starts ?? 0,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    await this.gateway.close();
+    await this.proc?.stop();
+  }
+}
