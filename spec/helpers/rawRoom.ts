@@ -11,6 +11,15 @@ export const SIGN = 'ab'.repeat(32);
 export interface Frame {
   header: Record<string, unknown>;
   body: Record<string, unknown>;
+  /** Arrival order across every raw client of the process (rawMedia.ts shares the counter). */
+  at?: number;
+}
+
+let arrivals = 0;
+/** Stamps a received frame with its arrival order among all raw clients. */
+export function arrived<F extends { at?: number }>(f: F): F {
+  f.at = ++arrivals;
+  return f;
 }
 
 export class Raw {
@@ -27,7 +36,7 @@ export class Raw {
   ) {}
   open(): Promise<void> {
     this.ws = new WebSocket(this.url);
-    this.ws.on('message', (d) => this.frames.push(JSON.parse(d.toString()) as Frame));
+    this.ws.on('message', (d) => this.frames.push(arrived(JSON.parse(d.toString()) as Frame)));
     this.ws.on('close', (code, reason) => (this.closed = { code, reason: reason.toString() }));
     return new Promise((res, rej) => {
       this.ws.once('open', () => res());

@@ -25,7 +25,8 @@ import {
   type ConnectionStats,
 } from './http';
 import { RoomService } from './room/RoomService';
-import { systemClock } from './clock';
+import { systemClock, type Clock } from './clock';
+import type { MediaBackend } from './media/MediaBackend';
 import { JanusBackend } from './media/JanusBackend';
 import { MediaService } from './media/MediaService';
 import { Presence } from './presence/Presence';
@@ -70,10 +71,25 @@ const PACKAGE_ROOT = join(__dirname, '..', '..');
 /**
  * `logStream`: where the JSON log goes instead of stdout (tests read the server's log from it).
  */
+/** What an embedder or a test may put in place of the defaults. */
+export interface ServerSeams {
+  /** Where the JSON log goes instead of stdout (tests read the server's log from it). */
+  logStream?: pino.DestinationStream;
+  /** The SFU instead of the Janus the config describes (tests: spec/fakes/FakeBackend.ts). */
+  backend?: MediaBackend;
+  /** Time for grace periods (tests: a fake clock). */
+  clock?: Clock;
+}
+
 export async function startServer(
   options: ServerOptions | ResolvedConfig = {},
-  logStream?: pino.DestinationStream,
+  seams: ServerSeams | pino.DestinationStream = {},
 ): Promise<RunningServer> {
+  const {
+    logStream,
+    backend: givenBackend,
+    clock = systemClock,
+  } = 'write' in seams ? { logStream: seams as pino.DestinationStream } : (seams as ServerSeams);
   const config: ResolvedConfig =
     'devMode' in options ? (options as ResolvedConfig) : resolveConfig(options as ServerOptions);
   const log = pino({ level: config.log.level, base: undefined }, logStream);
@@ -85,14 +101,14 @@ export async function startServer(
   }
   // Before anything is spawned: a bad http setting fails the start with nothing to clean up.
   const httpOptions = httpServerOptions(config.http);
-  const presence = new Presence(systemClock, config.room.graceMs);
-  const backend = await startBackend(config, log);
+  const presence = new Presence(clock, config.room.graceMs);
+  const backend: MediaBackend | null = givenBackend ?? (await startBackend(config, log));
   const rooms = new RoomService(config, log, presence, (c) => {
     if (!backend?.up) return '';
     if (config.media.publicUrl) return config.media.publicUrl;
     return c.host ? `${c.secure ? 'wss' : 'ws'}://${c.host}/media` : '';
   });
-  const media = backend ? new MediaService(config, log, backend, rooms, presence) : null;
+  const media = backend ? new MediaService(config, log, backend, rooms, presence, clock) : null;
   // One place decides who hears a departure first: the room (its 12002 reaches viewers), then media.
   presence.on(
     'userGone',
@@ -210,7 +226,7 @@ export async function startServer(
       rooms.closeAll(CloseCode.Shutdown, 'dropped');
       media?.closeAll();
     },
-    janusPid: () => backend?.pid,
+    janusPid: () => (backend instanceof JanusBackend ? backend.pid : undefined),
     janusHandles: () => backend?.health().legs ?? 0,
     close: async () => {
       loopDelay.disable();
@@ -241,7 +257,12 @@ async function startBackend(config: ResolvedConfig, log: pino.Logger): Promise<J
 }
 
 /** /healthz media details from the backend (legs = Janus handles, for leak checks). */
-function backendStats(b: JanusBackend): Record<string, unknown> {
+function backendStats(b: MediaBackend): Record<string, unknown> {
   const h = b.health();
-  return { janusHandles: h.legs, janusRooms: h.rooms, janusPid: h.janusPid, janusStarts: h.janusStarts };
+  return {
+    janusHandles: h.legs,
+    janusRooms: h.rooms,
+    janusPid: h.janusPid ?? null,
+    janusStarts: h.janusStarts ?? 0,
+  };
 }

@@ -1,0 +1,191 @@
+/** @jest-environment node */
+/**
+ * Media orchestration without Janus: the real server (room plane, media plane, Presence) with
+ * spec/fakes/FakeBackend.ts as the SFU and a fake clock for the grace, driven by raw room and media
+ * clients over real WebSockets. What each side hears, and in which order, when a publisher stops, loses
+ * its media, comes back, loses its room socket, logs out, or the SFU dies and returns.
+ */
+import { mintLoginToken, startServer, type RunningServer } from '../../../src/server';
+import { FakeBackend } from '../../fakes/FakeBackend';
+import { FakePlatform } from '../../fakes/FakePlatform';
+import { RawMedia } from '../../helpers/rawMedia';
+import { APPID, Raw, SIGN, type Frame } from '../../helpers/rawRoom';
+
+const GRACE = 15_000;
+let server: RunningServer;
+let backend: FakeBackend;
+let clock: FakePlatform;
+const closers: { ws?: { terminate(): void } }[] = [];
+
+beforeEach(async () => {
+  backend = new FakeBackend();
+  clock = new FakePlatform({ startMs: Date.now() });
+  server = await startServer(
+    {
+      port: 0,
+      log: { level: 'silent' },
+      apps: [{ appid: APPID, appSign: SIGN }],
+      room: { graceMs: GRACE, heartbeatMs: 60_000 },
+    },
+    { backend, clock },
+  );
+});
+
+afterEach(async () => {
+  for (const c of closers.splice(0)) c.ws?.terminate();
+  await server.close();
+});
+
+const wsUrl = (path: string) => server.url.replace('http', 'ws') + path;
+const token = (idName: string) => mintLoginToken({ appid: APPID, appSign: SIGN, idName });
+
+async function roomUser(idName: string): Promise<Raw> {
+  const r = new Raw(wsUrl('/ws'), idName, 'r1');
+  closers.push(r);
+  await r.login();
+  return r;
+}
+
+async function mediaUser(idName: string): Promise<RawMedia> {
+  const m = new RawMedia(wsUrl('/media'), APPID, idName);
+  closers.push(m);
+  await m.open();
+  await m.login(token(idName), 'r1');
+  return m;
+}
+
+const announce = (r: Raw, streamId: string) =>
+  r.request('stream', { sub_cmd: 2001, stream_msg: JSON.stringify({ stream_id: streamId, extra_info: '' }) });
+
+/** alice publishes s1 (room + media, live); bob and his player watch it. */
+async function liveStream() {
+  const alice = await roomUser('alice');
+  const bob = await roomUser('bob');
+  const aliceMedia = await mediaUser('alice');
+  const bobMedia = await mediaUser('bob');
+  const pubId = await aliceMedia.publish('s1');
+  await announce(alice, 's1');
+  await bob.push('push_stream_update', (b) => b.stream_cmd === 12001);
+  const playId = await bobMedia.play('s1');
+  expect(typeof playId).toBe('number');
+  return { alice, bob, aliceMedia, bobMedia, pubId, playId: playId as number };
+}
+
+const isDelete = (f: Frame) => f.header.cmd === 'push_stream_update' && f.body.stream_cmd === 12002;
+const closeFor = (id: number) => (f: Frame) =>
+  f.header.cmd === 'CloseSessionPush' && f.header.session_id === id;
+
+/** Lets real socket I/O happen while the fake clock stands still. */
+const settle = (ms = 100) => new Promise((r) => setTimeout(r, ms));
+
+test('a publisher stops: viewers hear the room delete before their play is closed (reason 4)', async () => {
+  const { bob, aliceMedia, bobMedia, pubId, playId } = await liveStream();
+  aliceMedia.send('CloseSessionReq', { reason: 0 }, pubId);
+  const del = await bob.wait(isDelete, '12002');
+  const closed = await bobMedia.wait(closeFor(playId), 'CloseSessionPush');
+  expect(closed.body.reason).toBe(4);
+  expect(del.at!).toBeLessThan(closed.at!);
+  expect(backend.open).toHaveLength(0);
+});
+
+test('a publisher loses its media: players retry (reason 2), the stream stays listed for the grace, NotYet meanwhile, then 12002', async () => {
+  const { bob, aliceMedia, bobMedia, playId } = await liveStream();
+  aliceMedia.ws.terminate();
+  const closed = await bobMedia.wait(closeFor(playId), 'CloseSessionPush');
+  expect(closed.body.reason).toBe(2);
+  const carolMedia = await mediaUser('carol');
+  await roomUser('carol');
+  expect(await carolMedia.play('s1')).toMatchObject({ result: 11, retry_after_ms: 500 });
+  await clock.advance(GRACE - 1);
+  await settle();
+  expect(bob.frames.some(isDelete)).toBe(false);
+  expect((await bob.request('stream_info', { reserve: 0 })).body.stream_info).toHaveLength(1);
+  await clock.advance(1);
+  await bob.wait(isDelete, '12002 at the end of the grace');
+  expect(await carolMedia.play('s1')).toMatchObject({ result: 6 });
+});
+
+test('a publisher back within the grace: the room announces its stream again (12001) and never deletes it', async () => {
+  const { bob, aliceMedia, bobMedia, playId } = await liveStream();
+  aliceMedia.ws.terminate();
+  await bobMedia.wait(closeFor(playId), 'CloseSessionPush');
+  await clock.advance(5_000);
+  const again = await mediaUser('alice');
+  const before = bob.frames.length;
+  await again.publish('s1');
+  await bob.wait(
+    (f) =>
+      bob.frames.indexOf(f) >= before && f.header.cmd === 'push_stream_update' && f.body.stream_cmd === 12001,
+    'the stream announced again',
+  );
+  // The player retries and plays the new feed.
+  expect(typeof (await bobMedia.play('s1'))).toBe('number');
+  await clock.advance(GRACE);
+  await settle();
+  expect(bob.frames.some(isDelete)).toBe(false);
+});
+
+test('the SFU dies: every session is reset, publishers keep the grace; once it is back, MediaReadyPush', async () => {
+  const { bob, aliceMedia, bobMedia, pubId, playId } = await liveStream();
+  backend.down();
+  const a = await aliceMedia.push('SessionResetPush');
+  const b = await bobMedia.push('SessionResetPush');
+  expect(a.body.session_ids).toEqual([pubId]);
+  expect(b.body.session_ids).toEqual([playId]);
+  // Still listed: the publisher may come back.
+  expect((await bob.request('stream_info', { reserve: 0 })).body.stream_info).toHaveLength(1);
+  backend.comeBack();
+  await aliceMedia.push('MediaReadyPush');
+  await bobMedia.push('MediaReadyPush');
+  // The publisher does not come back: its stream ends with the grace.
+  await clock.advance(GRACE);
+  await bob.wait(isDelete, '12002 at the end of the grace');
+});
+
+test('a publisher loses its room socket: its streams and media outlive it for the grace, then end (reason 3)', async () => {
+  const { alice, bob, aliceMedia, pubId } = await liveStream();
+  alice.ws.terminate();
+  await settle();
+  await clock.advance(GRACE - 1);
+  await settle();
+  expect(bob.frames.some(isDelete)).toBe(false);
+  expect(aliceMedia.frames.some(closeFor(pubId))).toBe(false);
+  await clock.advance(1);
+  const del = await bob.wait(isDelete, '12002');
+  const closed = await aliceMedia.wait(closeFor(pubId), 'its own session closed');
+  expect(closed.body.reason).toBe(3);
+  expect(del.at!).toBeLessThan(closed.at!);
+});
+
+test('a publisher that logs in again within the grace keeps everything', async () => {
+  const { alice, bob, aliceMedia, pubId } = await liveStream();
+  alice.ws.terminate();
+  await settle();
+  await clock.advance(10_000);
+  await roomUser('alice');
+  await clock.advance(GRACE);
+  await settle();
+  expect(bob.frames.some(isDelete)).toBe(false);
+  expect(aliceMedia.frames.some(closeFor(pubId))).toBe(false);
+});
+
+test('logout ends everything at once: the room delete, then the media (own reason 3, players reason 4)', async () => {
+  const { alice, bob, aliceMedia, bobMedia, pubId, playId } = await liveStream();
+  alice.send('logout', { reserve: 0 });
+  const del = await bob.wait(isDelete, '12002');
+  const own = await aliceMedia.wait(closeFor(pubId), 'own session');
+  const play = await bobMedia.wait(closeFor(playId), 'the play');
+  expect(own.body.reason).toBe(3);
+  expect(play.body.reason).toBe(4);
+  expect(del.at!).toBeLessThan(play.at!);
+});
+
+test('nobody else may take a stream id during its owner grace', async () => {
+  const { aliceMedia } = await liveStream();
+  aliceMedia.ws.terminate();
+  await settle();
+  const mallory = await mediaUser('mallory');
+  await roomUser('mallory');
+  const r = await mallory.request('CreateSessionReq', { type: 0, stream_id: 's1' });
+  expect(r.body.result).toBe(9);
+});
