@@ -518,6 +518,8 @@ export class FakeMediaServer {
   readonly withhold = new Set<string>();
   /** `result` to answer a request cmd with (e.g. `{ LoginReq: 1 }`); 0 when absent. */
   readonly results: Record<string, number> = {};
+  /** Extra fields of an error reply, by request cmd (e.g. NotYet's `retry_after_ms`). */
+  readonly errorExtra: Record<string, Record<string, unknown>> = {};
   /** hb_interval in LoginRsp / ClientHBRsp. */
   hbInterval = 10_000;
   /** The publisher's answer (MediaDescPush type 1) and the player's offer (MediaDescPush type 0). */
@@ -637,7 +639,10 @@ export class FakeMediaServer {
     if (this.withhold.has(cmd)) return result === 0;
     const out: MFrame = {
       header: { ...frame.header, cmd },
-      body: result === 0 ? { result, ...body } : { result, err_info: MEDIA_RESULT_MESSAGES[result] ?? '' },
+      body:
+        result === 0
+          ? { result, ...body }
+          : { result, err_info: MEDIA_RESULT_MESSAGES[result] ?? '', ...this.errorExtra[frame.header.cmd] },
     };
     this.later(() => socket.serverSend(out as unknown as Frame));
     return result === 0;

@@ -207,6 +207,11 @@ export class MediaPlane {
       fresh.onGone = () => {
         if (this.signals.get(url) === fresh) this.signals.delete(url);
       };
+      // The server's media server is back: every stream waiting to retry goes now, not after its backoff.
+      fresh.onMediaReady = () => {
+        for (const p of this.publishers.values()) p.session.retryNow();
+        for (const p of this.players.values()) p.session.retryNow();
+      };
       this.signals.set(url, fresh);
       s = fresh;
     }
@@ -406,8 +411,10 @@ export class MediaPlane {
 
   /** Published streams that are up (stream id -> extra info), to announce again after a room reconnection. */
   liveStreams(): [string, string][] {
+    // Live now, not merely started once: a publish still retrying announces itself when it is live again
+    // (announcing it earlier sends viewers to a stream whose media is not there).
     return [...this.publishers.entries()]
-      .filter(([, p]) => p.session.started)
+      .filter(([, p]) => p.session.state === 'live')
       .map(([id, p]) => [id, p.session.o.extraInfo ?? '']);
   }
 

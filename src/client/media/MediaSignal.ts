@@ -9,6 +9,7 @@ import {
   type MediaFrame,
   type MediaHeader,
   type LoginRspBody,
+  MEDIA_READY_PUSH,
 } from '../../protocol/media';
 import type { Platform, SocketLike } from '../platform/Platform';
 
@@ -22,6 +23,8 @@ export class MediaRequestError extends Error {
     readonly kind: 'timeout' | 'result' | 'closed',
     readonly result = 0,
     message = '',
+    /** The reply body of a refused request (e.g. NotYet's `retry_after_ms`). */
+    readonly body: Record<string, unknown> = {},
   ) {
     super(message || kind);
   }
@@ -50,6 +53,8 @@ export class MediaSignal {
   private unanswered = 0;
   /** Called once when the socket is gone for good (the owner forgets it). */
   onGone: () => void = () => {};
+  /** The server says its media server is back (MediaReadyPush): retrying streams may go now. */
+  onMediaReady: () => void = () => {};
   /** Sessions that pushed before their CreateSessionRsp was read (rare, but the order is not promised). */
   private readonly early = new Map<number, [string, Record<string, unknown>][]>();
 
@@ -145,12 +150,15 @@ export class MediaSignal {
       this.pending.delete(seq);
       this.platform.clearTimeout(p.timer);
       const result = Number(frame.body.result ?? 0);
-      if (result !== 0) p.reject(new MediaRequestError('result', result, String(frame.body.err_info ?? '')));
+      if (result !== 0)
+        p.reject(new MediaRequestError('result', result, String(frame.body.err_info ?? ''), frame.body));
       else p.resolve(frame.body);
       return;
     }
     if (!cmd.endsWith('Push')) return;
     const sid = Number(frame.header.session_id) || 0;
+    // Extension: the media server is back after a reset; streams retrying on it retry now.
+    if (cmd === MEDIA_READY_PUSH) return this.onMediaReady();
     if (cmd === 'SessionResetPush') {
       this.send(cmd.replace(/Push$/, 'Ack'), seq, 0, { result: 0 });
       const ids =

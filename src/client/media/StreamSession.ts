@@ -12,7 +12,7 @@
  * failure before it ever went live is final (1), as the original.
  */
 import { mediaError, type LegacyError } from '../../protocol/errors';
-import { CloseReason } from '../../protocol/media';
+import { CloseReason, MediaResult, NOT_YET_RETRY_MS } from '../../protocol/media';
 import { legacyBackoff } from '../core/backoff';
 import type { Logger } from '../core/Logger';
 import type { MediaPlatform, Platform } from '../platform/Platform';
@@ -83,6 +83,8 @@ export class StreamSession {
   private cycle = { deadline: 0, count: 0 };
   /** Timers of the stream itself (retry wait, end wait); an attempt's own are in the attempt. */
   private readonly timers = new Set<unknown>();
+  /** The wait before the next retry (MediaReadyPush cuts it short). */
+  private retryWait: unknown = null;
   /** Play: the room deleted the stream (whatever breaks now is its end, not an error). */
   private roomDeleted = false;
   /** Camera / mic status to send (publish) — legacy 0 on, 2 off. */
@@ -164,6 +166,8 @@ export class StreamSession {
   private clearTimers(): void {
     for (const t of this.timers) this.platform.clearTimeout(t);
     this.timers.clear();
+    if (this.retryWait !== null) this.platform.clearTimeout(this.retryWait);
+    this.retryWait = null;
   }
 
   // ------------------------------------------------------------------------------------ attempts
@@ -185,7 +189,12 @@ export class StreamSession {
     if (this.roomDeleted) return this.endQuietly();
     // reason 1: a failed attempt (the server keeps a started stream listed while we retry).
     this.dropAttempt(1);
-    if ((this._state === 'live' && e.transient) || this._state === 'retrying') return this.retry(e);
+    if (
+      (this._state === 'live' && e.transient) ||
+      this._state === 'retrying' ||
+      (e.retryAfterMs !== undefined && this._state === 'connecting')
+    )
+      return this.retry(e);
     this.transition('failed', whyOf(e), this.errorOf(e));
   }
 
@@ -205,14 +214,21 @@ export class StreamSession {
       this.transition('retrying', whyOf(e), this.errorOf(e));
     }
     const backoff = this.o.backoffMs ?? legacyBackoff(() => this.platform.random());
-    const wait = backoff(this.cycle.count++);
+    const count = this.cycle.count++;
+    const wait = e.retryAfterMs ?? backoff(count);
     if (now + wait > this.cycle.deadline) {
       this.transition('failed', 'retry budget spent', mediaError('RetryTimeout', this.o.publish));
       return;
     }
-    this.later(() => {
-      if (this._state === 'retrying') void this.run();
-    }, wait);
+    this.retryWait = this.platform.setTimeout(() => this.retryNow(), wait);
+  }
+
+  /** Retries at once if a retry is waiting (the server's MediaReadyPush: its media server is back). */
+  retryNow(): void {
+    if (this.retryWait === null) return;
+    this.platform.clearTimeout(this.retryWait);
+    this.retryWait = null;
+    if (this._state === 'retrying') void this.run();
   }
 
   /** The attempt's context for the negotiator. */
@@ -291,8 +307,22 @@ export class StreamSession {
       const err = e as MediaRequestError;
       if (err.kind === 'timeout') throw new StepError('SessionTimeout', '', true);
       if (err.kind === 'closed') throw new StepError('SocketError', err.message, true);
+      // Listed but not live yet (its publisher is connecting or coming back): ask again shortly.
+      if (err.result === MediaResult.NotYet) {
+        const after = Number(err.body.retry_after_ms);
+        throw new StepError(
+          'SessionError',
+          `${err.message} (result ${err.result})`,
+          true,
+          after > 0 ? after : NOT_YET_RETRY_MS,
+        );
+      }
       // Play of a stream not (yet) published: worth retrying while a retry cycle runs.
-      throw new StepError('SessionError', `${err.message} (result ${err.result})`, err.result === 6);
+      throw new StepError(
+        'SessionError',
+        `${err.message} (result ${err.result})`,
+        err.result === MediaResult.StreamNotFound,
+      );
     }
     if (!alive()) {
       this.closeSession(signal, Number(created.session_id), 0);

@@ -16,6 +16,8 @@ export class StepError extends Error {
     detail = '',
     /** Worth a retry after a success (network-ish failures). */
     readonly transient = false,
+    /** The server says "not yet" (a play of a stream listed but not live): retry after this, even before any success. */
+    readonly retryAfterMs?: number,
   ) {
     super(detail);
   }

@@ -4,6 +4,8 @@
  *
  *   idle -> dispatching -> connecting -> negotiating -> live            (first attempt)
  *   live -> retrying -> live | failed                                    (a break after the start)
+ *   connecting -> retrying                                               (play: the stream is listed but
+ *                                                                         not live yet, the server said)
  *   negotiating | live | retrying -> ending -> failed | stopped          (play: the stream ended)
  *   any non-final -> failed | stopped                                    (final failure / stop)
  *
@@ -26,7 +28,7 @@ export type StreamState =
 export const STREAM_MOVES: Readonly<Record<StreamState, readonly StreamState[]>> = {
   idle: ['dispatching', 'stopped'],
   dispatching: ['connecting', 'failed', 'stopped'],
-  connecting: ['negotiating', 'failed', 'stopped'],
+  connecting: ['negotiating', 'retrying', 'failed', 'stopped'],
   negotiating: ['live', 'ending', 'failed', 'stopped'],
   live: ['retrying', 'ending', 'failed', 'stopped'],
   retrying: ['live', 'ending', 'failed', 'stopped'],
