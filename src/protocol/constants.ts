@@ -48,6 +48,13 @@ export const DEFAULT_DATI_TIME_WINDOW_MS = 0;
 /** User list page size. */
 export const USER_LIST_PAGE = 100;
 
+/**
+ * After the server said it shuts down (close 4005), the shim reconnects at once and then every
+ * RESTART_RETRY_MS (with jitter up to as much again) for RESTART_WINDOW_MS, before the legacy backoff.
+ */
+export const RESTART_RETRY_MS = 300;
+export const RESTART_WINDOW_MS = 10_000;
+
 /** Default retry budget for room and stream reconnection, seconds. */
 export const DEFAULT_RETRY_TIME_S = 300;
 

@@ -136,7 +136,10 @@ export const CloseCode = {
   Kickout: 4003,
   /** Repeated malformed frames. */
   Malformed: 4004,
-  /** Server shutting down. */
+  /**
+   * The server is shutting down (a restart, a deploy): reconnect now, not after the backoff (the shim
+   * retries at once and then every few hundred ms for a while; another node or the restarted one takes it).
+   */
   Shutdown: 4005,
   /** No login within the login deadline after connecting. */
   LoginTimeout: 4006,

@@ -2,8 +2,9 @@
 /**
  * `zegoclient-server [--config file.json] [--port N] [--host H]`
  *
- * Exit paths: SIGTERM / SIGINT close the server (Janus stopped, sockets closed) and exit 0; a second
- * signal, or a close that takes over 5 s, exits 1 at once. The handlers are installed before the server
+ * Exit paths: SIGTERM / SIGINT close the server (no new connection accepted, every client told to
+ * reconnect now with close 4005, Janus stopped) and exit 0 within about 0.8 s; a second signal, or a
+ * close that takes over 1 s, exits 1 at once. The handlers are installed before the server
  * starts, so a stop that arrives while Janus is still starting closes the server as soon as the start
  * resolves. Children (Janus) die with the process on every path, SIGKILL included: see
  * process/children.ts.
@@ -45,7 +46,8 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     stopping = true;
-    setTimeout(() => process.exit(1), 5000).unref();
+    // The close is bounded well under this (index.ts shutDown); this only guards against a bug.
+    setTimeout(() => process.exit(1), 1000).unref();
     // During the start there is nothing to close yet: main closes it as soon as the start resolves.
     if (server) shutDown(server);
   };

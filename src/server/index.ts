@@ -30,7 +30,7 @@ import type { MediaBackend } from './media/MediaBackend';
 import { JanusBackend } from './media/JanusBackend';
 import { MediaService } from './media/MediaService';
 import { Presence } from './presence/Presence';
-import { guarded } from './timers';
+import { guarded, unref } from './timers';
 
 export { loadConfig, resolveConfig, type ResolvedConfig, type ServerOptions } from './config';
 export { mintLoginToken, verifyLoginToken, parseAppSign } from './auth/loginToken';
@@ -64,6 +64,11 @@ function memoryMiB(): Record<string, number> {
     externalMiB: mib(m.external),
   };
 }
+
+/** On shutdown, close frames get this long to leave before the sockets are cut, ms. */
+const SHUTDOWN_FLUSH_MS = 150;
+/** The rest of a shutdown (the SFU stopping) is not waited for longer than this, ms. */
+const SHUTDOWN_MS = 600;
 
 /** The package root, whether running from src/server (ts) or dist/server (built). */
 const PACKAGE_ROOT = join(__dirname, '..', '..');
@@ -183,6 +188,8 @@ export async function startServer(
   http.on('upgrade', (req, socket, head) => {
     // Node takes its error listener off an upgraded socket: a reset before ws adds its own must not throw.
     socket.on('error', () => {});
+    // Shutting down: a client reconnecting at once must not land here (it would hold the close up).
+    if (closed) return refuseRaw(socket, 503);
     try {
       const path = upgradePath(req);
       if (path === null) return refuseRaw(socket, 400);
@@ -214,6 +221,29 @@ export async function startServer(
     await stopMedia();
     throw e;
   }
+  /**
+   * Shutdown, bounded to about SHUTDOWN_MS whatever clients do: stop accepting first (listener closed,
+   * upgrades refused), then tell every client to reconnect now (close 4005: another node or the
+   * restarted server takes it) and cut what is left shortly after, then stop the SFU.
+   */
+  let closed: Promise<void> | null = null;
+  const shutDown = async (): Promise<void> => {
+    loopDelay.disable();
+    const listenerClosed = new Promise<void>((resolve) => http.close(() => resolve()));
+    const wsClosed = Promise.all([
+      new Promise<void>((resolve) => wss.close(() => resolve())),
+      new Promise<void>((resolve) => mediaWss.close(() => resolve())),
+    ]);
+    rooms.dispose();
+    const mediaStopped = stopMedia();
+    // Close frames get a moment to leave; then whatever is still open is cut.
+    await new Promise((r) => setTimeout(r, SHUTDOWN_FLUSH_MS));
+    for (const c of [...wss.clients, ...mediaWss.clients]) c.terminate();
+    http.closeAllConnections();
+    const bounded = (p: Promise<unknown>) =>
+      Promise.race([p, new Promise((r) => unref(setTimeout(r, SHUTDOWN_MS)))]);
+    await bounded(Promise.all([listenerClosed, wsClosed, mediaStopped]));
+  };
   const port = (http.address() as AddressInfo).port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   log.info(`zegoclient-server listening on ${url} (room WebSocket ${url.replace(/^http/, 'ws')}/ws)`);
@@ -228,15 +258,7 @@ export async function startServer(
     },
     janusPid: () => (backend instanceof JanusBackend ? backend.pid : undefined),
     janusHandles: () => backend?.health().legs ?? 0,
-    close: async () => {
-      loopDelay.disable();
-      rooms.dispose();
-      await stopMedia();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-      await new Promise<void>((resolve) => mediaWss.close(() => resolve()));
-      http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
-    },
+    close: () => (closed ??= shutDown()),
   };
 }
 

@@ -295,8 +295,10 @@ export class ClientEngine extends TypedEmitter<EngineEvents> {
           this.emit('tempBroken');
         },
         reconnected: () => {
-          // The room ended our streams with the old session: announce the live ones again.
+          // The room ended our streams with the old session: announce the live ones again; streams
+          // waiting to retry (they need the room to dispatch) go now rather than after their backoff.
           this.announcer.reannounce();
+          this.media.retryAllNow();
           this.shipLogs(session);
           this.emit('reconnected');
         },

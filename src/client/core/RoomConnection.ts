@@ -44,7 +44,8 @@ export class RoomConnection {
   private sweepTimer: unknown = null;
   identity: Identity;
   onPush: (cmd: string, body: Record<string, unknown>) => void = () => {};
-  onClosed: () => void = () => {};
+  /** The socket closed (after it opened): its close code, 1006 when the browser gives none. */
+  onClosed: (code: number) => void = () => {};
 
   constructor(
     private readonly platform: Platform,
@@ -72,7 +73,7 @@ export class RoomConnection {
         resolve();
       };
       ws.onerror = () => {};
-      ws.onclose = () => {
+      ws.onclose = (ev) => {
         this.platform.clearTimeout(timer);
         if (!settled) {
           settled = true;
@@ -81,7 +82,7 @@ export class RoomConnection {
         this.failAll();
         if (this.socket === ws) {
           this.socket = null;
-          this.onClosed();
+          this.onClosed(Number(ev?.code) || 1006);
         }
       };
       ws.onmessage = (ev) => this.onMessage(ev.data);

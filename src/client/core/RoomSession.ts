@@ -6,9 +6,11 @@ import {
   DEFAULT_RETRY_TIME_S,
   LOGIN_TIMEOUT_MS,
   MIN_HEARTBEAT_MS,
+  RESTART_RETRY_MS,
+  RESTART_WINDOW_MS,
   SDK_VERSION,
 } from '../../protocol/constants';
-import { ClientErrorCode, NO_RETRY_LOGIN_CODES, ServerCode } from '../../protocol/errors';
+import { ClientErrorCode, CloseCode, NO_RETRY_LOGIN_CODES, ServerCode } from '../../protocol/errors';
 import type {
   ClientLogLine,
   LoginRsp,
@@ -175,7 +177,7 @@ export class RoomSession implements RoomView {
     const started = this.platform.now();
     await conn.open(url, LOGIN_TIMEOUT_MS);
     conn.onPush = (cmd, body) => this.onPush(cmd, body);
-    conn.onClosed = () => this.onSocketLost();
+    conn.onClosed = (code) => this.onSocketLost(code === CloseCode.Shutdown);
     const rsp = await conn.request(
       'login',
       {
@@ -431,19 +433,29 @@ export class RoomSession implements RoomView {
     this.wake?.();
   }
 
-  private onSocketLost(): void {
+  /** `restarting`: the server said it shuts down (close 4005): reconnect now, not after the backoff. */
+  private onSocketLost(restarting = false): void {
     if (this.state !== 'logged-in') return;
     this.stopHeartbeat();
     this.setState('reconnecting');
     this.ev.tempBroken();
-    void this.reconnect();
+    void this.reconnect(restarting);
   }
 
-  private async reconnect(): Promise<void> {
-    const deadline = this.platform.now() + (this.o.retryTimeS ?? DEFAULT_RETRY_TIME_S) * 1000;
+  private async reconnect(restarting: boolean): Promise<void> {
+    const started = this.platform.now();
+    const deadline = started + (this.o.retryTimeS ?? DEFAULT_RETRY_TIME_S) * 1000;
     const backoff = this.o.backoffMs ?? legacyBackoff(() => this.platform.random());
+    let legacy = 0;
     for (let attempt = 0; this.state === 'reconnecting'; attempt++) {
-      const wait = backoff(attempt);
+      // A server that announced its restart comes back soon (or another node takes over): try at once,
+      // then every few hundred ms (jittered, so a room does not come back in one burst) for a while.
+      const quick = restarting && this.platform.now() - started < RESTART_WINDOW_MS;
+      const wait = quick
+        ? attempt === 0
+          ? 0
+          : RESTART_RETRY_MS + Math.floor(this.platform.random() * RESTART_RETRY_MS)
+        : backoff(legacy++);
       if (this.platform.now() + wait > deadline) break;
       await new Promise<void>((r) => {
         const t = this.platform.setTimeout(() => {

@@ -208,10 +208,7 @@ export class MediaPlane {
         if (this.signals.get(url) === fresh) this.signals.delete(url);
       };
       // The server's media server is back: every stream waiting to retry goes now, not after its backoff.
-      fresh.onMediaReady = () => {
-        for (const p of this.publishers.values()) p.session.retryNow();
-        for (const p of this.players.values()) p.session.retryNow();
-      };
+      fresh.onMediaReady = () => this.retryAllNow();
       this.signals.set(url, fresh);
       s = fresh;
     }
@@ -410,6 +407,12 @@ export class MediaPlane {
   }
 
   /** Published streams that are up (stream id -> extra info), to announce again after a room reconnection. */
+  /** Every stream waiting to retry goes now (the media server or the room is back). */
+  retryAllNow(): void {
+    for (const p of this.publishers.values()) p.session.retryNow();
+    for (const p of this.players.values()) p.session.retryNow();
+  }
+
   liveStreams(): [string, string][] {
     // Live now, not merely started once: a publish still retrying announces itself when it is live again
     // (announcing it earlier sends viewers to a stream whose media is not there).

@@ -32,8 +32,8 @@ export class MediaRequestError extends Error {
 
 export interface SessionListener {
   push(cmd: string, body: Record<string, unknown>): void;
-  /** The socket is gone (the session with it). */
-  closed(): void;
+  /** The socket is gone (the session with it); `code` is its close code (1006 when unknown). */
+  closed(code: number): void;
 }
 
 interface Pending {
@@ -100,16 +100,16 @@ export class MediaSignal {
         }, reject);
       };
       ws.onerror = () => {};
-      ws.onclose = () => {
+      ws.onclose = (ev) => {
         this.platform.clearTimeout(timer);
         if (!opened) reject(new MediaRequestError('closed', 0, 'media socket connect failed'));
-        if (this.socket === ws) this.teardown();
+        if (this.socket === ws) this.teardown(Number(ev?.code) || 1006);
       };
       ws.onmessage = (ev) => this.onMessage(ev.data);
     });
   }
 
-  private teardown(): void {
+  private teardown(code = 1000): void {
     const ws = this.socket;
     this.socket = null;
     this.ready = null;
@@ -131,7 +131,7 @@ export class MediaSignal {
         /* already closed */
       }
     }
-    for (const l of listeners) l.closed();
+    for (const l of listeners) l.closed(code);
     this.onGone();
   }
 

@@ -11,7 +11,8 @@
  * backoff within `retryTimeS`, then reports 0 again, or 1 with RetryTimeout when the budget is spent. A
  * failure before it ever went live is final (1), as the original.
  */
-import { mediaError, type LegacyError } from '../../protocol/errors';
+import { RESTART_RETRY_MS } from '../../protocol/constants';
+import { CloseCode, mediaError, type LegacyError } from '../../protocol/errors';
 import { CloseReason, MediaResult, NOT_YET_RETRY_MS } from '../../protocol/media';
 import { legacyBackoff } from '../core/backoff';
 import type { Logger } from '../core/Logger';
@@ -335,7 +336,17 @@ export class StreamSession {
     a.sessionId = sid;
     signal.addSession(sid, {
       push: (cmd, body) => this.onPush(a, cmd, body),
-      closed: () => this.fail(a, new StepError('SocketError', 'media socket closed', true)),
+      // A server shutting down (4005) is back soon or replaced: retry quickly, not after the backoff.
+      closed: (code) =>
+        this.fail(
+          a,
+          new StepError(
+            'SocketError',
+            'media socket closed',
+            true,
+            code === CloseCode.Shutdown ? RESTART_RETRY_MS : undefined,
+          ),
+        ),
     });
     // 4. The peer connection, the description exchange, candidates both ways, ICE.
     const pc = this.media.createPeerConnection({ iceServers: iceServersOf(created) });

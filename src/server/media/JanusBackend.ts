@@ -11,6 +11,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../config';
+import { unref } from '../timers';
 import { JANUS_EVENTS, JanusGateway, type JanodeHandle } from './JanusGateway';
 import { JanusProcess } from './JanusProcess';
 import type {
@@ -193,7 +194,7 @@ export class JanusBackend extends EventEmitter<MediaBackendEvents> implements Me
       }
     }
     const first = this.connectLoop();
-    await Promise.race([first, new Promise<void>((r) => setTimeout(r, this.cfg.startTimeoutMs).unref())]);
+    await Promise.race([first, new Promise<void>((r) => unref(setTimeout(r, this.cfg.startTimeoutMs)))]);
     if (!this.up) this.log.error('media plane not connected to Janus yet: dispatch answers 1009 until it is');
   }
 
@@ -222,7 +223,7 @@ export class JanusBackend extends EventEmitter<MediaBackendEvents> implements Me
       } catch (e) {
         this.log.warn({ url, err: (e as Error).message }, 'janus connection failed');
       }
-      await new Promise((r) => setTimeout(r, Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempt)).unref());
+      await new Promise((r) => unref(setTimeout(r, Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempt))));
     }
   }
 
@@ -231,9 +232,10 @@ export class JanusBackend extends EventEmitter<MediaBackendEvents> implements Me
     this.publishers.clear();
     if (!this.stopped) this.emit('down');
     // Give the process's exit a moment to be recorded: a dead Janus is reconnected from its own `up`.
-    setTimeout(() => {
+    const t = setTimeout(() => {
       if (!this.stopped && !this.gateway.up && (this.proc === null || this.proc.url)) void this.connectLoop();
-    }, 50).unref();
+    }, 50);
+    unref(t);
   }
 
   generationIs(g: number): boolean {

@@ -14,6 +14,11 @@ import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../config';
 import { spawnChild } from '../process/children';
 
+/** A Janus that ran this long before it died is restarted at once (its backoff starts over), ms. */
+const HEALTHY_RUN_MS = 30_000;
+/** SIGTERM, then SIGKILL after this, ms. */
+const STOP_KILL_MS = 400;
+
 /** Where distributions install Janus's plugins and transports (Debian's multiarch dirs first). */
 const LIB_DIR_CANDIDATES = [
   `/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu/janus`,
@@ -105,6 +110,8 @@ export class JanusProcess extends EventEmitter {
   private restartTimer: ReturnType<typeof setTimeout> | null = null;
   /** ws://127.0.0.1:port of the running Janus, or '' while it is down. */
   url = '';
+  /** When the running Janus became ready (ms). */
+  private upSince = 0;
   /** How many times Janus was started (1 = never restarted). */
   starts = 0;
 
@@ -178,6 +185,7 @@ export class JanusProcess extends EventEmitter {
       await new Promise((r) => setTimeout(r, 50));
     }
     this.url = `ws://127.0.0.1:${port}`;
+    this.upSince = Date.now();
     this.log.info({ pid: child.pid, url: this.url }, 'janus ready');
     this.emit('up', this.url);
     return this.url;
@@ -190,19 +198,25 @@ export class JanusProcess extends EventEmitter {
     this.url = '';
     if (this.stopping) return;
     this.log.error({ code, signal }, 'janus died; restarting');
+    // Up for a while before it died: a fresh failure, restarted at once; else the backoff grows.
+    if (wasUp && Date.now() - this.upSince > HEALTHY_RUN_MS) this.restarts = 0;
     if (wasUp) this.emit('down');
     this.scheduleRestart();
   }
 
   private scheduleRestart(): void {
     if (this.stopping || this.restartTimer) return;
-    const delay = Math.min(10_000, this.cfg.restartDelayMs * 2 ** Math.min(this.restarts, 4));
+    // The first restart is immediate (every viewer waits on it); a Janus that keeps dying backs off.
+    const delay =
+      this.restarts === 0
+        ? 0
+        : Math.min(10_000, this.cfg.restartDelayMs * 2 ** Math.min(this.restarts - 1, 4));
     this.restarts++;
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
       if (this.stopping) return;
       this.launch().then(
-        () => (this.restarts = 0),
+        () => {},
         (e: Error) => {
           this.log.error({ err: e.message }, 'janus restart failed');
           if (this.child === null) this.scheduleRestart();
@@ -219,7 +233,8 @@ export class JanusProcess extends EventEmitter {
     this.child = null;
     if (child && child.exitCode === null && child.signalCode === null) {
       await new Promise<void>((resolve) => {
-        const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+        // Janus exits on SIGTERM in well under a second; a server shutdown does not wait longer.
+        const t = setTimeout(() => child.kill('SIGKILL'), STOP_KILL_MS);
         child.once('exit', () => {
           clearTimeout(t);
           resolve();
