@@ -15,7 +15,13 @@ export const JANUS_IP = '127.0.0.2';
 
 export interface MediaServer {
   url: string;
-  pid: number;
+  /** The server process's pid (a new one after a restart). */
+  readonly pid: number;
+  /**
+   * SIGTERM, then a new server on the same port and config once the old one exited (after `gapMs`); it
+   * resolves when the new one and its Janus are up, with how long the old one took to exit.
+   */
+  restart(gapMs?: number): Promise<{ exitMs: number }>;
   /** Last lines of the server's output (for failure messages). */
   output(): string;
   health(): Promise<Record<string, unknown> & { media: Record<string, unknown> }>;
@@ -59,50 +65,63 @@ export async function startMediaServer(extra: Record<string, unknown> = {}): Pro
   };
   const file = join(dir, 'config.json');
   writeFileSync(file, JSON.stringify(cfg));
-  const child: ChildProcess = spawn(process.execPath, [cli, '--config', file], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
   let out = '';
   const keep = (d: Buffer) => (out = (out + d.toString()).slice(-20_000));
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
   const url = `http://127.0.0.1:${port}`;
   const health = async () =>
     (await (await fetch(`${url}/healthz`)).json()) as Awaited<ReturnType<MediaServer['health']>>;
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}):\n${out.slice(-3000)}`);
-    try {
-      const h = await health();
-      if (h.media?.janus === 'up') break;
-    } catch {
-      /* not listening yet */
+  const launch = async (): Promise<ChildProcess> => {
+    const c: ChildProcess = spawn(process.execPath, [cli, '--config', file], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    c.stdout!.on('data', keep);
+    c.stderr!.on('data', keep);
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      if (c.exitCode !== null) throw new Error(`server exited (${c.exitCode}):\n${out.slice(-3000)}`);
+      try {
+        const h = await health();
+        if (h.media?.janus === 'up') return c;
+      } catch {
+        /* not listening yet */
+      }
+      if (Date.now() > deadline) {
+        c.kill('SIGKILL');
+        throw new Error(`server or Janus not up within 20 s:\n${out.slice(-3000)}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
     }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`server or Janus not up within 20 s:\n${out.slice(-3000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  };
+  /** SIGTERM; resolves with how long the process took to exit (SIGKILL after `killAfterMs`). */
+  const terminate = (c: ChildProcess, killAfterMs = 8000) =>
+    new Promise<number>((resolve) => {
+      const t0 = Date.now();
+      if (c.exitCode !== null || c.signalCode !== null) return resolve(0);
+      const t = setTimeout(() => c.kill('SIGKILL'), killAfterMs);
+      c.once('exit', () => {
+        clearTimeout(t);
+        resolve(Date.now() - t0);
+      });
+      c.kill('SIGTERM');
+    });
+  let child = await launch();
   return {
     url,
-    pid: child.pid!,
+    get pid() {
+      return child.pid!;
+    },
     output: () => out.slice(-4000),
     health,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        const done = () => {
-          rmSync(dir, { recursive: true, force: true });
-          resolve();
-        };
-        if (child.exitCode !== null) return done();
-        const t = setTimeout(() => child.kill('SIGKILL'), 8000);
-        child.once('exit', () => {
-          clearTimeout(t);
-          done();
-        });
-        child.kill('SIGTERM');
-      }),
+    restart: async (gapMs = 0) => {
+      const exitMs = await terminate(child);
+      await new Promise((r) => setTimeout(r, gapMs));
+      child = await launch();
+      return { exitMs };
+    },
+    stop: async () => {
+      await terminate(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 

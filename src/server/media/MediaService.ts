@@ -451,10 +451,19 @@ export class MediaService {
     s.conn.removeSession(s.id);
     if (reason !== null) s.conn.push('CloseSessionPush', s.id, { reason, err_info: info });
     const key = `${s.conn.appid}:${s.streamId}`;
+    // Shutting down: every socket is being closed 4005 (reconnect now); nothing else to tell anyone.
+    if (this.disposed) {
+      this.publishers.delete(key);
+      void s.leg.then(
+        (leg) => leg.close(),
+        () => {},
+      );
+      return;
+    }
     if (s.type === 0 && this.publishers.get(key) === s) {
       this.publishers.delete(key);
       const user = userOf(s.conn);
-      const stopped = how === 'stop' || this.disposed;
+      const stopped = how === 'stop';
       // A stopped stream leaves the room first (Presence -> the room's 12002), so its viewers hear the
       // deletion before their media is closed, as pages of the original service did.
       this.presence.streamDown(user, s.streamId, stopped);
