@@ -292,6 +292,8 @@ const markMedian = (rs, k) => {
   const xs = rs.map((r) => r.marks[k]).filter((x) => x !== undefined);
   return xs.length ? ms(median(xs)) : '-';
 };
+/** One mark over several raw results, as a space-separated list (counters per run). */
+const perRun = (rs, k) => rs.map((r) => r.marks[k] ?? '-').join(' ');
 const vs = (ours, raw) => {
   const o = median(ours);
   const r = median(raw);
@@ -463,11 +465,21 @@ const load = () =>
     const rotate = (i) => MODES.map((_, k) => MODES[(i + k) % MODES.length]);
     const kfLive = Object.fromEntries(MODES.map((m) => [m, []]));
     const kfFresh = Object.fromEntries(MODES.map((m) => [m, []]));
+    const counters = (hid) => rp.evaluate((h) => window.raw.pubCounters(h), hid);
+    /** Subscribes and records, with the time, what the publisher received and encoded meanwhile. */
+    const kfSubscribe = async (pubHid, feed, mode) => {
+      const c0 = await counters(pubHid);
+      const sub = await rawSubscribe(rs, feed, mode);
+      const c1 = await counters(pubHid);
+      sub.marks.pubPli = c1.pli + c1.fir - c0.pli - c0.fir;
+      sub.marks.pubKeyframes = c1.keyframes - c0.keyframes;
+      return sub;
+    };
     const live = await rawPublish(rp);
     await sleep(1500);
     for (let i = 0; i < RUNS; i++)
       for (const mode of rotate(i)) {
-        const sub = await rawSubscribe(rs, live.feed, mode);
+        const sub = await kfSubscribe(live.hid, live.feed, mode);
         kfLive[mode].push(sub);
         await rawLeave(rs, sub.hid);
         await sleep(300);
@@ -475,7 +487,7 @@ const load = () =>
     for (let i = 0; i < RUNS; i++)
       for (const mode of rotate(i)) {
         const pub = await rawPublish(rp);
-        const sub = await rawSubscribe(rs, pub.feed, mode);
+        const sub = await kfSubscribe(pub.hid, pub.feed, mode);
         kfFresh[mode].push(sub);
         await rawLeave(rs, sub.hid);
         await rawLeave(rp, pub.hid);
@@ -493,6 +505,9 @@ const load = () =>
         const xs = set[m].map((r) => r.ms);
         console.log(
           `    (${m}) ${MODE_NAMES[m].padEnd(38)} ${fig(xs)}  min ${ms(Math.min(...xs))} max ${ms(Math.max(...xs))}  (median webrtcup ${markMedian(set[m], 'webrtcup')}, first video packet seen ${markMedian(set[m], 'firstPacket')})`,
+        );
+        console.log(
+          `        per run, ms: ${xs.map((x) => x.toFixed(0)).join(' ')}; until the frame the publisher got PLI/FIR ${perRun(set[m], 'pubPli')}, encoded keyframes ${perRun(set[m], 'pubKeyframes')}; the subscriber sent PLIs ${perRun(set[m], 'ownPli')}`,
         );
       }
     }

@@ -298,6 +298,8 @@ function pageCode(relayUrl) {
             if (s.type === 'inbound-rtp' && s.kind === 'video') {
               frames += s.framesDecoded || 0;
               if (s.packetsReceived && marks.firstPacket === undefined) marks.firstPacket = now() - t0;
+              // PLIs this subscriber itself sent before its first frame (Chromium asks when it cannot decode).
+              marks.ownPli = s.pliCount || 0;
             }
           });
           if (frames > 0) return resolve({ hid, ms: now() - t0, marks });
@@ -355,6 +357,18 @@ function pageCode(relayUrl) {
         codec = stats.get(s.codecId)?.mimeType;
     });
     return codec;
+  };
+  /** A publish's sender counters: PLIs/FIRs received and keyframes encoded so far. */
+  raw.pubCounters = async (hid) => {
+    const c = { pli: 0, fir: 0, keyframes: 0 };
+    (await raw.pcs.get(hid).getStats()).forEach((s) => {
+      if (s.type === 'outbound-rtp' && s.kind === 'video') {
+        c.pli += s.pliCount || 0;
+        c.fir += s.firCount || 0;
+        c.keyframes += s.keyFramesEncoded || 0;
+      }
+    });
+    return c;
   };
   raw.sleep = sleep;
 }
