@@ -10,8 +10,9 @@
  *  2. The keyframe experiment (raw only): subscribe -> first frame with no keyframe request of ours, one
  *     at the subscriber's webrtcup, one right after joinSubscriber, both; on a stream live for a while
  *     and on one just published
- *  3. A viewer's whole path to a stream already live: zg.login call -> first decoded frame (fresh page),
- *     beside raw relay connect -> first decoded frame
+ *  3. Streams already live: startPlayingStream -> first decoded frame beside raw subscribe -> first frame,
+ *     and a viewer's whole path, zg.login call -> first decoded frame (fresh page), beside raw relay
+ *     connect -> first decoded frame
  *  4. Janus CPU at 8 viewers of one stream (per viewer), from /proc/<pid>/stat over 10 s
  *  5. 100 publish/stop cycles: Janus handles and sessions left, Janus RSS before/after
  */
@@ -228,6 +229,7 @@ async function timeViewerPath(context, url, idName, streamId) {
           const t0 = performance.now();
           const end = t0 + 20_000;
           let login = 0;
+          let playAt = 0;
           const poll = async () => {
             const pc = zg.engine.media.players.get(streamId)?.session.pc;
             if (pc) {
@@ -235,7 +237,16 @@ async function timeViewerPath(context, url, idName, streamId) {
               (await pc.getStats()).forEach((s) => {
                 if (s.type === 'inbound-rtp' && s.kind === 'video') frames += s.framesDecoded || 0;
               });
-              if (frames > 0) return resolve({ login, frame: performance.now() - t0 });
+              if (frames > 0)
+                return resolve({
+                  login,
+                  frame: performance.now() - t0,
+                  // The player's step timeline, shifted to ms from the login call.
+                  steps: zg.engine.media.players
+                    .get(streamId)
+                    .session.timeline.slice(1)
+                    .map(([step, t]) => [step, t + playAt]),
+                });
             }
             if (performance.now() > end) return reject(new Error('viewer path: no frame in 20 s'));
             setTimeout(poll, 20);
@@ -246,6 +257,7 @@ async function timeViewerPath(context, url, idName, streamId) {
             token,
             (list) => {
               login = performance.now() - t0;
+              playAt = login;
               if (!list.some((s) => s.stream_id === streamId))
                 return reject(new Error(`viewer path: ${streamId} not in the login stream list`));
               if (!zg.startPlayingStream(streamId, v, undefined, { videoDecodeType: 'VP8' }))
@@ -512,9 +524,32 @@ const load = () =>
       }
     }
 
-    // 3. A viewer's whole path to a stream already live, ours and raw interleaved.
+    // 3. Streams already live: play on a logged-in page, then a viewer's whole path; ours and raw interleaved.
     await timePublish(a, 'live-ours');
     await sleep(1500);
+    const liveOurs = [];
+    const liveRaw = [];
+    for (let i = 0; i < RUNS; i++) {
+      const o = async () => {
+        liveOurs.push(await timeFirstFrame(b, 'live-ours'));
+        await b.evaluate(() => window.zg.stopPlayingStream('live-ours'));
+      };
+      const r = async () => {
+        const sub = await rawSubscribe(rs, live.feed, 'a');
+        liveRaw.push(sub.ms);
+        await rawLeave(rs, sub.hid);
+      };
+      if (i % 2 === 0) {
+        await o();
+        await sleep(300);
+        await r();
+      } else {
+        await r();
+        await sleep(300);
+        await o();
+      }
+      await sleep(300);
+    }
     const pathOurs = [];
     const pathRaw = [];
     for (let i = 0; i < RUNS; i++) {
@@ -531,9 +566,16 @@ const load = () =>
     }
     await a.evaluate(() => window.zg.stopPublishingStream('live-ours'));
     await rawLeave(rp, live.hid);
-    console.log(`\n3. a viewer's whole path to a stream already live (fresh page, ${RUNS} runs)`);
+    console.log(`\n3. streams already live (published 1.5 s or more before), ${RUNS} runs each, interleaved`);
+    console.log(`  startPlayingStream -> first decoded frame:        ${fig(liveOurs)}`);
+    console.log(`  raw subscribe -> first decoded frame:             ${fig(liveRaw)}`);
+    console.log(`  difference ours - raw:                            ${vs(liveOurs, liveRaw)}`);
+    console.log(`  a viewer's whole path (fresh page):`);
     console.log(
       `  zg.login call -> first decoded frame:             ${fig(pathOurs.map((x) => x.frame))}  (login success ${fig(pathOurs.map((x) => x.login))}; goal <= 250 ms)`,
+    );
+    console.log(
+      `  its play steps (median ms from the login call): ${stepMedians(pathOurs.map((x) => x.steps))}`,
     );
     console.log(
       `  raw relay connect -> first decoded frame:         ${fig(pathRaw.map((x) => x.frame))}  (socket open ${fig(pathRaw.map((x) => x.login))})`,
