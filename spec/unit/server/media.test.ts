@@ -70,7 +70,12 @@ function service(
     config,
     pino({ level: 'silent' }),
     null,
-    { isMember: () => opts.member ?? true, isListed: () => false, streamBack: () => {} },
+    {
+      isMember: () => opts.member ?? true,
+      memberSince: () => undefined,
+      isListed: () => false,
+      streamBack: () => {},
+    },
     new Presence(systemClock, config.room.graceMs),
   );
   const ws = new FakeWs();

@@ -58,7 +58,7 @@ function media(app: Record<string, unknown> = {}, extra: ServerOptions = {}) {
     config,
     pino({ level: 'silent' }),
     null,
-    { isMember: () => true, isListed: () => false, streamBack: () => {} },
+    { isMember: () => true, memberSince: () => undefined, isListed: () => false, streamBack: () => {} },
     new Presence(systemClock, config.room.graceMs),
   );
   services.push(svc);

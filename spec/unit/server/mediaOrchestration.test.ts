@@ -189,3 +189,25 @@ test('nobody else may take a stream id during its owner grace', async () => {
   const r = await mallory.request('CreateSessionReq', { type: 0, stream_id: 's1' });
   expect(r.body.result).toBe(9);
 });
+
+test('the media plane trusts the live room session: a token that expired since the room login still opens media', async () => {
+  // A token valid for 2 s: the room login happens now, the media login 3 s later.
+  const short = mintLoginToken({ appid: APPID, appSign: SIGN, idName: 'dave', ttlS: 2 });
+  const room = new Raw(wsUrl('/ws'), 'dave', 'r1');
+  closers.push(room);
+  expect((await room.login(1, short)).body.err_code).toBe(0);
+  await new Promise((r) => setTimeout(r, 3000));
+  const media = new RawMedia(wsUrl('/media'), APPID, 'dave');
+  closers.push(media);
+  await media.open();
+  await media.login(short, 'r1');
+  expect(typeof (await media.publish('d1'))).toBe('number');
+  // Without a live room session the same token is refused as expired.
+  const stranger = new RawMedia(wsUrl('/media'), APPID, 'dave');
+  closers.push(stranger);
+  await stranger.open();
+  expect((await stranger.request('LoginReq', { token: short, roomid: 'elsewhere' })).body).toMatchObject({
+    result: 1,
+    err_info: 'token expired',
+  });
+}, 15_000);

@@ -47,6 +47,8 @@ import { MediaSocket } from './MediaSocket';
 export interface RoomLink {
   /** The user is logged in to that room right now. */
   isMember(appid: number, roomId: string, idName: string): boolean;
+  /** When the user's live room session logged in (ms), if it is logged in to that room now. */
+  memberSince(appid: number, roomId: string, idName: string): number | undefined;
   /** The room lists the stream (announced; its media may not be live). */
   isListed(appid: number, roomId: string, streamId: string): boolean;
   /** The publisher's media is live again after a loss: the room tells its viewers (12001). */
@@ -255,12 +257,17 @@ export class MediaService {
 
   private login(conn: Conn, b: MediaReqBody<'LoginReq'>): MediaReplyMap['LoginReq'] | object {
     const roomId = b.roomid ?? null;
+    // The media plane trusts the live room session: the token is checked as of that session's login, so
+    // a page logged in longer than its token's lifetime still publishes and plays (the room would have
+    // ended a session it no longer trusts).
+    const since = roomId === null ? undefined : this.room.memberSince(conn.appid, roomId, conn.idName);
     const verdict = verifyRoomToken({
       config: this.config,
       appid: conn.appid,
       idName: conn.idName,
       roomId,
       token: b.token,
+      now: since,
     });
     if (verdict.code !== ServerCode.OK)
       throw new MediaError(
@@ -402,10 +409,7 @@ export class MediaService {
         });
       // The player is up: ask its publisher for a keyframe now, so the first frame does not wait for the
       // next one (the SFU's own PLI at subscribe time can come before the player can decrypt it).
-      void leg.up.then(
-        () => this.requestKeyframe(pub),
-        () => {},
-      );
+      void leg.up.then(() => this.requestKeyframe(pub));
     } catch (e) {
       this.closeSession(s, CloseReason.Error, (e as Error).message);
     }
@@ -454,10 +458,7 @@ export class MediaService {
     // Shutting down: every socket is being closed 4005 (reconnect now); nothing else to tell anyone.
     if (this.disposed) {
       this.publishers.delete(key);
-      void s.leg.then(
-        (leg) => leg.close(),
-        () => {},
-      );
+      this.releaseLeg(s);
       return;
     }
     if (s.type === 0 && this.publishers.get(key) === s) {
@@ -477,9 +478,14 @@ export class MediaService {
             stopped ? 'stream ended' : 'publisher reconnecting',
           );
     }
+    this.releaseLeg(s);
+  }
+
+  /** Frees a session's leg (a leg that never opened was logged when it failed: nothing to free). */
+  private releaseLeg(s: Session): void {
     s.leg.then(
       (leg) => leg.close(),
-      () => {},
+      () => undefined,
     );
   }
 

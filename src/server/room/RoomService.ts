@@ -396,6 +396,10 @@ export class RoomService {
     return { stream_id: b.stream_id, ptype: b.ptype, urls: [url], need_action: 0, action_delay: 0 };
   }
 
+  memberSince(appid: number, roomId: string, idName: string): number | undefined {
+    return this.rooms.get(this.key(appid, roomId))?.members.get(idName)?.loginTime;
+  }
+
   isMember(appid: number, roomId: string, idName: string): boolean {
     return !!this.rooms.get(this.key(appid, roomId))?.members.get(idName);
   }
