@@ -152,6 +152,8 @@ export class JanusBackend extends EventEmitter<MediaBackendEvents> implements Me
   private proc: JanusProcess | null = null;
   private stopped = false;
   private looping: Promise<void> | null = null;
+  private retryWait: ReturnType<typeof setTimeout> | null = null;
+  private wakeRetry: (() => void) | null = null;
   private nextUrl = 0;
   /** Publishers per Janus room key, to destroy a room when its last one leaves. */
   private readonly publishers = new Map<string, number>();
@@ -223,7 +225,12 @@ export class JanusBackend extends EventEmitter<MediaBackendEvents> implements Me
       } catch (e) {
         this.log.warn({ url, err: (e as Error).message }, 'janus connection failed');
       }
-      await new Promise((r) => unref(setTimeout(r, Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempt))));
+      // Not unref'd: while the server starts, this wait is what keeps the process alive.
+      await new Promise<void>((r) => {
+        this.retryWait = setTimeout(r, Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempt));
+        this.wakeRetry = r;
+      });
+      this.retryWait = null;
     }
   }
 
@@ -303,6 +310,8 @@ export class JanusBackend extends EventEmitter<MediaBackendEvents> implements Me
 
   async close(): Promise<void> {
     this.stopped = true;
+    if (this.retryWait) clearTimeout(this.retryWait);
+    this.wakeRetry?.();
     await this.gateway.close();
     await this.proc?.stop();
   }

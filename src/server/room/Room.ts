@@ -3,6 +3,7 @@
  * Pure state plus fan-out through each member's `send`; no socket handling here.
  */
 import type { BigImData, TransSeq, UserActionItem, WireStream } from '../../protocol/room';
+import { MemoryBus, type Bus } from './Bus';
 import type { TokenPrivileges } from '../auth/roomToken';
 
 export interface Member {
@@ -54,6 +55,8 @@ export class Room {
     private readonly bigimWindowMs: number,
     private readonly userlistMergeMs = 0,
     private readonly index: StreamIndex = { added: () => {}, removed: () => {} },
+    /** How pushes reach the members (Bus.ts); by default the members connected to this process. */
+    private readonly bus: Bus = new MemoryBus(),
   ) {}
 
   setStream(s: WireStream): void {
@@ -90,8 +93,12 @@ export class Room {
   }
 
   broadcast(cmd: string, body: unknown, except?: Member): void {
-    const serialised = JSON.stringify(body);
-    for (const m of this.members.values()) if (m !== except) m.push(cmd, body, serialised);
+    this.bus.deliver(this, cmd, body, { except });
+  }
+
+  /** A push to the members named (custom commands, join-live signals). */
+  sendTo(ids: Iterable<string>, cmd: string, body: unknown): void {
+    this.bus.deliver(this, cmd, body, { to: ids });
   }
 
   /**
@@ -138,7 +145,8 @@ export class Room {
     for (const m of this.members.values()) {
       if (!m.userStateFlag) continue;
       const b = bodyFrom(m.joinedUserSeq < first ? first - 1 : m.joinedUserSeq);
-      if (b) m.push('push_userlist_update', b.body, b.serialised);
+      if (b)
+        this.bus.deliver(this, 'push_userlist_update', b.body, { to: [m.idName], serialised: b.serialised });
     }
   }
 

@@ -28,7 +28,9 @@ import type { ResolvedConfig } from '../config';
 import { Connection, HandlerError, type HandlerReply, type HandlerTable } from '../gateway/Connection';
 import { newCounters } from '../gateway/FrameSocket';
 import type { Presence, UserRef } from '../presence/Presence';
-import { Room, type Member } from './Room';
+import { MemoryBus } from './Bus';
+import type { Member, Room } from './Room';
+import { MemoryRoomStore, type RoomStore } from './RoomStore';
 import { guarded, unref } from '../timers';
 
 function parseJson(s: string, field: string): Record<string, unknown> {
@@ -45,7 +47,8 @@ function parseJson(s: string, field: string): Record<string, unknown> {
 const CLIENT_LOG_LEVELS = ['debug', 'info', 'warn', 'error'];
 
 export class RoomService {
-  readonly rooms = new Map<string, Room>();
+  /** The rooms (RoomStore: memory on one node). */
+  readonly rooms: RoomStore;
   private readonly conns = new Set<Connection>();
   private readonly byMember = new Map<Member, Connection>();
   private lastChat = new WeakMap<Connection, number>();
@@ -54,7 +57,6 @@ export class RoomService {
   /** Socket counters of the room plane (health details). */
   readonly counters = newCounters();
   /** Stream ids are unique per app: `${appid}\0${streamId}` -> the key of the room that lists it. */
-  private readonly streamRooms = new Map<string, string>();
 
   constructor(
     private readonly config: ResolvedConfig,
@@ -62,7 +64,9 @@ export class RoomService {
     private readonly presence: Presence,
     /** The media signalling URL handed to a room socket by dispatch ('' = no media plane now). */
     private readonly mediaUrl: (c: Connection) => string = () => '',
+    store?: RoomStore,
   ) {
+    this.rooms = store ?? new MemoryRoomStore(config.room, new MemoryBus());
     this.sweeper = unref(
       setInterval(
         guarded(log, 'room sweep', () => this.sweep()),
@@ -112,18 +116,8 @@ export class RoomService {
 
   stats(): { rooms: number; users: number; streams: number; sockets: number } {
     let users = 0;
-    for (const r of this.rooms.values()) users += r.members.size;
-    return { rooms: this.rooms.size, users, streams: this.streamRooms.size, sockets: this.conns.size };
-  }
-
-  private newRoom(appid: number, roomId: string): Room {
-    const k = this.key(appid, roomId);
-    return new Room(roomId, this.config.room.bigimTimeWindowMs, this.config.room.userlistMergeMs, {
-      added: (id) => this.streamRooms.set(this.key(appid, id), k),
-      removed: (id) => {
-        if (this.streamRooms.get(this.key(appid, id)) === k) this.streamRooms.delete(this.key(appid, id));
-      },
-    });
+    for (const r of this.rooms.all()) users += r.members.size;
+    return { rooms: this.rooms.size, users, streams: this.rooms.streamCount, sockets: this.conns.size };
   }
 
   /** Closes every socket (shutdown; tests use it to force reconnection). */
@@ -134,16 +128,12 @@ export class RoomService {
   dispose(): void {
     clearInterval(this.sweeper);
     this.closeAll();
-    for (const r of this.rooms.values()) r.dispose();
-  }
-
-  private key(appid: number, roomId: string): string {
-    return `${appid}\u0000${roomId}`;
+    this.rooms.dispose();
   }
 
   private roomOf(c: Connection): Room {
     const s = c.session;
-    const room = s && this.rooms.get(this.key(s.appid, s.roomId));
+    const room = s && this.rooms.get(s.appid, s.roomId);
     if (!s || !room) throw new HandlerError(ServerCode.SessionNotFound);
     return room;
   }
@@ -159,8 +149,7 @@ export class RoomService {
     const s = c.session;
     if (!s) return;
     c.session = null;
-    const k = this.key(s.appid, s.roomId);
-    const room = this.rooms.get(k);
+    const room = this.rooms.get(s.appid, s.roomId);
     if (!room || room.members.get(s.member.idName) !== s.member) return;
     room.members.delete(s.member.idName);
     this.byMember.delete(s.member);
@@ -174,7 +163,7 @@ export class RoomService {
     if (room.empty) {
       room.flushBig();
       room.dispose();
-      this.rooms.delete(k);
+      this.rooms.delete(s.appid, s.roomId);
     }
   }
 
@@ -229,13 +218,11 @@ export class RoomService {
       if (c.isClosed || c.ws.readyState !== c.ws.OPEN)
         throw new HandlerError(ServerCode.BadLoginState, 'the socket closed during login');
     }
-    const k = this.key(appid, roomId);
-    let room = this.rooms.get(k);
+    let room = this.rooms.get(appid, roomId);
     if (!room) {
       if (b.role === 2 && b.room_create_flag === 0) throw new HandlerError(ServerCode.RoomNotExist);
       if (this.rooms.size >= this.config.limits.maxRooms) throw new HandlerError(ServerCode.RoomFull);
-      room = this.newRoom(appid, roomId);
-      this.rooms.set(k, room);
+      room = this.rooms.create(appid, roomId);
     }
     const previous = room.members.get(idName);
     if (!previous && room.members.size >= this.config.room.maxUsersPerRoom)
@@ -252,7 +239,7 @@ export class RoomService {
         this.closed(old);
       }
       // Closing the old session may have emptied and removed the room: register it again.
-      if (!this.rooms.has(k)) this.rooms.set(k, room);
+      if (!this.rooms.get(appid, roomId)) this.rooms.keep(appid, room);
     }
     const member: Member = {
       userId: idName,
@@ -379,8 +366,7 @@ export class RoomService {
       throw new HandlerError(ServerCode.TooManyStreams, `at most ${maxStreamsPerUser} streams per user`);
     if (room.streams.size >= maxStreamsPerRoom)
       throw new HandlerError(ServerCode.TooManyStreams, `at most ${maxStreamsPerRoom} streams per room`);
-    const otherKey = this.streamRooms.get(this.key(appid, streamId));
-    const other = otherKey === undefined ? undefined : this.rooms.get(otherKey);
+    const other = this.rooms.roomOfStream(appid, streamId);
     const held = other?.streams.get(streamId);
     if (!other || other === room || !held) return;
     if (held.anchor_id_name !== me.idName) throw new HandlerError(ServerCode.StreamExists);
@@ -397,16 +383,16 @@ export class RoomService {
   }
 
   memberSince(appid: number, roomId: string, idName: string): number | undefined {
-    return this.rooms.get(this.key(appid, roomId))?.members.get(idName)?.loginTime;
+    return this.rooms.get(appid, roomId)?.members.get(idName)?.loginTime;
   }
 
   isMember(appid: number, roomId: string, idName: string): boolean {
-    return !!this.rooms.get(this.key(appid, roomId))?.members.get(idName);
+    return !!this.rooms.get(appid, roomId)?.members.get(idName);
   }
 
   /** The room lists the stream (announced; its media may not be live). */
   isListed(appid: number, roomId: string, streamId: string): boolean {
-    return !!this.rooms.get(this.key(appid, roomId))?.streams.has(streamId);
+    return !!this.rooms.get(appid, roomId)?.streams.has(streamId);
   }
 
   /**
@@ -414,7 +400,7 @@ export class RoomService {
    * unchanged), so every viewer plays it again: pages whose play ended on the loss included.
    */
   streamBack(appid: number, roomId: string, streamId: string, idName: string): void {
-    const room = this.rooms.get(this.key(appid, roomId));
+    const room = this.rooms.get(appid, roomId);
     const s = room?.streams.get(streamId);
     if (!room || !s || s.anchor_id_name !== idName) return;
     room.streamChange(StreamPushCmd.Added, [s], room.members.get(idName));
@@ -422,7 +408,7 @@ export class RoomService {
 
   /** A user left for good (Presence userGone): its streams leave the room. */
   userGone(u: UserRef): void {
-    const room = this.rooms.get(this.key(u.appid, u.roomId));
+    const room = this.rooms.get(u.appid, u.roomId);
     if (room && !room.members.has(u.idName)) room.endStreamsOf(u.idName);
   }
 
@@ -433,7 +419,7 @@ export class RoomService {
 
   /** The media side lost a published stream: it leaves the room (2002) if its owner still lists it. */
   endStreamFromMedia(appid: number, roomId: string, streamId: string, idName: string): void {
-    const room = this.rooms.get(this.key(appid, roomId));
+    const room = this.rooms.get(appid, roomId);
     const s = room?.streams.get(streamId);
     if (!room || !s || s.anchor_id_name !== idName) return;
     room.deleteStream(streamId);
@@ -465,7 +451,7 @@ export class RoomService {
     if (size > MAX_CUSTOM_MSG_BYTES)
       throw new HandlerError(ServerCode.TooLarge, `custom_content over ${MAX_CUSTOM_MSG_BYTES} bytes`);
     const body = { custommsg: b.custom_msg };
-    for (const id of new Set(dest)) room.members.get(id)?.push('push_custommsg', body);
+    room.sendTo(dest, 'push_custommsg', body);
     return {};
   }
 
@@ -618,7 +604,7 @@ export class RoomService {
     const room = this.roomOf(c);
     parseJson(b.signal_msg, 'signal_msg');
     const body = { sub_cmd: b.sub_cmd + PUSH_SIGNAL_OFFSET, signal_msg: b.signal_msg };
-    for (const id of new Set(b.dest_id_name)) room.members.get(id)?.push('push_signal', body);
+    room.sendTo(b.dest_id_name, 'push_signal', body);
     return {};
   }
 }
