@@ -424,6 +424,21 @@ export function appSignOf(config: ResolvedConfig, appid: number): string | undef
   return config.apps.find((a) => a.appid === appid)?.appSign;
 }
 
+/** The options of a JSON config file (not yet validated). Throws a ConfigError naming the file. */
+export function readConfigFile(file: string): ServerOptions {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`file ${file}`, `cannot be read: ${(e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as ServerOptions;
+  } catch (e) {
+    throw new ConfigError(`file ${file}`, `is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
 /**
  * Reads `zegoclient-server [--config file.json] [--port N] [--host H]` and the environment
  * (ZEGO_CONFIG, PORT, HOST), then resolves. CLI beats env beats file beats defaults.
@@ -439,20 +454,7 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     flags[m[1]!] = value;
   }
   const file = flags.config ?? env.ZEGO_CONFIG;
-  let options: ServerOptions = {};
-  if (file) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      throw new ConfigError(`file ${file}`, `cannot be read: ${(e as Error).message}`);
-    }
-    try {
-      options = JSON.parse(text) as ServerOptions;
-    } catch (e) {
-      throw new ConfigError(`file ${file}`, `is not valid JSON: ${(e as Error).message}`);
-    }
-  }
+  const options: ServerOptions = file ? readConfigFile(file) : {};
   const port = flags.port ?? env.PORT;
   const host = flags.host ?? env.HOST;
   if (port !== undefined) {

@@ -3,13 +3,12 @@
  * for an app of a config file, for business-server developers and operators (README, docs/deployment.md).
  * Exit status 0 with the value on stdout; 2 with a clear message on stderr for bad arguments or config.
  */
-import { readFileSync } from 'node:fs';
 import { utf8Length } from '../protocol/constants';
 import { mintLoginToken } from './auth/loginToken';
 import { serverSecretOf } from './auth/roomToken';
 import { mintStreamParams } from './auth/streamToken';
 import { mintToken04 } from './auth/token04';
-import { resolveConfig, type ResolvedConfig, type ServerOptions } from './config';
+import { readConfigFile, resolveConfig, type ResolvedConfig, type ServerOptions } from './config';
 
 export const TOKEN_USAGE = `usage:
   zegoclient-server token --appid N --id-name NAME [--room R] [--ttl S] [--format 04|v1] [--config file.json]
@@ -63,21 +62,8 @@ function textFlag(name: string, v: string | undefined): string {
 
 /** The config, and whether it fixes devAppSign (otherwise dev-mode secrets are random per start). */
 function readConfig(file: string | undefined): { config: ResolvedConfig; fixedDevSign: boolean } {
-  let options: ServerOptions = {};
-  if (file) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      throw new UsageError(`config file ${file} cannot be read: ${(e as Error).message}`);
-    }
-    try {
-      options = JSON.parse(text) as ServerOptions;
-    } catch (e) {
-      throw new UsageError(`config file ${file} is not valid JSON: ${(e as Error).message}`);
-    }
-  }
   try {
+    const options: ServerOptions = file ? readConfigFile(file) : {};
     const config = resolveConfig(options);
     return { config, fixedDevSign: !!options.devAppSign };
   } catch (e) {
