@@ -76,10 +76,6 @@ class JanusLeg implements MediaLeg {
     handle.on(JANUS_EVENTS.WEBRTCUP, () => this.markUp());
   }
 
-  get alive(): boolean {
-    return !this.closed && this.backend.generationIs(this.generation);
-  }
-
   async publish(roomKey: string, display: string, offerSdp: string): Promise<string> {
     const room = await bounded(this.backend.roomFor(roomKey), 'janus room');
     this.roomKey = roomKey;

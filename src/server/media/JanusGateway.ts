@@ -64,7 +64,6 @@ function loadJanode() {
 
 export const JANUS_EVENTS = {
   WEBRTCUP: 'handle_webrtcup',
-  HANGUP: 'handle_hangup',
 };
 
 export class JanusGateway extends EventEmitter {

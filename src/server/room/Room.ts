@@ -2,7 +2,13 @@
  * One room's state: users, streams, sequence numbers, reliable messages and the big-room batch.
  * Pure state plus fan-out through each member's `send`; no socket handling here.
  */
-import type { BigImData, TransSeq, UserActionItem, WireStream } from '../../protocol/room';
+import {
+  StreamPushCmd,
+  type BigImData,
+  type TransSeq,
+  type UserActionItem,
+  type WireStream,
+} from '../../protocol/room';
 import { MemoryBus, type Bus } from './Bus';
 import type { TokenPrivileges } from '../auth/roomToken';
 
@@ -151,7 +157,11 @@ export class Room {
   }
 
   /** Applies a stream change and tells everyone else. */
-  streamChange(cmd: 12001 | 12002 | 12003, changed: WireStream[], by?: Member): void {
+  streamChange(
+    cmd: (typeof StreamPushCmd)[keyof typeof StreamPushCmd],
+    changed: WireStream[],
+    by?: Member,
+  ): void {
     this.streamSeq++;
     this.broadcast(
       'push_stream_update',
@@ -169,7 +179,7 @@ export class Room {
         ended.push(s);
       }
     }
-    if (ended.length) this.streamChange(12002, ended, this.members.get(idName));
+    if (ended.length) this.streamChange(StreamPushCmd.Deleted, ended, this.members.get(idName));
   }
 
   /** Queues a big-room message; one push_merge_message per window goes to every member. */

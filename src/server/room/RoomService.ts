@@ -412,18 +412,14 @@ export class RoomService {
     if (room && !room.members.has(u.idName)) room.endStreamsOf(u.idName);
   }
 
-  /** A published stream is over (Presence streamGone): it leaves the room (2002) if its owner lists it. */
+  /** A published stream is over (Presence streamGone): it leaves the room (12002) if its owner lists it. */
   streamGone(u: UserRef, streamId: string): void {
-    this.endStreamFromMedia(u.appid, u.roomId, streamId, u.idName);
-  }
-
-  /** The media side lost a published stream: it leaves the room (2002) if its owner still lists it. */
-  endStreamFromMedia(appid: number, roomId: string, streamId: string, idName: string): void {
+    const { appid, roomId, idName } = u;
     const room = this.rooms.get(appid, roomId);
     const s = room?.streams.get(streamId);
     if (!room || !s || s.anchor_id_name !== idName) return;
     room.deleteStream(streamId);
-    room.streamChange(12002, [s], room.members.get(idName));
+    room.streamChange(StreamPushCmd.Deleted, [s], room.members.get(idName));
   }
 
   private userList(c: Connection, b: RoomReqBody<'user_list'>): HandlerReply<'user_list'> {
