@@ -73,7 +73,9 @@ export class FakePage implements PagePlatform {
   };
 
   recorder = (stream: MediaStream, types: string[]): MediaRecorder => {
-    const r = new FakeRecorder(stream, types.find((t) => this.supported.includes(t)) ?? '');
+    // As a browser: no type asked (none supported) is its default, webm.
+    const type = types.find((t) => this.supported.includes(t));
+    const r = new FakeRecorder(stream, type ?? (types[0]!.startsWith('audio') ? 'audio/webm' : 'video/webm'));
     this.recorders.push(r);
     return r as unknown as MediaRecorder;
   };

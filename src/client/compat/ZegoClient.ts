@@ -19,6 +19,7 @@ import { ZegoError } from '../core/ZegoError';
 import { paramError } from '../media/AudioEffects';
 import { AudioInfo } from '../media/AudioInfo';
 import type { AudioMixer, EffectOptions } from '../media/AudioMixer';
+import type { AudioBufferLike } from '../platform/Platform';
 import type { PreviewOptions } from '../media/capture';
 import { enumDevices } from '../media/MediaPlane';
 import { Recorder, type RecordOptions } from '../media/Recorder';
@@ -452,16 +453,20 @@ export class ZegoClient {
 
   /* ------------------------------------------------------- effects and mixing (1.33-1.40, 1.8) ---- */
 
-  /** A refusal: logged (as 1.12.5), and false. */
-  private refuse(what: string): false {
+  /**
+   * A mixing call on a stream this client publishes: `fn`'s answer (undefined = done), or false, logged
+   * (as 1.12.5), for a stream not published or arguments that are not `valid`.
+   */
+  private mix(
+    what: string,
+    streamId: unknown,
+    valid: unknown,
+    fn: (m: AudioMixer) => boolean | void,
+  ): boolean {
+    const p = this.engine.media.publishers.get(streamId as string);
+    if (p && valid && fn(p.mixer) !== false) return true;
     this.engine.log.error(`${what}: refused`);
     return false;
-  }
-
-  /** The mixer of a stream this client publishes. */
-  private mixer(streamId: unknown): AudioMixer | undefined {
-    const p = this.engine.media.publishers.get(streamId as string);
-    return p && p.mixer;
   }
 
   /**
@@ -488,36 +493,29 @@ export class ZegoClient {
    */
   playEffect(config: EffectConfig, start?: Cb, end?: Cb): boolean {
     const { streamId, effectId } = config || ({} as EffectConfig);
-    const m = this.mixer(streamId);
     const buffer = isEffectId(effectId) && this.engine.media.effects.get(effectId);
-    return (
-      (!!m &&
-        !!buffer &&
-        m.playEffect(
-          buffer,
-          config,
-          () => this.call(start),
-          () => this.call(end),
-        )) ||
-      this.refuse('playEffect')
+    return this.mix('playEffect', streamId, buffer, (m) =>
+      m.playEffect(
+        buffer as AudioBufferLike,
+        config,
+        () => this.call(start),
+        () => this.call(end),
+      ),
     );
   }
 
   pauseEffect(streamId: string): boolean {
-    const m = this.mixer(streamId);
-    return (!!m && m.pauseEffect()) || this.refuse('pauseEffect');
+    return this.mix('pauseEffect', streamId, 1, (m) => m.pauseEffect());
   }
 
   resumeEffect(streamId: string): boolean {
-    const m = this.mixer(streamId);
-    return (!!m && m.resumeEffect()) || this.refuse('resumeEffect');
+    return this.mix('resumeEffect', streamId, 1, (m) => m.resumeEffect());
   }
 
   /** 1.37: true for any effect id (loaded or not), as 1.12.5. */
   unloadEffect(effectId: number): boolean {
-    if (!isEffectId(effectId)) return this.refuse('unloadEffect');
-    this.engine.media.effects.unload(effectId);
-    return true;
+    if (isEffectId(effectId)) this.engine.media.effects.unload(effectId);
+    return isEffectId(effectId);
   }
 
   /** 1.38: an `<audio>` (or 1.8's array of them) mixed into a published stream; `replace` mutes the mic. */
@@ -526,28 +524,30 @@ export class ZegoClient {
     audio: HTMLMediaElement | HTMLMediaElement[],
     replace?: boolean,
   ): boolean {
-    const m = this.mixer(streamId);
     const list = Array.isArray(audio) ? audio : [audio];
-    if (!m || !list.length || !list.every(isMediaElement)) return this.refuse('startMixingAudio');
-    return list.map((el) => m.mixElement(el, !!replace)).every(Boolean);
+    return this.mix('startMixingAudio', streamId, list.length && list.every(isMediaElement), (m) =>
+      list.map((el) => m.mixElement(el, !!replace)).every(Boolean),
+    );
   }
 
   /** 1.39: these elements, or (none given) every mix of the stream, an effect included (as 1.12.5). */
   stopMixingAudio(streamId: string, audio?: HTMLMediaElement[]): boolean {
-    const m = this.mixer(streamId);
-    if (!m || (audio !== undefined && !(Array.isArray(audio) && audio.length)))
-      return this.refuse('stopMixingAudio');
-    m.stopMixing(audio);
-    return true;
+    return this.mix(
+      'stopMixingAudio',
+      streamId,
+      audio === undefined || (Array.isArray(audio) && audio.length),
+      (m) => m.stopMixing(audio),
+    );
   }
 
   /** 1.40: 0-100 (100 = as recorded), for every mix of the stream, effects and `<audio>` alike. */
   setMixingAudioVolume(streamId: string, volume: number): boolean {
-    const m = this.mixer(streamId);
-    if (!m || typeof volume !== 'number' || !(volume >= 0 && volume <= 100))
-      return this.refuse('setMixingAudioVolume');
-    m.setVolume(volume / 100);
-    return true;
+    return this.mix(
+      'setMixingAudioVolume',
+      streamId,
+      volume >= 0 && volume <= 100 && typeof volume === 'number',
+      (m) => m.setVolume(volume / 100),
+    );
   }
 
   /**
@@ -556,24 +556,21 @@ export class ZegoClient {
    * not published). `sourceId` is not used (neither was it by 1.12.5).
    */
   mixingBuffer(streamId: string, sourceId: string, arrayBuffer: ArrayBuffer, callBack?: Cb): void {
-    const m = this.mixer(streamId);
-    if (!m || !(arrayBuffer instanceof ArrayBuffer)) {
-      this.refuse('mixingBuffer');
-      this.call(callBack, paramError('params error'));
-      return;
-    }
-    m.mixBuffer(this.engine.media.effects.decode(arrayBuffer)).then(
-      (ok) => this.call(callBack, ...(ok ? [] : [paramError('audio is mixing')])),
-      (e: unknown) => this.call(callBack, e),
-    );
+    const bad = () => this.call(callBack, paramError('params error'));
+    if (
+      !this.mix('mixingBuffer', streamId, arrayBuffer instanceof ArrayBuffer, (m) => {
+        m.mixBuffer(this.engine.media.effects.decode(arrayBuffer)).then(
+          (ok) => (ok ? this.call(callBack) : bad()),
+          (e: unknown) => this.call(callBack, e),
+        );
+      })
+    )
+      bad();
   }
 
   /** 1.8: stops the buffers (or an effect: the stream's one slot, as 1.12.5). */
   stopMixingBuffer(streamId: string): boolean {
-    const m = this.mixer(streamId);
-    if (!m) return this.refuse('stopMixingBuffer');
-    m.stopSlot();
-    return true;
+    return this.mix('stopMixingBuffer', streamId, 1, (m) => m.stopSlot());
   }
 
   /* ------------------------------------------------------------------ screen sharing (4, 2.23) ---- */

@@ -27,7 +27,6 @@ export class Recorder {
   private rec: MediaRecorder | null = null;
   private busy = false;
   private chunks: Blob[] = [];
-  private type = 'video/webm';
 
   constructor(
     private readonly platform: Platform,
@@ -46,7 +45,6 @@ export class Recorder {
         : streamOf(el);
       const rec = this.platform.page!.recorder(stream, audio ? ['audio/webm'] : VIDEO_TYPES);
       this.chunks = [];
-      this.type = audio ? 'audio/webm' : 'video/webm';
       rec.ondataavailable = (e) => {
         if (e.data.size) this.chunks.push(e.data);
       };
@@ -78,12 +76,15 @@ export class Recorder {
   }
 
   save(name: unknown): string | undefined {
-    if (!this.current() || !this.platform.page) return undefined;
-    return this.platform.page.save(
-      this.chunks,
-      this.type,
-      typeof name === 'string' && name ? `${name}.webm` : undefined,
-    );
+    const r = this.current();
+    // The recorder's type without its codecs ('video/webm', 'audio/webm'), as 1.12.5 typed the file.
+    return r
+      ? this.platform.page!.save(
+          this.chunks,
+          r.mimeType.split(';')[0]!,
+          typeof name === 'string' && name ? `${name}.webm` : undefined,
+        )
+      : undefined;
   }
 
   private current(): MediaRecorder | null {
