@@ -20,6 +20,7 @@ import {
   type CandidateInfo,
   type MediaFrame,
 } from '../../src/protocol/media';
+import type { FakeBuffer } from './FakeAudio';
 import { FakePlatform, FakeSocket, type Frame } from './FakePlatform';
 
 // ------------------------------------------------------------------------------------------ SDP samples
@@ -191,27 +192,57 @@ export function serverSdp(kind: 'answer' | 'offer', withCandidates: boolean): st
 
 let nextId = 1;
 
-export class FakeMediaStreamTrack {
+/** addEventListener / removeEventListener / fire, for the fakes that have DOM events. */
+class FakeEvents {
+  private readonly listeners = new Map<string, (() => void)[]>();
+  addEventListener = (type: string, fn: () => void): void => {
+    this.listeners.set(type, [...(this.listeners.get(type) ?? []), fn]);
+  };
+  removeEventListener = (type: string, fn: () => void): void => {
+    this.listeners.set(
+      type,
+      (this.listeners.get(type) ?? []).filter((f) => f !== fn),
+    );
+  };
+  /** Calls the listeners of `type`, then `on<type>` if set. */
+  fire(type: string): void {
+    for (const fn of this.listeners.get(type) ?? []) fn();
+    (this as unknown as Record<string, (() => void) | null>)[`on${type}`]?.();
+  }
+}
+
+export class FakeMediaStreamTrack extends FakeEvents {
   readonly id = `track-${nextId++}`;
   enabled = true;
   readyState: 'live' | 'ended' = 'live';
+  contentHint = '';
   constructor(
     readonly kind: 'audio' | 'video',
     readonly label = `fake ${kind}`,
     readonly deviceId = 'default',
-  ) {}
+  ) {
+    super();
+  }
+  /** As a browser: no `ended` event for our own stop(). */
   stop = (): void => {
     this.readyState = 'ended';
   };
+  /** The browser ends the track (device unplugged or failing, the user stopped sharing): `ended` fires. */
+  end(): void {
+    if (this.readyState === 'ended') return;
+    this.readyState = 'ended';
+    this.fire('ended');
+  }
   getSettings(): { deviceId: string } {
     return { deviceId: this.deviceId };
   }
 }
 
-export class FakeMediaStream {
+export class FakeMediaStream extends FakeEvents {
   readonly id = `stream-${nextId++}`;
   private readonly tracks: FakeMediaStreamTrack[];
   constructor(tracks: FakeMediaStreamTrack[] = []) {
+    super();
     this.tracks = [...tracks];
   }
   getTracks = (): FakeMediaStreamTrack[] => [...this.tracks];
@@ -250,6 +281,13 @@ export class FakeVideo {
       type,
       (this.listeners.get(type) ?? []).filter((f) => f !== fn),
     );
+  };
+  /** captureStream(): what the element plays (`captured`: the test sets its tracks, e.g. an audio one). */
+  readonly captured = new FakeMediaStream();
+  captures = 0;
+  captureStream = (): MediaStream => {
+    this.captures++;
+    return this.captured as unknown as MediaStream;
   };
   /** The decoded size changes (fires `resize`). */
   resize(w: number, h: number): void {
@@ -481,6 +519,37 @@ export class FakeMediaPlatform implements MediaPlatform {
   };
 
   enumerateDevices = async (): Promise<MediaDeviceInfo[]> => this.devices as unknown as MediaDeviceInfo[];
+
+  /** `devicechange` listeners (fireDeviceChange calls them). */
+  readonly deviceListeners = new Set<() => void>();
+  onDeviceChange = (fn: () => void): (() => void) => {
+    this.deviceListeners.add(fn);
+    return () => this.deviceListeners.delete(fn);
+  };
+  /** The device list changes: `devicechange` fires (the list is read when the client asks). */
+  fireDeviceChange(devices = this.devices): void {
+    this.devices = devices;
+    for (const fn of this.deviceListeners) fn();
+  }
+
+  /** Seconds of every decoded file; a file whose text starts with "bad" is not audio (EncodingError). */
+  audioDuration = 2;
+  decodeAudio = async (bytes: ArrayBuffer): Promise<FakeBuffer> => {
+    const name = String.fromCharCode(...new Uint8Array(bytes));
+    if (name.startsWith('bad')) throw new Error('EncodingError: Unable to decode audio data');
+    return { name, duration: this.audioDuration };
+  };
+
+  /** getDisplayMedia constraints, in order; `displayError` makes it reject (the user cancelled). */
+  readonly displayCalls: MediaStreamConstraints[] = [];
+  displayError: Error | null = null;
+  getDisplayMedia = async (c: MediaStreamConstraints): Promise<MediaStream> => {
+    this.displayCalls.push(c);
+    if (this.displayError) throw this.displayError;
+    const tracks = [new FakeMediaStreamTrack('video', 'screen:0:0')];
+    if (c.audio) tracks.push(new FakeMediaStreamTrack('audio', 'system audio'));
+    return new FakeMediaStream(tracks) as unknown as MediaStream;
+  };
 
   /** The peer connection created last. */
   get pc(): FakePeerConnection {

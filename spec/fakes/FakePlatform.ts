@@ -149,6 +149,15 @@ export class FakePlatform implements Platform {
 
   random = (): number => this.rand();
 
+  /** Files `fetchBytes` serves (URL -> body); any other URL is refused with 'Not Found'. */
+  readonly files: Record<string, string> = {};
+
+  fetchBytes = async (url: string): Promise<ArrayBuffer> => {
+    const body = this.files[url];
+    if (body === undefined) throw 'Not Found';
+    return Uint8Array.from(body, (c) => c.charCodeAt(0)).buffer;
+  };
+
   // --- test controls ---
 
   /** Fixes `random()` to a value (or a sequence source); `reseed` goes back to the PRNG. */

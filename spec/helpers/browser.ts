@@ -43,8 +43,12 @@ export async function startBuiltServer(options: Record<string, unknown> = {}): P
   });
 }
 
-/** `extraArgs`: more Chromium switches (e.g. `--use-file-for-fake-audio-capture=<wav>`). */
-export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
+/**
+ * `extraArgs`: more Chromium switches (e.g. `--use-file-for-fake-audio-capture=<wav>`); `without`: default
+ * switches to leave out (e.g. `--use-fake-ui-for-media-stream`, which makes getDisplayMedia return a fake
+ * screen instead of the tab `--auto-select-tab-capture-source-by-title` picks).
+ */
+export async function launchChromium(extraArgs: string[] = [], without: string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `Chromium not found at ${CHROMIUM}: install it with "apt-get install -y chromium" (or set CHROMIUM_PATH)`,
@@ -70,7 +74,7 @@ export async function launchChromium(extraArgs: string[] = []): Promise<Browser>
       // Hermetic: nothing but 127.0.0.1 resolves.
       '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
       ...extraArgs,
-    ],
+    ].filter((a) => !without.includes(a)),
   });
 }
 

@@ -16,9 +16,16 @@ import { ClientErrorCode } from '../../protocol/errors';
 import { ClientEngine, type ClientConfig, type EngineEvents } from '../core/ClientEngine';
 import { RequestFailure, type Reply } from '../core/requests';
 import { ZegoError } from '../core/ZegoError';
+import { paramError } from '../media/AudioEffects';
+import { AudioInfo } from '../media/AudioInfo';
+import type { AudioMixer, EffectOptions } from '../media/AudioMixer';
+import type { AudioBufferLike } from '../platform/Platform';
 import type { PreviewOptions } from '../media/capture';
 import { enumDevices } from '../media/MediaPlane';
+import { Recorder, type RecordOptions } from '../media/Recorder';
+import type { ScreenOptions } from '../media/ScreenCapture';
 import { setSink } from '../media/sink';
+import * as snapshot from '../media/Snapshot';
 import { browserPlatform, type Platform } from '../platform/Platform';
 import { invoke, staticLog, type Cb } from './callbacks';
 import * as detection from './detection';
@@ -29,6 +36,21 @@ export type ZegoConfig = ClientConfig;
 
 const isWsUrl = (s: unknown) => typeof s === 'string' && /^wss?:\/\//.test(s);
 const isId = (s: unknown): s is string => typeof s === 'string' && s !== '';
+/** 1.12.5: an effect id is a number other than 0. */
+const isEffectId = (id: unknown): id is number => typeof id === 'number' && !!id;
+const isMediaElement = (e: unknown): e is HTMLMediaElement =>
+  !!e && typeof (e as HTMLMediaElement).play === 'function';
+/** startScreenShotFirFox's mediaSource as getDisplayMedia's displaySurface hint. */
+const SURFACES: Record<string, string> = { screen: 'monitor', window: 'window', application: 'window' };
+
+/** The recorder of the statics (1.12.5 kept one on the class). */
+let recorder: Recorder | undefined;
+const theRecorder = () => (recorder = recorder || new Recorder(browserPlatform, staticLog));
+
+export interface EffectConfig extends EffectOptions {
+  streamId: string;
+  effectId: number;
+}
 
 export class ZegoClient {
   onDisconnect: Cb = null;
@@ -57,6 +79,14 @@ export class ZegoClient {
   onRemoteMicStatusUpdate: Cb = null;
   /** setSoundLevelDelegate: `([{streamID, soundLevel, type: 'push' | 'pull'}])`. */
   onSoundLevelUpdate: Cb = null;
+  /** The user ended a screen capture from the browser: `(stream)` (1.12.5; the seed documents none). */
+  onScreenSharingEnded: Cb = null;
+  /** `({deviceName, deviceType: 'camera' | 'micro', errorCode: -6})`: a capture's device failed or went. */
+  onDeviceError: Cb = null;
+  /** `({deviceType: 'Input' | 'Output', deviceInfo: {deviceName, deviceID}, state: 'ADD' | 'DELETE'})`. */
+  OnAudioDeviceStateChanged: Cb = null;
+  /** `({deviceInfo: {deviceName, deviceID}, state: 'ADD' | 'DELETE'})`. */
+  OnVideoDeviceStateChanged: Cb = null;
 
   /** Read-only view of the original's internal state that pages read (see stateCenter.ts). */
   readonly stateCenter: StateCenterView;
@@ -419,6 +449,220 @@ export class ZegoClient {
   setPlayAudioOutput(streamId: string, audioOutput: string): boolean {
     if (typeof streamId !== 'string' || typeof audioOutput !== 'string') return false;
     return this.engine.media.setPlayAudioOutput(streamId, audioOutput);
+  }
+
+  /* ------------------------------------------------------- effects and mixing (1.33-1.40, 1.8) ---- */
+
+  /**
+   * A mixing call on a stream this client publishes: `fn`'s answer (undefined = done), or false, logged
+   * (as 1.12.5), for a stream not published or arguments that are not `valid`.
+   */
+  private mix(
+    what: string,
+    streamId: unknown,
+    valid: unknown,
+    fn: (m: AudioMixer) => boolean | void,
+  ): boolean {
+    const p = this.engine.media.publishers.get(streamId as string);
+    if (p && valid && fn(p.mixer) !== false) return true;
+    this.engine.log.error(`${what}: refused`);
+    return false;
+  }
+
+  /**
+   * 1.33: fetched and decoded; `callBack()` then, or `callBack(err)`: the HTTP status text, the browser's
+   * decoding error, or `{code, msg}` for a bad id or URL or an id already loaded (1.12.5: no callback).
+   */
+  preloadEffect(id: number, effectUrl: string, callBack?: Cb): void {
+    const loading =
+      isEffectId(id) && isId(effectUrl)
+        ? this.engine.media.effects.preload(id, effectUrl)
+        : Promise.reject(paramError('params error'));
+    loading.then(
+      () => this.call(callBack),
+      (e: unknown) => {
+        this.engine.log.error('preloadEffect failed:', e);
+        this.call(callBack, e);
+      },
+    );
+  }
+
+  /**
+   * 1.34: `false` (1.12.5: nothing) for an unknown effect, a stream not published (or without audio) or
+   * one that already plays an effect or buffers; `start()` when it starts, `end()` at its end.
+   */
+  playEffect(config: EffectConfig, start?: Cb, end?: Cb): boolean {
+    const { streamId, effectId } = config || ({} as EffectConfig);
+    const buffer = isEffectId(effectId) && this.engine.media.effects.get(effectId);
+    return this.mix('playEffect', streamId, buffer, (m) =>
+      m.playEffect(
+        buffer as AudioBufferLike,
+        config,
+        () => this.call(start),
+        () => this.call(end),
+      ),
+    );
+  }
+
+  pauseEffect(streamId: string): boolean {
+    return this.mix('pauseEffect', streamId, 1, (m) => m.pauseEffect());
+  }
+
+  resumeEffect(streamId: string): boolean {
+    return this.mix('resumeEffect', streamId, 1, (m) => m.resumeEffect());
+  }
+
+  /** 1.37: true for any effect id (loaded or not), as 1.12.5. */
+  unloadEffect(effectId: number): boolean {
+    if (isEffectId(effectId)) this.engine.media.effects.unload(effectId);
+    return isEffectId(effectId);
+  }
+
+  /** 1.38: an `<audio>` (or 1.8's array of them) mixed into a published stream; `replace` mutes the mic. */
+  startMixingAudio(
+    streamId: string,
+    audio: HTMLMediaElement | HTMLMediaElement[],
+    replace?: boolean,
+  ): boolean {
+    const list = Array.isArray(audio) ? audio : [audio];
+    return this.mix('startMixingAudio', streamId, list.length && list.every(isMediaElement), (m) =>
+      list.map((el) => m.mixElement(el, !!replace)).every(Boolean),
+    );
+  }
+
+  /** 1.39: these elements, or (none given) every mix of the stream, an effect included (as 1.12.5). */
+  stopMixingAudio(streamId: string, audio?: HTMLMediaElement[]): boolean {
+    return this.mix(
+      'stopMixingAudio',
+      streamId,
+      audio === undefined || (Array.isArray(audio) && audio.length),
+      (m) => m.stopMixing(audio),
+    );
+  }
+
+  /** 1.40: 0-100 (100 = as recorded), for every mix of the stream, effects and `<audio>` alike. */
+  setMixingAudioVolume(streamId: string, volume: number): boolean {
+    return this.mix(
+      'setMixingAudioVolume',
+      streamId,
+      volume >= 0 && volume <= 100 && typeof volume === 'number',
+      (m) => m.setVolume(volume / 100),
+    );
+  }
+
+  /**
+   * 1.8: an encoded audio chunk (ArrayBuffer) mixed into a published stream, after the chunks still
+   * playing; `callBack()` once decoded and queued, else `callBack(err)` (1.12.5: nothing for a stream
+   * not published). `sourceId` is not used (neither was it by 1.12.5).
+   */
+  mixingBuffer(streamId: string, sourceId: string, arrayBuffer: ArrayBuffer, callBack?: Cb): void {
+    const bad = () => this.call(callBack, paramError('params error'));
+    if (
+      !this.mix('mixingBuffer', streamId, arrayBuffer instanceof ArrayBuffer, (m) => {
+        m.mixBuffer(this.engine.media.effects.decode(arrayBuffer)).then(
+          (ok) => (ok ? this.call(callBack) : bad()),
+          (e: unknown) => this.call(callBack, e),
+        );
+      })
+    )
+      bad();
+  }
+
+  /** 1.8: stops the buffers (or an effect: the stream's one slot, as 1.12.5). */
+  stopMixingBuffer(streamId: string): boolean {
+    return this.mix('stopMixingBuffer', streamId, 1, (m) => m.stopSlot());
+  }
+
+  /* ------------------------------------------------------------------ screen sharing (4, 2.23) ---- */
+
+  /** 4.3.3: `callBack(true, stream)` or `callBack(false, null, err)`; frameRate 15 unless given. */
+  startScreenSharing(screenConfig: ScreenOptions, audio: boolean, callBack?: Cb): boolean {
+    return this.share(screenConfig, audio, callBack);
+  }
+
+  /** 4.3.2: on getDisplayMedia (1.12.5 needed its extension); `callBack(true, stream)` or `(false, null, err)`. */
+  startScreenShotChrome(callBack?: Cb): boolean {
+    return this.share({}, false, callBack);
+  }
+
+  /**
+   * 4.3.1, on getDisplayMedia: the seed's (1.0.3) `(mediaSource, audio, callBack)` and 1.12's
+   * `(config, mediaSource, audio, callBack)`; mediaSource 'screen' | 'window' | 'application' is the
+   * picker's suggestion.
+   */
+  startScreenShotFirFox(...a: unknown[]): boolean {
+    const [config, source, audio, callBack] = typeof a[0] === 'string' ? [{}, ...a] : a;
+    return this.share(
+      { ...(config as ScreenOptions), displaySurface: SURFACES[String(source)] },
+      audio,
+      callBack as Cb,
+    );
+  }
+
+  /** 4.3.4: that capture, or (no argument, as the seed) every one; no onScreenSharingEnded. */
+  stopScreenShot(stream?: MediaStream): void {
+    this.engine.media.screen.stop(stream);
+  }
+
+  private share(config: unknown, audio: unknown, callBack: Cb): boolean {
+    this.engine.media.screen.start(config && typeof config === 'object' ? config : {}, audio === true).then(
+      (s) => this.call(callBack, true, s),
+      (e: unknown) => this.call(callBack, false, null, e),
+    );
+    return true;
+  }
+
+  /* ------------------------------------------------------ tools (3.5-3.11, statics as 1.12.5) ---- */
+
+  /**
+   * 3.5: a meter on the element's stream: `.instant` (RMS of the latest ~43 ms), `.slow`, `.clip`,
+   * `.stop()`. `false` without a srcObject (as 1.12.5); `error(e)` when it cannot measure (1.12.5 also
+   * called it with null on success).
+   */
+  static getAudioInfo(element: HTMLMediaElement, error?: Cb): AudioInfo | false {
+    const stream = element && (element.srcObject as MediaStream | null);
+    if (!stream) {
+      staticLog.error('getAudioInfo: srcObject is empty');
+      return false;
+    }
+    return new AudioInfo(browserPlatform.media, stream, (e) => invoke(staticLog, error, e));
+  }
+
+  /** 3.6: the `<img>` gets the frame (JPEG) at the video's size; `false` before the video has one. */
+  static takeSnapShot(video: HTMLVideoElement, img: HTMLImageElement): boolean {
+    return snapshot.takeSnapShot(browserPlatform.page, video, img);
+  }
+
+  /** 3.6: downloads the frame as "<name>.png". */
+  static saveSnapShot(video: HTMLVideoElement, name: string): boolean {
+    return snapshot.saveSnapShot(browserPlatform.page, video, name);
+  }
+
+  /** 3.7: `callBack()` once recording, `callBack(err)` if it cannot (one recording at a time). */
+  static startRecord(element: HTMLMediaElement, constraints?: RecordOptions, callBack?: Cb): Promise<void> {
+    return theRecorder()
+      .start(element, constraints)
+      .then(
+        () => invoke(staticLog, callBack),
+        (e: unknown) => invoke(staticLog, callBack, e),
+      );
+  }
+
+  static pauseRecord(): void {
+    theRecorder().pause();
+  }
+
+  static resumeRecord(): void {
+    theRecorder().resume();
+  }
+
+  static stopRecord(): void {
+    theRecorder().stop();
+  }
+
+  /** 3.11: an object URL of the recording (webm); with a name, also downloads "<name>.webm". */
+  static saveRecord(name?: string): string | undefined {
+    return theRecorder().save(name);
   }
 
   /** 1.20: at least 1000 ms (default 3000). */

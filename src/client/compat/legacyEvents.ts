@@ -47,7 +47,11 @@ export type OnName =
   | 'onVideoSizeChanged'
   | 'onRemoteCameraStatusUpdate'
   | 'onRemoteMicStatusUpdate'
-  | 'onSoundLevelUpdate';
+  | 'onSoundLevelUpdate'
+  | 'onScreenSharingEnded'
+  | 'onDeviceError'
+  | 'OnVideoDeviceStateChanged'
+  | 'OnAudioDeviceStateChanged';
 
 const same = <A extends unknown[]>(...a: A): unknown[] => a;
 
@@ -95,4 +99,10 @@ export const ENGINE_EVENTS: { [K in keyof EngineEvents]: [OnName, (...a: EngineE
   remoteCamera: ['onRemoteCameraStatusUpdate', same],
   remoteMic: ['onRemoteMicStatusUpdate', same],
   soundLevels: ['onSoundLevelUpdate', same],
+  // 1.12.5 passes the ended stream (the seed documents no argument).
+  screenEnded: ['onScreenSharingEnded', same],
+  deviceError: ['onDeviceError', same],
+  // Capital O: 1.9's names.
+  videoDevice: ['OnVideoDeviceStateChanged', same],
+  audioDevice: ['OnAudioDeviceStateChanged', same],
 };

@@ -19,7 +19,8 @@ import type {
   WireStream,
   WireUser,
 } from '../../protocol/room';
-import { MediaPlane } from '../media/MediaPlane';
+import type { DeviceChange } from '../media/DeviceWatcher';
+import { MediaPlane, type DeviceError } from '../media/MediaPlane';
 import type { QualityReport } from '../media/QualityMonitor';
 import type { SoundLevelItem } from '../media/SoundLevels';
 import type { Platform } from '../platform/Platform';
@@ -81,6 +82,10 @@ export interface EngineEvents {
   remoteCamera: [streamId: string, status: number];
   remoteMic: [streamId: string, status: number];
   soundLevels: [items: SoundLevelItem[]];
+  screenEnded: [stream: MediaStream];
+  deviceError: [info: DeviceError];
+  videoDevice: [change: DeviceChange];
+  audioDevice: [change: DeviceChange];
 }
 
 /** The last login call (stateCenter: roomid, role, token, third_token). */
@@ -150,6 +155,10 @@ export class ClientEngine extends TypedEmitter<EngineEvents> {
         remoteCamera: (id, st) => this.emit('remoteCamera', id, st),
         remoteMic: (id, st) => this.emit('remoteMic', id, st),
         soundLevels: (items) => this.emit('soundLevels', items),
+        screenEnded: (s) => this.emit('screenEnded', s),
+        deviceError: (e) => this.emit('deviceError', e),
+        videoDevice: (c) => this.emit('videoDevice', c),
+        audioDevice: (c) => this.emit('audioDevice', c),
         customUrls: () => this.customSignalUrls,
         retryTimeS: () => {
           const c = this.cfg;

@@ -1,14 +1,17 @@
 /**
  * A preview's media, whatever it comes from: camera and microphone (getUserMedia with 1.12's
  * constraints), a page's own MediaStream (`externalMediaStream`), the element's own `captureStream()`
- * (`externalCapture`); screen capture will be one more kind. It knows the tracks to publish, turns them on
- * and off, swaps a device (switchDevice), and can put an audio processing chain between the captured
- * microphone track and the published one.
+ * (`externalCapture`), or a page's stream that came from our screen capture (`externalMediaStream` of a
+ * startScreenSharing stream: 'screen', whose end ScreenCapture reports). It knows the tracks to publish,
+ * turns them on and off, swaps a device (switchDevice), and can put an audio processing chain between the
+ * captured microphone track and the published one.
  *
  * The chain (off by default) is a Web Audio graph: source(captured track) -> processors... ->
  * MediaStreamDestination, whose track is what publishers send. Turning it on or off, or changing its
  * processors, never renegotiates: publishers swap the audio track with replaceTrack, and a processor
- * change rewires the graph behind the same output track. Effects and mixing plug in as processors.
+ * change rewires the graph behind the same output track. A published stream's effects and mixing
+ * (AudioMixer) use a chain of their own: extra sources mixed into the output, the input muted while one
+ * of them replaces the microphone.
  */
 import type { Logger } from '../core/Logger';
 import type {
@@ -25,9 +28,10 @@ export class AudioChain {
   private input: AudioNodeLike;
   private readonly dest: AudioDestinationLike;
   private processors: AudioNodeLike[] = [];
+  private muted = false;
 
   constructor(
-    private readonly ctx: AudioContextLike & { createMediaStreamDestination(): AudioDestinationLike },
+    readonly ctx: AudioContextLike,
     private readonly media: MediaPlatform,
     track: MediaStreamTrack,
     private readonly log: Logger,
@@ -52,6 +56,19 @@ export class AudioChain {
     this.wire();
   }
 
+  /** Another source mixed into the output (an effect's or a mix's gain). */
+  mix(node: AudioNodeLike): void {
+    node.connect(this.dest);
+  }
+
+  /** Cuts the captured input off (or back on): `replace` in effects and mixing. */
+  mute(on: boolean): void {
+    if (on === this.muted) return;
+    this.unwire();
+    this.muted = on;
+    this.wire();
+  }
+
   /** A new captured track (switchDevice): the output track stays, so publishers need not change. */
   setInput(track: MediaStreamTrack): void {
     this.unwire();
@@ -70,7 +87,7 @@ export class AudioChain {
 
   private wire(): void {
     const nodes = [this.input, ...this.processors, this.dest];
-    for (let i = 0; i + 1 < nodes.length; i++) nodes[i]!.connect(nodes[i + 1]!);
+    for (let i = this.muted ? 1 : 0; i + 1 < nodes.length; i++) nodes[i]!.connect(nodes[i + 1]!);
   }
 
   private unwire(): void {
@@ -100,9 +117,11 @@ export class LocalSource {
     element: HTMLMediaElement,
     o: PreviewOptions,
     log: Logger,
+    isScreen: (s: MediaStream) => boolean = () => false,
   ): Promise<LocalSource> {
     const info = videoInfoOf(o);
-    if (o.externalMediaStream) return new LocalSource('external', o.externalMediaStream, info, media, log);
+    const ext = o.externalMediaStream;
+    if (ext) return new LocalSource(isScreen(ext) ? 'screen' : 'external', ext, info, media, log);
     if (o.externalCapture) {
       const cap = (element as HTMLMediaElement & { captureStream?: () => MediaStream }).captureStream?.();
       if (!cap || cap.getTracks().length === 0) throw new Error('external capture fail');
@@ -186,12 +205,7 @@ export class LocalSource {
     const ctx = this.media.createAudioContext?.();
     if (!ctx || typeof ctx.createMediaStreamDestination !== 'function')
       throw new Error('no Web Audio here: audio processing unavailable');
-    const chain = new AudioChain(
-      ctx as AudioContextLike & { createMediaStreamDestination(): AudioDestinationLike },
-      this.media,
-      mic,
-      this.log,
-    );
+    const chain = new AudioChain(ctx, this.media, mic, this.log);
     chain.setProcessors(processors);
     this.chain = chain;
     return chain.output ?? null;

@@ -1,18 +1,24 @@
 /**
  * The shim's media plane: previews (one LocalSource per <video>), publishers and players (a
  * StreamSession each, with a PublishNegotiator or a PlayNegotiator), the shared media sockets, quality
- * and sound-level reports, and device control. The engine (ClientEngine) owns it and turns its hooks into
- * typed events; the facade validates arguments and returns the legacy booleans.
+ * and sound-level reports, device control and device events (DeviceWatcher), effects and mixing (an
+ * AudioMixer per publisher, effect files in AudioEffects) and screen capture (ScreenCapture). The engine
+ * (ClientEngine) owns it and turns its hooks into typed events; the facade validates arguments and
+ * returns the legacy booleans.
  */
 import type { LegacyError } from '../../protocol/errors';
 import type { Logger } from '../core/Logger';
 import type { AudioNodeLike, MediaPlatform, Platform } from '../platform/Platform';
+import { AudioEffects } from './AudioEffects';
+import { AudioMixer } from './AudioMixer';
 import type { PreviewOptions } from './capture';
+import { DeviceWatcher, type DeviceChange } from './DeviceWatcher';
 import { LocalSource } from './LocalSource';
 import { MediaSignal } from './MediaSignal';
 import { PlayNegotiator } from './PlayNegotiator';
 import { PublishNegotiator } from './PublishNegotiator';
 import { QualityMonitor, type QualityReport, type QualityTarget } from './QualityMonitor';
+import { ScreenCapture } from './ScreenCapture';
 import type { VideoCodec } from './sdp';
 import { setSink } from './sink';
 import { SoundLevels, type LevelSource, type SoundLevelItem } from './SoundLevels';
@@ -32,15 +38,27 @@ export interface PlaneHooks {
   remoteCamera(streamId: string, status: number): void;
   remoteMic(streamId: string, status: number): void;
   soundLevels(items: SoundLevelItem[]): void;
+  screenEnded(stream: MediaStream): void;
+  deviceError(info: DeviceError): void;
+  videoDevice(change: DeviceChange): void;
+  audioDevice(change: DeviceChange): void;
   customUrls(): string[];
   retryTimeS(): number;
   backoffMs(): ((n: number) => number) | undefined;
+}
+
+/** onDeviceError's argument (1.12.5: errorCode -6 for a device that went away). */
+export interface DeviceError {
+  deviceName: string;
+  deviceType: 'camera' | 'micro';
+  errorCode: number;
 }
 
 interface Publisher {
   session: StreamSession;
   video: HTMLMediaElement;
   source: LocalSource;
+  mixer: AudioMixer;
 }
 
 interface Player {
@@ -65,6 +83,9 @@ export class MediaPlane {
   readonly players = new Map<string, Player>();
   private readonly signals = new Map<string, MediaSignal>();
   readonly levels: SoundLevels;
+  readonly effects: AudioEffects;
+  readonly screen: ScreenCapture;
+  private readonly devices: DeviceWatcher;
   private readonly quality: QualityMonitor;
 
   constructor(
@@ -73,6 +94,17 @@ export class MediaPlane {
     private readonly log: Logger,
   ) {
     this.levels = new SoundLevels(platform, () => this.levelSources(), hooks.soundLevels, log);
+    this.effects = new AudioEffects(platform);
+    this.screen = new ScreenCapture(platform, hooks.screenEnded);
+    this.devices = new DeviceWatcher(
+      platform,
+      {
+        failed: (t) => this.deviceFailed(t),
+        video: hooks.videoDevice,
+        audio: hooks.audioDevice,
+      },
+      log,
+    );
     this.quality = new QualityMonitor(
       platform,
       () => this.qualityTargets(),
@@ -124,11 +156,13 @@ export class MediaPlane {
   async preview(video: HTMLMediaElement, o: PreviewOptions): Promise<void> {
     const media = this.media;
     if (!media) throw new Error("browser don't support");
-    const source = await LocalSource.open(media, video, o, this.log);
+    const source = await LocalSource.open(media, video, o, this.log, (s) => this.screen.owns(s));
     // A page's own stream shown again keeps its tracks; anything else replaced is stopped.
     this.previews.get(video)?.stop(this.previews.get(video)?.stream === source.stream);
     this.previews.set(video, source);
     this.levels.refresh();
+    if (source.kind === 'camera') source.stream.getTracks().forEach((t) => this.devices.watch(t));
+    this.devices.start();
     if (!o.externalCapture) {
       video.srcObject = source.stream;
       this.playElement(video);
@@ -142,6 +176,7 @@ export class MediaPlane {
     p.stop();
     if (video.srcObject === p.stream) video.srcObject = null;
     this.levels.refresh();
+    if (!this.previews.size) this.devices.stop();
     return true;
   }
 
@@ -150,12 +185,31 @@ export class MediaPlane {
     const p = this.previews.get(video);
     if (!p) return false;
     p.setEnabled(kind, on);
+    this.sendStatus(video, p);
+    return true;
+  }
+
+  /** Players hear the preview's camera / microphone status (off also for a kind whose device failed). */
+  private sendStatus(video: HTMLMediaElement, p: LocalSource, failed?: string): void {
     for (const pub of this.publishersOf(video)) {
-      pub.session.camera = p.camera ? 0 : 2;
-      pub.session.mic = p.mic ? 0 : 2;
+      pub.session.camera = p.camera && failed !== 'video' ? 0 : 2;
+      pub.session.mic = p.mic && failed !== 'audio' ? 0 : 2;
       pub.session.sendStatus();
     }
-    return true;
+  }
+
+  /**
+   * A capture's device failed: onDeviceError, and players are told the kind is off (1.12.5 sent -6,
+   * which our media protocol does not carry; 2 is "off").
+   */
+  private deviceFailed(track: MediaStreamTrack): void {
+    this.hooks.deviceError({
+      deviceName: track.label,
+      deviceType: track.kind === 'video' ? 'camera' : 'micro',
+      errorCode: -6,
+    });
+    for (const [video, p] of this.previews)
+      if (p.stream.getTracks().includes(track)) this.sendStatus(video, p, track.kind);
   }
 
   /** switchDevice: a new capture of one kind; the published track is replaced without renegotiation. */
@@ -164,7 +218,15 @@ export class MediaPlane {
     if (!p || !this.media) throw new Error('no preview on this element');
     const track = await p.switchDevice(kind, deviceId);
     this.levels.refresh();
-    if (track) for (const pub of this.publishersOf(video)) await pub.session.replaceTrack(track);
+    this.devices.watch(p.stream.getTracks().find((t) => t.kind === kind)!);
+    this.sendStatus(video, p);
+    if (track) for (const pub of this.publishersOf(video)) await this.replace(pub, track);
+  }
+
+  /** A new track of the preview goes on the wire (through the publisher's mixing chain when it mixes). */
+  private async replace(pub: Publisher, track: MediaStreamTrack): Promise<void> {
+    const t = pub.mixer.route(track);
+    if (t) await pub.session.replaceTrack(t);
   }
 
   /**
@@ -180,7 +242,7 @@ export class MediaPlane {
     const p = this.previews.get(video);
     if (!p) throw new Error('no preview on this element');
     const track = p.setAudioProcessing(on, processors);
-    if (track) for (const pub of this.publishersOf(video)) await pub.session.replaceTrack(track);
+    if (track) for (const pub of this.publishersOf(video)) await this.replace(pub, track);
   }
 
   async enumDevices(): Promise<{ microphones: Dev[]; speakers: Dev[]; cameras: Dev[] }> {
@@ -237,8 +299,14 @@ export class MediaPlane {
     const media = this.media;
     const source = this.previews.get(video);
     if (!media || !source || this.publishers.has(streamId)) return false;
+    const mixer = new AudioMixer(
+      media,
+      () => source.publishTracks().find((t) => t.kind === 'audio'),
+      (t) => void session.replaceTrack(t).catch((e: unknown) => this.log.warn('mixing: replaceTrack:', e)),
+      this.log,
+    );
     const negotiator = new PublishNegotiator({
-      tracks: () => source.publishTracks(),
+      tracks: () => mixer.tracks(source.publishTracks()),
       stream: () => source.stream,
       codec: codecOf(opt.videoDecodeType),
       videoKbps: source.info.bitrate,
@@ -266,6 +334,7 @@ export class MediaPlane {
           if (type === 1 && this.publishers.get(id)?.session === session) {
             // Failed for good: the stream leaves the room too (others must not keep seeing it).
             this.publishers.delete(id);
+            mixer.close();
             this.levels.refresh();
             if (session.announced) this.hooks.endStream(id);
           }
@@ -276,7 +345,7 @@ export class MediaPlane {
     );
     session.camera = source.camera ? 0 : 2;
     session.mic = source.mic ? 0 : 2;
-    this.publishers.set(streamId, { session, video, source });
+    this.publishers.set(streamId, { session, video, source, mixer });
     return this.started(session);
   }
 
@@ -294,6 +363,7 @@ export class MediaPlane {
     this.publishers.delete(streamId);
     this.quality.forget(true, streamId);
     pub.session.stop();
+    pub.mixer.close();
     this.levels.refresh();
     this.hooks.endStream(streamId);
     return true;

@@ -26,6 +26,19 @@ export interface Platform {
    * 'offline', 'online'. Absent outside a browser.
    */
   onPageEvent?(event: PageEvent, fn: () => void): void;
+  /** GET a URL's bytes (audio effects); rejects with the status text on an HTTP error. */
+  fetchBytes?(url: string): Promise<ArrayBuffer>;
+  /** The page's DOM for snapshots, recordings and downloads; absent outside a browser. */
+  page?: PagePlatform;
+}
+
+/** What snapshots and recordings need from the page. */
+export interface PagePlatform {
+  canvas(): HTMLCanvasElement;
+  /** `new MediaRecorder(stream)` with the first of `types` the browser supports (its default if none). */
+  recorder(stream: MediaStream, types: string[]): MediaRecorder;
+  /** An object URL of these bytes; with a file name, the browser also downloads them. */
+  save(parts: Blob[], type: string, name?: string): string;
 }
 
 export type PageEvent = 'leave' | 'offline' | 'online';
@@ -53,19 +66,45 @@ export interface MediaPlatform {
   enumerateDevices(): Promise<MediaDeviceInfo[]>;
   /** Firefox takes `b=TIAS` instead of `b=AS`. */
   isFirefox: boolean;
-  /** Web Audio for sound levels (setSoundLevelDelegate); absent where the runtime has none. */
+  /** Web Audio (sound levels, audio chains, effects); absent where the runtime has none. */
   createAudioContext?(): AudioContextLike;
+  /** Decodes an audio file (effects, mixingBuffer). */
+  decodeAudio?(bytes: ArrayBuffer): Promise<AudioBufferLike>;
+  /** Screen capture (navigator.mediaDevices.getDisplayMedia). */
+  getDisplayMedia?(c: MediaStreamConstraints): Promise<MediaStream>;
+  /** Listens to `devicechange`; returns the function that stops listening. */
+  onDeviceChange?(fn: () => void): () => void;
 }
 
-/** The part of Web Audio the sound-level meter uses (an AudioContext in a browser). */
+/** The part of Web Audio the shim uses (an AudioContext in a browser). */
 export interface AudioContextLike {
   readonly state: string;
+  /** Seconds (where an effect is when paused). */
+  readonly currentTime: number;
   createMediaStreamSource(stream: MediaStream): AudioNodeLike;
   createAnalyser(): AnalyserLike;
   /** The end of an audio processing chain: its `stream` holds the processed track to publish. */
-  createMediaStreamDestination?(): AudioDestinationLike;
+  createMediaStreamDestination(): AudioDestinationLike;
+  createGain(): GainLike;
+  createBufferSource(): BufferSourceLike;
   resume(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface AudioBufferLike {
+  readonly duration: number;
+}
+
+export interface GainLike extends AudioNodeLike {
+  readonly gain: { value: number };
+}
+
+export interface BufferSourceLike extends AudioNodeLike {
+  buffer: AudioBufferLike | null;
+  loop: boolean;
+  onended: (() => void) | null;
+  start(when?: number, offset?: number): void;
+  stop(): void;
 }
 
 export interface AudioNodeLike {
@@ -93,6 +132,37 @@ function browserMedia(): MediaPlatform | undefined {
     createAudioContext: audioContextClass()
       ? () => new (audioContextClass()!)() as unknown as AudioContextLike
       : undefined,
+    // Decoding needs a context, not an output device: one small offline context serves every call.
+    decodeAudio: (bytes) =>
+      (decoder = decoder || new OfflineAudioContext(1, 1, 48_000)).decodeAudioData(bytes),
+    getDisplayMedia: (c) => navigator.mediaDevices.getDisplayMedia(c),
+    onDeviceChange: (fn) => {
+      navigator.mediaDevices.addEventListener('devicechange', fn);
+      return () => navigator.mediaDevices.removeEventListener('devicechange', fn);
+    },
+  };
+}
+
+let decoder: OfflineAudioContext | undefined;
+
+function browserPage(): PagePlatform | undefined {
+  if (typeof document === 'undefined') return undefined;
+  return {
+    canvas: () => document.createElement('canvas'),
+    recorder: (stream, types) => {
+      const type = types.find((t) => MediaRecorder.isTypeSupported(t));
+      return new MediaRecorder(stream, type ? { mimeType: type } : {});
+    },
+    save: (parts, type, name) => {
+      const a = document.createElement('a');
+      a.href = URL.createObjectURL(new Blob(parts, { type }));
+      if (name) {
+        a.download = name;
+        document.body.appendChild(a).click();
+        a.remove();
+      }
+      return a.href;
+    },
   };
 }
 
@@ -172,6 +242,11 @@ export const browserPlatform: Platform = {
     return typeof navigator === 'undefined'
       ? undefined
       : { platform: navigator.platform ?? '', userAgent: navigator.userAgent ?? '' };
+  },
+  fetchBytes: (url) =>
+    fetch(url).then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(r.statusText || `HTTP ${r.status}`))),
+  get page() {
+    return browserPage();
   },
   onPageEvent: (event, fn) => {
     if (typeof window === 'undefined' || typeof window.addEventListener !== 'function') return;

@@ -1,0 +1,204 @@
+#!/usr/bin/env node
+/* global Blob -- page-side code (page.evaluate) */
+/**
+ * The client-side CPU of audio effects and mixing (issue 11), inside scripts/netns.sh:
+ *   bash scripts/netns.sh node bench/mixing.js
+ * The built server with its Janus as a child process, one headless Chromium (fake camera 640x480 at 15
+ * fps, fake microphone; BENCH_AUDIO_ONLY=1: the microphone alone), BENCH_PUBLISHERS tabs (default 2)
+ * each publishing through dist/ZegoClient.js.
+ * Chromium's CPU (every process, from the DevTools SystemInfo domain) over BENCH_SECONDS (default 10) in
+ * four states: publishing plainly; a looping effect (playEffect) on every stream; an <audio> mixed in
+ * (startMixingAudio) on every stream; both. Prints the CPU per publisher (% of one core) and the ratio to
+ * the plain publish. Prints figures; never fails on a time.
+ */
+const { spawn } = require('node:child_process');
+const { mkdtempSync, writeFileSync, rmSync } = require('node:fs');
+const { tmpdir, networkInterfaces } = require('node:os');
+const { join } = require('node:path');
+const { freePort } = require('./lib');
+
+const ROOT = join(__dirname, '..');
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const APPID = 1739272706;
+const PUBLISHERS = Number(process.env.BENCH_PUBLISHERS || 2);
+const SECONDS = Number(process.env.BENCH_SECONDS || 10);
+const AUDIO_ONLY = process.env.BENCH_AUDIO_ONLY === '1';
+const sleep = (t) => new Promise((r) => setTimeout(r, t));
+
+async function startServer() {
+  const dir = mkdtempSync(join(tmpdir(), 'zego-mixing-bench-'));
+  const port = await freePort();
+  const cfg = join(dir, 'config.json');
+  writeFileSync(
+    cfg,
+    JSON.stringify({
+      host: '127.0.0.1',
+      port,
+      log: { level: 'warn' },
+      janus: { interface: '127.0.0.2', iceEnforceList: '127.0.0.2', rtpPortRange: '20000-20100' },
+    }),
+  );
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'server', 'cli.js'), '--config', cfg], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      if ((await (await fetch(`${url}/healthz`)).json()).media.janus === 'up') break;
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) throw new Error('server/Janus did not start within 20 s');
+    await sleep(100);
+  }
+  return {
+    url,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', resolve);
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 8000).unref();
+        rmSync(dir, { recursive: true, force: true });
+      }),
+  };
+}
+
+/** A logged-in tab publishing `streamId` (camera + microphone, 640x480 at 15 fps). */
+async function publisher(context, url, streamId) {
+  const p = await context.newPage();
+  await p.goto(`${url}/healthz`);
+  await p.setContent('<!doctype html><html><body></body></html>');
+  await p.addScriptTag({ url: '/ZegoClient.js' });
+  const token = await (await fetch(`${url}/token?app_id=${APPID}&id_name=${streamId}`)).text();
+  await p.evaluate(
+    ({ appid, token, ws, streamId, audioOnly }) =>
+      new Promise((resolve, reject) => {
+        const zg = new window.ZegoClient();
+        window.zg = zg;
+        zg.config({ appid, idName: streamId, nickName: streamId, server: ws, logLevel: 3 });
+        zg.onPublishStateUpdate = (t, id, e) =>
+          t === 0 ? resolve() : reject(new Error(`publish ${id}: ${JSON.stringify(e)}`));
+        zg.login(
+          'bench-mixing',
+          1,
+          token,
+          () => {
+            const v = document.createElement('video');
+            v.id = 'local';
+            v.muted = true;
+            document.body.appendChild(v);
+            const c = audioOnly
+              ? { audio: true, video: false }
+              : { audio: true, video: true, videoQuality: 4, width: 640, height: 480, frameRate: 15 };
+            zg.startPreview(v, c, () => zg.startPublishingStream(streamId, v), reject);
+          },
+          reject,
+        );
+        setTimeout(() => reject(new Error('publish timeout')), 20_000);
+      }),
+    { appid: APPID, token, ws: url.replace('http', 'ws') + '/ws', streamId, audioOnly: AUDIO_ONLY },
+  );
+  // A tone file for the effect and the <audio> element (1 s, looped).
+  await p.evaluate(
+    (streamId) =>
+      new Promise((resolve, reject) => {
+        const rate = 48000;
+        const n = rate;
+        const buf = new ArrayBuffer(44 + n * 2);
+        const v = new DataView(buf);
+        const str = (o, s) => [...s].forEach((c, i) => v.setUint8(o + i, c.charCodeAt(0)));
+        str(0, 'RIFF');
+        v.setUint32(4, 36 + n * 2, true);
+        str(8, 'WAVEfmt ');
+        v.setUint32(16, 16, true);
+        v.setUint16(20, 1, true);
+        v.setUint16(22, 1, true);
+        v.setUint32(24, rate, true);
+        v.setUint32(28, rate * 2, true);
+        v.setUint16(32, 2, true);
+        v.setUint16(34, 16, true);
+        str(36, 'data');
+        v.setUint32(40, n * 2, true);
+        for (let i = 0; i < n; i++)
+          v.setInt16(44 + i * 2, 16000 * Math.sin((2 * Math.PI * 1000 * i) / rate), true);
+        window.toneUrl = URL.createObjectURL(new Blob([buf], { type: 'audio/wav' }));
+        const a = document.createElement('audio');
+        a.id = 'music';
+        a.loop = true;
+        a.src = window.toneUrl;
+        document.body.appendChild(a);
+        window.zg.preloadEffect(1, window.toneUrl, (e) => (e ? reject(new Error(String(e))) : resolve()));
+        window.streamId = streamId;
+      }),
+    streamId,
+  );
+  return p;
+}
+
+(async () => {
+  if (!Object.values(networkInterfaces()).some((l) => l.some((a) => a.address === '127.0.0.2')))
+    throw new Error('run inside the network namespace: bash scripts/netns.sh node bench/mixing.js');
+  const { chromium } = require('playwright-core');
+  const srv = await startServer();
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+      '--allow-loopback-in-peer-connection',
+      '--autoplay-policy=no-user-gesture-required',
+      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+    ],
+  });
+  try {
+    const context = await browser.newContext();
+    const pages = [];
+    for (let i = 0; i < PUBLISHERS; i++) pages.push(await publisher(context, srv.url, `mix-${i}`));
+    const cdp = await browser.newBrowserCDPSession();
+    const cpuSeconds = async () =>
+      (await cdp.send('SystemInfo.getProcessInfo')).processInfo.reduce((s, p) => s + p.cpuTime, 0);
+    /** % of one core per publisher over SECONDS, after 2 s to settle. */
+    const measure = async () => {
+      await sleep(2000);
+      const c0 = await cpuSeconds();
+      await sleep(SECONDS * 1000);
+      return (((await cpuSeconds()) - c0) / SECONDS / PUBLISHERS) * 100;
+    };
+    const all = (fn) => Promise.all(pages.map((p) => p.evaluate(fn)));
+    console.log(
+      `mixing bench: ${PUBLISHERS} publishers (${AUDIO_ONLY ? 'microphone only' : '640x480 at 15 fps + microphone'}) in one headless Chromium, ${SECONDS} s per state, Chromium CPU (all processes)`,
+    );
+    const plain = await measure();
+    const row = (name, v) =>
+      console.log(
+        `  ${name.padEnd(34)} ${v.toFixed(1).padStart(5)}% of a core per publisher  x${(v / plain).toFixed(2)}`,
+      );
+    row('plain publish', plain);
+    await all(() => window.zg.playEffect({ streamId: window.streamId, effectId: 1, loop: true }));
+    row('+ looping effect (playEffect)', await measure());
+    await all(() => window.zg.stopMixingAudio(window.streamId));
+    await all(async () => {
+      const a = document.getElementById('music');
+      await a.play();
+      window.zg.startMixingAudio(window.streamId, a, false);
+    });
+    row('+ <audio> mixed (startMixingAudio)', await measure());
+    await all(() => window.zg.playEffect({ streamId: window.streamId, effectId: 1, loop: true }));
+    row('+ both', await measure());
+    await all(() => {
+      window.zg.stopMixingAudio(window.streamId);
+      document.getElementById('music').pause();
+    });
+    row('mixing stopped, <audio> paused', await measure());
+  } finally {
+    await browser.close();
+    await srv.stop();
+  }
+})().catch((e) => {
+  console.error('mixing bench failed:', e.message);
+  process.exit(1);
+});
