@@ -8,7 +8,9 @@ const targets: Options[] = [
     format: ['iife'],
     platform: 'browser',
     target: 'es2017',
-    minify: true,
+    // terser packs the global script ~4% smaller than esbuild's minifier (the contract's 40 KiB budget).
+    minify: 'terser',
+    terserOptions: { compress: { passes: 2 }, mangle: true, format: { comments: false } },
     sourcemap: true,
     clean: false,
     outDir: 'dist',
