@@ -17,14 +17,12 @@
  * BENCH_HOSTILE_CONNECTIONS / BENCH_HOSTILE_FRAMES change the 2,000 / 100,000; BENCH_SERVER_NODE_ARGS adds
  * node flags to the server (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
  */
-const { fork, spawn } = require('node:child_process');
-const { mkdtempSync, writeFileSync, rmSync } = require('node:fs');
-const { tmpdir } = require('node:os');
+const { fork } = require('node:child_process');
 const { join } = require('node:path');
 const WebSocket = require('ws');
 
 const { readFileSync } = require('node:fs');
-const { pct, freePort, rssKb } = require('./lib');
+const { pct, rssKb, startBuiltServer } = require('./lib');
 
 /** CPU seconds a process has used (user + system), from /proc. */
 function cpuS(pid) {
@@ -177,54 +175,17 @@ async function runLoad(port, connections, frames) {
 // ------------------------------------------------------------------------------------------- parent
 
 async function startServer() {
-  const dir = mkdtempSync(join(tmpdir(), 'zego-bench-hostile-'));
-  const port = await freePort();
-  const cfg = join(dir, 'config.json');
-  writeFileSync(
-    cfg,
-    JSON.stringify({
-      host: '127.0.0.1',
-      port,
+  return startBuiltServer(
+    {
       apps: [{ appid: APPID, appSign: APPSIGN }],
       janus: { enabled: false },
       room: { heartbeatMs: 30_000 },
       // 2,000 loopback sockets must be allowed; the bystander beats at 50/s, under the rate limit.
       limits: { maxConnectionsPerIp: 5000, maxConnections: 10_000, messagesPerSecond: 100, burst: 200 },
       log: { level: 'warn' },
-    }),
+    },
+    { stdio: 'pipe', timeoutMs: 10_000 },
   );
-  // BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the server process.
-  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS || '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist', 'server', 'cli.js'), '--config', cfg], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let errTail = '';
-  child.stderr.on('data', (d) => (errTail = (errTail + d).slice(-4000)));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) break;
-    } catch {
-      /* not up yet */
-    }
-    if (Date.now() > deadline) throw new Error(`server did not start within 10 s: ${errTail}`);
-    await sleep(50);
-  }
-  return {
-    url,
-    port,
-    pid: child.pid,
-    child,
-    errTail: () => errTail,
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', resolve);
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-      }).then(() => rmSync(dir, { recursive: true, force: true })),
-  };
 }
 
 async function health(url) {

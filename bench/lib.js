@@ -1,4 +1,4 @@
-/** Small helpers shared by the benchmarks (bench/room.js, bench/media.js). */
+/** Small helpers shared by the benchmarks (bench/*.js). */
 const { readFileSync } = require('node:fs');
 const { createServer } = require('node:net');
 
@@ -27,3 +27,59 @@ function rssKb(pid) {
 }
 
 module.exports = { pct, freePort, rssKb };
+
+/**
+ * The built server (dist/server/cli.js) as a child process with `config` (port: a free one unless given),
+ * ready when /healthz answers (and, with `janus`, when its Janus is up). BENCH_SERVER_NODE_ARGS adds node
+ * flags to it (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). `stdio` 'pipe' keeps the last 4 KB of stderr.
+ */
+async function startBuiltServer(config, { janus = false, stdio = 'inherit', timeoutMs = 20_000 } = {}) {
+  const { spawn } = require('node:child_process');
+  const { mkdtempSync, writeFileSync, rmSync } = require('node:fs');
+  const { tmpdir } = require('node:os');
+  const { join } = require('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'zego-bench-'));
+  const port = config.port || (await freePort());
+  const file = join(dir, 'config.json');
+  writeFileSync(file, JSON.stringify({ host: '127.0.0.1', ...config, port }));
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS || '').split(' ').filter(Boolean);
+  const cli = join(__dirname, '..', 'dist', 'server', 'cli.js');
+  const child = spawn(process.execPath, [...nodeArgs, cli, '--config', file], {
+    stdio: ['ignore', stdio === 'pipe' ? 'ignore' : 'inherit', stdio],
+  });
+  let errTail = '';
+  child.stderr?.on('data', (d) => (errTail = (errTail + d).slice(-4000)));
+  const url = `http://127.0.0.1:${port}`;
+  const health = async () => (await fetch(`${url}/healthz`)).json();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const h = await health();
+      if (!janus || h.media?.janus === 'up') break;
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`server${janus ? '/Janus' : ''} did not start within ${timeoutMs} ms ${errTail}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url,
+    port,
+    pid: child.pid,
+    child,
+    health,
+    errTail: () => errTail,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', resolve);
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+      }).then(() => rmSync(dir, { recursive: true, force: true })),
+  };
+}
+
+module.exports.startBuiltServer = startBuiltServer;

@@ -16,15 +16,12 @@
  *  4. Janus CPU at 8 viewers of one stream (per viewer), from /proc/<pid>/stat over 10 s
  *  5. 100 publish/stop cycles: Janus handles and sessions left, Janus RSS before/after
  */
-const { spawn } = require('node:child_process');
-const { mkdtempSync, writeFileSync, readFileSync, rmSync } = require('node:fs');
-const { tmpdir, networkInterfaces, loadavg } = require('node:os');
-const { join } = require('node:path');
+const { readFileSync } = require('node:fs');
+const { networkInterfaces, loadavg } = require('node:os');
 
-const { pct, freePort, rssKb } = require('./lib');
+const { pct, freePort, rssKb, startBuiltServer } = require('./lib');
 const { startRawRelay, rawPage, pageCode } = require('./mediaBaseline');
 
-const ROOT = join(__dirname, '..');
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const APPID = 1739272706;
 const RUNS = Number(process.env.BENCH_MEDIA_RUNS || 10);
@@ -51,17 +48,11 @@ const ROOM_SETTINGS = {
 };
 
 async function startServer() {
-  const dir = mkdtempSync(join(tmpdir(), 'zego-media-bench-'));
-  const port = await freePort();
   // A fixed Janus WebSocket port, so the raw baseline's relay can reach the Janus our server spawned
   // (/healthz does not say where it listens).
   const janusPort = await freePort();
-  const cfg = join(dir, 'config.json');
-  writeFileSync(
-    cfg,
-    JSON.stringify({
-      host: '127.0.0.1',
-      port,
+  const srv = await startBuiltServer(
+    {
       log: { level: process.env.BENCH_LOG || 'warn' },
       janus: {
         interface: '127.0.0.2',
@@ -69,35 +60,10 @@ async function startServer() {
         rtpPortRange: process.env.BENCH_RTP || '20000-20100',
         wsPort: janusPort,
       },
-    }),
+    },
+    { janus: true },
   );
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'server', 'cli.js'), '--config', cfg], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const health = async () => (await fetch(`${url}/healthz`)).json();
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    try {
-      if ((await health()).media.janus === 'up') break;
-    } catch {
-      /* not up yet */
-    }
-    if (Date.now() > deadline) throw new Error('server/Janus did not start within 20 s');
-    await sleep(100);
-  }
-  return {
-    url,
-    janusUrl: `ws://127.0.0.1:${janusPort}`,
-    health,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', resolve);
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 8000).unref();
-        rmSync(dir, { recursive: true, force: true });
-      }),
-  };
+  return { ...srv, janusUrl: `ws://127.0.0.1:${janusPort}` };
 }
 
 async function page(context, url, idName) {

@@ -11,13 +11,9 @@
  * (startMixingAudio) on every stream; both. Prints the CPU per publisher (% of one core) and the ratio to
  * the plain publish. Prints figures; never fails on a time.
  */
-const { spawn } = require('node:child_process');
-const { mkdtempSync, writeFileSync, rmSync } = require('node:fs');
-const { tmpdir, networkInterfaces } = require('node:os');
-const { join } = require('node:path');
-const { freePort } = require('./lib');
+const { networkInterfaces } = require('node:os');
+const { startBuiltServer } = require('./lib');
 
-const ROOT = join(__dirname, '..');
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const APPID = 1739272706;
 const PUBLISHERS = Number(process.env.BENCH_PUBLISHERS || 2);
@@ -26,42 +22,13 @@ const AUDIO_ONLY = process.env.BENCH_AUDIO_ONLY === '1';
 const sleep = (t) => new Promise((r) => setTimeout(r, t));
 
 async function startServer() {
-  const dir = mkdtempSync(join(tmpdir(), 'zego-mixing-bench-'));
-  const port = await freePort();
-  const cfg = join(dir, 'config.json');
-  writeFileSync(
-    cfg,
-    JSON.stringify({
-      host: '127.0.0.1',
-      port,
+  return startBuiltServer(
+    {
       log: { level: 'warn' },
       janus: { interface: '127.0.0.2', iceEnforceList: '127.0.0.2', rtpPortRange: '20000-20100' },
-    }),
+    },
+    { janus: true },
   );
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'server', 'cli.js'), '--config', cfg], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    try {
-      if ((await (await fetch(`${url}/healthz`)).json()).media.janus === 'up') break;
-    } catch {
-      /* not up yet */
-    }
-    if (Date.now() > deadline) throw new Error('server/Janus did not start within 20 s');
-    await sleep(100);
-  }
-  return {
-    url,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', resolve);
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 8000).unref();
-        rmSync(dir, { recursive: true, force: true });
-      }),
-  };
 }
 
 /** A logged-in tab publishing `streamId` (camera + microphone, 640x480 at 15 fps). */

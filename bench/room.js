@@ -10,13 +10,10 @@
  * The server runs as its own process (dist/server/cli.js) so its memory is measured alone; the clients are
  * raw WebSockets speaking the legacy protocol (1,000 shims in jsdom would measure jsdom, not the server).
  */
-const { spawn } = require('node:child_process');
-const { mkdtempSync, writeFileSync, rmSync } = require('node:fs');
-const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const WebSocket = require('ws');
 
-const { pct, freePort, rssKb } = require('./lib');
+const { pct, rssKb, startBuiltServer } = require('./lib');
 
 const ROOT = join(__dirname, '..');
 const { mintLoginToken } = require(join(ROOT, 'dist', 'server', 'index.js'));
@@ -27,57 +24,14 @@ const USERS = Number(process.env.BENCH_USERS || 1000);
 const ms = (x) => `${x.toFixed(2)} ms`;
 
 async function startServer(bigimTimeWindowMs, userlistMergeMs = 0) {
-  const dir = mkdtempSync(join(tmpdir(), 'zego-bench-'));
-  const port = await freePort();
-  const cfg = join(dir, 'config.json');
-  writeFileSync(
-    cfg,
-    JSON.stringify({
-      host: '127.0.0.1',
-      port,
-      apps: [{ appid: APPID, appSign: APPSIGN }],
-      room: { bigimTimeWindowMs, heartbeatMs: 30000, userlistMergeMs },
-      janus: { enabled: false },
-      limits: { messagesPerSecond: 1000, burst: 1000, maxConnectionsPerIp: 5000 },
-      log: { level: 'warn' },
-    }),
-  );
-  const child = spawn(
-    process.execPath,
-    [
-      ...(process.env.BENCH_SERVER_NODE_ARGS || '').split(' ').filter(Boolean),
-      join(ROOT, 'dist', 'server', 'cli.js'),
-      '--config',
-      cfg,
-    ],
-    {
-      stdio: ['ignore', 'inherit', 'inherit'],
-    },
-  );
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      const r = await fetch(`${url}/healthz`);
-      if (r.ok) break;
-    } catch {
-      /* not up yet */
-    }
-    if (Date.now() > deadline) throw new Error('server did not start within 10 s');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    url,
-    ws: `ws://127.0.0.1:${port}/ws`,
-    pid: child.pid,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', resolve);
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-        rmSync(dir, { recursive: true, force: true });
-      }),
-  };
+  const srv = await startBuiltServer({
+    apps: [{ appid: APPID, appSign: APPSIGN }],
+    room: { bigimTimeWindowMs, heartbeatMs: 30000, userlistMergeMs },
+    janus: { enabled: false },
+    limits: { messagesPerSecond: 1000, burst: 1000, maxConnectionsPerIp: 5000 },
+    log: { level: 'warn' },
+  });
+  return { ...srv, ws: `ws://127.0.0.1:${srv.port}/ws` };
 }
 
 /** A minimal legacy-protocol client: enough to log in, beat and receive pushes. */
