@@ -282,6 +282,16 @@ describe('screen sharing', () => {
     ]);
   });
 
+  test('startScreenSharingChrome(start, cb), the older name: true shares, false stops, anything else is false', async () => {
+    const { h } = await sharing();
+    const [ok, stream] = await share(h, (cb) => h.zg.startScreenSharingChrome(true, cb));
+    expect(ok).toBe(true);
+    expect(h.zg.startScreenSharingChrome(false)).toBe(true);
+    expect((stream as FakeMediaStream).getTracks()[0]!.readyState).toBe('ended');
+    expect(h.zg.startScreenSharingChrome('yes' as unknown as boolean)).toBe(false);
+    expect(h.media.displayCalls).toHaveLength(1);
+  });
+
   test('the user cancels the picker, or the browser has no getDisplayMedia: cb(false, null, err)', async () => {
     const { h } = await sharing();
     h.media.displayError = new Error('NotAllowedError: Permission denied');

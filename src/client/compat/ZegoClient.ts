@@ -586,6 +586,17 @@ export class ZegoClient {
   }
 
   /**
+   * The older name of the Chrome path (legacy-sdk §1; not in 1.12.5): `(true, cb)` shares as
+   * startScreenShotChrome, `(false)` stops what is shared. Anything else: false.
+   */
+  startScreenSharingChrome(start: boolean, callBack?: Cb): boolean {
+    if (start === true) return this.share({}, false, callBack);
+    if (start !== false) return false;
+    this.stopScreenShot();
+    return true;
+  }
+
+  /**
    * 4.3.1, on getDisplayMedia: the seed's (1.0.3) `(mediaSource, audio, callBack)` and 1.12's
    * `(config, mediaSource, audio, callBack)`; mediaSource 'screen' | 'window' | 'application' is the
    * picker's suggestion.
