@@ -83,3 +83,31 @@ async function startBuiltServer(config, { janus = false, stdio = 'inherit', time
 }
 
 module.exports.startBuiltServer = startBuiltServer;
+
+/** Throws unless run inside scripts/netns.sh (Janus needs the veth at 127.0.0.2 to gather candidates). */
+function requireNetns(script) {
+  const { networkInterfaces } = require('node:os');
+  if (!Object.values(networkInterfaces()).some((l) => l.some((a) => a.address === '127.0.0.2')))
+    throw new Error(`run inside the network namespace: bash scripts/netns.sh node ${script}`);
+}
+
+/** Headless Debian Chromium with fake devices, loopback ICE and nothing resolved beyond 127.0.0.1. */
+function launchBenchChromium() {
+  const { chromium } = require('playwright-core');
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+      '--allow-loopback-in-peer-connection',
+      '--autoplay-policy=no-user-gesture-required',
+      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+    ],
+  });
+}
+
+module.exports.requireNetns = requireNetns;
+module.exports.launchBenchChromium = launchBenchChromium;

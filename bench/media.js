@@ -17,12 +17,11 @@
  *  5. 100 publish/stop cycles: Janus handles and sessions left, Janus RSS before/after
  */
 const { readFileSync } = require('node:fs');
-const { networkInterfaces, loadavg } = require('node:os');
+const { loadavg } = require('node:os');
 
-const { pct, freePort, rssKb, startBuiltServer } = require('./lib');
+const { pct, freePort, rssKb, startBuiltServer, requireNetns, launchBenchChromium } = require('./lib');
 const { startRawRelay, rawPage, pageCode } = require('./mediaBaseline');
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const APPID = 1739272706;
 const RUNS = Number(process.env.BENCH_MEDIA_RUNS || 10);
 const CYCLES = Number(process.env.BENCH_MEDIA_CYCLES || 100);
@@ -298,24 +297,10 @@ const load = () =>
     .join(' ');
 
 (async () => {
-  if (!Object.values(networkInterfaces()).some((l) => l.some((a) => a.address === '127.0.0.2')))
-    throw new Error('run inside the network namespace: bash scripts/netns.sh node bench/media.js');
-  const { chromium } = require('playwright-core');
+  requireNetns('bench/media.js');
   const srv = await startServer();
   const relay = await startRawRelay(srv.janusUrl, ROOM_SETTINGS);
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-      '--allow-loopback-in-peer-connection',
-      '--autoplay-policy=no-user-gesture-required',
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-    ],
-  });
+  const browser = await launchBenchChromium();
   try {
     const context = await browser.newContext();
     console.log(

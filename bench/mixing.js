@@ -11,10 +11,8 @@
  * (startMixingAudio) on every stream; both. Prints the CPU per publisher (% of one core) and the ratio to
  * the plain publish. Prints figures; never fails on a time.
  */
-const { networkInterfaces } = require('node:os');
-const { startBuiltServer } = require('./lib');
+const { startBuiltServer, requireNetns, launchBenchChromium } = require('./lib');
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const APPID = 1739272706;
 const PUBLISHERS = Number(process.env.BENCH_PUBLISHERS || 2);
 const SECONDS = Number(process.env.BENCH_SECONDS || 10);
@@ -104,23 +102,9 @@ async function publisher(context, url, streamId) {
 }
 
 (async () => {
-  if (!Object.values(networkInterfaces()).some((l) => l.some((a) => a.address === '127.0.0.2')))
-    throw new Error('run inside the network namespace: bash scripts/netns.sh node bench/mixing.js');
-  const { chromium } = require('playwright-core');
+  requireNetns('bench/mixing.js');
   const srv = await startServer();
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-      '--allow-loopback-in-peer-connection',
-      '--autoplay-policy=no-user-gesture-required',
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-    ],
-  });
+  const browser = await launchBenchChromium();
   try {
     const context = await browser.newContext();
     const pages = [];
