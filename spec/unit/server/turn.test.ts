@@ -5,7 +5,7 @@
  * turnserver.conf our coturn gets (no open relay, nothing outside its temp dir).
  */
 import { resolveConfig } from '../../../src/server/config';
-import { allowedPeers, coturnConfig } from '../../../src/server/turn/coturnConfig';
+import { allowedPeers, coturnConfig, relayIpOf } from '../../../src/server/turn/coturnConfig';
 import { hostOf, turnCredential, turnUrls, turnUser } from '../../../src/server/turn/credentials';
 import { spkiHash, selfSignedCert } from '../../../src/server/turn/tlsCert';
 import { X509Certificate } from 'node:crypto';
@@ -156,6 +156,13 @@ describe('the relay and its coturn config', () => {
     expect(allowedPeers(base.turn, j, ifs)).toEqual(['192.0.2.7']);
   });
 
+  test('relay address: turn.relayIp, else the spawned Janus interface (it answers relays on it), else auto', () => {
+    expect(relayIpOf({ ...base.turn, relayIp: '10.0.0.9' }, base.janus)).toBe('10.0.0.9');
+    expect(relayIpOf(base.turn, base.janus)).toBe('127.0.0.2');
+    expect(relayIpOf(base.turn, { ...base.janus, urls: ['ws://j:8188'] })).toBe('');
+    expect(relayIpOf(base.turn, resolveConfig().janus)).toBe('');
+  });
+
   const run = {
     dir: '/tmp/zc-x',
     listenIps: ['127.0.1.1'],
@@ -163,6 +170,7 @@ describe('the relay and its coturn config', () => {
     tlsPort: 5349,
     secret: 'abcdefghijklmnopqrstuvwx',
     peers: ['127.0.0.2'],
+    relayIp: '',
     certFile: '/tmp/zc-x/cert.pem',
     keyFile: '/tmp/zc-x/key.pem',
   };
@@ -193,8 +201,8 @@ describe('the relay and its coturn config', () => {
   });
 
   test('nothing outside its own directory; quotas and bandwidth as configured; TLS off without a TLS port', () => {
-    const t = { ...base.turn, maxBps: 500_000, bpsCapacity: 10_000_000, relayIp: '127.0.1.1' };
-    const text = coturnConfig(t, { ...run, tlsPort: 0 });
+    const t = { ...base.turn, maxBps: 500_000, bpsCapacity: 10_000_000 };
+    const text = coturnConfig(t, { ...run, tlsPort: 0, relayIp: '127.0.1.1' });
     for (const m of text.matchAll(/=(\/[^\n]*)/g)) expect(m[1]!.startsWith('/tmp/zc-x/')).toBe(true);
     expect(text).toMatch(/^no-tls$/m);
     expect(text).not.toMatch(/tls-listening-port|^cert=/m);

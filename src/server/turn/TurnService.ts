@@ -23,7 +23,7 @@ import { randomBytes, createHash } from 'node:crypto';
 import type { ExternalTurnServer, ResolvedConfig } from '../config';
 import { findExecutable } from '../process/children';
 import { portOpen, Supervisor } from '../process/Supervisor';
-import { allowedPeers, coturnConfig } from './coturnConfig';
+import { allowedPeers, coturnConfig, relayIpOf } from './coturnConfig';
 import { hostOf, turnCredential, turnUrls, turnUser } from './credentials';
 import { selfSignedCert, spkiHash } from './tlsCert';
 
@@ -168,6 +168,7 @@ export class TurnService {
       );
     }
     const peers = allowedPeers(t, this.config.janus);
+    const relayIp = relayIpOf(t, this.config.janus);
     const conf = join(this.dir, 'turnserver.conf');
     const readyIp = bindIp === '0.0.0.0' ? '127.0.0.1' : bindIp === '::' ? '::1' : bindIp;
     this.supervisor = new Supervisor(
@@ -183,6 +184,7 @@ export class TurnService {
               tlsPort: this.tlsPort,
               secret: this.secret,
               peers,
+              relayIp,
               certFile,
               keyFile,
             }),

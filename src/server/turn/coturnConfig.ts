@@ -38,6 +38,17 @@ export function allowedPeers(
   return [...out];
 }
 
+/**
+ * The address relayed media leaves from: `turn.relayIp`, else the spawned Janus's `interface` (so the
+ * SFU answers a relay on its own interface: Janus binds its sockets to that interface, and in the
+ * network-namespace recipe a reply from 127.0.0.2 towards any other loopback address would leave by the
+ * veth and be lost), else coturn's choice (the address the client reached it on).
+ */
+export function relayIpOf(turn: ResolvedConfig['turn'], janus: ResolvedConfig['janus']): string {
+  if (turn.relayIp) return turn.relayIp;
+  return janus.urls.length === 0 && isIP(janus.interface) ? janus.interface : '';
+}
+
 const isLoopback = (ip: string) => ip.startsWith('127.') || ip === '::1';
 
 export interface CoturnRun {
@@ -49,6 +60,8 @@ export interface CoturnRun {
   tlsPort: number;
   secret: string;
   peers: string[];
+  /** '' = coturn's choice. */
+  relayIp: string;
   certFile?: string;
   keyFile?: string;
 }
@@ -63,7 +76,7 @@ export function coturnConfig(t: ResolvedConfig['turn'], run: CoturnRun): string 
     run.tlsPort ? `tls-listening-port=${run.tlsPort}` : 'no-tls',
     // Browsers speak TURN over UDP, TCP and TLS, never DTLS.
     'no-dtls',
-    t.relayIp ? `relay-ip=${t.relayIp}` : '',
+    run.relayIp ? `relay-ip=${run.relayIp}` : '',
     t.externalIp ? `external-ip=${t.externalIp}` : '',
     `min-port=${minPort}`,
     `max-port=${maxPort}`,
