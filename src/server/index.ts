@@ -140,6 +140,8 @@ export async function startServer(
     turn: turn.state,
     turnPid: turn.pid ?? null,
     turnStarts: turn.starts,
+    turnPort: turn.ports.port || null,
+    turnTlsPort: turn.ports.tlsPort || null,
     ...(turn.reason ? { turnOff: turn.reason } : {}),
   });
   const mediaStats = () =>
