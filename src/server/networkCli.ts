@@ -47,12 +47,18 @@ function parseTurnUrl(url: string): { host: string; port: string; protocol: 'TCP
   };
 }
 
+/** A Markdown table with padded columns (as Prettier writes it, so docs/network.md can show it verbatim). */
+function markdownTable(head: string[], rows: string[][]): string[] {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+}
+
 function table(rows: Row[]): string[] {
-  return [
-    '| destination port | protocol | action | what |',
-    '| --- | --- | --- | --- |',
-    ...rows.map((r) => `| ${r.port} | ${r.protocol} | allow | ${r.what} |`),
-  ];
+  return markdownTable(
+    ['destination port', 'protocol', 'action', 'what'],
+    rows.map((r) => [r.port, r.protocol, 'allow', r.what]),
+  );
 }
 
 /** The report, from a resolved config (pure: the docs test calls it too). */
@@ -124,12 +130,17 @@ export function networkReport(config: ResolvedConfig, hostFlag?: string): string
     '',
     '## Mini-program domains',
     '',
-    '| server domain category | domain | what |',
-    '| --- | --- | --- |',
-    `| socket | ${wss} | room signalling /ws and media signalling /media |`,
-    `| request | ${https} | the dev-mode token service /token (production: your business server's own) |`,
-    '| uploadFile | (none) | client logs travel on the room socket |',
-    '| downloadFile | (none) | the SDK downloads nothing |',
+    ...markdownTable(
+      ['server domain category', 'domain', 'what'],
+      [
+        ['socket', wss, 'room signalling /ws and media signalling /media'],
+        config.devMode
+          ? ['request', https, 'the dev-mode token service /token']
+          : ['request', '(none)', 'login tokens come from your business server, not from this one'],
+        ['uploadFile', '(none)', 'client logs travel on the room socket'],
+        ['downloadFile', '(none)', 'the SDK downloads nothing'],
+      ],
+    ),
     '',
     'Mini-program platforms accept only https:// and wss:// domain names (no IP address): put TLS in front of the server (docs/deployment.md).',
   ];
