@@ -92,7 +92,7 @@ function requireNetns(script) {
 }
 
 /** Headless Debian Chromium with fake devices, loopback ICE and nothing resolved beyond 127.0.0.1. */
-function launchBenchChromium() {
+function launchBenchChromium(extraArgs = []) {
   const { chromium } = require('playwright-core');
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
@@ -105,6 +105,7 @@ function launchBenchChromium() {
       '--allow-loopback-in-peer-connection',
       '--autoplay-policy=no-user-gesture-required',
       '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+      ...extraArgs,
     ],
   });
 }

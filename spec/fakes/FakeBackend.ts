@@ -14,7 +14,7 @@ import type {
 } from '../../src/server/media/MediaBackend';
 
 const SDP = (what: string, id: number) =>
-  `v=0\r\no=- ${id} 1 IN IP4 127.0.0.2\r\ns=${what}\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\n`;
+  `v=0\r\no=- ${id} 1 IN IP4 127.0.0.2\r\ns=${what}\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\na=candidate:1 1 udp 2015363327 127.0.0.2 20000 typ host\r\n`;
 
 export class FakeLeg implements MediaLeg {
   readonly up: Promise<void>;

@@ -48,7 +48,12 @@ export async function startBuiltServer(options: Record<string, unknown> = {}): P
  * switches to leave out (e.g. `--use-fake-ui-for-media-stream`, which makes getDisplayMedia return a fake
  * screen instead of the tab `--auto-select-tab-capture-source-by-title` picks).
  */
-export async function launchChromium(extraArgs: string[] = [], without: string[] = []): Promise<Browser> {
+export async function launchChromium(
+  extraArgs: string[] = [],
+  without: string[] = [],
+  /** Another executable (a wrapper that enters a network namespace, spec/helpers/browserNetns.ts). */
+  executablePath = CHROMIUM,
+): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `Chromium not found at ${CHROMIUM}: install it with "apt-get install -y chromium" (or set CHROMIUM_PATH)`,
@@ -56,7 +61,7 @@ export async function launchChromium(extraArgs: string[] = [], without: string[]
   }
   const { chromium } = await import('playwright-core');
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath,
     headless: true,
     timeout: 30_000,
     args: [

@@ -67,7 +67,7 @@ export async function startMediaServer(extra: Record<string, unknown> = {}): Pro
   writeFileSync(file, JSON.stringify(cfg));
   let out = '';
   const keep = (d: Buffer) => (out = (out + d.toString()).slice(-20_000));
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${cfg.host}:${port}`;
   const health = async () =>
     (await (await fetch(`${url}/healthz`)).json()) as Awaited<ReturnType<MediaServer['health']>>;
   const launch = async (): Promise<ChildProcess> => {

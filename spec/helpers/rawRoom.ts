@@ -29,6 +29,8 @@ export class Raw {
   closed: { code: number; reason: string } | null = null;
   session = { user_id: '', session_id: '' };
   userStateFlag = 1;
+  /** The app this client logs in to (the header's appid). */
+  appid = APPID;
   constructor(
     private readonly url: string,
     readonly idName: string,
@@ -47,7 +49,7 @@ export class Raw {
     const seq = ++this.seq;
     this.ws.send(
       JSON.stringify({
-        header: { Protocol: 'req', cmd, appid: APPID, seq, ...this.session, room_id: this.room },
+        header: { Protocol: 'req', cmd, appid: this.appid, seq, ...this.session, room_id: this.room },
         body,
       }),
     );

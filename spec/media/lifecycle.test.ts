@@ -4,7 +4,8 @@
  * starting, SIGTERM before the CLI has even loaded, SIGKILL of node (only the kernel's parent-death signal
  * can act), an uncaught exception (injected through `node --require`: the server has no test-only hook),
  * the same without setpriv (only the exit hook can act), and a start that fails after Janus was spawned
- * (port taken). Each time every child the server spawned must be gone within 2 s.
+ * (port taken). Each time every child the server spawned must be gone within 2 s: Janus and coturn (TURN,
+ * spawned by default and checked to be a child of the server once up).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -72,7 +73,9 @@ interface Launched {
   seen: Map<string, ProcInfo>;
   output(): string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
-  health(): Promise<{ media: { janus: string; janusPid: number | null } }>;
+  health(): Promise<{
+    media: { janus: string; janusPid: number | null; turn: string; turnPid: number | null };
+  }>;
   dir: string;
 }
 
@@ -150,14 +153,19 @@ async function launch(
   return l;
 }
 
-/** Waits until the server answers /healthz with Janus up; returns Janus's pid. */
+/** Waits until the server answers /healthz with Janus and coturn up; returns Janus's pid. */
 async function untilUp(l: Launched): Promise<number> {
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (l.child.exitCode !== null) throw new Error(`server exited (${l.child.exitCode}):\n${l.output()}`);
     try {
       const h = await l.health();
-      if (h.media.janus === 'up' && h.media.janusPid) return h.media.janusPid;
+      if (h.media.janus === 'up' && h.media.janusPid && h.media.turn === 'up' && h.media.turnPid) {
+        // coturn (spawned by default, through the same supervisor) must die on every path like Janus.
+        const coturn = stat(h.media.turnPid);
+        expect(coturn).toMatchObject({ ppid: l.child.pid, comm: 'turnserver' });
+        return h.media.janusPid;
+      }
     } catch {
       /* not listening yet */
     }
@@ -281,7 +289,10 @@ test('without setpriv (not on PATH): a warning, and the exit hook still kills Ja
   const dir = mkdtempSync(join(tmpdir(), 'zego-lifecycle-preload-'));
   // Janus by its absolute path, and a PATH on which nothing is found (node itself is started by path).
   const env = { ...process.env, PATH: join(dir, 'empty-path') };
-  const config = { janus: { interface: JANUS_IP, iceEnforceList: JANUS_IP, binary: '/usr/bin/janus' } };
+  const config = {
+    janus: { interface: JANUS_IP, iceEnforceList: JANUS_IP, binary: '/usr/bin/janus' },
+    turn: { binary: '/usr/bin/turnserver' },
+  };
   try {
     for (const how of ['SIGTERM', 'uncaught'] as const) {
       const l = await launch({ nodeArgs: ['--require', crashPreload(dir)], env, config });

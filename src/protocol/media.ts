@@ -91,6 +91,11 @@ export const CloseReason = {
  * (SessionResetPush). A client retrying them retries now instead of waiting out its backoff.
  */
 export const MEDIA_READY_PUSH = 'MediaReadyPush';
+/**
+ * Push to a publisher (session id in the header) once its media is up in the SFU: `{event: 0}`. The
+ * original SDK reports onPublishStateUpdate(0) only after both ICE connected and this push.
+ */
+export const PUBLISH_EVENT_PUSH = 'PublishEventPush';
 /** How soon a player told NotYet asks again, ms (CreateSessionRsp `retry_after_ms`). */
 export const NOT_YET_RETRY_MS = 500;
 
@@ -116,11 +121,25 @@ export interface CreateSessionRspBody {
   result: number;
   session_id: number;
   session_token: string;
+  /** The preferred TURN URL ('' = none). */
   turn_server: string;
+  /** The original SDK puts it beside turn_server in one relay ICE server: our server sends a 2nd TURN URL. */
   stun_server: string;
+  /** TURN REST username `<expiry>:<user>`. */
   turn_username: string;
+  /** TURN REST credential base64(HMAC-SHA1(secret, username)). */
   turn_auth_key: string;
+  /** Extension: every TURN URL, in order of preference (the shim uses them all). */
+  turn_urls?: string[];
+  /** Extension: 1 = this app sends media only through TURN (iceTransportPolicy 'relay'). */
+  relay_only?: number;
 }
+
+/** The ICE fields of a CreateSessionRsp. */
+export type IceFields = Pick<
+  CreateSessionRspBody,
+  'turn_server' | 'stun_server' | 'turn_username' | 'turn_auth_key' | 'turn_urls' | 'relay_only'
+>;
 /** Every other reply carries `result` and, on error, `err_info`. */
 export interface MediaReplyBase {
   result: number;

@@ -10,6 +10,7 @@
  * process/children.ts.
  */
 import { loadConfig, startServer, type RunningServer } from './index';
+import { runNetworkCli } from './networkCli';
 import { runTokenCli } from './tokenCli';
 
 async function main(): Promise<void> {
@@ -17,6 +18,14 @@ async function main(): Promise<void> {
   const sub = process.argv[2];
   if (sub === 'token' || sub === 'stream-params') {
     process.exitCode = runTokenCli(sub, process.argv.slice(3), process.env, {
+      out: (t) => process.stdout.write(t),
+      err: (t) => process.stderr.write(t),
+    });
+    return;
+  }
+  // `network`: the firewall whitelist and mini-program domains of this configuration (./networkCli.ts).
+  if (sub === 'network') {
+    process.exitCode = runNetworkCli(process.argv.slice(3), process.env, {
       out: (t) => process.stdout.write(t),
       err: (t) => process.stderr.write(t),
     });

@@ -15,6 +15,8 @@ import {
 } from '../protocol/constants';
 import { addressList } from './addresses';
 import { parseAppSign } from './auth/loginToken';
+import { bool, ConfigError, int, section } from './configCheck';
+import { resolveTurn, TURN_DEFAULTS } from './turn/turnConfig';
 
 export interface AppConfig {
   appid: number;
@@ -32,7 +34,23 @@ export interface AppConfig {
   requireThirdToken?: boolean;
   /** A user may play streams published in another room of the app (legacy: true). */
   crossRoomPlay?: boolean;
+  /**
+   * Shims of this app send media only through TURN (`iceTransportPolicy: 'relay'`); default
+   * `turn.relayOnly`. The original SDK is relay-only whatever this says.
+   */
+  relayOnly?: boolean;
 }
+
+/** A TURN server run by someone else (`turn.servers`): its URLs and its TURN REST shared secret. */
+export interface ExternalTurnServer {
+  /** `turn:` / `turns:` URLs, in the order a browser should prefer them. */
+  urls: string[];
+  /** The server's `static-auth-secret`. */
+  secret: string;
+}
+
+/** The transports a TURN URL can name: UDP and TCP on `turn.port`, TLS on `turn.tlsPort`. */
+export type TurnTransport = 'udp' | 'tcp' | 'tls';
 
 export interface ResolvedConfig {
   host: string;
@@ -132,6 +150,62 @@ export interface ResolvedConfig {
     restartDelayMs: number;
     debugLevel: number;
   };
+  /**
+   * TURN (docs/deployment.md, "TURN"): coturn spawned and supervised with its own config (default), or
+   * the TURN servers of `servers`. Credentials are the TURN REST scheme, handed out per media session.
+   */
+  turn: {
+    /** false: no TURN (pages whose network blocks UDP cannot publish or play; the original SDK cannot). */
+    enabled: boolean;
+    /** The coturn executable. */
+    binary: string;
+    /** Addresses coturn listens on; [] = the server's `host` (all addresses when that is 0.0.0.0 or ::). */
+    listenIps: string[];
+    /**
+     * The host (name or IP) written in the TURN URLs; '' = the host the page used to reach this server
+     * (the Host header of its media socket). A name must resolve, for browsers, to a `listenIps` address.
+     */
+    publicHost: string;
+    /** UDP and TCP port (0 = a free one, chosen once at start). */
+    port: number;
+    /** TLS port (0 = a free one, chosen once at start). */
+    tlsPort: number;
+    /** The URLs handed out, in order of preference (the original SDK takes the first two). */
+    transports: TurnTransport[];
+    /** coturn `relay-ip`: the address relayed media leaves from ('' = coturn's choice). */
+    relayIp: string;
+    /** coturn `external-ip`: the public address of a server behind 1:1 NAT ('' = none). */
+    externalIp: string;
+    /** coturn `min-port`-`max-port`: relay ports, one per allocation, between coturn and the SFU. */
+    relayPortRange: string;
+    /**
+     * The only peers the relay may reach (IPs or ranges `a-b`); [] = derived from `janus` (its
+     * `interface`, `publicIp` and `iceEnforceList` IPs, else this host's own addresses).
+     */
+    allowedPeerIps: string[];
+    /** The TURN REST shared secret ('' = random per start). */
+    secret: string;
+    realm: string;
+    /** How long handed-out credentials stay valid, s. */
+    credentialTtlS: number;
+    /** PEM files for the TLS listener; '' and '' = a self-signed certificate made at start (dev only). */
+    tlsCert: string;
+    tlsKey: string;
+    /** coturn `user-quota`: allocations one user may hold at once (a PeerConnection holds one per URL). */
+    userQuota: number;
+    /** coturn `total-quota`: allocations in all. */
+    totalQuota: number;
+    /** coturn `max-bps`: bytes per second one allocation may relay, each way (0 = no limit). */
+    maxBps: number;
+    /** coturn `bps-capacity`: bytes per second all allocations may relay together (0 = no limit). */
+    bpsCapacity: number;
+    /** Relay-only for apps that do not say (`apps[].relayOnly`), and for every app in dev mode. */
+    relayOnly: boolean;
+    /** TURN servers run elsewhere: if set, nothing is spawned. */
+    servers: ExternalTurnServer[];
+    startTimeoutMs: number;
+    restartDelayMs: number;
+  };
   media: {
     /** The media signalling URL handed out by dispatch ('' = ws(s)://<Host header>/media). */
     publicUrl: string;
@@ -205,29 +279,11 @@ const DEFAULTS: Omit<ResolvedConfig, 'apps' | 'devMode' | 'devAppSign'> = {
     restartDelayMs: 500,
     debugLevel: 4,
   },
+  turn: TURN_DEFAULTS,
   media: { publicUrl: '', heartbeatMs: 10_000, idleTimeoutMs: 60_000 },
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-
-class ConfigError extends Error {
-  constructor(field: string, problem: string) {
-    super(`config: ${field} ${problem}`);
-    this.name = 'ConfigError';
-  }
-}
-
-function int(field: string, v: unknown, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new ConfigError(field, `must be an integer from ${min} to ${max} (got ${JSON.stringify(v)})`);
-  }
-  return v;
-}
-
-function bool(field: string, v: unknown): boolean {
-  if (typeof v !== 'boolean') throw new ConfigError(field, 'must be true or false');
-  return v;
-}
 
 function url(field: string, v: unknown): string | undefined {
   if (v === undefined) return undefined;
@@ -256,16 +312,6 @@ function requireThird(f: string, a: Partial<AppConfig>): boolean {
   return on;
 }
 
-function section<T extends object>(name: string, given: unknown, defaults: T): T {
-  if (given === undefined) return { ...defaults };
-  if (!given || typeof given !== 'object' || Array.isArray(given))
-    throw new ConfigError(name, 'must be an object');
-  for (const k of Object.keys(given)) {
-    if (!(k in defaults)) throw new ConfigError(`${name}.${k}`, 'is not a known setting');
-  }
-  return { ...defaults, ...(given as Partial<T>) };
-}
-
 /** Validates options over the embedded defaults. Throws a ConfigError naming the bad field. */
 export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
   const known = [
@@ -280,6 +326,7 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
     'log',
     'clientLogs',
     'janus',
+    'turn',
     'media',
   ];
   for (const k of Object.keys(options))
@@ -315,6 +362,7 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
       allowV1Token: a.allowV1Token === undefined ? true : bool(`${f}.allowV1Token`, a.allowV1Token),
       requireThirdToken: requireThird(f, a),
       crossRoomPlay: a.crossRoomPlay === undefined ? true : bool(`${f}.crossRoomPlay`, a.crossRoomPlay),
+      relayOnly: a.relayOnly === undefined ? undefined : bool(`${f}.relayOnly`, a.relayOnly),
     };
   });
 
@@ -395,6 +443,7 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
   int('janus.startTimeoutMs', janus.startTimeoutMs, 100, 600_000);
   int('janus.restartDelayMs', janus.restartDelayMs, 10, 600_000);
   int('janus.debugLevel', janus.debugLevel, 0, 7);
+  const turn = resolveTurn(options.turn, janus);
   const media = section('media', options.media, DEFAULTS.media);
   if (typeof media.publicUrl !== 'string' || (media.publicUrl && !/^wss?:\/\//.test(media.publicUrl)))
     throw new ConfigError('media.publicUrl', 'must be empty or a ws:// or wss:// URL');
@@ -414,6 +463,7 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
     log,
     clientLogs,
     janus,
+    turn,
     media,
   };
 }

@@ -30,6 +30,7 @@ import type { MediaBackend } from './media/MediaBackend';
 import { JanusBackend } from './media/JanusBackend';
 import { MediaService } from './media/MediaService';
 import { Presence } from './presence/Presence';
+import { TurnService } from './turn/TurnService';
 import { guarded, unref } from './timers';
 
 export { loadConfig, resolveConfig, type ResolvedConfig, type ServerOptions } from './config';
@@ -50,6 +51,8 @@ export interface RunningServer {
   janusPid(): number | undefined;
   /** Open Janus handles (for leak checks). */
   janusHandles(): number;
+  /** The spawned coturn's pid (undefined with external TURN or none). */
+  turnPid(): number | undefined;
   close(): Promise<void>;
 }
 
@@ -108,12 +111,19 @@ export async function startServer(
   const httpOptions = httpServerOptions(config.http);
   const presence = new Presence(clock, config.room.graceMs);
   const backend: MediaBackend | null = givenBackend ?? (await startBackend(config, log));
+  // TURN serves the media plane: started with it, never fatal (TurnService says why it is off).
+  const turn = new TurnService(config, log);
+  await turn.start();
   const rooms = new RoomService(config, log, presence, (c) => {
     if (!backend?.up) return '';
     if (config.media.publicUrl) return config.media.publicUrl;
     return c.host ? `${c.secure ? 'wss' : 'ws'}://${c.host}/media` : '';
   });
-  const media = backend ? new MediaService(config, log, backend, rooms, presence, clock) : null;
+  const media = backend
+    ? new MediaService(config, log, backend, rooms, presence, clock, (appid, idName, host) =>
+        turn.grant(appid, idName, host),
+      )
+    : null;
   // One place decides who hears a departure first: the room (its 12002 reaches viewers), then media.
   presence.on(
     'userGone',
@@ -126,14 +136,22 @@ export async function startServer(
     'streamGone',
     guarded(log, 'stream gone', (u, streamId) => rooms.streamGone(u, streamId)),
   );
+  const turnStats = () => ({
+    turn: turn.state,
+    turnPid: turn.pid ?? null,
+    turnStarts: turn.starts,
+    turnPort: turn.ports.port || null,
+    turnTlsPort: turn.ports.tlsPort || null,
+    ...(turn.reason ? { turnOff: turn.reason } : {}),
+  });
   const mediaStats = () =>
     backend && media
-      ? { janus: backend.up ? 'up' : 'down', ...media.stats(), ...backendStats(backend) }
-      : { janus: 'off' };
+      ? { janus: backend.up ? 'up' : 'down', ...media.stats(), ...backendStats(backend), ...turnStats() }
+      : { janus: 'off', ...turnStats() };
   const stopMedia = async (code?: number) => {
     media?.dispose(code);
     presence.dispose();
-    await backend?.close();
+    await Promise.all([backend?.close(), turn.stop()]);
   };
   // Event-loop delay since start (/healthz details): how long a request may wait behind others.
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -179,8 +197,9 @@ export async function startServer(
     conn.secure = String(req.headers['x-forwarded-proto'] ?? '') === 'https';
     rooms.attach(conn);
   });
-  mediaWss.on('connection', (ws) => {
-    if (media) media.attach(ws);
+  mediaWss.on('connection', (ws, req: IncomingMessage) => {
+    const host = String(req.headers.host ?? '');
+    if (media) media.attach(ws, /^[\w.:[\]-]{1,255}$/.test(host) ? host : '');
     else ws.close(1013, 'no media server');
   });
   wss.on('wsClientError', onWsClientError);
@@ -258,6 +277,7 @@ export async function startServer(
     },
     janusPid: () => (backend instanceof JanusBackend ? backend.pid : undefined),
     janusHandles: () => backend?.health().legs ?? 0,
+    turnPid: () => turn.pid,
     close: () => (closed ??= shutDown()),
   };
 }

@@ -101,12 +101,16 @@ process.once('exit', () => {
 
 /**
  * Config for the fuzz server: dev mode (no apps), a media service whose Janus is unreachable (so every
- * /media request is handled, Janus-dependent ones answer a media-server error), warnings only.
+ * /media request is handled, Janus-dependent ones answer a media-server error), external TURN, warnings
+ * only.
  */
 export function fuzzConfig(extra: Record<string, Record<string, unknown>> = {}): Record<string, unknown> {
   const base: Record<string, Record<string, unknown>> = {
     log: { level: 'warn' },
     janus: { urls: ['ws://127.0.0.1:1'], startTimeoutMs: 100 },
+    // External TURN: CreateSessionReq hands out credentials, and no coturn is spawned (fuzz servers run
+    // in parallel outside a network namespace: a fixed TURN port would clash).
+    turn: { servers: [{ urls: ['turn:127.0.0.1:3478?transport=udp'], secret: 'fuzz-turn-secret' }] },
     // Sockets that stay quiet between properties must not expire; the bystander beats anyway.
     room: { heartbeatMs: 60_000 },
   };

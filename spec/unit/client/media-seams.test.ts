@@ -6,7 +6,7 @@
  */
 import type { LogLine } from '../../../src/client/core/Logger';
 import { Logger } from '../../../src/client/core/Logger';
-import { iceServersOf } from '../../../src/client/media/iceServers';
+import { iceConfigOf, iceServersOf } from '../../../src/client/media/iceServers';
 import { QueueClosedError, SerialQueue } from '../../../src/client/media/SerialQueue';
 import { StreamSession } from '../../../src/client/media/StreamSession';
 import { isFinal, LEGACY_STATE, STREAM_MOVES, type StreamState } from '../../../src/client/media/streamState';
@@ -144,6 +144,38 @@ describe('ICE servers from CreateSessionRsp', () => {
     ]);
     expect(iceServersOf({ stun_server: 'stun:s.example' })).toEqual([{ urls: 'stun:s.example' }]);
     expect(iceServersOf({ turn_server: 42 as unknown as string })).toEqual([]);
+  });
+
+  test('iceServersOf: a TURN URL in stun_server (what our server sends the original SDK) gets the credentials', () => {
+    expect(
+      iceServersOf({
+        turn_server: 'turn:t:3478?transport=udp',
+        stun_server: 'turns:t:443?transport=tcp',
+        turn_username: 'u',
+        turn_auth_key: 'k',
+      }),
+    ).toEqual([
+      { urls: 'turn:t:3478?transport=udp', username: 'u', credential: 'k' },
+      { urls: 'turns:t:443?transport=tcp', username: 'u', credential: 'k' },
+    ]);
+  });
+
+  test('iceConfigOf: turn_urls (extension) gives one server with every URL; relay_only 1 forces relay, only with TURN', () => {
+    const rsp = {
+      turn_server: 'turn:t:3478?transport=udp',
+      stun_server: 'turns:t:443?transport=tcp',
+      turn_username: 'u',
+      turn_auth_key: 'k',
+      turn_urls: ['turn:t:3478?transport=udp', 'turns:t:443?transport=tcp', 'turn:t:3478?transport=tcp', 'x'],
+    };
+    const urls = ['turn:t:3478?transport=udp', 'turns:t:443?transport=tcp', 'turn:t:3478?transport=tcp'];
+    expect(iceConfigOf(rsp)).toEqual({ iceServers: [{ urls, username: 'u', credential: 'k' }] });
+    expect(iceConfigOf({ ...rsp, relay_only: 1 })).toEqual({
+      iceServers: [{ urls, username: 'u', credential: 'k' }],
+      iceTransportPolicy: 'relay',
+    });
+    // No TURN server: relay-only could never connect, so the policy stays 'all'.
+    expect(iceConfigOf({ turn_server: '', stun_server: '', relay_only: 1 })).toEqual({ iceServers: [] });
   });
 });
 

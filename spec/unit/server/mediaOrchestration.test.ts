@@ -12,6 +12,9 @@ import { RawMedia } from '../../helpers/rawMedia';
 import { APPID, Raw, SIGN, type Frame } from '../../helpers/rawRoom';
 
 const GRACE = 15_000;
+const RELAY_APP = 424242;
+const TURN_SECRET = 'orchestration-turn-secret';
+const TURN_URLS = ['turn:turn.test:3478?transport=udp', 'turns:turn.test:443?transport=tcp'];
 let server: RunningServer;
 let backend: FakeBackend;
 let clock: FakePlatform;
@@ -24,8 +27,13 @@ beforeEach(async () => {
     {
       port: 0,
       log: { level: 'silent' },
-      apps: [{ appid: APPID, appSign: SIGN }],
+      apps: [
+        { appid: APPID, appSign: SIGN },
+        { appid: RELAY_APP, appSign: SIGN, relayOnly: true },
+      ],
       room: { graceMs: GRACE, heartbeatMs: 60_000 },
+      // External TURN: credentials are handed out, nothing is spawned.
+      turn: { servers: [{ urls: TURN_URLS, secret: TURN_SECRET }] },
     },
     { backend, clock },
   );
@@ -211,3 +219,63 @@ test('the media plane trusts the live room session: a token that expired since t
     err_info: 'token expired',
   });
 }, 15_000);
+
+describe('what the original SDK needs beyond TURN', () => {
+  test('CreateSessionRsp carries TURN REST credentials for the shim and the original alike', async () => {
+    await roomUser('alice');
+    const m = await mediaUser('alice');
+    const c = await m.request('CreateSessionReq', { type: 0, stream_id: 'c1' });
+    expect(c.body).toMatchObject({
+      result: 0,
+      turn_server: TURN_URLS[0],
+      // The original puts [turn_server, stun_server] in one relay-only ICE server: a second TURN URL.
+      stun_server: TURN_URLS[1],
+      turn_urls: TURN_URLS,
+    });
+    expect(c.body.relay_only).toBeUndefined();
+    const username = String(c.body.turn_username);
+    expect(username).toMatch(new RegExp(`^\\d{10}:${APPID}-[0-9a-f]{16}$`));
+    expect(Number(username.split(':')[0])).toBeGreaterThan(Date.now() / 1000 + 23 * 3600);
+    const { createHmac } = await import('node:crypto');
+    expect(c.body.turn_auth_key).toBe(createHmac('sha1', TURN_SECRET).update(username).digest('base64'));
+  });
+
+  test('an app with relayOnly: relay_only 1 (the shim then uses iceTransportPolicy relay)', async () => {
+    const tokenR = mintLoginToken({ appid: RELAY_APP, appSign: SIGN, idName: 'rita' });
+    const r = new Raw(wsUrl('/ws'), 'rita', 'r1');
+    r.appid = RELAY_APP;
+    closers.push(r);
+    await r.login(1, tokenR);
+    const m = new RawMedia(wsUrl('/media'), RELAY_APP, 'rita');
+    closers.push(m);
+    await m.open();
+    await m.login(tokenR, 'r1');
+    const c = await m.request('CreateSessionReq', { type: 0, stream_id: 'rr1' });
+    expect(c.body).toMatchObject({ result: 0, relay_only: 1, turn_server: TURN_URLS[0] });
+  });
+
+  test('a publisher hears CandidateInfoPush (the candidates of the answer) after the answer, and PublishEventPush {event: 0} once up', async () => {
+    await roomUser('alice');
+    const m = await mediaUser('alice');
+    const id = await m.publish('e1');
+    const answer = await m.push('MediaDescPush', (b) => b.type === 1);
+    const cands = await m.push('CandidateInfoPush');
+    expect(cands.header.session_id).toBe(id);
+    expect(cands.at!).toBeGreaterThan(answer.at!);
+    expect(cands.body.infos).toEqual([
+      { candidate: 'candidate:1 1 udp 2015363327 127.0.0.2 20000 typ host', sdpMid: '0', sdpMLineIndex: 0 },
+    ]);
+    const ev = await m.push('PublishEventPush');
+    expect(ev.header.session_id).toBe(id);
+    expect(ev.body).toMatchObject({ event: 0, stream_id: 'e1' });
+  });
+
+  test("the reply to stream 2001 lists the caller's own streams first", async () => {
+    const bob = await roomUser('bob');
+    const alice = await roomUser('alice');
+    await announce(bob, 'b-first');
+    const r = await announce(alice, 'a-second');
+    const ids = (r.body.stream_info as { stream_id: string }[]).map((s) => s.stream_id);
+    expect(ids).toEqual(['a-second', 'b-first']);
+  });
+});

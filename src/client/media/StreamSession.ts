@@ -18,7 +18,7 @@ import { legacyBackoff } from '../core/backoff';
 import type { Logger } from '../core/Logger';
 import type { MediaPlatform, Platform } from '../platform/Platform';
 import { Attempt, candidateTrickle } from './Attempt';
-import { iceServersOf } from './iceServers';
+import { iceConfigOf } from './iceServers';
 import { MediaRequestError, type MediaSignal } from './MediaSignal';
 import { asStepError, StepError, type NegotiationContext, type Negotiator } from './negotiation';
 import { hasCandidates } from './sdp';
@@ -349,7 +349,7 @@ export class StreamSession {
         ),
     });
     // 4. The peer connection, the description exchange, candidates both ways, ICE.
-    const pc = this.media.createPeerConnection({ iceServers: iceServersOf(created) });
+    const pc = this.media.createPeerConnection(iceConfigOf(created));
     a.pc = pc;
     const trickle = this.trickle(a, signal, sid);
     pc.onicecandidate = (ev) => {

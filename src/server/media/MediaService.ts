@@ -26,6 +26,8 @@ import {
   MEDIA_RESULT_MESSAGES,
   MediaResult,
   NOT_YET_RETRY_MS,
+  PUBLISH_EVENT_PUSH,
+  type IceFields,
   replyName,
   type MediaReplyMap,
   type MediaReqBody,
@@ -42,6 +44,7 @@ import type { Presence, UserRef } from '../presence/Presence';
 import { guarded } from '../timers';
 import type { MediaBackend, MediaLeg } from './MediaBackend';
 import { MediaSocket } from './MediaSocket';
+import { sdpCandidates } from './sdpCandidates';
 
 /** What the media plane needs from the room plane. */
 export interface RoomLink {
@@ -54,6 +57,11 @@ export interface RoomLink {
   /** The publisher's media is live again after a loss: the room tells its viewers (12001). */
   streamBack(appid: number, roomId: string, streamId: string, idName: string): void;
 }
+
+/** The ICE fields (TURN) of a media session of `idName`, whose page reached /media through `host`. */
+export type IceProvider = (appid: number, idName: string, host: string) => IceFields;
+
+const NO_ICE: IceFields = { turn_server: '', stun_server: '', turn_username: '', turn_auth_key: '' };
 
 const MAX_SESSIONS_PER_SOCKET = 32;
 const HB_MISSES = 5;
@@ -139,6 +147,7 @@ export class MediaService {
     private readonly room: RoomLink,
     private readonly presence: Presence,
     private readonly clock: Clock = systemClock,
+    private readonly ice: IceProvider = () => NO_ICE,
   ) {
     const sweep = guarded(log, 'media sweep', () => this.sweep());
     const every = Math.max(500, Math.min(config.media.heartbeatMs, config.media.idleTimeoutMs) / 2);
@@ -194,8 +203,11 @@ export class MediaService {
     };
   }
 
-  attach(ws: WebSocket): void {
-    this.conns.add(new MediaSocket<Session>(ws, this, this.config, this.log, this.counters));
+  /** A new /media socket; `host` is the Host header it was opened with. */
+  attach(ws: WebSocket, host = ''): void {
+    const conn = new MediaSocket<Session>(ws, this, this.config, this.log, this.counters);
+    conn.host = host;
+    this.conns.add(conn);
   }
 
   /** A shape-checked frame from a media socket (the socket base catches and answers whatever throws here). */
@@ -348,14 +360,7 @@ export class MediaService {
     );
     conn.sessions.set(s.id, s);
     if (type === 0) this.publishers.set(key, s);
-    const body = {
-      session_id: s.id,
-      session_token: '',
-      turn_server: '',
-      stun_server: '',
-      turn_username: '',
-      turn_auth_key: '',
-    };
+    const body = { session_id: s.id, session_token: '', ...this.ice(conn.appid, conn.idName, conn.host) };
     return { body, sessionId: s.id, after: type === 1 ? () => void this.offerToPlayer(s) : undefined };
   }
 
@@ -374,7 +379,15 @@ export class MediaService {
       guarded(this.log, 'publisher up', () => this.publisherUp(s)),
       (e: Error) => this.log.debug({ err: e.message }, 'publisher never up'),
     );
-    return { body: {}, after: () => s.conn.push('MediaDescPush', s.id, { type: 1, sdp: answer }) };
+    return {
+      body: {},
+      after: () => {
+        s.conn.push('MediaDescPush', s.id, { type: 1, sdp: answer });
+        // The original SDK sends its own candidates only once it has the server's (else
+        // ZegoPublish.Timeout.ServerCandidate after 5 s): the answer's candidates, pushed too.
+        s.conn.push('CandidateInfoPush', s.id, { infos: sdpCandidates(answer) });
+      },
+    };
   }
 
   /** A publisher's media is up: players may subscribe; after a loss, the room re-announces it. */
@@ -385,6 +398,8 @@ export class MediaService {
     const wasLost = this.presence.lostStreamOwner(user.appid, s.streamId) !== undefined;
     this.presence.streamUp(user, s.streamId);
     if (wasLost) this.room.streamBack(user.appid, user.roomId, s.streamId, user.idName);
+    // The original SDK's onPublishStateUpdate(0) waits for this (ICE connected is not enough).
+    s.conn.push(PUBLISH_EVENT_PUSH, s.id, { event: 0, stream_id: s.streamId });
     this.log.debug({ session: s.id, stream: s.streamId }, 'publisher live');
   }
 

@@ -29,6 +29,8 @@ export class MediaSocket<S = unknown> extends FrameSocket {
   appidEcho: string | number = '';
   idName = '';
   roomId = '';
+  /** The Host header the page connected with (the TURN host unless turn.publicHost is set). */
+  host = '';
   /** Since when the socket has had no session (the idle reaper's clock), ms. */
   idleSince = Date.now();
   /** What the LoginReq token allows (a 04 token's payload); absent = no restriction. */

@@ -321,8 +321,7 @@ export class RoomService {
         );
       if (existing && existing.anchor_id_name !== me.idName) throw new HandlerError(ServerCode.StreamExists);
       // Announced again unchanged (a re-publish after a retry): nothing for others to hear.
-      if (existing && existing.extra_info === extra)
-        return { stream_seq: room.streamSeq, stream_info: room.streamList() };
+      if (existing && existing.extra_info === extra) return this.streamReply(room, me);
       if (!existing) this.claimStreamId(appid, streamId, room, me);
       const s: WireStream = {
         stream_id: streamId,
@@ -352,7 +351,18 @@ export class RoomService {
         me,
       );
     }
-    return { stream_seq: room.streamSeq, stream_info: room.streamList() };
+    return this.streamReply(room, me);
+  }
+
+  /**
+   * The reply to `stream`: the room's streams, the caller's own first. The original SDK walks this list
+   * to confirm its announcement and stops at the first stream that is not its own, so in a room that
+   * already had a stream it would never report onPublishStateUpdate(0).
+   */
+  private streamReply(room: Room, me: Member): HandlerReply<'stream'> {
+    const all = room.streamList();
+    const own = all.filter((s) => s.anchor_id_name === me.idName);
+    return { stream_seq: room.streamSeq, stream_info: [...own, ...all.filter((s) => !own.includes(s))] };
   }
 
   /**
