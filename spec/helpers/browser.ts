@@ -94,8 +94,10 @@ export async function openSdkPage(
   context: BrowserContext,
   serverUrl: string,
   flavour: SdkFlavour,
+  /** A page of the context to use (one with init scripts already added); default a new one. */
+  given?: Page,
 ): Promise<Page> {
-  const page = await context.newPage();
+  const page = given ?? (await context.newPage());
   const consoleLines: string[] = [];
   page.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));
   page.on('pageerror', (e) => consoleLines.push(`[pageerror] ${e.message}`));
