@@ -100,7 +100,7 @@ export async function openSdkPage(
   const page = given ?? (await context.newPage());
   const consoleLines: string[] = [];
   page.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));
-  page.on('pageerror', (e) => consoleLines.push(`[pageerror] ${e.message}`));
+  page.on('pageerror', (e) => consoleLines.push(`[pageerror] ${e.stack ?? e.message}`));
   (page as Page & { consoleLines?: string[] }).consoleLines = consoleLines;
   // No page.route here: with request interception on, Chromium's WebSockets from the page fail (1006).
   // The page is the server's own origin (/healthz), rewritten with setContent, so scripts load as on a site.

@@ -89,12 +89,22 @@ export async function originalPlay(
 }
 
 /** Inbound counters summed over every receiving PeerConnection of the page that is not closed. */
-export async function originalInbound(page: Page): Promise<InboundProbe & { freezes: number; pcs: number }> {
+export async function originalInbound(
+  page: Page,
+): Promise<InboundProbe & { freezes: number; jitter: number; pcs: number }> {
   return page.evaluate(async () => {
     const pcs = ((window as unknown as { __pcs: RTCPeerConnection[] }).__pcs ?? []).filter(
       (p) => p.connectionState !== 'closed',
     );
-    const r = { framesDecoded: 0, audioPackets: 0, width: 0, codec: '', freezes: 0, pcs: pcs.length };
+    const r = {
+      framesDecoded: 0,
+      audioPackets: 0,
+      width: 0,
+      codec: '',
+      freezes: 0,
+      jitter: 0,
+      pcs: pcs.length,
+    };
     for (const pc of pcs) {
       const stats = await pc.getStats();
       const codecs = new Map<string, string>();
@@ -108,6 +118,7 @@ export async function originalInbound(page: Page): Promise<InboundProbe & { free
           r.width = s.frameWidth ?? r.width;
           r.codec = codecs.get(s.codecId) ?? r.codec;
           r.freezes += s.freezeCount ?? 0;
+          r.jitter = Math.max(r.jitter, s.jitter ?? 0);
         } else if (s.kind === 'audio') r.audioPackets += s.packetsReceived ?? 0;
       });
     }

@@ -87,6 +87,11 @@ export const CloseReason = {
   RoomLeft: 3,
   /** The published stream a player was watching ended. */
   StreamEnded: 4,
+  /**
+   * To a player that offered (the original SDK, through the bridge): play again. One of the reasons
+   * jZego-rtc 1.12.5 retries (state 2); it sends `reason 2` to a final error instead.
+   */
+  PlayAgain: 10,
 } as const;
 
 /**

@@ -169,7 +169,7 @@ export async function startServer(
   const stopMedia = async (code?: number) => {
     media?.dispose(code);
     presence.dispose();
-    await Promise.all([backend?.close(), turn.stop(), bridge?.process.stop()]);
+    await Promise.all([backend?.close(), turn.stop(), bridge?.stop()]);
   };
   // Event-loop delay since start (/healthz details): how long a request may wait behind others.
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });

@@ -170,7 +170,7 @@ export class MediaService {
       'down',
       guarded(log, 'media reset after a backend loss', () => this.resetAll()),
     );
-    // The worker died: its players play again by the legacy retry (SessionResetPush, state 2 then 0).
+    // The worker died: its players play again by the legacy retry (CloseSessionPush reason 10: state 2, then 0).
     bridge?.on(
       'down',
       guarded(log, 'bridged players after a bridge loss', () => this.bridgeLost()),
@@ -583,15 +583,19 @@ export class MediaService {
 
   /**
    * Tells a client its session ended. The original SDK (the bridged players) reads CloseSessionPush
-   * differently from the shim: it JSON-parses `err_info`, and it retries only for reasons 4, 8, 10-12,
-   * 14, 24, 26-28 (jZego-rtc 1.12.5 onRecvCloseSession); what it always retries is a SessionResetPush
-   * naming the session. So a bridged player that should play again gets that, and an error gets JSON.
+   * differently from the shim: it JSON-parses `err_info`, and it plays again only for reasons 4, 8,
+   * 10-12, 14, 24, 26-28 (jZego-rtc 1.12.5 onRecvCloseSession; any other reason is final, state 1). Its
+   * SessionResetPush handler throws for a player (TryStreamHandler.retryNextSignal reads "reason:N" from
+   * a message that has none), so a bridged player is never reset that way: one that should play again
+   * gets CloseSessionPush reason 10 (CloseReason.PlayAgain), an error gets its reason, both with JSON.
    */
   private tellClosed(s: Session, reason: number, info: string): void {
     if (!s.bridged) return void s.conn.push('CloseSessionPush', s.id, { reason, err_info: info });
-    if (reason === CloseReason.MediaServerRestart)
-      s.conn.push('SessionResetPush', s.id, { cResetType: 1, session_ids: [s.id] });
-    else s.conn.push('CloseSessionPush', s.id, { reason, err_info: JSON.stringify({ message: info }) });
+    const again = reason === CloseReason.MediaServerRestart;
+    s.conn.push('CloseSessionPush', s.id, {
+      reason: again ? CloseReason.PlayAgain : reason,
+      err_info: JSON.stringify({ message: info }),
+    });
   }
 
   /** The bridge worker died: every bridged player plays again (the worker restarts at once). */
@@ -627,6 +631,9 @@ export class MediaService {
   /** The backend lost everything: sessions end (publishers keep their grace), clients are told to start again. */
   private resetAll(): void {
     for (const c of this.conns) {
+      // Bridged players (the original SDK) are told one by one, in a way it retries (tellClosed).
+      for (const s of [...c.sessions.values()])
+        if (s.bridged) this.closeSession(s, CloseReason.MediaServerRestart, 'media server restarted', 'reset');
       const ids = [...c.sessions.keys()];
       if (!ids.length) continue;
       for (const s of [...c.sessions.values()]) this.closeSession(s, null, '', 'reset');

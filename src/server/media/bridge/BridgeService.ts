@@ -9,12 +9,13 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { BridgeCandidate } from '../../bridge/ipc';
+import type { BridgeCandidate, BridgeStats } from '../../bridge/ipc';
 import type { ForwardTarget, MediaBackend, MediaLeg, TrickleCandidate } from '../MediaBackend';
 import { BridgeCallError, type BridgeProcess } from './BridgeProcess';
 
 /** A player waits at most this for a restarting worker, ms. */
 const WORKER_UP_WAIT_MS = 10_000;
+const STATS_POLL_MS = 1000;
 
 export interface BridgeLimits {
   maxViewers: number;
@@ -104,6 +105,9 @@ export class BridgeService extends EventEmitter<{ down: [] }> {
   private legs = 0;
   private nextFeed = 1;
   private nextViewer = 1;
+  /** The worker's own counts, polled (health details: leak checks, the bench's counters). */
+  private worker: BridgeStats | null = null;
+  private readonly poll: ReturnType<typeof setInterval>;
 
   constructor(
     readonly process: BridgeProcess,
@@ -125,6 +129,19 @@ export class BridgeService extends EventEmitter<{ down: [] }> {
     });
     // Janus lost: its subscriber legs are dead; viewers are reset by the media service itself.
     backend.on('down', () => this.feeds.clear());
+    this.poll = setInterval(() => {
+      if (this.process.up)
+        this.process.request('stats', {}).then(
+          (st) => (this.worker = st),
+          () => (this.worker = null),
+        );
+    }, STATS_POLL_MS);
+    this.poll.unref();
+  }
+
+  stop(): Promise<void> {
+    clearInterval(this.poll);
+    return this.process.stop();
   }
 
   get up(): boolean {
@@ -240,11 +257,7 @@ export class BridgeService extends EventEmitter<{ down: [] }> {
       bridgeStarts: this.process.starts,
       bridgeLegs: this.legs,
       bridgeFeeds: this.feeds.size,
+      bridgeWorker: this.worker,
     };
-  }
-
-  /** The worker's own counts (leak checks, bench). */
-  workerStats() {
-    return this.process.request('stats', {});
   }
 }
