@@ -26,6 +26,8 @@ import { RtpRewriter } from './RtpRewriter';
 import { planViewer } from './sdpCodecs';
 
 const FIR_FMT = 4;
+/** RTP packets kept for a page that is not connected yet (about 5 s of a 640x480 stream with audio). */
+const PENDING_PACKETS = 512;
 
 interface Out {
   sender: RTCRtpSender;
@@ -50,17 +52,20 @@ export class ViewerPeer implements FeedViewer {
     // Throws CodecError / SdpError before anything is allocated.
     this.plan = planViewer(offer, feed.codecs);
     const { audio, video } = this.plan;
-    this.pc = new RTCPeerConnection(
-      peerConfig(cfg, {
+    this.pc = new RTCPeerConnection({
+      ...peerConfig(cfg, {
         audio: audio ? [weriftCodec('audio', audio.codec)] : [],
         video: video ? [weriftCodec('video', video.codec)] : [],
       }),
-    );
+      // What arrives while ICE and DTLS are still being set up is kept and sent the moment they are up:
+      // the keyframe asked for at the answer is then the page's first frame, without another round trip.
+      pendingRtp: { enabled: true, maxLength: PENDING_PACKETS },
+    });
     this.pc.connectionStateChange.subscribe((state) => {
       if (this.closed) return;
       if (state === 'connected') {
         this.events.up();
-        // A page that just joined decodes nothing before a keyframe: ask for one now.
+        // The keyframe asked for at the answer may have been lost on the way: ask again now it is up.
         this.feed.requestKeyframe();
       } else if (state === 'failed' || state === 'closed') this.events.down(`peer connection ${state}`);
     });
@@ -87,6 +92,8 @@ export class ViewerPeer implements FeedViewer {
     const answer = await this.pc.createAnswer();
     await this.pc.setLocalDescription(answer);
     this.feed.viewers.add(this);
+    // The page connects within a few hundred ms: its first keyframe is on its way meanwhile (pendingRtp).
+    this.feed.requestKeyframe();
     return this.pc.localDescription!.sdp;
   }
 
