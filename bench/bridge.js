@@ -84,13 +84,20 @@ function timeFirstFrame(p, streamId, flavour) {
           flavour === 'shim'
             ? [window.zg.engine.media.players.get(streamId)?.session.pc].filter(Boolean)
             : window.__pcs.filter((x) => x.connectionState !== 'closed');
+        let dtls = 0;
+        let packet = 0;
         const poll = async () => {
           let frames = 0;
-          for (const pc of pcs())
+          for (const pc of pcs()) {
+            if (!dtls && pc.connectionState === 'connected') dtls = performance.now() - t0;
             (await pc.getStats()).forEach((s) => {
-              if (s.type === 'inbound-rtp' && s.kind === 'video') frames += s.framesDecoded || 0;
+              if (s.type === 'inbound-rtp' && s.kind === 'video') {
+                frames += s.framesDecoded || 0;
+                if (!packet && s.packetsReceived) packet = performance.now() - t0;
+              }
             });
-          if (frames > 0) return resolve({ frame: performance.now() - t0, state0 });
+          }
+          if (frames > 0) return resolve({ frame: performance.now() - t0, state0, dtls, packet });
           if (performance.now() - t0 > 20_000) return reject(new Error(`no frame (${flavour})`));
           setTimeout(poll, 20);
         };
@@ -222,6 +229,7 @@ async function main() {
         const t = await timeFirstFrame(p, 'bb', flavour);
         (flavour === 'shim' ? shim : orig).push(t.frame);
         (flavour === 'shim' ? shim0 : orig0).push(t.state0);
+        if (process.env.BENCH_DEBUG) console.log(flavour, JSON.stringify(t));
         await p.close();
         await sleep(300);
       }

@@ -2,6 +2,7 @@
  * The bridge's reading of offers (src/server/bridge/sdpCodecs.ts) and its RTP rewriting
  * (src/server/bridge/RtpRewriter.ts), on offers shaped as Janus 1.1.2 and Chromium write them.
  */
+import { isKeyframeStart } from '../../../src/server/bridge/keyframes';
 import { RESEND_WINDOW, RtpRewriter } from '../../../src/server/bridge/RtpRewriter';
 import {
   CodecError,
@@ -185,4 +186,26 @@ describe('RtpRewriter', () => {
     expect(r.sentRecently(5)).toBe(true);
     expect(r.sentRecently(RESEND_WINDOW + 4)).toBe(true);
   });
+});
+
+test('keyframe starts, from the payload (RFC 7741 VP8, RFC 6184 H.264)', () => {
+  const k = (codec: string, bytes: number[]) => isKeyframeStart(codec, Uint8Array.from(bytes));
+  // VP8: S=1 PID=0 and P=0 in the payload header; with the extension bytes (I with a 15-bit picture id).
+  expect(k('VP8', [0x10, 0x50, 0x2a])).toBe(true);
+  expect(k('VP8', [0x10, 0x51, 0x2a])).toBe(false); // P=1: an inter frame
+  expect(k('VP8', [0x00, 0x50])).toBe(false); // not the start of the partition
+  expect(k('VP8', [0x11, 0x50])).toBe(false); // PID 1
+  expect(k('VP8', [0x90, 0x80, 0x81, 0x23, 0x50])).toBe(true);
+  expect(k('VP8', [0x90, 0x80, 0x81, 0x23, 0x51])).toBe(false);
+  expect(k('VP8', [0x90, 0xe0, 0x05, 0x07, 0x20, 0x50])).toBe(true); // I (7-bit id), L, T: one byte each
+  expect(k('VP8', [0x90])).toBe(false);
+  // H.264: IDR, SPS in a STAP-A, an FU-A starting an IDR; not a P slice or an FU-A middle.
+  expect(k('H264', [0x65, 0x88])).toBe(true);
+  expect(k('H264', [0x41, 0x9a])).toBe(false);
+  expect(k('H264', [0x78, 0x00, 0x02, 0x67, 0x42, 0x00, 0x02, 0x68, 0xce])).toBe(true);
+  expect(k('H264', [0x78, 0x00, 0x02, 0x41, 0x42])).toBe(false);
+  expect(k('H264', [0x7c, 0x85, 0x00])).toBe(true);
+  expect(k('H264', [0x7c, 0x05, 0x00])).toBe(false);
+  expect(k('H264', [0x78, 0x00, 0x00, 0x67])).toBe(false); // a zero-size unit ends the walk
+  expect(k('OPUS', [0x65, 0x88])).toBe(false);
 });

@@ -3,6 +3,11 @@
  * offers, the feed answers receive-only with exactly the offer's codecs), shared by every viewer of
  * that publisher. Each packet from Janus goes out to every viewer (ViewerPeer rewrites it for its page).
  *
+ * The feed keeps its video from the last keyframe on (at most GOP_MAX_PACKETS): a viewer that joins gets
+ * those packets first, so its first frame does not wait for a keyframe from the publisher (Janus passes
+ * at most one keyframe request a second on to it; a page joining within that second would wait for the
+ * next one, up to the room's FIR interval).
+ *
  * What goes upstream, to Janus (which passes keyframe requests on to the publisher):
  * - PLI: at each viewer's join and whenever a viewer asks (PLI or FIR), at most one per KEYFRAME_GAP_MS
  *   (a later request within the gap is sent when it ends, never dropped);
@@ -22,11 +27,14 @@ import {
   type RtpPacket,
 } from 'werift';
 import type { BridgeWorkerConfig } from './ipc';
-import { noPublicStun, peerConfig, weriftCodec } from './peerConfig';
+import { dtlsServerAnswer, noPublicStun, peerConfig, weriftCodec } from './peerConfig';
+import { isKeyframeStart } from './keyframes';
 import { feedCodecs, type FeedCodecs } from './sdpCodecs';
 
 export const KEYFRAME_GAP_MS = 300;
 const REPORT_MS = 1000;
+/** Video packets kept since the last keyframe (beyond, nothing is kept until the next keyframe). */
+const GOP_MAX_PACKETS = 400;
 
 export type Kind = 'audio' | 'video';
 
@@ -46,6 +54,9 @@ export class FeedPeer {
   private keyframeTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly reportTimer: ReturnType<typeof setInterval>;
   private closed = false;
+  /** Video packets from the last keyframe on (clones), and that keyframe's RTP timestamp. */
+  private gop: RtpPacket[] = [];
+  private gopTs: number | null = null;
   counters = { packetsOut: 0, nacksUpstream: 0, plisUpstream: 0 };
 
   constructor(
@@ -76,7 +87,7 @@ export class FeedPeer {
     noPublicStun(this.pc, this.cfg);
     for (const t of this.pc.getTransceivers()) t.setDirection('recvonly');
     const answer = await this.pc.createAnswer();
-    await this.pc.setLocalDescription(answer);
+    await this.pc.setLocalDescription({ type: 'answer', sdp: dtlsServerAnswer(answer.sdp) });
     return this.pc.localDescription!.sdp;
   }
 
@@ -97,9 +108,30 @@ export class FeedPeer {
       // The page negotiated its own header extension ids (and the bridge none): none goes out.
       rtp.header.extension = false;
       rtp.header.extensions = [];
+      if (kind === 'video') this.keep(rtp);
       for (const v of this.viewers) v.forward(kind, rtp);
       this.counters.packetsOut += this.viewers.size;
     });
+  }
+
+  private keep(rtp: RtpPacket): void {
+    const name = this.codecs.video?.name ?? '';
+    if (isKeyframeStart(name, rtp.payload)) {
+      if (this.gopTs !== rtp.header.timestamp) this.gop = [];
+      this.gopTs = rtp.header.timestamp;
+    } else if (this.gopTs === null) return;
+    if (this.gop.length >= GOP_MAX_PACKETS) {
+      this.gop = [];
+      this.gopTs = null;
+      return;
+    }
+    this.gop.push(rtp.clone());
+  }
+
+  /** A new viewer: the video since the last keyframe first (it is sent once the page is connected). */
+  join(v: FeedViewer): void {
+    for (const p of this.gop) v.forward('video', p);
+    this.viewers.add(v);
   }
 
   /** A keyframe from the publisher: a PLI to Janus now, or when the gap since the last one ends. */
@@ -158,6 +190,7 @@ export class FeedPeer {
     clearInterval(this.reportTimer);
     if (this.keyframeTimer) clearTimeout(this.keyframeTimer);
     this.viewers.clear();
+    this.gop = [];
     await this.pc.close().catch(() => {});
   }
 }

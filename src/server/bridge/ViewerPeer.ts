@@ -21,13 +21,16 @@ import {
 } from 'werift';
 import type { FeedPeer, FeedViewer, Kind } from './FeedPeer';
 import type { BridgeWorkerConfig } from './ipc';
-import { noPublicStun, peerConfig, weriftCodec } from './peerConfig';
+import { dtlsServerAnswer, noPublicStun, peerConfig, weriftCodec } from './peerConfig';
 import { RtpRewriter } from './RtpRewriter';
 import { planViewer } from './sdpCodecs';
 
 const FIR_FMT = 4;
-/** RTP packets kept for a page that is not connected yet (about 5 s of a 640x480 stream with audio). */
-const PENDING_PACKETS = 512;
+/**
+ * RTP packets kept for a page that is not connected yet: the feed's video since its last keyframe (at
+ * most 400 packets) and what arrives until the page is up.
+ */
+const PENDING_PACKETS = 1024;
 
 interface Out {
   sender: RTCRtpSender;
@@ -90,9 +93,9 @@ export class ViewerPeer implements FeedViewer {
       t.sender.onRtcp.subscribe((p: RtcpPacket) => this.onRtcp(kind, p));
     }
     const answer = await this.pc.createAnswer();
-    await this.pc.setLocalDescription(answer);
-    this.feed.viewers.add(this);
-    // The page connects within a few hundred ms: its first keyframe is on its way meanwhile (pendingRtp).
+    await this.pc.setLocalDescription({ type: 'answer', sdp: dtlsServerAnswer(answer.sdp) });
+    this.feed.join(this);
+    // The page connects within a few hundred ms: a fresh keyframe is on its way meanwhile (pendingRtp).
     this.feed.requestKeyframe();
     return this.pc.localDescription!.sdp;
   }

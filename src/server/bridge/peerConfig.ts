@@ -50,3 +50,13 @@ export function weriftCodec(kind: 'audio' | 'video', c: SdpCodec): RTCRtpCodecPa
     ...(c.fmtp ? { parameters: c.fmtp } : {}),
   });
 }
+
+/**
+ * The answer with `a=setup:passive`: the bridge is the DTLS server and the page (or Janus) starts the
+ * handshake the moment ICE is up. werift answers `active` by default, and as a DTLS client it waits a
+ * fixed 100 ms before its first flight (werift transport/dtls.ts start()): that cost every bridged page
+ * 100-180 ms before its first frame.
+ */
+export function dtlsServerAnswer(sdp: string): string {
+  return sdp.replace(/^a=setup:active\r?$/gm, (l) => l.replace('active', 'passive'));
+}
