@@ -25,7 +25,7 @@ export async function originalPage(
   serverUrl: string,
   idName: string,
   room: string,
-  opts: { relay: 'off' | 'as-is'; token?: string; appid?: number } = { relay: 'off' },
+  opts: { relay: 'off' | 'as-is'; token?: string; appid?: number; role?: 1 | 2 } = { relay: 'off' },
 ): Promise<Page> {
   const page = await context.newPage();
   await page.addInitScript((relay: string) => {
@@ -53,15 +53,23 @@ export async function originalPage(
   const appid = opts.appid ?? APPID;
   const token = opts.token ?? (await devToken(serverUrl, appid, idName));
   await sdkPage.evaluate(
-    ({ appid, idName, token, room, ws, names }) => {
+    ({ appid, idName, token, room, ws, names, role }) => {
       const w = window as unknown as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
       const zg = new w.ZegoClient();
       w.zg = zg;
       for (const n of names) zg[n] = w.__record(n);
       zg.config({ appid, idName, nickName: idName, server: ws, logLevel: 3, remoteLogLevel: 100 });
-      zg.login(room, 2, token, w.__record('loginOk'), w.__record('loginErr'));
+      zg.login(room, role, token, w.__record('loginOk'), w.__record('loginErr'));
     },
-    { appid, idName, token, room, ws: serverUrl.replace('http', 'ws') + '/ws', names: ORIGINAL_CALLBACKS },
+    {
+      appid,
+      idName,
+      token,
+      room,
+      ws: serverUrl.replace('http', 'ws') + '/ws',
+      names: ORIGINAL_CALLBACKS,
+      role: opts.role ?? 2,
+    },
   );
   await waitForEvent(sdkPage, 'loginOk', () => true, 15_000);
   return sdkPage;
@@ -143,4 +151,57 @@ export async function expectOriginalMedia(
     if (Date.now() > deadline)
       throw new Error(`no media on the original page after ${ms} ms: ${JSON.stringify({ before, after })}`);
   }
+}
+
+/** The original publishes its camera (preview, then startPublishingStream); resolves on state 0 (bounded). */
+export async function originalPublish(
+  page: Page,
+  streamId: string,
+  codec: 'VP8' | 'H264' = 'VP8',
+): Promise<number> {
+  const since = Date.now();
+  await page.evaluate(
+    ({ streamId, codec }) => {
+      const w = window as unknown as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+      const v = document.createElement('video');
+      v.muted = true;
+      document.body.appendChild(v);
+      w.zg.startPreview(
+        v,
+        { audio: true, video: true },
+        () => w.zg.startPublishingStream(streamId, v, '', { videoDecodeType: codec }),
+        w.__record('previewErr'),
+      );
+    },
+    { streamId, codec },
+  );
+  const st = await waitForEvent(page, 'onPublishStateUpdate', (a) => a[1] === streamId, 30_000, since);
+  if (st.args[0] !== 0) throw new Error(`original publish ${streamId} failed: ${JSON.stringify(st.args)}`);
+  return st.t - since;
+}
+
+/** The local candidate type of the selected pair of each live peer connection of an original page. */
+export async function originalPaths(page: Page): Promise<{ localType: string; policy: string }[]> {
+  return page.evaluate(async () => {
+    const pcs = ((window as unknown as { __pcs: RTCPeerConnection[] }).__pcs ?? []).filter(
+      (p) => p.connectionState !== 'closed',
+    );
+    const out: { localType: string; policy: string }[] = [];
+    for (const pc of pcs) {
+      const stats = await pc.getStats();
+      let pairId = '';
+      stats.forEach((s: { type: string; selectedCandidatePairId?: string }) => {
+        if (s.type === 'transport' && s.selectedCandidatePairId) pairId = s.selectedCandidatePairId;
+      });
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const pair: any = pairId ? stats.get(pairId) : null;
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const local: any = pair ? stats.get(pair.localCandidateId) : null;
+      out.push({
+        localType: local?.candidateType ?? '',
+        policy: pc.getConfiguration().iceTransportPolicy ?? '',
+      });
+    }
+    return out;
+  });
 }
