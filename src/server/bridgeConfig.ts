@@ -64,3 +64,18 @@ export function portRangeOf(b: BridgeConfig): [number, number] {
   const [min, max] = b.portRange.split('-').map(Number);
   return [min!, max!];
 }
+
+/** The bridge will run with this config: on, and some app may use it (dev mode: every app). */
+export function bridgeRuns(c: {
+  bridge: BridgeConfig;
+  devMode: boolean;
+  apps: { clientOfferPlay?: boolean }[];
+  janus: { enabled: boolean };
+}): boolean {
+  return c.bridge.enabled && c.janus.enabled && (c.devMode || c.apps.some((a) => a.clientOfferPlay));
+}
+
+/** Where the bridge gathers: `bridge.ips`, else Janus's `interface`, else [] (every non-internal address). */
+export function bridgeIps(c: { bridge: BridgeConfig; janus: { interface: string } }): string[] {
+  return c.bridge.ips.length ? [...c.bridge.ips] : c.janus.interface ? [c.janus.interface] : [];
+}

@@ -633,7 +633,8 @@ export class MediaService {
     for (const c of this.conns) {
       // Bridged players (the original SDK) are told one by one, in a way it retries (tellClosed).
       for (const s of [...c.sessions.values()])
-        if (s.bridged) this.closeSession(s, CloseReason.MediaServerRestart, 'media server restarted', 'reset');
+        if (s.bridged)
+          this.closeSession(s, CloseReason.MediaServerRestart, 'media server restarted', 'reset');
       const ids = [...c.sessions.keys()];
       if (!ids.length) continue;
       for (const s of [...c.sessions.values()]) this.closeSession(s, null, '', 'reset');

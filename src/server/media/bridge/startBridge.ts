@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { BridgeWorkerConfig } from '../../bridge/ipc';
-import { portRangeOf } from '../../bridgeConfig';
+import { bridgeIps, bridgeRuns, portRangeOf } from '../../bridgeConfig';
 import type { ResolvedConfig } from '../../config';
 import type { MediaBackend } from '../MediaBackend';
 import { BridgeProcess } from './BridgeProcess';
@@ -16,7 +16,7 @@ export function bridgeWorkerConfig(config: ResolvedConfig): BridgeWorkerConfig {
   return {
     portRange: portRangeOf(b),
     // Where Janus gathers, the bridge gathers too (unless told otherwise): the same reachable address.
-    ips: b.ips.length ? b.ips : config.janus.interface ? [config.janus.interface] : [],
+    ips: bridgeIps(config),
     iceServers: [],
     maxViewers: b.maxViewers,
     maxFeeds: b.maxViewers,
@@ -29,7 +29,7 @@ export async function startBridge(
   log: Logger,
 ): Promise<BridgeService | null> {
   const b = config.bridge;
-  if (!b.enabled || (!config.devMode && !config.apps.some((a) => a.clientOfferPlay))) return null;
+  if (!bridgeRuns(config)) return null;
   try {
     const proc = new BridgeProcess(bridgeWorkerConfig(config), b, log);
     const service = new BridgeService(proc, backend, b, log);
