@@ -271,7 +271,10 @@ test.each([['SIGTERM'], ['SIGKILL']] as const)(
   async (sig) => {
     const l = await launch();
     janusOf(l, await untilUp(l));
-    const pid = (await l.health()).media.bridgePid;
+    // The worker starts beside the server (never holding its start up): wait for it, bounded.
+    let pid: number | null | undefined;
+    for (const end = Date.now() + 10_000; !pid && Date.now() < end;)
+      pid = (await l.health()).media.bridgePid ?? (await new Promise((r) => setTimeout(r, 50)), null);
     expect(typeof pid).toBe('number');
     const bridge = stat(pid!);
     expect(bridge).not.toBeNull();

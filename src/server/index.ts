@@ -122,8 +122,7 @@ export async function startServer(
     return c.host ? `${c.secure ? 'wss' : 'ws'}://${c.host}/media` : '';
   });
   // The client-offer play bridge runs beside our own Janus backend only (a test's fake SFU has none).
-  const bridge: BridgeService | null =
-    backend && !givenBackend ? await startBridge(config, backend, log) : null;
+  const bridge: BridgeService | null = backend && !givenBackend ? startBridge(config, backend, log) : null;
   const media = backend
     ? new MediaService(
         config,

@@ -1,7 +1,8 @@
 /**
  * Starts the client-offer play bridge when some player may use it (dev mode, or an app with
  * `clientOfferPlay`), with the worker's settings from the config. A bridge that cannot start leaves the
- * server running: offering players then get result 7, and the log says why.
+ * server running: offering players then get result 7 (no worker built) or a media-server error (a worker
+ * that does not come up), and the log says why.
  */
 import type { Logger } from 'pino';
 import type { BridgeWorkerConfig } from '../../bridge/ipc';
@@ -23,20 +24,22 @@ export function bridgeWorkerConfig(config: ResolvedConfig): BridgeWorkerConfig {
   };
 }
 
-export async function startBridge(
+export function startBridge(
   config: ResolvedConfig,
   backend: MediaBackend,
   log: Logger,
-): Promise<BridgeService | null> {
+): BridgeService | null {
   const b = config.bridge;
   if (!bridgeRuns(config)) return null;
+  let proc: BridgeProcess;
   try {
-    const proc = new BridgeProcess(bridgeWorkerConfig(config), b, log);
-    const service = new BridgeService(proc, backend, b, log);
-    await proc.start();
-    return service;
+    proc = new BridgeProcess(bridgeWorkerConfig(config), b, log);
   } catch (e) {
     log.error(`client-offer play unavailable (offering players get result 7): ${(e as Error).message}`);
     return null;
   }
+  // Not awaited: the worker's start never holds up the server's (a SIGTERM during the start must still
+  // close within its bound). An offer that comes before the worker is up waits for it (BridgeService).
+  proc.start().catch((e: Error) => log.error(`bridge worker not started: ${e.message}`));
+  return new BridgeService(proc, backend, b, log);
 }
