@@ -18,11 +18,17 @@ export function peerConfig(cfg: BridgeWorkerConfig, codecs: PeerConfig['codecs']
     headerExtensions: { audio: [], video: [] },
     iceServers: cfg.iceServers,
     icePortRange: cfg.portRange,
-    iceUseIpv4: true,
     iceUseIpv6: false,
+    // Given addresses: those and nothing else. werift's own list (every non-internal IPv4 address, used
+    // only for gathering) is turned off, or a loopback address given here would come with the host's
+    // other addresses too.
     ...(cfg.ips.length
-      ? { iceInterfaceAddresses: { udp4: cfg.ips[0] }, iceAdditionalHostAddresses: cfg.ips }
-      : {}),
+      ? {
+          iceUseIpv4: false,
+          iceInterfaceAddresses: { udp4: cfg.ips[0] },
+          iceAdditionalHostAddresses: cfg.ips,
+        }
+      : { iceUseIpv4: true }),
     bundlePolicy: 'max-bundle',
   };
 }
