@@ -31,7 +31,8 @@ const targets: Options[] = [
     outDir: 'dist/esm',
   },
   {
-    entry: { cli: 'src/server/cli.ts', index: 'src/server/index.ts' },
+    // bridge.js: the client-offer play worker, a child process of the server (src/server/bridge/worker.ts).
+    entry: { cli: 'src/server/cli.ts', index: 'src/server/index.ts', bridge: 'src/server/bridge/worker.ts' },
     format: ['cjs'],
     platform: 'node',
     target: 'node20',

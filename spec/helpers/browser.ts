@@ -94,11 +94,13 @@ export async function openSdkPage(
   context: BrowserContext,
   serverUrl: string,
   flavour: SdkFlavour,
+  /** A page of the context to use (one with init scripts already added); default a new one. */
+  given?: Page,
 ): Promise<Page> {
-  const page = await context.newPage();
+  const page = given ?? (await context.newPage());
   const consoleLines: string[] = [];
   page.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));
-  page.on('pageerror', (e) => consoleLines.push(`[pageerror] ${e.message}`));
+  page.on('pageerror', (e) => consoleLines.push(`[pageerror] ${e.stack ?? e.message}`));
   (page as Page & { consoleLines?: string[] }).consoleLines = consoleLines;
   // No page.route here: with request interception on, Chromium's WebSockets from the page fail (1006).
   // The page is the server's own origin (/healthz), rewritten with setContent, so scripts load as on a site.

@@ -186,3 +186,24 @@ test('stop: SIGTERM first, SIGKILL for a child that ignores it; no restart; clea
   expect(sup.starts).toBe(1);
   expect(cleaned).toBe(1);
 });
+
+test('ipc: a Node child started with an IPC channel (through setpriv) echoes messages; send is false once it is gone', async () => {
+  const script =
+    "process.on('message', (m) => process.send({ echo: m })); console.log('ready'); setInterval(() => {}, 1000);";
+  const sup = new Supervisor(
+    spec({
+      prepare: () => ({ binary: process.execPath, args: ['-e', script], ipc: true }),
+      ready: (out) => out.includes('ready'),
+      maxRestarts: 0,
+    }),
+    quiet,
+  );
+  const got: unknown[] = [];
+  sup.on('message', (m) => got.push(m));
+  await sup.start();
+  expect(sup.send({ n: 1 })).toBe(true);
+  await waitFor('the echo', () => got.length === 1);
+  expect(got).toEqual([{ echo: { n: 1 } }]);
+  await sup.stop();
+  expect(sup.send({ n: 2 })).toBe(false);
+});

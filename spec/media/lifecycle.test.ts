@@ -5,7 +5,8 @@
  * can act), an uncaught exception (injected through `node --require`: the server has no test-only hook),
  * the same without setpriv (only the exit hook can act), and a start that fails after Janus was spawned
  * (port taken). Each time every child the server spawned must be gone within 2 s: Janus and coturn (TURN,
- * spawned by default and checked to be a child of the server once up).
+ * spawned by default and checked to be a child of the server once up), and the client-offer play bridge
+ * (a Node worker, on in dev mode; checked by name too).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -74,7 +75,13 @@ interface Launched {
   output(): string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
   health(): Promise<{
-    media: { janus: string; janusPid: number | null; turn: string; turnPid: number | null };
+    media: {
+      janus: string;
+      janusPid: number | null;
+      turn: string;
+      turnPid: number | null;
+      bridgePid?: number | null;
+    };
   }>;
   dir: string;
 }
@@ -258,6 +265,29 @@ test('SIGKILL of node: the kernel kills Janus (setpriv --pdeathsig)', async () =
   expect((await l.exited).signal).toBe('SIGKILL');
   report.push(`  SIGKILL of node: ${ms} ms`);
 });
+
+test.each([['SIGTERM'], ['SIGKILL']] as const)(
+  'the bridge worker is a child of the server and is gone after %s of node',
+  async (sig) => {
+    const l = await launch();
+    janusOf(l, await untilUp(l));
+    // The worker starts beside the server (never holding its start up): wait for it, bounded.
+    let pid: number | null | undefined;
+    for (const end = Date.now() + 10_000; !pid && Date.now() < end;)
+      pid = (await l.health()).media.bridgePid ?? (await new Promise((r) => setTimeout(r, 50)), null);
+    expect(typeof pid).toBe('number');
+    const bridge = stat(pid!);
+    expect(bridge).not.toBeNull();
+    expect(bridge!.ppid).toBe(l.child.pid);
+    // setpriv exec'd node: the pid is the worker's own, running dist/server/bridge.js.
+    expect(bridge!.comm).toBe('node');
+    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toContain('bridge.js');
+    const t0 = Date.now();
+    l.child.kill(sig);
+    const ms = await allGone([bridge!, ...l.seen.values()], t0, l);
+    report.push(`  bridge worker, ${sig} of node: ${ms} ms`);
+  },
+);
 
 /** A preload that turns SIGUSR2 into an uncaught exception inside the real server process. */
 function crashPreload(dir: string): string {

@@ -44,7 +44,7 @@ export const MediaResult = {
   MediaServer: 5,
   /** Play: no such stream is being published. */
   StreamNotFound: 6,
-  /** Play with negotiate_mode 0 (client offers): our SFU always offers to players. */
+  /** Play with negotiate_mode 0 (client offers) when the app does not allow it (clientOfferPlay). */
   OfferNotSupported: 7,
   /** Stream authentication (streamParams) failed. */
   StreamAuth: 8,
@@ -57,6 +57,8 @@ export const MediaResult = {
    * coming back after a loss): retry shortly (`retry_after_ms`), it is not an error.
    */
   NotYet: 11,
+  /** Play through the bridge: the player's offer has no codec the stream can go out as. */
+  NoCommonCodec: 12,
 } as const;
 
 export const MEDIA_RESULT_MESSAGES: Record<number, string> = {
@@ -67,11 +69,12 @@ export const MEDIA_RESULT_MESSAGES: Record<number, string> = {
   [MediaResult.MediaServer]: 'media server unavailable',
   [MediaResult.StreamNotFound]: 'stream not found',
   [MediaResult.OfferNotSupported]:
-    'play needs negotiate_mode 1 (the server offers); this server cannot answer a player offer',
+    'play needs negotiate_mode 1 (the server offers): client-offer play is off for this app (clientOfferPlay)',
   [MediaResult.StreamAuth]: 'stream authentication failed',
   [MediaResult.StreamExists]: 'stream already published',
   [MediaResult.Limited]: 'limit reached',
   [MediaResult.NotYet]: 'stream not live yet: retry shortly',
+  [MediaResult.NoCommonCodec]: 'no codec in common between the offer and the stream',
 };
 
 /** CloseSessionPush reasons. */
@@ -84,6 +87,11 @@ export const CloseReason = {
   RoomLeft: 3,
   /** The published stream a player was watching ended. */
   StreamEnded: 4,
+  /**
+   * To a player that offered (the original SDK, through the bridge): play again. One of the reasons
+   * jZego-rtc 1.12.5 retries (state 2); it sends `reason 2` to a final error instead.
+   */
+  PlayAgain: 10,
 } as const;
 
 /**

@@ -17,6 +17,7 @@ import { addressList } from './addresses';
 import { parseAppSign } from './auth/loginToken';
 import { bool, ConfigError, int, section } from './configCheck';
 import { resolveTurn, TURN_DEFAULTS } from './turn/turnConfig';
+import { BRIDGE_DEFAULTS, checkBridge, type BridgeConfig } from './bridgeConfig';
 
 export interface AppConfig {
   appid: number;
@@ -39,6 +40,11 @@ export interface AppConfig {
    * `turn.relayOnly`. The original SDK is relay-only whatever this says.
    */
   relayOnly?: boolean;
+  /**
+   * Players that offer (the original SDK) play through the bridge (default false; dev mode: every app).
+   * Off, they are answered CreateSessionRsp result 7.
+   */
+  clientOfferPlay?: boolean;
 }
 
 /** A TURN server run by someone else (`turn.servers`): its URLs and its TURN REST shared secret. */
@@ -214,6 +220,8 @@ export interface ResolvedConfig {
     /** A logged-in media socket with no session is closed after this, ms. */
     idleTimeoutMs: number;
   };
+  /** The client-offer play bridge (a worker process): src/server/bridgeConfig.ts. */
+  bridge: BridgeConfig;
 }
 
 /** Everything optional: what a config file or `startServer(options)` may give. */
@@ -281,6 +289,7 @@ const DEFAULTS: Omit<ResolvedConfig, 'apps' | 'devMode' | 'devAppSign'> = {
   },
   turn: TURN_DEFAULTS,
   media: { publicUrl: '', heartbeatMs: 10_000, idleTimeoutMs: 60_000 },
+  bridge: BRIDGE_DEFAULTS,
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -328,6 +337,7 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
     'janus',
     'turn',
     'media',
+    'bridge',
   ];
   for (const k of Object.keys(options))
     if (!known.includes(k)) throw new ConfigError(k, 'is not a known setting');
@@ -363,6 +373,8 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
       requireThirdToken: requireThird(f, a),
       crossRoomPlay: a.crossRoomPlay === undefined ? true : bool(`${f}.crossRoomPlay`, a.crossRoomPlay),
       relayOnly: a.relayOnly === undefined ? undefined : bool(`${f}.relayOnly`, a.relayOnly),
+      clientOfferPlay:
+        a.clientOfferPlay === undefined ? false : bool(`${f}.clientOfferPlay`, a.clientOfferPlay),
     };
   });
 
@@ -449,6 +461,9 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
     throw new ConfigError('media.publicUrl', 'must be empty or a ws:// or wss:// URL');
   int('media.heartbeatMs', media.heartbeatMs, 1000, 600_000);
   int('media.idleTimeoutMs', media.idleTimeoutMs, 1000, 3_600_000);
+  const bridge = checkBridge(section('bridge', options.bridge, DEFAULTS.bridge), (f, p) => {
+    throw new ConfigError(f, p);
+  });
 
   return {
     host,
@@ -465,7 +480,15 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
     janus,
     turn,
     media,
+    bridge,
   };
+}
+
+/** Players of this app that offer play through the bridge (its config; dev mode: every app). */
+export function clientOfferPlayOf(config: ResolvedConfig, appid: number): boolean {
+  if (!config.bridge.enabled) return false;
+  if (config.devMode) return true;
+  return config.apps.find((a) => a.appid === appid)?.clientOfferPlay === true;
 }
 
 /** The AppSign that signs an app's tokens (dev mode: the dev sign for any appid); undefined if unknown. */

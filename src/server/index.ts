@@ -29,6 +29,8 @@ import { systemClock, type Clock } from './clock';
 import type { MediaBackend } from './media/MediaBackend';
 import { JanusBackend } from './media/JanusBackend';
 import { MediaService } from './media/MediaService';
+import { startBridge } from './media/bridge/startBridge';
+import type { BridgeService } from './media/bridge/BridgeService';
 import { Presence } from './presence/Presence';
 import { TurnService } from './turn/TurnService';
 import { guarded, unref } from './timers';
@@ -119,9 +121,18 @@ export async function startServer(
     if (config.media.publicUrl) return config.media.publicUrl;
     return c.host ? `${c.secure ? 'wss' : 'ws'}://${c.host}/media` : '';
   });
+  // The client-offer play bridge runs beside our own Janus backend only (a test's fake SFU has none).
+  const bridge: BridgeService | null = backend && !givenBackend ? startBridge(config, backend, log) : null;
   const media = backend
-    ? new MediaService(config, log, backend, rooms, presence, clock, (appid, idName, host) =>
-        turn.grant(appid, idName, host),
+    ? new MediaService(
+        config,
+        log,
+        backend,
+        rooms,
+        presence,
+        clock,
+        (appid, idName, host) => turn.grant(appid, idName, host),
+        bridge,
       )
     : null;
   // One place decides who hears a departure first: the room (its 12002 reaches viewers), then media.
@@ -146,12 +157,18 @@ export async function startServer(
   });
   const mediaStats = () =>
     backend && media
-      ? { janus: backend.up ? 'up' : 'down', ...media.stats(), ...backendStats(backend), ...turnStats() }
+      ? {
+          janus: backend.up ? 'up' : 'down',
+          ...media.stats(),
+          ...backendStats(backend),
+          ...turnStats(),
+          ...bridge?.health(),
+        }
       : { janus: 'off', ...turnStats() };
   const stopMedia = async (code?: number) => {
     media?.dispose(code);
     presence.dispose();
-    await Promise.all([backend?.close(), turn.stop()]);
+    await Promise.all([backend?.close(), turn.stop(), bridge?.stop()]);
   };
   // Event-loop delay since start (/healthz details): how long a request may wait behind others.
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });

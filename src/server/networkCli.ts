@@ -8,6 +8,7 @@
  * Exit status 0 with the text on stdout; 2 with a message on stderr for bad arguments or config.
  */
 import type { CliOutput } from './tokenCli';
+import { bridgeRuns } from './bridgeConfig';
 import { readConfigFile, resolveConfig, type ResolvedConfig } from './config';
 import { turnUrls } from './turn/credentials';
 
@@ -124,6 +125,14 @@ export function networkReport(config: ResolvedConfig, hostFlag?: string): string
       ? 'Minimum for a network that allows only TCP: the signalling port and one TURN TCP or TLS port (media then goes through TURN).'
       : 'TURN is off in this configuration: browsers must reach the SFU over UDP.',
     '',
+    // The original SDK is relay-only: its players reach the bridge only through the TURN relay.
+    ...(bridgeRuns(config)
+      ? [
+          `The bridge (pages on the original SDK playing) uses UDP ${config.bridge.portRange} on the server, ` +
+            'reached only by the TURN relay: nothing more to allow for browsers.',
+          '',
+        ]
+      : []),
     '## Cloud proxy',
     '',
     'Not configured: every port above must be reachable.',

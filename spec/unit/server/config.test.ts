@@ -2,7 +2,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, resolveConfig } from '../../../src/server/config';
+import { clientOfferPlayOf, loadConfig, resolveConfig } from '../../../src/server/config';
 
 const SIGN = '0x01,'.repeat(31) + '0x02';
 
@@ -27,11 +27,20 @@ test('apps turn dev mode off and their AppSign is normalised', () => {
     allowV1Token: true,
     requireThirdToken: false,
     crossRoomPlay: true,
+    clientOfferPlay: false,
   });
 });
 
 test.each([
   [{ janus: { rtpPortRange: '20100-20000' } }, /janus.rtpPortRange must be "min-max"/],
+  [{ bridge: { portRange: '80-90' } }, /bridge.portRange must be "min-max" with 1024/],
+  [{ bridge: { ips: ['localhost'] } }, /bridge.ips must be a list of at most 16 IPv4/],
+  [{ bridge: { maxViewersPerUser: 0 } }, /bridge.maxViewersPerUser must be an integer from 1/],
+  [{ bridge: { stun: 'stun:x' } }, /bridge.stun is not a known setting/],
+  [
+    { apps: [{ appid: 7, appSign: '01'.repeat(32), clientOfferPlay: 'yes' }] },
+    /apps\[0\].clientOfferPlay must be true or false/,
+  ],
   [{ janus: { urls: ['http://x'] } }, /janus.urls must be a list of ws/],
   [{ janus: { enabled: 'yes' } }, /janus.enabled must be true or false/],
   [{ janus: { iface: 'x' } }, /janus.iface is not a known setting/],
@@ -102,4 +111,23 @@ test('bad command lines and files get clear errors', () => {
   const dir = mkdtempSync(join(tmpdir(), 'zego-config-'));
   writeFileSync(join(dir, 'bad.json'), '{ nope');
   expect(() => loadConfig(['--config', join(dir, 'bad.json')], {})).toThrow(/not valid JSON/);
+});
+
+test('client-offer play: on for every app in dev mode, per app otherwise, never with the bridge off', () => {
+  const dev = resolveConfig({});
+  expect(clientOfferPlayOf(dev, 123)).toBe(true);
+  expect(dev.bridge).toMatchObject({
+    enabled: true,
+    portRange: '20200-20399',
+    ips: [],
+    maxViewersPerUser: 8,
+  });
+  const apps = resolveConfig({
+    apps: [
+      { appid: 1, appSign: '01'.repeat(32), clientOfferPlay: true },
+      { appid: 2, appSign: '01'.repeat(32) },
+    ],
+  });
+  expect([1, 2, 3].map((a) => clientOfferPlayOf(apps, a))).toEqual([true, false, false]);
+  expect(clientOfferPlayOf(resolveConfig({ bridge: { enabled: false } }), 1)).toBe(false);
 });

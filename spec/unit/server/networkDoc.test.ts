@@ -48,6 +48,9 @@ test('the listing follows the config: TURN ports, the SFU range, external TURN, 
   expect(ext).toMatch(/^rtc\.example\.org$/m);
   expect(ext).toMatch(/\| 443 +\| TCP +\| allow +\| TURN\sover\sTLS/);
   expect(ext).not.toMatch(/\| 3478/);
+  // Dev mode runs the bridge: its range is said, with nothing to open for browsers (relay-only pages).
+  expect(dev).toContain('The bridge (pages on the original SDK playing) uses UDP 20200-20399 on the server');
+  expect(networkReport(resolveConfig({ bridge: { enabled: false } }))).not.toContain('The bridge');
   const off = networkReport(resolveConfig({ turn: { enabled: false } }));
   expect(off).not.toContain('TURN over');
   expect(off).toContain('TURN is off in this configuration');

@@ -4,8 +4,10 @@
  * (JanusBackend; FakeBackend in unit tests); losses and their grace are Presence's.
  *
  * Publish: the client offers, the backend answers (MediaDescPush type 1). Play: with `negotiate_mode: 1`
- * the backend offers (MediaDescPush type 0) and the client answers (MediaDescReq type 1); an offering
- * player (the original SDK) gets CreateSessionRsp result 7 at once, never a hang.
+ * the backend offers (MediaDescPush type 0) and the client answers (MediaDescReq type 1). A player that
+ * offers (the original SDK, `negotiate_mode` 0) plays through the bridge when its app allows it
+ * (bridge/BridgeService: the bridge answers, MediaDescPush type 1, then its candidates in a
+ * CandidateInfoPush, which the original waits for); otherwise it gets CreateSessionRsp result 7 at once.
  *
  * When a publisher ends:
  * - it stopped (CloseSessionReq reason 0): the room hears 12002 first (Presence streamGone), then its
@@ -38,10 +40,12 @@ import { validateMediaBody } from '../../protocol/validate';
 import { mayPublish, verifyRoomToken } from '../auth/roomToken';
 import { checkStreamParams } from '../auth/streamToken';
 import { systemClock, type Clock } from '../clock';
-import type { ResolvedConfig } from '../config';
+import { clientOfferPlayOf, type ResolvedConfig } from '../config';
 import { newCounters, type FrameHeader } from '../gateway/FrameSocket';
 import type { Presence, UserRef } from '../presence/Presence';
 import { guarded } from '../timers';
+import { BridgeCallError } from './bridge/BridgeProcess';
+import type { BridgeLeg, BridgeService } from './bridge/BridgeService';
 import type { MediaBackend, MediaLeg } from './MediaBackend';
 import { MediaSocket } from './MediaSocket';
 import { sdpCandidates } from './sdpCandidates';
@@ -81,6 +85,8 @@ class MediaError extends Error {
     readonly result: number,
     message?: string,
     readonly extra: object = {},
+    /** What to do once the error reply is sent. */
+    readonly after?: () => void,
   ) {
     super(message ?? MEDIA_RESULT_MESSAGES[result] ?? 'error');
   }
@@ -111,6 +117,8 @@ interface Session {
   closed: boolean;
   camera: number;
   mic: number;
+  /** A player that offers, played through the bridge (its leg is this one). */
+  bridged?: BridgeLeg;
 }
 
 type Conn = MediaSocket<Session>;
@@ -148,6 +156,8 @@ export class MediaService {
     private readonly presence: Presence,
     private readonly clock: Clock = systemClock,
     private readonly ice: IceProvider = () => NO_ICE,
+    /** The client-offer play path (null: offering players get result 7). */
+    private readonly bridge: BridgeService | null = null,
   ) {
     const sweep = guarded(log, 'media sweep', () => this.sweep());
     const every = Math.max(500, Math.min(config.media.heartbeatMs, config.media.idleTimeoutMs) / 2);
@@ -159,6 +169,11 @@ export class MediaService {
     backend?.on(
       'down',
       guarded(log, 'media reset after a backend loss', () => this.resetAll()),
+    );
+    // The worker died: its players play again by the legacy retry (CloseSessionPush reason 10: state 2, then 0).
+    bridge?.on(
+      'down',
+      guarded(log, 'bridged players after a bridge loss', () => this.bridgeLost()),
     );
     backend?.on(
       'up',
@@ -246,6 +261,7 @@ export class MediaService {
         err_info: (e as Error).message,
         ...(known ? e.extra : {}),
       });
+      if (known) e.after?.();
     }
   }
 
@@ -316,7 +332,9 @@ export class MediaService {
     }
     if (type === 0 && !mayPublish(conn, streamId))
       throw new MediaError(MediaResult.StreamAuth, 'the login token does not allow publishing this stream');
-    if (type === 1 && b.negotiate_mode !== 1) throw new MediaError(MediaResult.OfferNotSupported);
+    const offers = type === 1 && b.negotiate_mode !== 1;
+    if (offers && (!this.bridge || !clientOfferPlayOf(this.config, conn.appid)))
+      throw new MediaError(MediaResult.OfferNotSupported);
     const backend = this.backendUp();
     const key = `${conn.appid}:${streamId}`;
     if (type === 0) {
@@ -340,17 +358,31 @@ export class MediaService {
       if (app && !app.crossRoomPlay && pub.conn.roomId !== conn.roomId)
         throw new MediaError(MediaResult.StreamNotFound, 'stream not found in this room');
     }
+    let bridged: BridgeLeg | undefined;
+    if (offers)
+      try {
+        bridged = this.bridge!.openLeg(`${conn.appid}:${conn.idName}`);
+      } catch (e) {
+        throw new MediaError(MediaResult.Limited, (e as Error).message);
+      }
     const s: Session = {
       id: this.nextSession++,
       type,
       streamId,
       conn,
-      leg: backend.openLeg(),
+      leg: bridged ? Promise.resolve(bridged) : backend.openLeg(),
       live: false,
       closed: false,
       camera: 0,
       mic: 0,
+      bridged,
     };
+    // The bridge lost this player (its connection failed, its feed or the worker died): play again.
+    void bridged?.lost.then(
+      guarded(this.log, 'bridged player lost', (why: string) =>
+        this.closeSession(s, CloseReason.MediaServerRestart, why, 'lost'),
+      ),
+    );
     // A leg that opens after its session ended is given back at once.
     s.leg.then(
       (leg) => {
@@ -361,11 +393,13 @@ export class MediaService {
     conn.sessions.set(s.id, s);
     if (type === 0) this.publishers.set(key, s);
     const body = { session_id: s.id, session_token: '', ...this.ice(conn.appid, conn.idName, conn.host) };
-    return { body, sessionId: s.id, after: type === 1 ? () => void this.offerToPlayer(s) : undefined };
+    const serverOffers = type === 1 && !bridged;
+    return { body, sessionId: s.id, after: serverOffers ? () => void this.offerToPlayer(s) : undefined };
   }
 
   private async mediaDesc(s: Session, b: MediaReqBody<'MediaDescReq'>): Promise<Reply> {
     this.backendUp();
+    if (s.bridged) return this.bridgedOffer(s, s.bridged, b);
     const leg = await s.leg;
     if (s.type === 1) {
       if (b.type !== 1) throw new MediaError(MediaResult.BadRequest, 'a player answers (type 1)');
@@ -430,6 +464,57 @@ export class MediaService {
     }
   }
 
+  /**
+   * An offering player's offer: the bridge answers it (one shared Janus subscription per publisher). The
+   * answer goes out as MediaDescPush type 1, then the bridge's candidates as CandidateInfoPush: the
+   * original SDK sends its own candidates only once it has received some (and gives up after 5 s).
+   * An offer the bridge cannot serve (no codec in common, not an SDP) ends the session with a clear
+   * error and no retry; a bridge failure has the page play again.
+   */
+  private async bridgedOffer(s: Session, leg: BridgeLeg, b: MediaReqBody<'MediaDescReq'>): Promise<Reply> {
+    if (b.type !== 0)
+      throw new MediaError(MediaResult.BadRequest, 'a player that offers sends its offer (type 0)');
+    const pub = this.publishers.get(`${s.conn.appid}:${s.streamId}`);
+    if (!pub) throw new MediaError(MediaResult.StreamNotFound);
+    const pubLeg = await pub.leg;
+    await bounded(pubLeg.up, PUBLISHER_UP_WAIT_MS, 'publisher media');
+    let r: Awaited<ReturnType<BridgeLeg['offerTo']>>;
+    try {
+      r = await leg.offerTo(pubLeg, b.sdp);
+    } catch (e) {
+      const code = e instanceof BridgeCallError ? e.code : 'internal';
+      const message = (e as Error).message;
+      const permanent = code === 'codec' || code === 'sdp' || code === 'bad';
+      const result =
+        code === 'codec'
+          ? MediaResult.NoCommonCodec
+          : permanent
+            ? MediaResult.BadRequest
+            : code === 'limit'
+              ? MediaResult.Limited
+              : MediaResult.MediaServer;
+      this.log.info({ session: s.id, stream: s.streamId, code, err: message }, 'bridged play refused');
+      throw new MediaError(result, message, {}, () =>
+        this.closeSession(s, permanent ? CloseReason.Error : CloseReason.MediaServerRestart, message, 'lost'),
+      );
+    }
+    if (s.closed) throw new MediaError(MediaResult.NoSession, 'session closed');
+    void leg.up.then(() => this.requestKeyframe(pub));
+    return {
+      body: {},
+      after: () => {
+        s.conn.push('MediaDescPush', s.id, { type: 1, sdp: r.answer });
+        s.conn.push('CandidateInfoPush', s.id, { infos: r.candidates });
+        if (pub.camera !== 0 || pub.mic !== 0)
+          s.conn.push('StreamStatusNotifyPush', s.id, {
+            stream_id: pub.streamId,
+            camera_status: pub.camera,
+            mic_status: pub.mic,
+          });
+      },
+    };
+  }
+
   private async requestKeyframe(pub: Session): Promise<void> {
     if (pub.closed) return;
     try {
@@ -468,7 +553,7 @@ export class MediaService {
     if (s.closed) return;
     s.closed = true;
     s.conn.removeSession(s.id);
-    if (reason !== null) s.conn.push('CloseSessionPush', s.id, { reason, err_info: info });
+    if (reason !== null) this.tellClosed(s, reason, info);
     const key = `${s.conn.appid}:${s.streamId}`;
     // Shutting down: every socket is being closed 4005 (reconnect now); nothing else to tell anyone.
     if (this.disposed) {
@@ -494,6 +579,30 @@ export class MediaService {
           );
     }
     this.releaseLeg(s);
+  }
+
+  /**
+   * Tells a client its session ended. The original SDK (the bridged players) reads CloseSessionPush
+   * differently from the shim: it JSON-parses `err_info`, and it plays again only for reasons 4, 8,
+   * 10-12, 14, 24, 26-28 (jZego-rtc 1.12.5 onRecvCloseSession; any other reason is final, state 1). Its
+   * SessionResetPush handler throws for a player (TryStreamHandler.retryNextSignal reads "reason:N" from
+   * a message that has none), so a bridged player is never reset that way: one that should play again
+   * gets CloseSessionPush reason 10 (CloseReason.PlayAgain), an error gets its reason, both with JSON.
+   */
+  private tellClosed(s: Session, reason: number, info: string): void {
+    if (!s.bridged) return void s.conn.push('CloseSessionPush', s.id, { reason, err_info: info });
+    const again = reason === CloseReason.MediaServerRestart;
+    s.conn.push('CloseSessionPush', s.id, {
+      reason: again ? CloseReason.PlayAgain : reason,
+      err_info: JSON.stringify({ message: info }),
+    });
+  }
+
+  /** The bridge worker died: every bridged player plays again (the worker restarts at once). */
+  private bridgeLost(): void {
+    for (const c of this.conns)
+      for (const s of [...c.sessions.values()])
+        if (s.bridged) this.closeSession(s, CloseReason.MediaServerRestart, 'the bridge restarted', 'lost');
   }
 
   /** Frees a session's leg (a leg that never opened was logged when it failed: nothing to free). */
@@ -522,6 +631,10 @@ export class MediaService {
   /** The backend lost everything: sessions end (publishers keep their grace), clients are told to start again. */
   private resetAll(): void {
     for (const c of this.conns) {
+      // Bridged players (the original SDK) are told one by one, in a way it retries (tellClosed).
+      for (const s of [...c.sessions.values()])
+        if (s.bridged)
+          this.closeSession(s, CloseReason.MediaServerRestart, 'media server restarted', 'reset');
       const ids = [...c.sessions.keys()];
       if (!ids.length) continue;
       for (const s of [...c.sessions.values()]) this.closeSession(s, null, '', 'reset');

@@ -29,6 +29,8 @@ export interface ChildLaunch {
   args: string[];
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** Open a Node IPC channel to the child (a Node script): `send()` and `message` events. */
+  ipc?: boolean;
 }
 
 export interface ChildSpec {
@@ -72,6 +74,8 @@ export interface SupervisorEvents {
   down: [];
   exit: [code: number | null, signal: string | null];
   failed: [reason: string];
+  /** A message from a child started with `ipc` (any run: listeners check what they get). */
+  message: [msg: unknown];
 }
 
 const TAIL_CHARS = 4000;
@@ -122,6 +126,20 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return this.child?.pid;
   }
 
+  /**
+   * Sends a message to the running child (started with `ipc`); false when there is none or its channel is
+   * closed (the message is dropped: callers bound their waits and hear `down`).
+   */
+  send(msg: object): boolean {
+    const c = this.child;
+    if (!c?.connected) return false;
+    try {
+      return c.send(msg);
+    } catch {
+      return false;
+    }
+  }
+
   /** True while a child runs and has passed its readiness check. */
   get up(): boolean {
     return this.ready;
@@ -146,7 +164,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const child = spawnChild(
       run.binary,
       run.args,
-      { stdio: ['ignore', 'pipe', 'pipe'], env: run.env, cwd: run.cwd },
+      {
+        stdio: ['ignore', 'pipe', 'pipe', ...(run.ipc ? (['ipc'] as const) : [])],
+        env: run.env,
+        cwd: run.cwd,
+      },
       this.log,
     );
     this.child = child;
@@ -160,6 +182,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         for (const line of text.split('\n'))
           if (spec.warnOn.test(line)) this.log.warn({ [spec.name]: line.trim() });
     };
+    if (run.ipc) child.on('message', (m) => this.child === child && this.emit('message', m));
     child.stdout?.on('data', onOutput);
     child.stderr?.on('data', onOutput);
     let early: string | null = null;

@@ -23,6 +23,7 @@ import { randomBytes, createHash } from 'node:crypto';
 import type { ExternalTurnServer, ResolvedConfig } from '../config';
 import { findExecutable } from '../process/children';
 import { portOpen, Supervisor } from '../process/Supervisor';
+import { bridgeIps, bridgeRuns } from '../bridgeConfig';
 import { allowedPeers, coturnConfig, relayIpOf } from './coturnConfig';
 import { hostOf, turnCredential, turnUrls, turnUser } from './credentials';
 import { selfSignedCert, spkiHash } from './tlsCert';
@@ -167,7 +168,9 @@ export class TurnService {
           'turn.tlsKey for real pages',
       );
     }
-    const peers = allowedPeers(t, this.config.janus);
+    // The relay carries the original SDK's players to the bridge too: its own addresses, when it has any.
+    const bridge = !t.allowedPeerIps.length && bridgeRuns(this.config) ? bridgeIps(this.config) : [];
+    const peers = [...new Set([...allowedPeers(t, this.config.janus), ...bridge])];
     const relayIp = relayIpOf(t, this.config.janus);
     const conf = join(this.dir, 'turnserver.conf');
     const readyIp = bindIp === '0.0.0.0' ? '127.0.0.1' : bindIp === '::' ? '::1' : bindIp;
