@@ -353,13 +353,8 @@ export class JanusBackend extends EventEmitter<MediaBackendEvents> implements Me
     const room = await bounded(this.roomFor(roomKey), 'janus room');
     const streams: Record<string, unknown>[] = [
       { type: 'audio', mindex: 0, mid: 'a', codec: 'opus', ...(o.audio ? {} : { disabled: true }) },
-      {
-        type: 'video',
-        mindex: 1,
-        mid: 'v',
-        codec: o.videoCodec,
-        ...(o.videoCodec === 'h264' ? { h264_profile: '42e01f' } : {}),
-      },
+      // No h264_profile: Janus 1.1.2's check wants a boolean there (its own bug), and the room's default fits.
+      { type: 'video', mindex: 1, mid: 'v', codec: o.videoCodec },
     ];
     const r = await bounded(
       this.gateway.addRemotePublisher(room, display, streams),

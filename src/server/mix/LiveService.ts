@@ -210,10 +210,11 @@ export class LiveService implements LiveStreams {
     }
     let remote = null;
     if (this.backend.up) {
-      remote = await this.backend.addRemotePublisher(`${who.appid}:${who.roomId}`, streamId, {
-        videoCodec: layout.videoEncode,
-        audio: true,
-      });
+      remote = await this.backend
+        .addRemotePublisher(`${who.appid}:${who.roomId}`, streamId, { videoCodec: layout.videoEncode, audio: true })
+        .catch((e: Error) => {
+          throw new LiveError(ServerCode.MixUnavailable, `the media server refused the mix output: ${e.message}`);
+        });
       outputs.push({ kind: 'janus', port: remote.port, rtcpPort: remote.rtcpPort });
       this.dir.addVirtualPublisher(who.appid, who.roomId, streamId, remote.leg);
     }

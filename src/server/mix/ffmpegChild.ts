@@ -21,7 +21,8 @@ export class FfmpegChild {
         restartDelayMs: 500,
         maxRestartDelayMs: 5000,
         healthyRunMs: 10_000,
-        warnOn: /(Error|error while|Invalid data|Conversion failed)/,
+        // Decoding errors before an input's first keyframe are expected; anything else is worth a line.
+        warnOn: /^(?!.*(Error while decoding|Invalid data found)).*(Error|Conversion failed)/,
       },
       log,
     );
