@@ -10,7 +10,15 @@ import { waitForEvent } from './browser';
 export async function publishCanvas(
   page: Page,
   streamId: string,
-  o: { color: string; hz: number; width?: number; height?: number; codec?: 'H264' | 'VP8'; timecode?: boolean },
+  o: {
+    color: string;
+    hz: number;
+    width?: number;
+    height?: number;
+    codec?: 'H264' | 'VP8';
+    timecode?: boolean;
+    cdnUrl?: string;
+  },
 ): Promise<void> {
   await page.evaluate(
     ({ streamId, o }) => {
@@ -63,11 +71,12 @@ export async function publishCanvas(
   await waitForEvent(page, 'previewOk');
   const since = Date.now() - 1;
   await page.evaluate(
-    ({ streamId, codec }) =>
+    ({ streamId, codec, cdnUrl }) =>
       (window as any).zg.startPublishingStream(streamId, document.getElementById(`local-${streamId}`), '', {
         videoDecodeType: codec,
+        ...(cdnUrl ? { cdnUrl } : {}),
       }),
-    { streamId, codec: o.codec ?? 'H264' },
+    { streamId, codec: o.codec ?? 'H264', cdnUrl: o.cdnUrl },
   );
   await waitForEvent(page, 'onPublishStateUpdate', (a) => a[0] === 0 && a[1] === streamId, 20_000, since);
 }

@@ -34,11 +34,28 @@ export interface StreamFacts {
 export async function probe(url: string, timeoutMs = 20_000): Promise<StreamFacts> {
   const out = await run(
     'ffprobe',
-    ['-v', 'error', '-rw_timeout', '10000000', '-show_entries', 'stream=codec_type,codec_name,width,height,r_frame_rate,avg_frame_rate', '-of', 'json', url],
+    [
+      '-v',
+      'error',
+      '-rw_timeout',
+      '10000000',
+      '-show_entries',
+      'stream=codec_type,codec_name,width,height,r_frame_rate,avg_frame_rate',
+      '-of',
+      'json',
+      url,
+    ],
     timeoutMs,
   );
   const j = JSON.parse(out.toString() || '{}') as {
-    streams?: { codec_type: string; codec_name: string; width?: number; height?: number; r_frame_rate?: string; avg_frame_rate?: string }[];
+    streams?: {
+      codec_type: string;
+      codec_name: string;
+      width?: number;
+      height?: number;
+      r_frame_rate?: string;
+      avg_frame_rate?: string;
+    }[];
   };
   const facts: StreamFacts = {};
   const rate = (s?: string) => {
@@ -62,7 +79,25 @@ export async function probe(url: string, timeoutMs = 20_000): Promise<StreamFact
 export async function grabFrame(url: string, width: number, height: number, skipS = 1): Promise<Buffer> {
   const buf = await run(
     'ffmpeg',
-    ['-v', 'error', '-rw_timeout', '10000000', '-i', url, '-ss', String(skipS), '-frames:v', '1', '-s', `${width}x${height}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'],
+    [
+      '-v',
+      'error',
+      '-rw_timeout',
+      '10000000',
+      '-i',
+      url,
+      '-ss',
+      String(skipS),
+      '-frames:v',
+      '1',
+      '-s',
+      `${width}x${height}`,
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      'pipe:1',
+    ],
     25_000,
   );
   if (buf.length < width * height * 3) throw new Error(`no frame from ${url} (${buf.length} bytes)`);
@@ -84,7 +119,24 @@ export async function toneLevels(url: string, freqs: number[], seconds = 3): Pro
   const rate = 16_000;
   const pcm = await run(
     'ffmpeg',
-    ['-v', 'error', '-rw_timeout', '10000000', '-i', url, '-t', String(seconds + 1), '-vn', '-ac', '1', '-ar', String(rate), '-f', 's16le', 'pipe:1'],
+    [
+      '-v',
+      'error',
+      '-rw_timeout',
+      '10000000',
+      '-i',
+      url,
+      '-t',
+      String(seconds + 1),
+      '-vn',
+      '-ac',
+      '1',
+      '-ar',
+      String(rate),
+      '-f',
+      's16le',
+      'pipe:1',
+    ],
     30_000,
   );
   const n = Math.floor(pcm.length / 2);

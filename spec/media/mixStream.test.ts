@@ -41,7 +41,12 @@ function layout(a: string, b: string) {
 async function mix(page: Page, config: object): Promise<unknown[]> {
   const since = Date.now() - 1;
   const sent = await page.evaluate(
-    (c) => (window as any).zg.updateMixStream(c, (window as any).__record('mixOk'), (window as any).__record('mixErr')),
+    (c) =>
+      (window as any).zg.updateMixStream(
+        c,
+        (window as any).__record('mixOk'),
+        (window as any).__record('mixErr'),
+      ),
     config,
   );
   expect(sent).toBe(true);
@@ -98,7 +103,9 @@ test('two canvases mixed side by side: RTMP, HLS and HTTP-FLV show the size, fra
       expect(facts.video!.fps).toBeCloseTo(15, 0);
       expect(facts.audio?.codec).toBe('aac');
       const c = await colours(url);
-      expect({ url, ...c, ok: near(c.left, RED) && near(c.right, BLUE) && near(c.bg, GREEN) }).toMatchObject({ ok: true });
+      expect({ url, ...c, ok: near(c.left, RED) && near(c.right, BLUE) && near(c.bg, GREEN) }).toMatchObject({
+        ok: true,
+      });
     }, 30_000);
     const [a440, a1000, control] = await toneLevels(url, [440, 1000, 700]);
     expect(a440!).toBeGreaterThan(control! + 20);
@@ -113,7 +120,9 @@ test('two canvases mixed side by side: RTMP, HLS and HTTP-FLV show the size, fra
 test('a shim viewer plays outputStreamId through Janus and decodes the same pixels', async () => {
   viewer = await loggedInPage(suite.context, suite.server.url, 'viewer', 'mix-room');
   // The mix is a room stream: the viewer's login list had it.
-  const listed = await viewer.evaluate(() => (window as any).__events.find((e: any) => e.name === 'loginOk').args[0]);
+  const listed = await viewer.evaluate(
+    () => (window as any).__events.find((e: any) => e.name === 'loginOk').args[0],
+  );
   expect(listed.map((s: any) => s.stream_id)).toContain('mix1');
   await addVideo(viewer, 'mixv');
   await viewer.evaluate(() => (window as any).zg.startPlayingStream('mix1', document.getElementById('mixv')));
@@ -165,10 +174,20 @@ test('an input that stops leaves its rectangle to the background; the mix goes o
 test('stopMixStream ends it: the room hears 12002, no ffmpeg, forward or port is left', async () => {
   const since = Date.now() - 1;
   await anchor.evaluate(() =>
-    (window as any).zg.stopMixStream({ outputStreamId: 'mix1' }, (window as any).__record('stopOk'), (window as any).__record('stopErr')),
+    (window as any).zg.stopMixStream(
+      { outputStreamId: 'mix1' },
+      (window as any).__record('stopOk'),
+      (window as any).__record('stopErr'),
+    ),
   );
   await waitForEvent(anchor, 'stopOk', () => true, 10_000, since);
-  await waitForEvent(viewer, 'onStreamUpdated', (a) => a[0] === 1 && (a[1] as any[])[0].stream_id === 'mix1', 10_000, since);
+  await waitForEvent(
+    viewer,
+    'onStreamUpdated',
+    (a) => a[0] === 1 && (a[1] as any[])[0].stream_id === 'mix1',
+    10_000,
+    since,
+  );
   await eventually(async () => {
     const h = await suite.server.health();
     const live = (h as any).live;
