@@ -195,7 +195,3 @@ test('stopMixStream ends it: the room hears 12002, no ffmpeg, forward or port is
     expect(live.udpPortsInUse).toBe(0);
   }, 5000);
 });
-
-afterAll(() => {
-  if (process.env.MIX_LOG) require('node:fs').writeFileSync(process.env.MIX_LOG, suite.server.output());
-});

@@ -211,11 +211,21 @@ export class LiveService implements LiveStreams {
     let remote = null;
     if (this.backend.up) {
       remote = await this.backend
-        .addRemotePublisher(`${who.appid}:${who.roomId}`, streamId, { videoCodec: layout.videoEncode, audio: true })
+        .addRemotePublisher(`${who.appid}:${who.roomId}`, streamId, {
+          videoCodec: layout.videoEncode,
+          audio: true,
+        })
         .catch((e: Error) => {
-          throw new LiveError(ServerCode.MixUnavailable, `the media server refused the mix output: ${e.message}`);
+          throw new LiveError(
+            ServerCode.MixUnavailable,
+            `the media server refused the mix output: ${e.message}`,
+          );
         });
-      outputs.push({ kind: 'janus', port: remote.port, rtcpPort: remote.rtcpPort });
+      // Through the stitcher: the RTP stays continuous when a new layout restarts ffmpeg.
+      const via = await this.origin.rtpVia(remote.port);
+      const r = remote;
+      remote = { ...r, close: () => Promise.all([via.close(), r.close()]).then(() => undefined) };
+      outputs.push({ kind: 'janus', port: via.port, rtcpPort: remote.rtcpPort });
       this.dir.addVirtualPublisher(who.appid, who.roomId, streamId, remote.leg);
     }
     return new MixTask(

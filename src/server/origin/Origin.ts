@@ -180,6 +180,24 @@ export class Origin {
         };
   }
 
+  /**
+   * A port that passes RTP on to 127.0.0.1:`target` with sequence numbers and timestamps continuous across
+   * sender restarts (RtpStitcher, in the hub's process); `target` itself when the origin is off.
+   */
+  async rtpVia(target: number): Promise<{ port: number; close: () => Promise<void> }> {
+    if (!this.up) return { port: target, close: async () => {} };
+    const base = `http://127.0.0.1:${this.ports.flv}/rtp`;
+    const r = await fetch(`${base}/open?target=${target}&key=${this.key}`, { method: 'POST' });
+    if (!r.ok) throw new Error(`rtp stitcher: HTTP ${r.status}`);
+    const { port } = (await r.json()) as { port: number };
+    return {
+      port,
+      close: async () => {
+        await fetch(`${base}/close?port=${port}&key=${this.key}`, { method: 'POST' }).catch(() => undefined);
+      },
+    };
+  }
+
   /** The HTTP-FLV hub's per-stream players (tests, bench). */
   async hubStats(): Promise<Record<string, { players: number; live: boolean }>> {
     const r = await fetch(`http://127.0.0.1:${this.ports.flv}/stats`);

@@ -5,6 +5,7 @@
  */
 import { createServer } from 'node:http';
 import { FlvHub } from './FlvHub';
+import { RtpStitcher } from './RtpStitcher';
 
 const port = Number(process.argv[2]);
 const key = process.env.FLV_PUBLISH_KEY ?? '';
@@ -13,7 +14,24 @@ if (!Number.isInteger(port) || port <= 0 || !key) {
   process.exit(2);
 }
 const hub = new FlvHub(key);
-const server = createServer((req, res) => hub.handle(req, res));
+const stitcher = new RtpStitcher();
+const server = createServer((req, res) => {
+  // POST /rtp/open?target=P&key=K -> {port}; POST /rtp/close?port=P&key=K (the mix's RTP towards Janus).
+  const u = new URL(req.url ?? '/', 'http://x');
+  if (req.method === 'POST' && u.pathname.startsWith('/rtp/') && u.searchParams.get('key') === key) {
+    const n = Number(u.searchParams.get(u.pathname === '/rtp/open' ? 'target' : 'port'));
+    if (!Number.isInteger(n) || n <= 0 || n > 65535) return void res.writeHead(400).end();
+    if (u.pathname === '/rtp/close') {
+      stitcher.close(n);
+      return void res.writeHead(200).end('{}');
+    }
+    return void stitcher.open(n).then(
+      (port) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ port })),
+      () => res.writeHead(500).end(),
+    );
+  }
+  hub.handle(req, res);
+});
 server.requestTimeout = 0;
 server.listen(port, '127.0.0.1', () => process.stdout.write(`flv hub listening on 127.0.0.1:${port}\n`));
 process.on('SIGTERM', () => process.exit(0));

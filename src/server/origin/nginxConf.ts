@@ -5,6 +5,11 @@
  * hub (origin/flvMain.ts, its own process: nginx's RTMP module has no HTTP-FLV). One worker: nginx-rtmp
  * shares live streams only within a worker.
  *
+ * Single process (`master_process off`): nginx's workers do not die with their master, so with a master
+ * a SIGKILLed server would leave orphan workers holding the ports; one process dies with the server like
+ * every other child (process/children.ts, PR_SET_PDEATHSIG). nginx calls this mode a development one;
+ * for an origin embedded as a child it is the one that cleans up. A large deployment runs its own nginx.
+ *
  * Everything lives in the run's own directory (prefix, pid, temp paths, HLS), never /etc/nginx.
  */
 import { join } from 'node:path';
@@ -30,7 +35,7 @@ export function nginxConf(
   const bind = p.bind.includes(':') ? `[${p.bind}]` : p.bind;
   return `load_module ${RTMP_MODULE};
 daemon off;
-worker_processes 1;
+master_process off;
 pid ${d('nginx.pid')};
 error_log stderr warn;
 events { worker_connections 4096; }
