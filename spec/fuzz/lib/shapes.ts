@@ -94,7 +94,13 @@ const STRING_PAYLOADS: Record<string, fc.Arbitrary<J>> = {
       object({
         stream_id: embedded(streamId),
         pushurl: embedded(
-          fc.constantFrom<J>('rtmp://127.0.0.1:1/live/p', 'rtmp://cdn.example.com/live/p', 'file:///tmp/x', 'x', ''),
+          fc.constantFrom<J>(
+            'rtmp://127.0.0.1:1/live/p',
+            'rtmp://cdn.example.com/live/p',
+            'file:///tmp/x',
+            'x',
+            '',
+          ),
         ),
       }),
     )
