@@ -76,8 +76,20 @@ export class LiveService implements LiveStreams {
     return (app?.relayAll ?? this.cfg.relay.all) && this.ffmpegOk && this.origin.up;
   }
 
+  /**
+   * The relay of every stream remuxes only: an H.264 (or audio-only) publisher costs a remux, a VP8 one
+   * would cost an encode per stream on a machine that also runs Janus and the browsers' media, so VP8
+   * streams are relayed only when a page asks (publishTarget, cdnUrl) and their lists carry no URLs.
+   */
+  private remuxable(leg: MediaLeg | undefined): boolean {
+    return !!leg && (!leg.media?.video || leg.media.videoCodec === 'h264');
+  }
+
   urlsFor(appid: number, streamId: string, host: string): StreamUrls | null {
-    return this.relayAll(appid) ? this.origin.urls(originName(appid, streamId), host) : null;
+    // Announced (stream 2001) once its media is live, so the codec is known here.
+    return this.relayAll(appid) && this.remuxable(this.dir.liveLeg(appid, streamId))
+      ? this.origin.urls(originName(appid, streamId), host)
+      : null;
   }
 
   // ---------------------------------------------------------------------------------------- mixing
@@ -418,7 +430,7 @@ export class LiveService implements LiveStreams {
   // ---------------------------------------------------------------------------------------- publishers
 
   private publisherUp(appid: number, streamId: string, leg: MediaLeg): void {
-    if (this.relayAll(appid) && this.relayCount() < this.cfg.relay.maxRelays)
+    if (this.relayAll(appid) && this.remuxable(leg) && this.relayCount() < this.cfg.relay.maxRelays)
       this.addRelay(appid, streamId, AUTO, { kind: 'origin', name: originName(appid, streamId) });
     for (const r of this.relays.get(`${appid}:${streamId}`)?.values() ?? []) void r.up(leg);
     for (const t of this.tasks.values())
