@@ -4,9 +4,12 @@
  * RTMP URL, and the room through a Janus remote publisher).
  *
  * Changes while it runs:
- * - `update` (a second updateMixStream for the same output): the layout and the input list change; ffmpeg
- *   restarts with the new graph on the same outputs, so the output stream, its room listing, its Janus feed
- *   and the players stay (WebRTC players keep their PeerConnection, HTTP-FLV players their connection).
+ * - `update` (a second updateMixStream for the same output): rectangles that move or change size with the
+ *   same live inputs in the same layer order are changed in the running ffmpeg (filter commands on its
+ *   stdin: no new process, no gap for anyone). Any other change (inputs added or removed, the layer order,
+ *   the output's size, rate or background) restarts ffmpeg with the new graph on the same outputs: the
+ *   output stream, its room listing and its Janus feed stay, WebRTC and HTTP-FLV players keep playing
+ *   (the RTP to Janus and the FLV are stitched), RTMP and HLS players see the publisher come back.
  * - an input whose publisher stops: ffmpeg's input times out and its rectangle shows the background; the
  *   mix goes on. When the publisher is back, its forward is made again and ffmpeg restarts with it.
  * - ffmpeg dies: the supervisor starts it again with the same arguments.
@@ -17,7 +20,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { MediaLeg, RemotePublisher } from '../media/MediaBackend';
 import { FfmpegChild } from './ffmpegChild';
-import { mixArgs, PT, sdpOf, type MixInput, type Output } from './ffmpegArgs';
+import { mixArgs, mixCommands, PT, sdpOf, type MixInput, type Output } from './ffmpegArgs';
 import type { UdpPorts } from './UdpPorts';
 
 export interface Rect {
@@ -57,6 +60,8 @@ export class MixTask {
   private idleTimer: ReturnType<typeof setTimeout> | null = null;
   /** Serialises layout changes, input arrivals and the stop. */
   private queue: Promise<void> = Promise.resolve();
+  /** What the running ffmpeg was built with: its inputs in graph order, and the output's settings. */
+  private graph: { ids: string[]; inputs: MixInput[]; key: string } | null = null;
 
   constructor(
     readonly appid: number,
@@ -77,7 +82,7 @@ export class MixTask {
     },
     private readonly log: Logger,
   ) {
-    this.ffmpeg = new FfmpegChild(`ffmpeg mix ${output}`, o.ffmpeg, () => this.args(), log);
+    this.ffmpeg = new FfmpegChild(`ffmpeg mix ${output}`, o.ffmpeg, () => this.args(), log, true);
   }
 
   /** Input stream ids (for the health list). */
@@ -115,9 +120,58 @@ export class MixTask {
     return this.run(async () => {
       this.layout = layout;
       await this.applyInputs(layout.inputs);
-      await this.ffmpeg.restart();
+      if (!(await this.relayout())) await this.ffmpeg.restart();
       this.checkIdle();
     });
+  }
+
+  /** The live part of the layout (inputs with a forward), in layer order. */
+  private liveInputs(): InputState[] {
+    return [...this.inputs.values()]
+      .filter((i) => i.leg && i.ports)
+      .sort((a, b) => a.rect.layer - b.rect.layer);
+  }
+
+  private outputKey(): string {
+    const l = this.layout;
+    return [
+      l.width,
+      l.height,
+      l.fps,
+      l.videoBitrate,
+      l.audioBitrate,
+      l.channels,
+      l.bgColor,
+      l.bgImage,
+      l.videoEncode,
+    ].join();
+  }
+
+  /** Moves and resizes the rectangles in the running ffmpeg; false when that cannot be done live. */
+  private async relayout(): Promise<boolean> {
+    const g = this.graph;
+    const live = this.liveInputs();
+    if (!g || g.key !== this.outputKey() || g.ids.join('\0') !== live.map((i) => i.streamId).join('\0'))
+      return false;
+    const lines = live.flatMap((inp, n) => mixCommands(n, g.inputs[n]!, this.placed(inp)));
+    if (!(await this.ffmpeg.command(lines))) return false;
+    g.inputs = live.map((i) => this.placed(i));
+    this.log.info({ mix: this.output, commands: lines.length }, 'mix layout changed live');
+    return true;
+  }
+
+  private placed(i: InputState): MixInput {
+    const r = i.rect;
+    const media = i.leg?.media ?? { audio: true, video: true, videoCodec: 'h264' as const };
+    return {
+      audioPort: media.audio ? i.ports!.audio : undefined,
+      videoPort: media.video ? i.ports!.video : undefined,
+      videoCodec: media.videoCodec,
+      x: r.left,
+      y: r.top,
+      width: r.right - r.left,
+      height: r.bottom - r.top,
+    };
   }
 
   /** An input's publisher is live (again): forward it and restart ffmpeg with it. */
@@ -186,24 +240,14 @@ export class MixTask {
 
   /** The ffmpeg arguments for the inputs live now (one SDP file each), in layer order. */
   private args(): string[] {
-    const live = [...this.inputs.values()]
-      .filter((i) => i.leg && i.ports)
-      .sort((a, b) => a.rect.layer - b.rect.layer);
-    const inputs: MixInput[] = [];
-    const sdpFiles: string[] = [];
-    live.forEach((i, n) => {
-      const media = i.leg!.media ?? { audio: true, video: true, videoCodec: 'h264' as const };
-      const rtp = {
-        audioPort: media.audio ? i.ports!.audio : undefined,
-        videoPort: media.video ? i.ports!.video : undefined,
-        videoCodec: media.videoCodec,
-      };
+    const live = this.liveInputs();
+    const inputs = live.map((i) => this.placed(i));
+    const sdpFiles = inputs.map((rtp, n) => {
       const file = join(this.dir, `in${n}.sdp`);
       writeFileSync(file, sdpOf(rtp));
-      sdpFiles.push(file);
-      const r = i.rect;
-      inputs.push({ ...rtp, x: r.left, y: r.top, width: r.right - r.left, height: r.bottom - r.top });
+      return file;
     });
+    this.graph = { ids: live.map((i) => i.streamId), inputs, key: this.outputKey() };
     const l = this.layout;
     return mixArgs({ ...l, inputs, sdpFiles, outputs: this.outputs, preset: this.o.preset });
   }

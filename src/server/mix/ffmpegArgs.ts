@@ -75,7 +75,7 @@ export function sdpOf(i: RtpInput): string {
   return lines.join('\r\n') + '\r\n';
 }
 
-const COMMON = ['-hide_banner', '-nostdin', '-loglevel', 'warning', '-stats_period', '1', '-stats'];
+const COMMON = ['-hide_banner', '-loglevel', 'warning', '-stats_period', '1', '-stats'];
 const rtpInput = (sdp: string) => [
   '-protocol_whitelist',
   'file,udp,rtp',
@@ -158,22 +158,46 @@ function videoEncoder(codec: 'h264' | 'vp8', fps: number, bitrate: number, prese
   ];
 }
 
-/** ffmpeg arguments of one mix. */
+/**
+ * ffmpeg's stdin commands (`c<target> -1 <command> <arg>`, one line each) that move and resize input `i`
+ * of a running mix from `from` to `to`: a new layout without a new process.
+ */
+export function mixCommands(i: number, from: MixInput, to: MixInput): string[] {
+  const out: string[] = [];
+  if (to.width !== from.width) out.push(`cscale@s${i} -1 w ${to.width}\n`);
+  if (to.height !== from.height) out.push(`cscale@s${i} -1 h ${to.height}\n`);
+  if (to.x !== from.x) out.push(`coverlay@o${i} -1 x ${to.x}\n`);
+  if (to.y !== from.y) out.push(`coverlay@o${i} -1 y ${to.y}\n`);
+  return out;
+}
+
+/** ffmpeg arguments of one mix (stdin stays open: filter commands come that way). */
 export function mixArgs(m: MixSpec): string[] {
   const args = [...COMMON];
   if (m.bgImage) args.push('-re', '-loop', '1', '-framerate', String(m.fps), '-i', m.bgImage);
   else args.push('-re', '-f', 'lavfi', '-i', `color=c=${m.bgColor}:s=${m.width}x${m.height}:r=${m.fps}`);
   args.push('-re', '-f', 'lavfi', '-i', `anullsrc=r=48000:cl=${m.channels === 1 ? 'mono' : 'stereo'}`);
   for (const f of m.sdpFiles) args.push(...rtpInput(f));
-  const g: string[] = [`[0:v]scale=${m.width}:${m.height},setsar=1,format=yuv420p[b0]`];
-  const audio: string[] = ['[1:a]'];
+  // Every input's timeline is re-based on arrival: video on the wall clock, audio on its sample count from
+  // the first frame. Each input's own timeline starts when ffmpeg first heard it, which for an RTP input
+  // is before its probe (up to a keyframe wait): left as is, the background would run that far behind the
+  // inputs and the whole mix would be late by it (measured: ~2.5 s).
+  const wall = 'setpts=(RTCTIME-RTCSTART)/(TB*1000000)';
+  const samples = 'asetpts=N/SR/TB';
+  const g: string[] = [`[0:v]${wall},scale=${m.width}:${m.height},setsar=1,format=yuv420p[b0]`];
+  const audio: string[] = ['[abase]'];
+  g.push(`[1:a]${samples}[abase]`);
   m.inputs.forEach((inp, i) => {
     const k = i + 2;
     if (inp.videoPort) {
-      g.push(`[${k}:v]scale=${inp.width}:${inp.height},setsar=1[s${i}]`);
-      g.push(`[b${i}][s${i}]overlay=x=${inp.x}:y=${inp.y}:eof_action=pass:repeatlast=0[b${i + 1}]`);
+      // Named, so a new layout can move and resize them live (mixCommands).
+      g.push(`[${k}:v]${wall},scale@s${i}=w=${inp.width}:h=${inp.height},setsar=1[s${i}]`);
+      g.push(`[b${i}][s${i}]overlay@o${i}=x=${inp.x}:y=${inp.y}:eof_action=pass:repeatlast=0[b${i + 1}]`);
     } else g.push(`[b${i}]null[b${i + 1}]`);
-    if (inp.audioPort) audio.push(`[${k}:a]`);
+    if (inp.audioPort) {
+      g.push(`[${k}:a]${samples}[a${i}]`);
+      audio.push(`[a${i}]`);
+    }
   });
   g.push(`[b${m.inputs.length}]fps=${m.fps},format=yuv420p[vout]`);
   g.push(
@@ -199,7 +223,7 @@ export function relayArgs(
   outputs: Output[],
   o: { preset: string; fps: number },
 ): string[] {
-  const args = [...COMMON, ...rtpInput(sdp)];
+  const args = [...COMMON, '-nostdin', ...rtpInput(sdp)];
   const maps: string[] = [];
   if (input.videoPort) maps.push('-map', '0:v:0');
   if (input.audioPort) maps.push('-map', '0:a:0');

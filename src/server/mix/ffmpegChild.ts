@@ -11,11 +11,11 @@ export class FfmpegChild {
   private readonly sup: Supervisor;
   private running = false;
 
-  constructor(name: string, binary: string, args: () => string[], log: Logger) {
+  constructor(name: string, binary: string, args: () => string[], log: Logger, stdin = false) {
     this.sup = new Supervisor(
       {
         name,
-        prepare: () => ({ binary, args: args() }),
+        prepare: () => ({ binary, args: args(), stdin }),
         // Ready once spawned: probing waits on the inputs' first keyframes, which may take a while.
         startTimeoutMs: 5000,
         restartDelayMs: 500,
@@ -35,6 +35,18 @@ export class FfmpegChild {
   /** Times spawned (1 = never restarted). */
   get starts(): number {
     return this.sup.starts;
+  }
+
+  /**
+   * Filter commands on ffmpeg's stdin, one line each. ffmpeg reads one command per 100 ms (its keyboard
+   * poll), so they are spaced; false when no ffmpeg runs (the caller restarts it instead).
+   */
+  async command(lines: string[]): Promise<boolean> {
+    for (const line of lines) {
+      if (!this.sup.write(line)) return false;
+      await new Promise((r) => setTimeout(r, 120));
+    }
+    return true;
   }
 
   async start(): Promise<void> {
