@@ -119,7 +119,7 @@ function mix(page, output, a, b) {
 }
 
 /** Latency samples: each decoded RTMP frame's time code against the clock when it arrived. */
-function latency(rtmpUrl, seconds) {
+function latency(rtmpUrl, seconds, codeWidth = W / 2) {
   return new Promise((resolve) => {
     const ff = spawn('ffmpeg', [
       '-v',
@@ -151,7 +151,7 @@ function latency(rtmpUrl, seconds) {
         if (Date.now() - started < 3000) continue; // warm-up
         let code = 0;
         for (let b = 0; b < 24; b++) {
-          const x = Math.floor(((b + 0.5) * (W / 2)) / 24);
+          const x = Math.floor(((b + 0.5) * codeWidth) / 24);
           code = (code << 1) | (f[45 * W + x] > 128 ? 1 : 0);
         }
         samples.push(((Date.now() & 0xffffff) - code + 0x1000000) % 0x1000000);
@@ -219,24 +219,33 @@ async function main() {
     await publisher(context, server.url, 'benchB', { color: '#00f', codec: 'H264' });
     const info = await mix(a, 'benchmix0', 'benchA', 'benchB');
     await sleep(4000);
-    const lat = await latency(info.rtmpUrls[0], SECONDS);
-    const q = (p) => lat[Math.min(lat.length - 1, Math.floor(lat.length * p))];
-    console.log(
-      `glass-to-output latency (RTMP, ${lat.length} frames): median ${q(0.5)} ms, p90 ${q(0.9)} ms`,
-    );
+    const report = async (what, url, codeWidth) => {
+      const lat = await latency(url, SECONDS, codeWidth);
+      const q = (p) => lat[Math.min(lat.length - 1, Math.floor(lat.length * p))];
+      console.log(
+        `glass-to-output latency (${what}, ${lat.length} frames): median ${q(0.5)} ms, p90 ${q(0.9)} ms`,
+      );
+    };
+    await report('mix, RTMP', info.rtmpUrls[0]);
+    await report('mix, HTTP-FLV', info.flvUrls[0]);
     const live = async () => (await server.health()).live;
-    const task = (await live()).mixTasks[0];
-    console.log(
-      `one mix task (2 inputs, 640x360@15, x264 ultrafast): ffmpeg ${(await cpuPct(task.ffmpegPid, SECONDS)).toFixed(1)}% of one core`,
-    );
-    const rtmp = (await live()).rtmpPort;
+    const rtmpPort = (await live()).rtmpPort;
     await a.evaluate(
       (u) =>
         new Promise((r, j) =>
           window.zg.publishTarget({ streamId: 'benchA', type: 'addpush', pushUrl: u }, r, j),
         ),
-      `rtmp://127.0.0.1:${rtmp}/live/remux`,
+      `rtmp://127.0.0.1:${rtmpPort}/live/remux`,
     );
+    await sleep(4000);
+    await report('remux relay of one publisher, RTMP', `rtmp://127.0.0.1:${rtmpPort}/live/remux`, W);
+    if (process.env.BENCH_LATENCY_ONLY) return;
+    const task = (await live()).mixTasks[0];
+    console.log(
+      `one mix task (2 inputs, 640x360@15, x264 ultrafast): ffmpeg ${(await cpuPct(task.ffmpegPid, SECONDS)).toFixed(1)}% of one core`,
+    );
+    const rtmp = (await live()).rtmpPort;
+
     const c = await publisher(context, server.url, 'benchC', { color: '#0f0', codec: 'VP8' });
     await c.evaluate(
       (u) =>

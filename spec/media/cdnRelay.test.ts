@@ -148,6 +148,19 @@ test('cdnUrl on publish: the stream is on the origin under that name', async () 
     const f = await grabFrame(`http://127.0.0.1:${http}/live/bycdn.flv`, 320, 240, 0.5);
     expect(near(pixel(f, 320, 160, 120), [255, 0, 255])).toBe(true);
   }, 30_000);
+  // A cdnUrl on a host nobody allowed: the publish fails with the reason.
+  const since = Date.now() - 1;
+  await page.evaluate(() =>
+    (window as any).zg.startPublishingStream('refused', document.getElementById('local-magenta'), '', {
+      cdnUrl: 'rtmp://cdn.example.com/live/x',
+    }),
+  );
+  const failed = await waitForEvent(page, 'onPublishStateUpdate', (a) => a[1] === 'refused', 15_000, since);
+  expect(failed.args).toEqual([
+    1,
+    'refused',
+    { code: 'ZegoPublish.Error.Dispatch', msg: expect.stringMatching(/not allowed.*code:1000000019/) },
+  ]);
   await page.close();
 });
 

@@ -178,12 +178,13 @@ export function mixArgs(m: MixSpec): string[] {
   else args.push('-re', '-f', 'lavfi', '-i', `color=c=${m.bgColor}:s=${m.width}x${m.height}:r=${m.fps}`);
   args.push('-re', '-f', 'lavfi', '-i', `anullsrc=r=48000:cl=${m.channels === 1 ? 'mono' : 'stereo'}`);
   for (const f of m.sdpFiles) args.push(...rtpInput(f));
-  // Every input's timeline is re-based on arrival: video on the wall clock, audio on its sample count from
-  // the first frame. Each input's own timeline starts when ffmpeg first heard it, which for an RTP input
-  // is before its probe (up to a keyframe wait): left as is, the background would run that far behind the
-  // inputs and the whole mix would be late by it (measured: ~2.5 s).
+  // Every input is re-stamped on the wall clock as it arrives, and audio is kept continuous against it
+  // (aresample async pads a late input with silence, trims an early one). Left on their own timelines, the
+  // inputs start when ffmpeg first heard them (before their probe) and their audio runs at the publisher's
+  // clock: the background then runs behind the inputs and the output's audio falls behind its video, and
+  // the muxer holds the video for it; the mix was seconds late and getting later (bench/mixStream.js).
   const wall = 'setpts=(RTCTIME-RTCSTART)/(TB*1000000)';
-  const samples = 'asetpts=N/SR/TB';
+  const samples = 'asetpts=(RTCTIME-RTCSTART)/(TB*1000000),aresample=async=1000:first_pts=0';
   const g: string[] = [`[0:v]${wall},scale=${m.width}:${m.height},setsar=1,format=yuv420p[b0]`];
   const audio: string[] = ['[abase]'];
   g.push(`[1:a]${samples}[abase]`);
@@ -209,6 +210,8 @@ export function mixArgs(m: MixSpec): string[] {
   const ab = `${Math.max(16, Math.round(m.audioBitrate / 1000))}k`;
   args.push('-c:a:0', 'aac', '-b:a:0', ab, '-c:a:1', 'libopus', '-b:a:1', ab);
   args.push('-ac', String(m.channels), '-ar', '48000');
+  // Never hold packets long to interleave them: a live output goes out as it is made.
+  args.push('-max_interleave_delta', '50000');
   args.push('-f', 'tee', teeOf(m.outputs, 'v:0,a:0', { video: m.videoEncode, audio: 'a:1' }));
   return args;
 }
