@@ -42,10 +42,12 @@ test('a mix: background, named scale/overlay per input in layer order, one encod
   const graph = args[args.indexOf('-filter_complex') + 1]!;
   expect(args).toContain('color=c=0x00ff00:s=640x360:r=15');
   expect(args).not.toContain('-nostdin'); // filter commands come on stdin
+  // Inputs probe next to nothing (latency), a relay probes fully (it copies).
+  expect(args.join(' ')).toContain('-analyzeduration 0 -probesize 32');
   expect(graph).toContain('scale@s0=w=320:h=300');
   expect(graph).toContain('overlay@o1=x=320:y=0:eof_action=pass');
   // Two audio inputs in the mix: the silent base and the first input (the second has none).
-  expect(graph).toContain('[abase][a0]amix=inputs=2');
+  expect(graph).toContain('[1:a][2:a]amix=inputs=2');
   const tee = args[args.length - 1]!;
   expect(tee).toContain(
     "[select=\\'v:0,a:0\\':f=flv:flvflags=no_duration_filesize:onfail=ignore]rtmp://127.0.0.1:1935/live/1_m",
@@ -69,6 +71,7 @@ test('a relay copies H.264 and transcodes VP8; Opus becomes AAC', () => {
   const out = [{ kind: 'flv' as const, url: 'rtmp://x/live/a' }];
   const copy = relayArgs('/t/in.sdp', input, out, { preset: 'ultrafast', fps: 25 });
   expect(copy.join(' ')).toContain('-c:v copy');
+  expect(copy.join(' ')).toContain('-analyzeduration 1000000 -probesize 500000');
   expect(copy.join(' ')).toContain('-c:a aac');
   const vp8 = relayArgs('/t/in.sdp', { ...input, videoCodec: 'vp8' }, out, { preset: 'ultrafast', fps: 25 });
   expect(vp8.join(' ')).toContain('-c:v libx264');

@@ -76,15 +76,21 @@ export function sdpOf(i: RtpInput): string {
 }
 
 const COMMON = ['-hide_banner', '-loglevel', 'warning', '-stats_period', '1', '-stats'];
-const rtpInput = (sdp: string) => [
+/**
+ * An RTP input. `quickProbe` (mixing, which decodes): probe next to nothing. An input's timeline starts with
+ * the first packet ffmpeg reads, and whatever is read before the mix runs puts the background that far
+ * behind the inputs (with a full probe, up to a keyframe wait: the mix was ~2.5 s late); the picture size
+ * comes with the first keyframe anyway. A relay copies the stream and needs its parameters up front.
+ */
+const rtpInput = (sdp: string, quickProbe = false) => [
   '-protocol_whitelist',
   'file,udp,rtp',
   '-listen_timeout',
   String(INPUT_TIMEOUT_S),
   '-analyzeduration',
-  '1000000',
+  quickProbe ? '0' : '1000000',
   '-probesize',
-  '500000',
+  quickProbe ? '32' : '500000',
   '-fflags',
   '+nobuffer+genpts',
   '-i',
@@ -177,28 +183,17 @@ export function mixArgs(m: MixSpec): string[] {
   if (m.bgImage) args.push('-re', '-loop', '1', '-framerate', String(m.fps), '-i', m.bgImage);
   else args.push('-re', '-f', 'lavfi', '-i', `color=c=${m.bgColor}:s=${m.width}x${m.height}:r=${m.fps}`);
   args.push('-re', '-f', 'lavfi', '-i', `anullsrc=r=48000:cl=${m.channels === 1 ? 'mono' : 'stereo'}`);
-  for (const f of m.sdpFiles) args.push(...rtpInput(f));
-  // Every input is re-stamped on the wall clock as it arrives, and audio is kept continuous against it
-  // (aresample async pads a late input with silence, trims an early one). Left on their own timelines, the
-  // inputs start when ffmpeg first heard them (before their probe) and their audio runs at the publisher's
-  // clock: the background then runs behind the inputs and the output's audio falls behind its video, and
-  // the muxer holds the video for it; the mix was seconds late and getting later (bench/mixStream.js).
-  const wall = 'setpts=(RTCTIME-RTCSTART)/(TB*1000000)';
-  const samples = 'asetpts=(RTCTIME-RTCSTART)/(TB*1000000),aresample=async=1000:first_pts=0';
-  const g: string[] = [`[0:v]${wall},scale=${m.width}:${m.height},setsar=1,format=yuv420p[b0]`];
-  const audio: string[] = ['[abase]'];
-  g.push(`[1:a]${samples}[abase]`);
+  for (const f of m.sdpFiles) args.push(...rtpInput(f, true));
+  const g: string[] = [`[0:v]scale=${m.width}:${m.height},setsar=1,format=yuv420p[b0]`];
+  const audio: string[] = ['[1:a]'];
   m.inputs.forEach((inp, i) => {
     const k = i + 2;
     if (inp.videoPort) {
       // Named, so a new layout can move and resize them live (mixCommands).
-      g.push(`[${k}:v]${wall},scale@s${i}=w=${inp.width}:h=${inp.height},setsar=1[s${i}]`);
+      g.push(`[${k}:v]scale@s${i}=w=${inp.width}:h=${inp.height},setsar=1[s${i}]`);
       g.push(`[b${i}][s${i}]overlay@o${i}=x=${inp.x}:y=${inp.y}:eof_action=pass:repeatlast=0[b${i + 1}]`);
     } else g.push(`[b${i}]null[b${i + 1}]`);
-    if (inp.audioPort) {
-      g.push(`[${k}:a]${samples}[a${i}]`);
-      audio.push(`[a${i}]`);
-    }
+    if (inp.audioPort) audio.push(`[${k}:a]`);
   });
   g.push(`[b${m.inputs.length}]fps=${m.fps},format=yuv420p[vout]`);
   g.push(
