@@ -460,7 +460,7 @@ export class ZegoClient {
    * config without output, inputs, bitrate, fps, width or height.
    */
   updateMixStream(config: MixStreamConfig, success?: Cb, error?: Cb): boolean {
-    const body = config && startMixBody(config, SDK_VERSION);
+    const body = config && startMixBody(config);
     if (!body) return false;
     this.engine.biz('zeus', 'start_mix', body).then(
       (r) => this.call(success, config.outputStreamId, mixInfos(r.body)),
@@ -473,11 +473,7 @@ export class ZegoClient {
   stopMixStream(config: MixStreamConfig, success?: Cb, error?: Cb): boolean {
     const out = config && mixOutput(config);
     if (!out) return false;
-    this.settle(
-      this.engine.biz('zeus', 'stop_mix', { version: SDK_VERSION, ...out }),
-      () => this.call(success),
-      error,
-    );
+    this.settle(this.engine.biz('zeus', 'stop_mix', out), () => this.call(success), error);
     return true;
   }
 
@@ -496,13 +492,7 @@ export class ZegoClient {
     if (['addpush', 'delpush', 'clearpush'].indexOf(op) < 0 || !isId(streamId) || typeof pushUrl !== 'string')
       return false;
     if (!this.engine.media.publishers.has(streamId)) return false;
-    const body = {
-      biz_type: 0,
-      timestamp: Math.ceil(this.platform.now() / 1000),
-      stream_id: streamId,
-      pushurl: pushUrl,
-    };
-    this.engine.biz('media', op, body).then(
+    this.engine.biz('media', op, { stream_id: streamId, pushurl: pushUrl }).then(
       (r) =>
         r.body.code ? this.call(error, { code: r.body.code, message: r.body.message }) : this.call(success),
       (e: RequestFailure) =>

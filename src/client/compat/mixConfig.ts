@@ -30,7 +30,7 @@ export function mixOutput(c: MixStreamConfig): { stream_id: string } | { mixurl:
   return c.outputUrl != null ? { mixurl: c.outputUrl } : null;
 }
 
-export function startMixBody(c: MixStreamConfig, version: string): object | null {
+export function startMixBody(c: MixStreamConfig): object | null {
   const out = mixOutput(c);
   const list = c.streamList;
   if (!out || !Array.isArray(list) || !list.length) return null;
@@ -38,9 +38,9 @@ export function startMixBody(c: MixStreamConfig, version: string): object | null
   if (c.outputBgColor && typeof c.outputBgColor !== 'number') return null;
   const img = c.outputBgImage;
   if (img && (typeof img !== 'string' || img.indexOf('preset-id://'))) return null;
+  // What the server reads: 1.12.5 also sends UserData, testenv, audio_enc_id (the codecs are AAC for the CDN
+  // outputs and Opus for the room stream, whatever it says) and the session's ids, which nobody reads.
   return {
-    version,
-    ...(typeof c.userData === 'string' && c.userData.length <= 1e4 ? { UserData: c.userData } : {}),
     MixInput: list.map((s, layer) => ({
       stream_id: s.streamId,
       rect: { layer, top: s.top, left: s.left, bottom: s.bottom, right: s.right },
@@ -52,10 +52,8 @@ export function startMixBody(c: MixStreamConfig, version: string): object | null
         fps: c.outputFps,
         width: c.outputWidth,
         height: c.outputHeight,
-        audio_enc_id: c.outputAudioConfig || undefined,
         audio_bitrate: c.outputAudioBitrate || undefined,
         audio_channel_cnt: c.outputAudioChannels || undefined,
-        testenv: 0,
       },
     ],
     output_bg_color: c.outputBgColor || undefined,

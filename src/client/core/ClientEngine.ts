@@ -455,18 +455,18 @@ export class ClientEngine extends TypedEmitter<EngineEvents> {
 
   /**
    * `biz_channel` (mixing on channel "zeus", CDN relay on "media"): resolves with the parsed `rsp_body`.
-   * The body carries the room and user as 1.12.5 sends them.
+   * The server takes the room and user from the session, so the body leaves out what 1.12.5 repeats there
+   * (id_name, live_channel, appid, version): the bundle stays small.
    */
   biz(
     channel: 'zeus' | 'media',
     cmd: RoomReqBody<'biz_channel'>['cmd'],
     body: object,
   ): Promise<Reply<Record<string, unknown>>> {
-    const me = this.cfg;
-    const head = { id_name: me?.idName, live_channel: this.session?.wireRoomId, appid: me?.appid };
-    return this.send('biz_channel', { channel, cmd, req_body: JSON.stringify({ ...head, ...body }) }).then(
-      (r) => ({ seq: r.seq, body: parseObject<Record<string, unknown>>(r.body.rsp_body) ?? {} }),
-    );
+    return this.send('biz_channel', { channel, cmd, req_body: JSON.stringify(body) }).then((r) => ({
+      seq: r.seq,
+      body: parseObject<Record<string, unknown>>(r.body.rsp_body) ?? {},
+    }));
   }
 
   updateStreamExtraInfo(streamId: string, extraInfo: string): boolean {
