@@ -11,7 +11,7 @@
 import type { EventEmitter } from 'node:events';
 import type { PushBody, StartMixBody, StopMixBody } from '../protocol/bizSchema';
 import type { MixPlayInfo } from '../protocol/room';
-import type { MediaLeg } from './media/MediaBackend';
+import type { LegMedia, MediaLeg } from './media/MediaBackend';
 
 /** Who sent a biz_channel command, and by which host name its page reaches us (URLs name it). */
 export interface Caller {
@@ -67,6 +67,8 @@ export interface PublisherDirectoryEvents {
 export interface PublisherDirectory extends Pick<EventEmitter<PublisherDirectoryEvents>, 'on' | 'off'> {
   /** The live publisher leg of a stream of the app, if its media is up. */
   liveLeg(appid: number, streamId: string): MediaLeg | undefined;
+  /** What a stream's publisher sends (its codecs), once its offer was answered; live or not yet. */
+  mediaOf(appid: number, streamId: string): LegMedia | undefined;
   /** The room of a stream's publisher session, if it publishes. */
   roomOf(appid: number, streamId: string): string | undefined;
   /** A mix output as a publisher players can subscribe to (`leg` from MediaBackend.addRemotePublisher). */

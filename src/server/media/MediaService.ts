@@ -48,7 +48,7 @@ import { guarded } from '../timers';
 import { BridgeCallError } from './bridge/BridgeProcess';
 import type { BridgeLeg, BridgeService } from './bridge/BridgeService';
 import type { PublisherDirectory, PublisherDirectoryEvents } from '../LiveStreams';
-import type { MediaBackend, MediaLeg } from './MediaBackend';
+import type { LegMedia, MediaBackend, MediaLeg } from './MediaBackend';
 import { MediaSocket } from './MediaSocket';
 import { sdpCandidates } from './sdpCandidates';
 
@@ -649,6 +649,10 @@ export class MediaService implements PublisherDirectory {
   liveLeg(appid: number, streamId: string): MediaLeg | undefined {
     const s = this.publishers.get(`${appid}:${streamId}`);
     return s?.live && !s.closed ? s.openLeg : undefined;
+  }
+
+  mediaOf(appid: number, streamId: string): LegMedia | undefined {
+    return this.publishers.get(`${appid}:${streamId}`)?.openLeg?.media;
   }
 
   roomOf(appid: number, streamId: string): string | undefined {

@@ -22,7 +22,7 @@ import {
   type StreamUrls,
 } from '../LiveStreams';
 import { portRange } from '../liveConfig';
-import type { MediaBackend, MediaLeg } from '../media/MediaBackend';
+import type { LegMedia, MediaBackend, MediaLeg } from '../media/MediaBackend';
 import { Origin, originName } from '../origin/Origin';
 import { findExecutable } from '../process/children';
 import type { Output } from './ffmpegArgs';
@@ -81,13 +81,14 @@ export class LiveService implements LiveStreams {
    * would cost an encode per stream on a machine that also runs Janus and the browsers' media, so VP8
    * streams are relayed only when a page asks (publishTarget, cdnUrl) and their lists carry no URLs.
    */
-  private remuxable(leg: MediaLeg | undefined): boolean {
-    return !!leg && (!leg.media?.video || leg.media.videoCodec === 'h264');
+  private remuxable(media: LegMedia | undefined): boolean {
+    return !!media && (!media.video || media.videoCodec === 'h264');
   }
 
   urlsFor(appid: number, streamId: string, host: string): StreamUrls | null {
-    // Announced (stream 2001) once its media is live, so the codec is known here.
-    return this.relayAll(appid) && this.remuxable(this.dir.liveLeg(appid, streamId))
+    // Announced (stream 2001) after the publish was answered, so the codec is known here (the media may be
+    // a moment from up: the relay starts then).
+    return this.relayAll(appid) && this.remuxable(this.dir.mediaOf(appid, streamId))
       ? this.origin.urls(originName(appid, streamId), host)
       : null;
   }
@@ -430,7 +431,7 @@ export class LiveService implements LiveStreams {
   // ---------------------------------------------------------------------------------------- publishers
 
   private publisherUp(appid: number, streamId: string, leg: MediaLeg): void {
-    if (this.relayAll(appid) && this.remuxable(leg) && this.relayCount() < this.cfg.relay.maxRelays)
+    if (this.relayAll(appid) && this.remuxable(leg.media) && this.relayCount() < this.cfg.relay.maxRelays)
       this.addRelay(appid, streamId, AUTO, { kind: 'origin', name: originName(appid, streamId) });
     for (const r of this.relays.get(`${appid}:${streamId}`)?.values() ?? []) void r.up(leg);
     for (const t of this.tasks.values())
