@@ -138,7 +138,7 @@ export async function startServer(
       )
     : null;
   // Live production (mixing, CDN relay, the origin) needs the media plane: it forwards publishers' RTP.
-  const live = backend && media ? await startLive(config, log, backend, media, rooms) : null;
+  const live = backend && media ? startLive(config, log, backend, media, rooms) : null;
   rooms.live = live;
   // One place decides who hears a departure first: the room (its 12002 reaches viewers), then media.
   presence.on(
@@ -325,21 +325,24 @@ async function startBackend(config: ResolvedConfig, log: pino.Logger): Promise<J
   return backend;
 }
 
-/** Mixing, CDN relay and the embedded origin (its nginx and HTTP-FLV hub start here). */
-async function startLive(
+/**
+ * Mixing, CDN relay and the embedded origin. The origin's nginx and HTTP-FLV hub start beside the server,
+ * never holding up its start (URLs appear in lists once the origin is up; /healthz says when).
+ */
+function startLive(
   config: ResolvedConfig,
   log: pino.Logger,
   backend: MediaBackend,
   media: MediaService,
   rooms: RoomService,
-): Promise<LiveService> {
+): LiveService {
   const origin = new Origin(
     config.origin,
     config.host,
     join(PACKAGE_ROOT, 'dist', 'server', 'flvMain.js'),
     log,
   );
-  await origin.start();
+  void origin.start();
   return new LiveService(config, log, backend, media, rooms, origin);
 }
 
