@@ -228,6 +228,55 @@ test('the original SDK 1.12.5 calls updateMixStream against our server: success 
   await page.close();
 });
 
+test('outputUrl: the mix is pushed to that RTMP URL only (here our origin under a name of the page)', async () => {
+  const rtmp = (await live()).rtmpPort as number;
+  const http = (await live()).httpPort as number;
+  const since = Date.now() - 1;
+  const url = `rtmp://127.0.0.1:${rtmp}/live/urlmix`;
+  await viewer.evaluate(
+    (u) =>
+      (window as any).zg.updateMixStream(
+        {
+          outputUrl: u,
+          outputBitrate: 300_000,
+          outputFps: 15,
+          outputWidth: 320,
+          outputHeight: 240,
+          outputBgColor: 0xffff0000,
+          streamList: [{ streamId: 'cyan', top: 0, left: 0, bottom: 120, right: 160 }],
+        },
+        (window as any).__record('uOk'),
+        (window as any).__record('uErr'),
+      ),
+    url,
+  );
+  const ok = await waitForEvent(viewer, 'uOk', () => true, 30_000, since);
+  // As 1.12.5: no outputStreamId, so success's first argument is undefined (null once recorded).
+  expect(ok.args[0]).toBeNull();
+  await eventually(async () => {
+    const f = await grabFrame(`http://127.0.0.1:${http}/live/urlmix.flv`, 320, 240, 0.5);
+    expect(near(pixel(f, 320, 80, 60), [0, 255, 255])).toBe(true); // the input, top left
+    expect(near(pixel(f, 320, 240, 180), [255, 255, 0])).toBe(true); // the yellow background
+  }, 30_000);
+  // Not a room stream: nobody heard 12001 for it.
+  const listed = await viewer.evaluate(() =>
+    (window as any).__events.filter((e: any) => e.name === 'onStreamUpdated').flatMap((e: any) => e.args[1]),
+  );
+  expect(listed.map((x: any) => x.stream_id)).not.toContain('urlmix');
+  const s2 = Date.now() - 1;
+  await viewer.evaluate(
+    (u) =>
+      (window as any).zg.stopMixStream(
+        { outputUrl: u },
+        (window as any).__record('usOk'),
+        (window as any).__record('usErr'),
+      ),
+    url,
+  );
+  await waitForEvent(viewer, 'usOk', () => true, 10_000, s2);
+  await eventually(async () => expect((await live()).mixTasks).toEqual([]), 5000);
+});
+
 test('bad mix input gets the legacy errors; nothing is started', async () => {
   const call = async (cfg: object) => {
     const since = Date.now() - 1;
