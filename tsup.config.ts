@@ -31,8 +31,14 @@ const targets: Options[] = [
     outDir: 'dist/esm',
   },
   {
-    // bridge.js: the client-offer play worker, a child process of the server (src/server/bridge/worker.ts).
-    entry: { cli: 'src/server/cli.ts', index: 'src/server/index.ts', bridge: 'src/server/bridge/worker.ts' },
+    // bridge.js: the client-offer play worker, a child process of the server (src/server/bridge/worker.ts);
+    // flvMain.js: the origin's HTTP-FLV hub (src/server/origin/flvMain.ts).
+    entry: {
+      cli: 'src/server/cli.ts',
+      index: 'src/server/index.ts',
+      bridge: 'src/server/bridge/worker.ts',
+      flvMain: 'src/server/origin/flvMain.ts',
+    },
     format: ['cjs'],
     platform: 'node',
     target: 'node20',

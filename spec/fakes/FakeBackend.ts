@@ -10,6 +10,7 @@ import type {
   MediaBackendEvents,
   MediaBackendHealth,
   MediaLeg,
+  RemotePublisher,
   TrickleCandidate,
 } from '../../src/server/media/MediaBackend';
 
@@ -103,6 +104,15 @@ export class FakeBackend extends EventEmitter<MediaBackendEvents> implements Med
     const leg = new FakeLeg(this.nextId++, this);
     this.legs.push(leg);
     return leg;
+  }
+
+  /** A remote publisher: a leg that is up at once, on made-up ports. */
+  async addRemotePublisher(room: string): Promise<RemotePublisher> {
+    if (!this.up) throw new Error('media server unavailable');
+    const leg = new FakeLeg(this.nextId++, this);
+    leg.room = room;
+    this.legs.push(leg);
+    return { leg, port: 40000 + leg.id, rtcpPort: 41000 + leg.id, close: () => leg.close() };
   }
 
   /** Legs not closed yet. */

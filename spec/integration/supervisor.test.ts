@@ -207,3 +207,25 @@ test('ipc: a Node child started with an IPC channel (through setpriv) echoes mes
   await sup.stop();
   expect(sup.send({ n: 2 })).toBe(false);
 });
+
+test('write reaches the stdin of a child launched with stdin; without one it returns false', async () => {
+  const sup = new Supervisor(
+    spec({
+      prepare: () => ({
+        binary: 'sh',
+        args: ['-c', 'read line; echo got:$line; exec sleep 30'],
+        stdin: true,
+      }),
+    }),
+    quiet,
+  );
+  await sup.start();
+  expect(sup.write('hello\n')).toBe(true);
+  await waitFor('the echo', () => sup.output.includes('got:hello'));
+  await sup.stop();
+  expect(sup.write('again\n')).toBe(false);
+  const plain = new Supervisor(spec({}), quiet);
+  await plain.start();
+  expect(plain.write('x\n')).toBe(false);
+  await plain.stop();
+});

@@ -16,6 +16,7 @@ test('the request map lists every legacy room command once (and our client_log e
   expect(new Set(ROOM_CMDS).size).toBe(ROOM_CMDS.length);
   expect([...ROOM_CMDS].sort()).toEqual([
     'bigim_chat',
+    'biz_channel',
     'client_log',
     'custommsg',
     'hb',

@@ -67,6 +67,18 @@ export const ServerCode = {
   TooManyStreams: 1000000014,
   /** The login token does not allow this (token04 privilege or stream id list). */
   NotAllowed: 1000000015,
+  /** stop_mix / update: no mix task with that output (or it belongs to another user). */
+  MixNotFound: 1000000016,
+  /** A mixing or relay cap was reached (`mix.maxTasksPerApp`, `mix.maxInputs`, `relay.maxTargetsPerStream`...). */
+  MixLimit: 1000000017,
+  /** Mixing or relay is off on this server (no media plane, no ffmpeg, no origin) or failed to start. */
+  MixUnavailable: 1000000018,
+  /** publishTarget / cdnUrl / outputUrl: the push URL is not allowed (not our origin, not in relay.allowHosts). */
+  PushRefused: 1000000019,
+  /** publishTarget on a stream this user does not publish. */
+  PushNotPublisher: 1000000020,
+  /** start_mix: some inputs are not published (legacy code; `rsp_body.non_exist_streams` lists them). */
+  MixInputsMissing: 1000000150,
   /** hb or a request on a session the server no longer knows: the original SDK re-logs in on this code. */
   SessionNotFound: 1000000152,
   /** Internal server error. */
@@ -96,6 +108,12 @@ export const SERVER_CODE_MESSAGES: Record<number, string> = {
   [ServerCode.RoomFull]: 'room or server is full',
   [ServerCode.TooManyStreams]: 'too many streams',
   [ServerCode.NotAllowed]: 'not allowed by the login token',
+  [ServerCode.MixNotFound]: 'no such mix task',
+  [ServerCode.MixLimit]: 'mixing or relay limit reached',
+  [ServerCode.MixUnavailable]: 'mixing and relay unavailable',
+  [ServerCode.PushRefused]: 'push url not allowed',
+  [ServerCode.PushNotPublisher]: 'stream not published by this user',
+  [ServerCode.MixInputsMissing]: 'mix input streams not found',
   [ServerCode.SessionNotFound]: 'session not found',
   [ServerCode.Internal]: 'internal server error',
 };

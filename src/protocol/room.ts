@@ -230,6 +230,25 @@ export interface StreamMsgPayload {
   extra_info?: string;
 }
 
+/**
+ * `biz_channel` reply: `rsp_body` is a JSON string. start_mix: `{play: [{stream_alias, rtmp_url, hls_url,
+ * hdl_url}], non_exist_streams: []}`; the media channel: `{code, message}`. On err_code 1000000150 (inputs
+ * missing) the error reply carries `rsp_body` too, with `non_exist_streams`.
+ */
+export interface BizChannelRsp extends ReplyBase {
+  cmd: string;
+  rsp_body: string;
+}
+
+/** One output of a mix in the start_mix reply (1.12.5 reads the first URL of each). */
+export interface MixPlayInfo {
+  stream_alias: string;
+  rtmp_url: string;
+  hls_url: string;
+  /** HTTP-FLV ("hdl"). */
+  hdl_url: string;
+}
+
 /** Reply bodies by command. */
 export interface RoomReplyMap {
   login: LoginRsp;
@@ -247,6 +266,7 @@ export interface RoomReplyMap {
   signal: SignalRsp;
   webrtc_url: WebrtcUrlRsp;
   client_log: ClientLogRsp;
+  biz_channel: BizChannelRsp;
 }
 export type RoomRspBody<K extends RoomCmd> = RoomReplyMap[K];
 

@@ -83,6 +83,15 @@ export const ROOM_REQUEST_SCHEMAS = {
     header_kvs: s.array(s.object({ key: s.str(256), value: s.str(2048).opt() }), 16).opt(),
     retry: s.int(-1, 1_000_000).opt(),
   }),
+  /**
+   * Mixing (channel "zeus": start_mix, stop_mix) and CDN relay (channel "media": addpush, delpush,
+   * clearpush); `req_body` is a JSON string checked by protocol/bizSchema.ts once parsed.
+   */
+  biz_channel: s.object({
+    channel: s.oneOf(['zeus', 'media'] as const),
+    cmd: s.oneOf(['start_mix', 'stop_mix', 'addpush', 'delpush', 'clearpush'] as const),
+    req_body: s.str(MAX_FRAME_BYTES),
+  }),
   /** Extension: the shim's remote log lines (only when the login reply said `client_log: 1`). */
   client_log: s.object({
     logs: s.array(

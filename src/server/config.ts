@@ -18,6 +18,7 @@ import { parseAppSign } from './auth/loginToken';
 import { bool, ConfigError, int, section } from './configCheck';
 import { resolveTurn, TURN_DEFAULTS } from './turn/turnConfig';
 import { BRIDGE_DEFAULTS, checkBridge, type BridgeConfig } from './bridgeConfig';
+import { resolveLiveConfig, type LiveConfig } from './liveConfig';
 
 export interface AppConfig {
   appid: number;
@@ -45,6 +46,8 @@ export interface AppConfig {
    * Off, they are answered CreateSessionRsp result 7.
    */
   clientOfferPlay?: boolean;
+  /** Relay every stream of this app to the origin (stream lists carry urls_*); default `relay.all`. */
+  relayAll?: boolean;
 }
 
 /** A TURN server run by someone else (`turn.servers`): its URLs and its TURN REST shared secret. */
@@ -58,7 +61,7 @@ export interface ExternalTurnServer {
 /** The transports a TURN URL can name: UDP and TCP on `turn.port`, TLS on `turn.tlsPort`. */
 export type TurnTransport = 'udp' | 'tcp' | 'tls';
 
-export interface ResolvedConfig {
+export interface ResolvedConfig extends LiveConfig {
   host: string;
   port: number;
   apps: AppConfig[];
@@ -233,7 +236,7 @@ export type ServerOptions = {
     : ResolvedConfig[K];
 };
 
-const DEFAULTS: Omit<ResolvedConfig, 'apps' | 'devMode' | 'devAppSign'> = {
+const DEFAULTS: Omit<ResolvedConfig, 'apps' | 'devMode' | 'devAppSign' | keyof LiveConfig> = {
   host: '127.0.0.1',
   port: 8080,
   room: {
@@ -338,6 +341,9 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
     'turn',
     'media',
     'bridge',
+    'origin',
+    'mix',
+    'relay',
   ];
   for (const k of Object.keys(options))
     if (!known.includes(k)) throw new ConfigError(k, 'is not a known setting');
@@ -375,6 +381,7 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
       relayOnly: a.relayOnly === undefined ? undefined : bool(`${f}.relayOnly`, a.relayOnly),
       clientOfferPlay:
         a.clientOfferPlay === undefined ? false : bool(`${f}.clientOfferPlay`, a.clientOfferPlay),
+      relayAll: a.relayAll === undefined ? undefined : bool(`${f}.relayAll`, a.relayAll),
     };
   });
 
@@ -465,7 +472,12 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
     throw new ConfigError(f, p);
   });
 
+  const live = resolveLiveConfig(options, apps.length === 0, (f, p) => {
+    throw new ConfigError(f, p);
+  });
+
   return {
+    ...live,
     host,
     port,
     apps,

@@ -31,6 +31,8 @@ import { JanusBackend } from './media/JanusBackend';
 import { MediaService } from './media/MediaService';
 import { startBridge } from './media/bridge/startBridge';
 import type { BridgeService } from './media/bridge/BridgeService';
+import { LiveService } from './mix/LiveService';
+import { Origin } from './origin/Origin';
 import { Presence } from './presence/Presence';
 import { TurnService } from './turn/TurnService';
 import { guarded, unref } from './timers';
@@ -135,12 +137,16 @@ export async function startServer(
         bridge,
       )
     : null;
+  // Live production (mixing, CDN relay, the origin) needs the media plane: it forwards publishers' RTP.
+  const live = backend && media ? startLive(config, log, backend, media, rooms) : null;
+  rooms.live = live;
   // One place decides who hears a departure first: the room (its 12002 reaches viewers), then media.
   presence.on(
     'userGone',
     guarded(log, 'user gone', (u) => {
       rooms.userGone(u);
       media?.userGone(u);
+      live?.userGone(u.appid, u.roomId, u.idName);
     }),
   );
   presence.on(
@@ -166,9 +172,12 @@ export async function startServer(
         }
       : { janus: 'off', ...turnStats() };
   const stopMedia = async (code?: number) => {
+    const liveStopped = live
+      ?.close()
+      .catch((e: Error) => log.error({ err: e.message }, 'live production stop'));
     media?.dispose(code);
     presence.dispose();
-    await Promise.all([backend?.close(), turn.stop(), bridge?.stop()]);
+    await Promise.all([backend?.close(), turn.stop(), bridge?.stop(), liveStopped]);
   };
   // Event-loop delay since start (/healthz details): how long a request may wait behind others.
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -187,6 +196,7 @@ export async function startServer(
         roomSockets: rooms.counters,
         connections: connections(),
         media: mediaStats(),
+        live: live?.stats() ?? { origin: 'off', why: 'no media plane' },
         eventLoop: {
           maxMs: Math.round(loopDelay.max / 1e4) / 100,
           p99Ms: Math.round(loopDelay.percentile(99) / 1e4) / 100,
@@ -313,6 +323,27 @@ async function startBackend(config: ResolvedConfig, log: pino.Logger): Promise<J
   );
   await backend.start();
   return backend;
+}
+
+/**
+ * Mixing, CDN relay and the embedded origin. The origin's nginx and HTTP-FLV hub start beside the server,
+ * never holding up its start (URLs appear in lists once the origin is up; /healthz says when).
+ */
+function startLive(
+  config: ResolvedConfig,
+  log: pino.Logger,
+  backend: MediaBackend,
+  media: MediaService,
+  rooms: RoomService,
+): LiveService {
+  const origin = new Origin(
+    config.origin,
+    config.host,
+    join(PACKAGE_ROOT, 'dist', 'server', 'flvMain.js'),
+    log,
+  );
+  void origin.start();
+  return new LiveService(config, log, backend, media, rooms, origin);
 }
 
 /** /healthz media details from the backend (legs = Janus handles, for leak checks). */

@@ -49,6 +49,62 @@ const STRING_PAYLOADS: Record<string, fc.Arbitrary<J>> = {
     custom_content: embedded(short(0, 64)),
     room_id: embedded(fc.constant<J>(new Ref('room_id'))),
   }).map((o) => new Embed(o)),
+  // biz_channel's req_body: start_mix / stop_mix / push bodies (protocol/bizSchema.ts) with hostile rectangles,
+  // sizes, outputs and push URLs inside the JSON string.
+  req_body: fc
+    .oneof(
+      object({
+        MixInput: embedded(
+          fc.array(
+            object({
+              stream_id: embedded(streamId),
+              rect: embedded(
+                object({
+                  layer: embedded(fc.integer({ min: -1, max: 3 })),
+                  top: embedded(fc.integer({ min: -10, max: 2000 })),
+                  left: embedded(fc.integer({ min: -10, max: 2000 })),
+                  bottom: embedded(fc.integer({ min: -10, max: 2000 })),
+                  right: embedded(fc.integer({ min: -10, max: 2000 })),
+                }),
+              ),
+            }),
+            { maxLength: 20 },
+          ) as fc.Arbitrary<J>,
+        ),
+        MixOutput: embedded(
+          fc.array(
+            object({
+              stream_id: embedded(streamId),
+              mixurl: embedded(fc.constantFrom<J>('rtmp://127.0.0.1:1/live/x', 'http://x', 'rtmp://[::', '')),
+              bitrate: embedded(fc.integer({ min: -1, max: 20_000_000 })),
+              fps: embedded(fc.integer({ min: -1, max: 120 })),
+              width: embedded(fc.integer({ min: -1, max: 5000 })),
+              height: embedded(fc.integer({ min: -1, max: 5000 })),
+            }),
+            { maxLength: 2 },
+          ) as fc.Arbitrary<J>,
+        ),
+        output_bg_color: embedded(fc.integer({ min: -1, max: 2 ** 33 })),
+        output_bg_image: embedded(fc.constantFrom<J>('preset-id://none', 'file:///etc/passwd', '')),
+      }),
+      object({
+        stream_id: embedded(streamId),
+        mixurl: embedded(fc.constantFrom<J>('rtmp://127.0.0.1:1/live/x', '')),
+      }),
+      object({
+        stream_id: embedded(streamId),
+        pushurl: embedded(
+          fc.constantFrom<J>(
+            'rtmp://127.0.0.1:1/live/p',
+            'rtmp://cdn.example.com/live/p',
+            'file:///tmp/x',
+            'x',
+            '',
+          ),
+        ),
+      }),
+    )
+    .map((o) => new Embed(o)),
   signal_msg: object({
     request_id: embedded(short()),
     room_id: embedded(fc.constant<J>(new Ref('room_id'))),

@@ -30,6 +30,7 @@ import { browserPlatform, type Platform } from '../platform/Platform';
 import { invoke, staticLog, type Cb } from './callbacks';
 import * as detection from './detection';
 import { ENGINE_EVENTS, toLegacyStream, type OnName } from './legacyEvents';
+import { missingInputs, mixInfos, mixOutput, startMixBody, type MixStreamConfig } from './mixConfig';
 import { createStateCenter, type StateCenterView } from './stateCenter';
 
 export type ZegoConfig = ClientConfig;
@@ -449,6 +450,78 @@ export class ZegoClient {
   setPlayAudioOutput(streamId: string, audioOutput: string): boolean {
     if (typeof streamId !== 'string' || typeof audioOutput !== 'string') return false;
     return this.engine.media.setPlayAudioOutput(streamId, audioOutput);
+  }
+
+  /* ---------------------------------------------------------- stream mixing and CDN (1.16, 1.31-1.41) ---- */
+
+  /**
+   * 1.31: starts or changes the mix of `outputStreamId` (or `outputUrl`); `success(outputStreamId,
+   * [{rtmpUrls, hlsUrls, flvUrls}])`, `error(err, missingStreams)`. False (nothing sent) as 1.12.5 for a
+   * config without output, inputs, bitrate, fps, width or height.
+   */
+  updateMixStream(config: MixStreamConfig, success?: Cb, error?: Cb): boolean {
+    const body = config && startMixBody(config);
+    if (!body) return false;
+    this.engine.biz('zeus', 'start_mix', body).then(
+      (r) => this.call(success, config.outputStreamId, mixInfos(r.body)),
+      (e: RequestFailure) => this.call(error, e.error.toLegacy(), missingInputs(e.error.reply)),
+    );
+    return true;
+  }
+
+  /** 1.32: `success()` once the mix of `outputStreamId` (or `outputUrl`) ended, `error(err)`. */
+  stopMixStream(config: MixStreamConfig, success?: Cb, error?: Cb): boolean {
+    const out = config && mixOutput(config);
+    if (!out) return false;
+    this.settle(this.engine.biz('zeus', 'stop_mix', out), () => this.call(success), error);
+    return true;
+  }
+
+  /**
+   * 1.41: relays a stream this client publishes to `pushUrl` ('addpush', several allowed), stops one
+   * ('delpush') or all ('clearpush'). `success()`, or `error({code, message})` as 1.12.5 (a refused URL
+   * says why). False without a call for a bad type, id or URL, or a stream not published here.
+   */
+  publishTarget(
+    config: { streamId: string; type: string; pushUrl: string },
+    success?: Cb,
+    error?: Cb,
+  ): boolean {
+    const { streamId, type, pushUrl } = config || ({} as { streamId: string; type: string; pushUrl: string });
+    const op = type as 'addpush' | 'delpush' | 'clearpush';
+    if (['addpush', 'delpush', 'clearpush'].indexOf(op) < 0 || !isId(streamId) || typeof pushUrl !== 'string')
+      return false;
+    if (!this.engine.media.publishers.has(streamId)) return false;
+    this.engine.biz('media', op, { stream_id: streamId, pushurl: pushUrl }).then(
+      (r) =>
+        r.body.code ? this.call(error, { code: r.body.code, message: r.body.message }) : this.call(success),
+      (e: RequestFailure) =>
+        this.call(error, { code: e.error.serverCode ?? e.error.code, message: e.error.msg }),
+    );
+    return true;
+  }
+
+  /**
+   * 1.16: the CDN URLs of a stream (the first of the room's streams without an id) this page can play, as
+   * 1.12.5 chose them: HLS on Safari, else HTTP-FLV on http(s) pages (https: only https URLs), RTMP on rtmp:.
+   */
+  filterStreamList(streamId?: string): string[] {
+    const list = this.engine.room?.streamList ?? [];
+    const s = list.find((x) => x.stream_id === streamId) ?? list[0];
+    const d = this.platform.device;
+    const proto = d?.protocol ?? '';
+    if (!s) return [];
+    const pick = (urls: string[], has: string) => urls.filter((u) => u.indexOf(has) >= 0);
+    const out =
+      /Safari/.test(d?.userAgent ?? '') && !/Chrome/.test(d?.userAgent ?? '')
+        ? pick([...s.urls_m3u8, ...s.urls_https_m3u8], proto)
+        : proto === 'rtmp:'
+          ? pick(s.urls_rtmp, proto)
+          : pick(
+              [...s.urls_flv, ...s.urls_https_flv],
+              proto === 'http:' ? 'http' : proto === 'https:' ? proto : '\0',
+            );
+    return out.filter((u, i) => out.indexOf(u) === i);
   }
 
   /* ------------------------------------------------------- effects and mixing (1.33-1.40, 1.8) ---- */

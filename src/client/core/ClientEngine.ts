@@ -453,6 +453,22 @@ export class ClientEngine extends TypedEmitter<EngineEvents> {
     return this.joinLive.end(dest);
   }
 
+  /**
+   * `biz_channel` (mixing on channel "zeus", CDN relay on "media"): resolves with the parsed `rsp_body`.
+   * The server takes the room and user from the session, so the body leaves out what 1.12.5 repeats there
+   * (id_name, live_channel, appid, version): the bundle stays small.
+   */
+  biz(
+    channel: 'zeus' | 'media',
+    cmd: RoomReqBody<'biz_channel'>['cmd'],
+    body: object,
+  ): Promise<Reply<Record<string, unknown>>> {
+    return this.send('biz_channel', { channel, cmd, req_body: JSON.stringify(body) }).then((r) => ({
+      seq: r.seq,
+      body: parseObject<Record<string, unknown>>(r.body.rsp_body) ?? {},
+    }));
+  }
+
   updateStreamExtraInfo(streamId: string, extraInfo: string): boolean {
     return this.announcer.update(streamId, extraInfo);
   }

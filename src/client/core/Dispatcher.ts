@@ -24,7 +24,9 @@ export class Dispatcher {
       });
       return r.urls ?? [];
     } catch (e) {
-      throw new DispatchFailure(e instanceof ZegoError && e.code === ClientErrorCode.Timeout);
+      const z = e instanceof ZegoError ? e : null;
+      // A refused cdnUrl says why (other dispatch errors keep 1.12's bare message).
+      throw new DispatchFailure(z?.code === ClientErrorCode.Timeout, z && /^cdnUrl/.test(z.msg) ? z.msg : '');
     }
   }
 }

@@ -148,7 +148,8 @@ export class RoomConnection {
     this.pending.delete(h.seq);
     if (p.timer !== null) this.platform.clearTimeout(p.timer);
     const code = Number(frame.body.err_code ?? 0);
-    if (code !== 0) p.reject(ZegoError.server(code, frame.body.err_message as string | undefined));
+    if (code !== 0)
+      p.reject(ZegoError.server(code, frame.body.err_message as string | undefined, frame.body));
     else p.resolve(frame.body);
   }
 

@@ -8,6 +8,8 @@ export class ZegoError extends Error {
     readonly code: string,
     readonly msg: string,
     readonly serverCode?: number,
+    /** The error reply's body (biz_channel puts `rsp_body` there). */
+    readonly reply?: Record<string, unknown>,
   ) {
     super(msg);
   }
@@ -16,8 +18,8 @@ export class ZegoError extends Error {
     if (e instanceof ZegoError) return e;
     return new ZegoError(ClientErrorCode.Unknown, String((e as Error)?.message ?? e));
   }
-  static server(errCode: number, message?: string): ZegoError {
-    return new ZegoError(ClientErrorCode.Server, serverErrorMessage(errCode, message), errCode);
+  static server(errCode: number, message?: string, reply?: Record<string, unknown>): ZegoError {
+    return new ZegoError(ClientErrorCode.Server, serverErrorMessage(errCode, message), errCode, reply);
   }
   toLegacy(): LegacyError {
     return { code: this.code, msg: this.msg };

@@ -54,7 +54,11 @@ export interface StreamHooks {
 }
 
 export class DispatchFailure extends Error {
-  constructor(readonly timeout: boolean) {
+  constructor(
+    readonly timeout: boolean,
+    /** The server's reason (a refused cdnUrl says why), for the error's msg. */
+    readonly detail = '',
+  ) {
     super(timeout ? 'dispatch timeout' : 'dispatch error');
   }
 }
@@ -269,7 +273,7 @@ export class StreamSession {
       } catch (e) {
         throw new StepError(
           e instanceof DispatchFailure && e.timeout ? 'DispatchTimeout' : 'DispatchError',
-          '',
+          e instanceof DispatchFailure ? e.detail : '',
           true,
         );
       }

@@ -20,7 +20,11 @@ export interface Platform {
   /** What the browser can do (ZegoClient.supportDetection and friends); absent outside a browser. */
   support?: SupportProbe;
   /** What CreateSessionReq reports about the device (navigator.platform, the user agent). */
-  device?: { platform: string; userAgent: string };
+  device?: {
+    platform: string;
+    userAgent: string;
+    /** The page's location.protocol ('http:'...). */ protocol?: string;
+  };
   /**
    * Page life events: 'leave' (beforeunload, and pagehide for iOS where beforeunload does not fire),
    * 'offline', 'online'. Absent outside a browser.
@@ -241,7 +245,11 @@ export const browserPlatform: Platform = {
   get device() {
     return typeof navigator === 'undefined'
       ? undefined
-      : { platform: navigator.platform ?? '', userAgent: navigator.userAgent ?? '' };
+      : {
+          platform: navigator.platform ?? '',
+          userAgent: navigator.userAgent ?? '',
+          protocol: typeof location === 'undefined' ? '' : location.protocol,
+        };
   },
   fetchBytes: (url) =>
     fetch(url).then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(r.statusText || `HTTP ${r.status}`))),

@@ -37,6 +37,8 @@ export class HandlerError extends Error {
   constructor(
     readonly code: number,
     message?: string,
+    /** More fields for the error reply (biz_channel's `cmd` and `rsp_body`). */
+    readonly extra?: object,
   ) {
     super(message ?? SERVER_CODE_MESSAGES[code] ?? 'error');
   }
@@ -99,8 +101,8 @@ export class Connection extends FrameSocket {
     );
   }
 
-  private error(cmd: string, seq: number, code: number, message?: string): void {
-    this.reply(cmd, seq, { err_code: code, err_message: message ?? SERVER_CODE_MESSAGES[code] });
+  private error(cmd: string, seq: number, code: number, message?: string, extra?: object): void {
+    this.reply(cmd, seq, { ...extra, err_code: code, err_message: message ?? SERVER_CODE_MESSAGES[code] });
   }
 
   protected refuse(ref: FrameRef, why: 'rate' | 'malformed' | 'internal'): void {
@@ -135,7 +137,7 @@ export class Connection extends FrameSocket {
       const reply = await handler(this, body as RoomReqBody<RoomCmd>, h);
       this.reply(cmd, seq, { err_code: 0, ...reply });
     } catch (e) {
-      if (e instanceof HandlerError) return this.error(cmd, seq, e.code, e.message);
+      if (e instanceof HandlerError) return this.error(cmd, seq, e.code, e.message, e.extra);
       throw e;
     }
   }

@@ -16,10 +16,12 @@ import { JANUS_EVENTS, JanusGateway, type JanodeHandle } from './JanusGateway';
 import { JanusProcess } from './JanusProcess';
 import type {
   ForwardTarget,
+  LegMedia,
   MediaBackend,
   MediaBackendEvents,
   MediaBackendHealth,
   MediaLeg,
+  RemotePublisher,
   TrickleCandidate,
 } from './MediaBackend';
 
@@ -55,6 +57,51 @@ export function midsOf(sdp: string): { audio?: string; video?: string } {
   return out;
 }
 
+/** What a publisher sends, from the SFU's answer (the codecs it accepted). */
+export function mediaOf(answerSdp: string): LegMedia {
+  const video = /^m=video [1-9]/m.test(answerSdp);
+  const first = /^a=rtpmap:\d+ (H264|VP8)\//im.exec(answerSdp.slice(answerSdp.search(/^m=video/m)));
+  return {
+    audio: /^m=audio [1-9]/m.test(answerSdp),
+    video,
+    videoCodec: first?.[1]?.toUpperCase() === 'VP8' ? 'vp8' : 'h264',
+  };
+}
+
+/** Where a publisher sits in Janus (a leg, or a remote publisher). */
+interface JanusFeed {
+  room?: number;
+  feed?: number;
+}
+
+/** A remote publisher as a leg players subscribe to; it publishes nothing itself. */
+class RemoteLeg implements MediaLeg {
+  readonly id = nextLegId++;
+  readonly up = Promise.resolve();
+  constructor(
+    readonly room: number,
+    readonly feed: number,
+    private readonly remove: () => Promise<void>,
+  ) {}
+  publish(): Promise<string> {
+    return Promise.reject(new BackendError('a remote publisher does not publish'));
+  }
+  subscribe(): Promise<string> {
+    return Promise.reject(new BackendError('a remote publisher does not subscribe'));
+  }
+  answer(): Promise<void> {
+    return Promise.reject(new BackendError('a remote publisher takes no answer'));
+  }
+  async trickle(): Promise<void> {}
+  async requestKeyframe(): Promise<void> {}
+  forward(): Promise<() => Promise<void>> {
+    return Promise.reject(new BackendError('a remote publisher is not forwarded'));
+  }
+  close(): Promise<void> {
+    return this.remove();
+  }
+}
+
 class JanusLeg implements MediaLeg {
   readonly id = nextLegId++;
   readonly up: Promise<void>;
@@ -65,6 +112,7 @@ class JanusLeg implements MediaLeg {
   feed?: number;
   /** The mids of the publisher's audio and video (from its offer): RTP forwarding names streams by mid. */
   private mids: { audio?: string; video?: string } = {};
+  media?: LegMedia;
   private closed = false;
 
   constructor(
@@ -93,11 +141,12 @@ class JanusLeg implements MediaLeg {
     this.room = room;
     this.feed = r.feed;
     this.mids = midsOf(offerSdp);
+    this.media = mediaOf(r.jsep.sdp);
     return r.jsep.sdp;
   }
 
   async subscribe(publisher: MediaLeg): Promise<string> {
-    const pub = publisher as JanusLeg;
+    const pub = publisher as JanusFeed;
     if (pub.room === undefined || pub.feed === undefined) throw new BackendError('publisher not joined');
     const r = await bounded(
       this.handle.joinSubscriber({ room: pub.room, feed: pub.feed }),
@@ -292,6 +341,36 @@ export class JanusBackend extends EventEmitter<MediaBackendEvents> implements Me
     t: Parameters<JanusGateway['forward']>[2],
   ): Promise<() => Promise<void>> {
     return bounded(this.gateway.forward(room, feed, t), 'janus rtp_forward');
+  }
+
+  async addRemotePublisher(
+    roomKey: string,
+    display: string,
+    o: { videoCodec: 'h264' | 'vp8'; audio: boolean },
+  ): Promise<RemotePublisher> {
+    if (!this.gateway.up) throw new BackendError('media server unavailable');
+    const generation = this.gateway.generation;
+    const room = await bounded(this.roomFor(roomKey), 'janus room');
+    const streams: Record<string, unknown>[] = [
+      { type: 'audio', mindex: 0, mid: 'a', codec: 'opus', ...(o.audio ? {} : { disabled: true }) },
+      // No h264_profile: Janus 1.1.2's check wants a boolean there (its own bug), and the room's default fits.
+      { type: 'video', mindex: 1, mid: 'v', codec: o.videoCodec },
+    ];
+    const r = await bounded(
+      this.gateway.addRemotePublisher(room, display, streams),
+      'janus remote publisher',
+    );
+    this.publisherJoined(roomKey);
+    let closed = false;
+    const leg = new RemoteLeg(room, r.feed, async () => {
+      if (closed) return;
+      closed = true;
+      await r
+        .remove()
+        .catch((e: Error) => this.log.debug({ err: e.message }, 'remove_remote_publisher failed'));
+      this.publisherLeft(roomKey, generation);
+    });
+    return { leg, port: r.port, rtcpPort: r.rtcpPort, close: () => leg.close() };
   }
 
   health(): MediaBackendHealth {

@@ -31,6 +31,8 @@ export interface JanodeHandle {
   ): Promise<{ forwarders?: { audio_stream?: number; video_stream?: number }[] }>;
   stopForward(p: { room: number; feed: number; stream: number }): Promise<unknown>;
   start(p: { jsep: Jsep }): Promise<unknown>;
+  /** A raw plugin request; resolves with Janus's whole reply. */
+  message(body: Record<string, unknown>): Promise<unknown>;
 }
 
 interface JanodeSession {
@@ -189,6 +191,39 @@ export class JanusGateway extends EventEmitter {
     return async () => {
       if (this.generation !== generation || !this.admin) return; // died with its Janus
       for (const stream of ids) await this.admin.stopForward({ room, feed, stream });
+    };
+  }
+
+  /**
+   * `add_remote_publisher`: an RTP source on 127.0.0.1 becomes a feed of `room`; resolves with its feed id,
+   * the port it is sent to, and the function that removes it.
+   */
+  async addRemotePublisher(
+    room: number,
+    display: string,
+    streams: Record<string, unknown>[],
+  ): Promise<{ feed: number; port: number; rtcpPort: number; remove: () => Promise<void> }> {
+    const admin = this.requireAdmin();
+    const r = (await admin.message({
+      request: 'add_remote_publisher',
+      room,
+      display: display.slice(0, 128),
+      iface: '127.0.0.1',
+      streams,
+    })) as { plugindata?: { data?: { id?: number; port?: number; rtcp_port?: number; error?: string } } };
+    const d = r.plugindata?.data ?? {};
+    if (typeof d.id !== 'number' || typeof d.port !== 'number')
+      throw new Error(`add_remote_publisher failed: ${d.error ?? JSON.stringify(d).slice(0, 200)}`);
+    const generation = this.generation;
+    const feed = d.id;
+    return {
+      feed,
+      port: d.port,
+      rtcpPort: d.rtcp_port ?? 0,
+      remove: async () => {
+        if (this.generation !== generation || !this.admin) return; // died with its Janus
+        await this.admin.message({ request: 'remove_remote_publisher', room, id: feed });
+      },
     };
   }
 

@@ -27,6 +27,25 @@ export interface ForwardTarget {
   videoPt?: number;
 }
 
+/** What a publisher leg sends, from the negotiated SDP (forwards need the codec of their SDP). */
+export interface LegMedia {
+  audio: boolean;
+  video: boolean;
+  videoCodec: 'h264' | 'vp8';
+}
+
+/** An RTP source (a mix's ffmpeg) entered into a room as a publisher players subscribe to like any other. */
+export interface RemotePublisher {
+  /** A publisher leg for `subscribe` (its `up` is resolved). */
+  leg: MediaLeg;
+  /** Where the source sends all its RTP (audio SSRC 1000, video SSRC 1010) on 127.0.0.1. */
+  port: number;
+  /** Where the SFU sends RTCP feedback from. */
+  rtcpPort: number;
+  /** Leaves the room (idempotent, never throws). */
+  close(): Promise<void>;
+}
+
 export interface MediaLeg {
   /** Unique within the backend (logs). */
   readonly id: number;
@@ -42,6 +61,8 @@ export interface MediaLeg {
   trickle(candidate: TrickleCandidate | null): Promise<void>;
   /** Publisher: ask the client's encoder for a keyframe now (PLI/FIR through the SFU). */
   requestKeyframe(): Promise<void>;
+  /** Publisher: what it sends, once `publish` answered. */
+  readonly media?: LegMedia;
   /** Publisher: forward its RTP to a host:port (mixing, CDN); resolves to the stop function. */
   forward(target: ForwardTarget): Promise<() => Promise<void>>;
   /** Frees the leg (idempotent, never throws). A room left without publishers is destroyed. */
@@ -69,6 +90,15 @@ export interface MediaBackend extends Pick<EventEmitter<MediaBackendEvents>, 'on
   readonly up: boolean;
   /** A new leg (one per PeerConnection). Rejects when the backend is down or does not answer in time. */
   openLeg(): Promise<MediaLeg>;
+  /**
+   * An RTP source as a publisher of `room` (Janus VideoRoom `add_remote_publisher`): Opus audio and
+   * `videoCodec` video, payload types Opus 111, H.264 107, VP8 96.
+   */
+  addRemotePublisher(
+    room: string,
+    display: string,
+    o: { videoCodec: 'h264' | 'vp8'; audio: boolean },
+  ): Promise<RemotePublisher>;
   health(): MediaBackendHealth;
   /** Stops everything (the SFU process too, when the backend owns one). */
   close(): Promise<void>;

@@ -18,6 +18,7 @@
  * A media-server loss resets every session (SessionResetPush); once it is back every such socket hears
  * MediaReadyPush, so clients retry at once instead of waiting out their backoff.
  */
+import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import { CloseCode, ServerCode } from '../../protocol/errors';
@@ -46,7 +47,8 @@ import type { Presence, UserRef } from '../presence/Presence';
 import { guarded } from '../timers';
 import { BridgeCallError } from './bridge/BridgeProcess';
 import type { BridgeLeg, BridgeService } from './bridge/BridgeService';
-import type { MediaBackend, MediaLeg } from './MediaBackend';
+import type { PublisherDirectory, PublisherDirectoryEvents } from '../LiveStreams';
+import type { LegMedia, MediaBackend, MediaLeg } from './MediaBackend';
 import { MediaSocket } from './MediaSocket';
 import { sdpCandidates } from './sdpCandidates';
 
@@ -112,6 +114,8 @@ interface Session {
   conn: Conn;
   /** The backend leg (opened at CreateSessionReq). */
   leg: Promise<MediaLeg>;
+  /** The leg once opened (publishers: what live production forwards). */
+  openLeg?: MediaLeg;
   /** Publisher: its media is up (the backend's webrtcup) and players may subscribe. */
   live: boolean;
   closed: boolean;
@@ -137,10 +141,16 @@ type MediaHandler<K extends MediaRequest> = (
 
 const userOf = (c: Conn): UserRef => ({ appid: c.appid, roomId: c.roomId, idName: c.idName });
 
-export class MediaService {
+export class MediaService implements PublisherDirectory {
   private readonly conns = new Set<Conn>();
   /** `${appid}:${streamId}` -> the publishing session. */
   private readonly publishers = new Map<string, Session>();
+  /** `${appid}:${streamId}` -> a mix output players subscribe to (no session of its own). */
+  private readonly virtual = new Map<string, { roomId: string; leg: MediaLeg }>();
+  /** Publishers up and down, for live production (mix inputs, relays). */
+  private readonly events = new EventEmitter<PublisherDirectoryEvents>();
+  readonly on = this.events.on.bind(this.events) as PublisherDirectory['on'];
+  readonly off = this.events.off.bind(this.events) as PublisherDirectory['off'];
   private nextSession = 1;
   private disposed = false;
   private sweepTimer: unknown = null;
@@ -213,6 +223,7 @@ export class MediaService {
       sockets: this.conns.size,
       sessions,
       publishers: this.publishers.size,
+      mixOutputs: this.virtual.size,
       inGrace: this.presence.inGrace,
       mediaSockets: this.counters,
     };
@@ -341,11 +352,15 @@ export class MediaService {
       const existing = this.publishers.get(key);
       const owner = existing?.conn.idName ?? this.presence.lostStreamOwner(conn.appid, streamId)?.idName;
       // Another user may not take the id, neither while it is live nor during its owner's grace.
-      if (owner !== undefined && owner !== conn.idName) throw new MediaError(MediaResult.StreamExists);
+      if ((owner !== undefined && owner !== conn.idName) || this.virtual.has(key))
+        throw new MediaError(MediaResult.StreamExists);
       if (existing) this.closeSession(existing, CloseReason.Normal, 'republished', 'replaced');
     } else {
       const pub = this.publishers.get(key);
-      if (!pub) {
+      const virt = this.virtual.get(key);
+      if (virt && app && !app.crossRoomPlay && virt.roomId !== conn.roomId)
+        throw new MediaError(MediaResult.StreamNotFound, 'stream not found in this room');
+      if (!pub && !virt) {
         // Listed, or coming back within its grace: not an error, ask again shortly.
         if (
           this.presence.lostStreamOwner(conn.appid, streamId) ||
@@ -355,7 +370,7 @@ export class MediaService {
         throw new MediaError(MediaResult.StreamNotFound);
       }
       // Stream ids are app-wide; an app may keep its rooms apart (legacy default: co-hosts across rooms).
-      if (app && !app.crossRoomPlay && pub.conn.roomId !== conn.roomId)
+      if (pub && app && !app.crossRoomPlay && pub.conn.roomId !== conn.roomId)
         throw new MediaError(MediaResult.StreamNotFound, 'stream not found in this room');
     }
     let bridged: BridgeLeg | undefined;
@@ -386,6 +401,7 @@ export class MediaService {
     // A leg that opens after its session ended is given back at once.
     s.leg.then(
       (leg) => {
+        s.openLeg = leg;
         if (s.closed) void leg.close();
       },
       (e: Error) => this.log.debug({ err: e.message, session: s.id }, 'media leg not opened'),
@@ -435,11 +451,19 @@ export class MediaService {
     // The original SDK's onPublishStateUpdate(0) waits for this (ICE connected is not enough).
     s.conn.push(PUBLISH_EVENT_PUSH, s.id, { event: 0, stream_id: s.streamId });
     this.log.debug({ session: s.id, stream: s.streamId }, 'publisher live');
+    if (s.openLeg) this.events.emit('publisherUp', user.appid, s.streamId, s.openLeg);
   }
 
   private async offerToPlayer(s: Session): Promise<void> {
     try {
-      const pub = this.publishers.get(`${s.conn.appid}:${s.streamId}`);
+      const key = `${s.conn.appid}:${s.streamId}`;
+      const virt = this.virtual.get(key);
+      if (virt) {
+        const offer = await (await s.leg).subscribe(virt.leg);
+        if (!s.closed) s.conn.push('MediaDescPush', s.id, { type: 0, sdp: offer });
+        return;
+      }
+      const pub = this.publishers.get(key);
       if (!pub) throw new MediaError(MediaResult.StreamNotFound);
       // The SFU lists a publisher only once its PeerConnection is up: a viewer that asks right after the
       // stream was announced waits for that (bounded).
@@ -563,6 +587,7 @@ export class MediaService {
     }
     if (s.type === 0 && this.publishers.get(key) === s) {
       this.publishers.delete(key);
+      this.events.emit('publisherDown', s.conn.appid, s.streamId);
       const user = userOf(s.conn);
       const stopped = how === 'stop';
       // A stopped stream leaves the room first (Presence -> the room's 12002), so its viewers hear the
@@ -619,6 +644,30 @@ export class MediaService {
       for (const p of c.sessions.values())
         if (p.type === 1 && `${c.appid}:${p.streamId}` === key) out.push(p);
     return out;
+  }
+
+  liveLeg(appid: number, streamId: string): MediaLeg | undefined {
+    const s = this.publishers.get(`${appid}:${streamId}`);
+    return s?.live && !s.closed ? s.openLeg : undefined;
+  }
+
+  mediaOf(appid: number, streamId: string): LegMedia | undefined {
+    return this.publishers.get(`${appid}:${streamId}`)?.openLeg?.media;
+  }
+
+  roomOf(appid: number, streamId: string): string | undefined {
+    return this.publishers.get(`${appid}:${streamId}`)?.conn.roomId;
+  }
+
+  addVirtualPublisher(appid: number, roomId: string, streamId: string, leg: MediaLeg): void {
+    this.virtual.set(`${appid}:${streamId}`, { roomId, leg });
+  }
+
+  /** A mix output ended: its players end as on a stopped stream (reason 4). */
+  removeVirtualPublisher(appid: number, streamId: string): void {
+    const key = `${appid}:${streamId}`;
+    if (!this.virtual.delete(key)) return;
+    for (const p of this.playersOf(key)) this.closeSession(p, CloseReason.StreamEnded, 'stream ended');
   }
 
   /** A user left its room for good (Presence userGone): its media sessions end too. */

@@ -31,6 +31,8 @@ export interface ChildLaunch {
   cwd?: string;
   /** Open a Node IPC channel to the child (a Node script): `send()` and `message` events. */
   ipc?: boolean;
+  /** Give the child a stdin pipe (see Supervisor.write); default: no stdin. */
+  stdin?: boolean;
 }
 
 export interface ChildSpec {
@@ -150,6 +152,18 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return this.tail;
   }
 
+  /**
+   * Writes to the running child's stdin (a launch with `stdin: true`); false when there is no child or
+   * no stdin (commands to a child that restarts in between are lost, never queued for the next run).
+   */
+  write(text: string): boolean {
+    const stdin = this.child?.stdin;
+    if (!stdin || stdin.destroyed) return false;
+    stdin.on('error', () => {}); // a child that just died: EPIPE is expected
+    stdin.write(text);
+    return true;
+  }
+
   /** Starts the child and resolves once it is ready; rejects (child killed) if it is not in time. */
   start(): Promise<void> {
     this.stopping = false;
@@ -165,7 +179,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       run.binary,
       run.args,
       {
-        stdio: ['ignore', 'pipe', 'pipe', ...(run.ipc ? (['ipc'] as const) : [])],
+        stdio: [run.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', ...(run.ipc ? (['ipc'] as const) : [])],
         env: run.env,
         cwd: run.cwd,
       },

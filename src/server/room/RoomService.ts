@@ -21,6 +21,8 @@ import {
   type RoomReqBody,
   type WireStream,
 } from '../../protocol/room';
+import { BIZ_BODY_SCHEMAS } from '../../protocol/bizSchema';
+import { LiveError, type Caller, type LiveStreams, type RoomStreams, type StreamUrls } from '../LiveStreams';
 import { mayPublish, verifyRoomToken } from '../auth/roomToken';
 import { checkThirdToken } from '../auth/thirdToken';
 import { postJson } from '../httpPost';
@@ -46,7 +48,17 @@ function parseJson(s: string, field: string): Record<string, unknown> {
 /** client_log line levels (the shim's: 1.12.5's ENUM_LOG_LEVEL). */
 const CLIENT_LOG_LEVELS = ['debug', 'info', 'warn', 'error'];
 
-export class RoomService {
+const NO_URLS: StreamUrls = {
+  urls_flv: [],
+  urls_m3u8: [],
+  urls_rtmp: [],
+  urls_https_flv: [],
+  urls_https_m3u8: [],
+};
+
+export class RoomService implements RoomStreams {
+  /** Mixing and CDN relay (biz_channel, stream URLs); null = off (no media plane). Set once by index.ts. */
+  live: LiveStreams | null = null;
   /** The rooms (RoomStore: memory on one node). */
   readonly rooms: RoomStore;
   private readonly conns = new Set<Connection>();
@@ -107,6 +119,7 @@ export class RoomService {
       signal: (c, b) => this.signal(c, b),
       webrtc_url: (c, b) => this.dispatch(c, b),
       client_log: (c, b) => this.clientLog(c, b),
+      biz_channel: (c, b) => this.biz(c, b),
     };
   }
 
@@ -161,6 +174,7 @@ export class RoomService {
     if (room.members.size === 0) room.endStreamsOf(s.member.idName);
     this.presence.roomDown({ appid: s.appid, roomId: s.roomId, idName: s.member.idName }, c.loggedOut);
     if (room.empty) {
+      this.live?.roomEmpty(s.appid, s.roomId);
       room.flushBig();
       room.dispose();
       this.rooms.delete(s.appid, s.roomId);
@@ -329,11 +343,7 @@ export class RoomService {
         anchor_nick_name: me.nickName,
         extra_info: extra,
         stream_gid: streamId,
-        urls_flv: [],
-        urls_m3u8: [],
-        urls_rtmp: [],
-        urls_https_flv: [],
-        urls_https_m3u8: [],
+        ...(this.live?.urlsFor(appid, streamId, c.host) ?? NO_URLS),
       };
       room.setStream(s);
       room.streamChange(existing ? StreamPushCmd.Updated : StreamPushCmd.Added, [s], me);
@@ -384,12 +394,106 @@ export class RoomService {
     other.streamChange(12002, [held], other.members.get(me.idName));
   }
 
-  /** Legacy dispatch: the media signalling server for a stream. */
-  private dispatch(c: Connection, b: RoomReqBody<'webrtc_url'>): HandlerReply<'webrtc_url'> {
+  /** Legacy dispatch: the media signalling server for a stream; a publish's cdnUrl (header_kvs) is relayed. */
+  private async dispatch(c: Connection, b: RoomReqBody<'webrtc_url'>): Promise<HandlerReply<'webrtc_url'>> {
     this.roomOf(c);
     const url = this.mediaUrl(c);
     if (!url) throw new HandlerError(ServerCode.DispatchError, 'no media server on this deployment');
+    const cdn = b.header_kvs?.find((kv) => kv.key === 'grpc-metadata-push')?.value;
+    if (b.ptype === 'push' && cdn) {
+      if (!this.live)
+        throw new HandlerError(ServerCode.MixUnavailable, 'cdnUrl: no CDN relay on this server');
+      try {
+        await this.live.cdnUrl(this.caller(c), b.stream_id, cdn);
+      } catch (e) {
+        if (e instanceof LiveError) throw new HandlerError(e.code, `cdnUrl: ${e.message}`);
+        throw e;
+      }
+    }
     return { stream_id: b.stream_id, ptype: b.ptype, urls: [url], need_action: 0, action_delay: 0 };
+  }
+
+  private caller(c: Connection): Caller {
+    const s = c.session!;
+    return {
+      appid: s.appid,
+      roomId: s.roomId,
+      idName: s.member.idName,
+      nickName: s.member.nickName,
+      host: c.host,
+    };
+  }
+
+  /**
+   * `biz_channel` (legacy-sdk.md section 4): mixing on channel "zeus", CDN relay on channel "media". The
+   * JSON string `req_body` is parsed and checked by its schema before live production sees it. Relay
+   * answers carry their outcome in `rsp_body {code, message}` as the legacy server did (1.12.5 hands that
+   * to the page's error callback); mixing errors are err_codes, 1000000150 with `non_exist_streams`.
+   */
+  private async biz(c: Connection, b: RoomReqBody<'biz_channel'>): Promise<HandlerReply<'biz_channel'>> {
+    this.roomOf(c);
+    const mixing = b.cmd === 'start_mix' || b.cmd === 'stop_mix';
+    if (mixing !== (b.channel === 'zeus'))
+      throw new HandlerError(ServerCode.InvalidBody, `cmd ${b.cmd} is not on channel ${b.channel}`, {
+        cmd: b.cmd,
+      });
+    const body = parseJson(b.req_body, 'req_body');
+    const schema = mixing ? BIZ_BODY_SCHEMAS[b.cmd as 'start_mix' | 'stop_mix'] : BIZ_BODY_SCHEMAS.push;
+    const bad = schema.check(body, 'req_body');
+    if (bad) throw new HandlerError(ServerCode.InvalidBody, bad, { cmd: b.cmd });
+    const who = this.caller(c);
+    const reply = (o: object) => ({ cmd: b.cmd, rsp_body: JSON.stringify(o) });
+    try {
+      if (!this.live)
+        throw new LiveError(ServerCode.MixUnavailable, 'mixing and relay are off (no media plane)');
+      if (b.cmd === 'start_mix') {
+        const r = await this.live.startMix(who, body as Parameters<LiveStreams['startMix']>[1]);
+        return reply({ play: r.play, non_exist_streams: [] });
+      }
+      if (b.cmd === 'stop_mix') {
+        await this.live.stopMix(who, body as Parameters<LiveStreams['stopMix']>[1]);
+        return reply({});
+      }
+      await this.live.push(who, b.cmd, body as Parameters<LiveStreams['push']>[2]);
+      return reply({ code: 0, message: 'ok' });
+    } catch (e) {
+      if (!(e instanceof LiveError)) throw e;
+      if (!mixing) return reply({ code: e.code, message: e.message });
+      throw new HandlerError(e.code, e.message, e.rspBody ? reply(e.rspBody) : { cmd: b.cmd });
+    }
+  }
+
+  addStream(appid: number, roomId: string, owner: string, streamId: string, urls: StreamUrls): boolean {
+    const room = this.rooms.get(appid, roomId);
+    if (!room || this.rooms.roomOfStream(appid, streamId)) return false;
+    const m = room.members.get(owner);
+    const s: WireStream = {
+      stream_id: streamId,
+      anchor_id_name: owner,
+      anchor_nick_name: m?.nickName ?? owner,
+      extra_info: '',
+      stream_gid: streamId,
+      ...urls,
+    };
+    room.setStream(s);
+    room.streamChange(StreamPushCmd.Added, [s], m);
+    return true;
+  }
+
+  removeStream(appid: number, roomId: string, streamId: string): void {
+    const room = this.rooms.get(appid, roomId);
+    const s = room?.streams.get(streamId);
+    if (!room || !s) return;
+    room.deleteStream(streamId);
+    room.streamChange(StreamPushCmd.Deleted, [s], room.members.get(s.anchor_id_name));
+  }
+
+  ownerOf(appid: number, streamId: string): string | undefined {
+    return this.rooms.roomOfStream(appid, streamId)?.streams.get(streamId)?.anchor_id_name;
+  }
+
+  streamTaken(appid: number, streamId: string): boolean {
+    return !!this.rooms.roomOfStream(appid, streamId);
   }
 
   memberSince(appid: number, roomId: string, idName: string): number | undefined {
