@@ -280,6 +280,11 @@ export async function startServer(
       }
     }
   });
+  // Before the listener: once the server answers, the proxy (if configured) serves too. nginx hands its
+  // connections to `http` through the feed, which needs no listening server.
+  await proxy.start(async (path) => {
+    proxyFeed = await openProxyFeed(http, path);
+  });
   try {
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
@@ -292,9 +297,6 @@ export async function startServer(
     await stopMedia();
     throw e;
   }
-  await proxy.start(async (path) => {
-    proxyFeed = await openProxyFeed(http, path);
-  });
   /**
    * Shutdown, bounded to about SHUTDOWN_MS whatever clients do: stop accepting first (listener closed,
    * upgrades refused), then tell every client to reconnect now (close 4005: another node or the

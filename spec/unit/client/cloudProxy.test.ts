@@ -122,6 +122,11 @@ describe('sockets through the proxies', () => {
     await r.platform.advance(100);
     expect(r.urls()[2]).toBe('wss://p2.example.com:8443/ws?zg_proxy_token=tok');
     expect(r.ok).toHaveBeenCalledTimes(2);
+    // So does another client of the same setCloudProxyConfig.
+    const other = rig({ dead: ['p1.example.com'] });
+    other.login();
+    await other.platform.advance(0);
+    expect(other.urls()).toEqual(['wss://p2.example.com:8443/ws?zg_proxy_token=tok']);
   });
 
   test(`a proxy that never answers is left after ${PROXY_CONNECT_MS} ms, not before`, async () => {

@@ -19,6 +19,8 @@ import type { Platform, SocketLike } from './Platform';
 export interface CloudProxy {
   hosts: string[];
   token: string;
+  /** The proxy that opened last (every client of one setCloudProxyConfig starts with it). */
+  active?: number;
 }
 
 /** A proxy that has not opened within this goes to the next one, ms. */
@@ -42,7 +44,6 @@ export function relayVia(c: RTCConfiguration, host: string): RTCConfiguration {
 
 /** The platform `base` with every connection through the proxies of `proxy`. */
 export function viaCloudProxy(base: Platform, proxy: CloudProxy): Platform {
-  let active = 0;
   const { hosts, token } = proxy;
   const socket = (url: string): SocketLike => {
     let ws: SocketLike | null = null;
@@ -76,7 +77,7 @@ export function viaCloudProxy(base: Platform, proxy: CloudProxy): Platform {
       s.onopen = (e) => {
         open = true;
         base.clearTimeout(timer);
-        active = i;
+        proxy.active = i;
         me.onopen?.(e);
       };
       s.onclose = (e) => {
@@ -87,7 +88,7 @@ export function viaCloudProxy(base: Platform, proxy: CloudProxy): Platform {
       s.onerror = (e) => (open || left < 2) && me.onerror?.(e);
       s.onmessage = (e) => me.onmessage?.(e);
     };
-    attempt(active, hosts.length);
+    attempt(proxy.active || 0, hosts.length);
     return me;
   };
   return new Proxy(base, {
@@ -99,7 +100,7 @@ export function viaCloudProxy(base: Platform, proxy: CloudProxy): Platform {
       return {
         ...media,
         createPeerConnection: (c: RTCConfiguration) =>
-          media.createPeerConnection(relayVia(c, hosts[active]!)),
+          media.createPeerConnection(relayVia(c, hosts[proxy.active || 0]!)),
       };
     },
   });
