@@ -3,7 +3,7 @@
  * proxy on (real nginx on a free loopback port; room plane only, so no coturn is needed):
  * - `zegoclient-server proxy-token`: any argument list prints a token (exit 0) or one message (exit 2);
  * - the proxy token of a WebSocket that came through the proxy: any string is refused at login with
- *   1000000016 / 1000000017 (never let in, never a crash), the valid one logs in;
+ *   1000000021 / 1000000022 (never let in, never a crash), the valid one logs in;
  * - any bytes on the proxy's port (plain TCP, TLS without ALPN, TLS with junk after the handshake): the
  *   connection is dropped, nginx and the server stay up, a proxied login still works afterwards.
  */
@@ -115,7 +115,7 @@ test('any proxy token string: refused at login with the proxy code, the valid on
       async (token) => {
         fc.pre(token !== validToken);
         const code = await loginThroughProxy(token, `fz-${n++}`);
-        expect([1000000016, 1000000017]).toContain(code);
+        expect([1000000021, 1000000022]).toContain(code);
       },
     ),
     { numRuns: 40, seed: 14 },

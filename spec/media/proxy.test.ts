@@ -181,19 +181,19 @@ test.each([
   [
     'a wrong token',
     () => mint().replace(/.$/, (c) => (c === '0' ? '1' : '0')),
-    'cloud-proxy token does not verify code:1000000016',
+    'cloud-proxy token does not verify code:1000000021',
   ],
   [
     'an expired token',
     () => mint({ now: Date.now() - 7200_000, ttlS: 60 }),
-    'cloud-proxy token expired code:1000000017',
+    'cloud-proxy token expired code:1000000022',
   ],
   [
     'a token of another app',
     () => mint().replace(/^zgp1\.\d+\./, 'zgp1.42.'),
-    'cloud-proxy token does not verify code:1000000016',
+    'cloud-proxy token does not verify code:1000000021',
   ],
-  ['no token at all', () => 'x', 'malformed cloud-proxy token code:1000000016'],
+  ['no token at all', () => 'x', 'malformed cloud-proxy token code:1000000021'],
 ])('%s: the login error callback gets the code, nothing else happens', async (what, token, msg) => {
   const page = await proxiedPage(`px-bad-${what.length}`, 'px-bad', token());
   const err = await waitForEvent(page, 'loginErr', () => true, 20_000);

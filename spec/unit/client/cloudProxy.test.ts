@@ -155,12 +155,12 @@ describe('sockets through the proxies', () => {
   test('a refused proxy token reaches the login error callback with its server code', async () => {
     expect(ZegoClient.setCloudProxyConfig([P1], 'expired', true)).toBe(true);
     const r = rig();
-    r.server.handlers.login = () => ({ err_code: 1000000017, err_message: 'proxy token expired' });
+    r.server.handlers.login = () => ({ err_code: 1000000022, err_message: 'proxy token expired' });
     r.login();
     await r.platform.advance(10);
     expect(r.err).toHaveBeenCalledWith({
       code: 'ZegoClient.Error.Server',
-      msg: 'proxy token expired code:1000000017',
+      msg: 'proxy token expired code:1000000022',
     });
   });
 });

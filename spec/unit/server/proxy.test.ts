@@ -90,15 +90,15 @@ describe('proxy tokens', () => {
   });
 
   test.each([
-    ['absent', undefined, /no cloud-proxy token/, 1000000016],
-    ['not a string', 42, /no cloud-proxy token/, 1000000016],
-    ['malformed', 'zgp1.x', /malformed/, 1000000016],
-    ['another version', () => tok().replace(/^zgp1/, 'zgp2'), /malformed/, 1000000016],
+    ['absent', undefined, /no cloud-proxy token/, 1000000021],
+    ['not a string', 42, /no cloud-proxy token/, 1000000021],
+    ['malformed', 'zgp1.x', /malformed/, 1000000021],
+    ['another version', () => tok().replace(/^zgp1/, 'zgp2'), /malformed/, 1000000021],
     [
       'a flipped signature bit',
       () => tok().replace(/.$/, (c) => (c === 'a' ? 'b' : 'a')),
       /does not verify/,
-      1000000016,
+      1000000021,
     ],
     [
       'a later expiry',
@@ -108,15 +108,15 @@ describe('proxy tokens', () => {
           .map((f, i) => (i === 2 ? String(Number(f) + 1) : f))
           .join('.'),
       /does not verify/,
-      1000000016,
+      1000000021,
     ],
-    ['an unknown appid', () => tok().replace(`.${APPID}.`, '.42.'), /unknown appid 42/, 1000000016],
-    ['expired', () => tok({ now: NOW - 7200_000, ttlS: 60 }), /expired/, 1000000017],
+    ['an unknown appid', () => tok().replace(`.${APPID}.`, '.42.'), /unknown appid 42/, 1000000021],
+    ['expired', () => tok({ now: NOW - 7200_000, ttlS: 60 }), /expired/, 1000000022],
     [
       'a lifetime over the limit',
       () => tok({ ttlS: 8 * 24 * 3600 }),
       /lifetime over the 604800 s/,
-      1000000016,
+      1000000021,
     ],
   ])('%s: refused with its code', (_what, token, why, code) => {
     const v = verifyProxyToken({ token: typeof token === 'function' ? token() : token, appSignOf, now: NOW });
@@ -132,11 +132,11 @@ describe('proxy tokens', () => {
     const v = verifyProxyToken({ token: tok({ ttlS: 60 }), appSignOf, now: NOW });
     expect(proxyRefusal(v, APPID, NOW)).toBeNull();
     expect(proxyRefusal(v, 7, NOW)).toMatchObject({
-      code: 1000000016,
+      code: 1000000021,
       message: expect.stringMatching(/for appid/),
     });
-    expect(proxyRefusal(v, APPID, NOW + 61_000)).toMatchObject({ code: 1000000017 });
-    expect(proxyRefusal({ code: 1000000016, message: 'x' }, APPID, NOW)).toMatchObject({ code: 1000000016 });
+    expect(proxyRefusal(v, APPID, NOW + 61_000)).toMatchObject({ code: 1000000022 });
+    expect(proxyRefusal({ code: 1000000021, message: 'x' }, APPID, NOW)).toMatchObject({ code: 1000000021 });
   });
 });
 
