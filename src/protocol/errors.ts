@@ -178,12 +178,13 @@ export const CloseCode = {
   Idle: 4008,
 } as const;
 
-/** The message text for a server code, with the legacy " code:N" suffix. */
+/**
+ * The message text for a server code, with the legacy " code:N" suffix: the server's `err_message` (our
+ * server always sends one, from SERVER_CODE_MESSAGES), else the original's generic words. The table stays
+ * on the server's side: the global script has a 40 KiB budget.
+ */
 export function serverErrorMessage(errCode: number, serverMessage?: string): string {
-  const name =
-    serverMessage ||
-    SERVER_CODE_MESSAGES[errCode] ||
-    (errCode > 1000000000 ? 'liveroom cmd error' : 'unknown error');
+  const name = serverMessage || (errCode > 1000000000 ? 'liveroom cmd error' : 'unknown error');
   return `${name} code:${errCode}`;
 }
 

@@ -48,19 +48,18 @@ const SURFACES: Record<string, string> = { screen: 'monitor', window: 'window', 
 /** setCloudProxyConfig's proxies (null: off), read by every client created after it. */
 let cloudProxy: CloudProxy | null = null;
 
-/** A proxy of setCloudProxyConfig's list: `{hostName, port}` (port optional: 443). */
-const proxyHost = (p: unknown): string | null => {
-  const { hostName: h, port } = (p || {}) as { hostName?: unknown; port?: unknown };
-  if (typeof h !== 'string' || !/^([\w-]+\.)*[\w-]+$|^\[?[\da-fA-F:.]+\]?$/.test(h)) return null;
-  if (
-    port !== undefined &&
-    port !== null &&
-    port !== 0 &&
-    !(Number.isInteger(port) && (port as number) > 0 && (port as number) < 65536)
-  )
-    return null;
-  const host = h.includes(':') && h[0] !== '[' ? `[${h}]` : h;
-  return port ? `${host}:${port as number}` : host;
+/**
+ * A proxy of setCloudProxyConfig's list as `host[:port]` (port optional: 443; an IPv6 literal in brackets,
+ * as the Express SDK takes it), or '' when it is not one.
+ */
+const proxyHost = (p: { hostName?: unknown; port?: unknown } | null): string => {
+  const h = p && p.hostName;
+  const port = p && p.port;
+  return typeof h === 'string' &&
+    /^[\w.:[\]-]+$/.test(h) &&
+    (!port || (port === ((port as number) & 65535) && (port as number) > 0))
+    ? h + (port ? `:${port as number}` : '')
+    : '';
 };
 
 /** The recorder of the statics (1.12.5 kept one on the class). */
@@ -170,8 +169,8 @@ export class ZegoClient {
     const ok =
       typeof enable === 'boolean' &&
       (!enable || (hosts.length > 0 && hosts.every(Boolean) && typeof token === 'string' && token !== ''));
-    if (!ok) staticLog.error('setCloudProxyConfig: bad proxyList, token or enable');
-    else cloudProxy = enable ? { hosts: hosts as string[], token } : null;
+    if (!ok) staticLog.error('setCloudProxyConfig: input error.');
+    else cloudProxy = enable ? { hosts, token } : null;
     return ok;
   }
 

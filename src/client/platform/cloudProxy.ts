@@ -12,6 +12,7 @@
  *   no way through the proxy: the connection then fails as any relay-only one without a relay.
  * The shim makes no HTTP request of its own to the server (dispatch and logs travel on the room socket);
  * effect files (preloadEffect) are the page's own resources and are fetched as the page named them.
+ * Written small: the global script's 40 KiB budget.
  */
 import type { Platform, SocketLike } from './Platform';
 
@@ -28,13 +29,14 @@ export const PROXY_CONNECT_MS = 3000;
 
 /** `wss://<host>` + the path and query of `url` + the token. */
 export function proxyUrl(url: string, host: string, token: string): string {
-  const rest = /^\w+:\/\/[^/?#]*([^#]*)/.exec(url)?.[1] || '/';
-  return `wss://${host}${rest[0] === '/' ? '' : '/'}${rest}${rest.includes('?') ? '&' : '?'}zg_proxy_token=${encodeURIComponent(token)}`;
+  const rest = url.replace(/^\w+:\/\/[^/?#]*|#.*/g, '') || '/';
+  return `wss://${host}${rest}${rest.includes('?') ? '&' : '?'}zg_proxy_token=${encodeURIComponent(token)}`;
 }
 
 /** The ICE configuration through `host`: its TURN over TLS only, with the server's credentials. */
 export function relayVia(c: RTCConfiguration, host: string): RTCConfiguration {
-  const turn = (c.iceServers || []).find((s) => [s.urls].flat().some((u) => /^turns?:/i.test(u)));
+  // Our server gives a proxied session one ICE server, its TURN over TLS with the credentials.
+  const turn = c.iceServers && c.iceServers[0];
   return {
     ...c,
     iceTransportPolicy: 'relay',
@@ -42,66 +44,61 @@ export function relayVia(c: RTCConfiguration, host: string): RTCConfiguration {
   };
 }
 
-/** The platform `base` with every connection through the proxies of `proxy`. */
-export function viaCloudProxy(base: Platform, proxy: CloudProxy): Platform {
-  const { hosts, token } = proxy;
+/** The platform `base` (its media read now) with every connection through the proxies of `p`. */
+export function viaCloudProxy(base: Platform, p: CloudProxy): Platform {
+  const { hosts } = p;
+  const media = base.media;
   const socket = (url: string): SocketLike => {
-    let ws: SocketLike | null = null;
+    let ws: SocketLike;
     let closed = false;
+    // onerror is never forwarded: the core learns everything from onclose (and sets no onerror to use).
     const me: SocketLike = {
       get readyState() {
-        return ws ? ws.readyState : 3;
+        return ws.readyState;
       },
       onopen: null,
       onclose: null,
       onerror: null,
       onmessage: null,
-      send: (d) => ws?.send(d),
+      send: (d) => ws.send(d),
       close: (code, reason) => {
         closed = true;
-        ws?.close(code, reason);
+        ws.close(code, reason);
       },
     };
     const attempt = (i: number, left: number) => {
-      const s = base.createWebSocket(proxyUrl(url, hosts[i]!, token));
-      ws = s;
+      const s = (ws = base.createWebSocket(proxyUrl(url, hosts[i]!, p.token)));
       let open = false;
+      // Another proxy after a failure or a silence, while one is left: the last one's outcome is ours.
       const next = () => {
         base.clearTimeout(timer);
-        s.onopen = s.onclose = s.onerror = s.onmessage = null;
+        s.onclose = s.onmessage = null;
         s.close();
         if (!closed) attempt((i + 1) % hosts.length, left - 1);
       };
-      // Only while another proxy is left: the last one's outcome is the socket's.
-      const timer = left > 1 ? base.setTimeout(next, PROXY_CONNECT_MS) : undefined;
+      const timer = left > 1 && base.setTimeout(next, PROXY_CONNECT_MS);
       s.onopen = (e) => {
         open = true;
         base.clearTimeout(timer);
-        proxy.active = i;
-        me.onopen?.(e);
+        p.active = i;
+        if (me.onopen) me.onopen(e);
       };
       s.onclose = (e) => {
         if (!open && left > 1 && !closed) return next();
         base.clearTimeout(timer);
-        me.onclose?.(e);
+        if (me.onclose) me.onclose(e);
       };
-      s.onerror = (e) => (open || left < 2) && me.onerror?.(e);
-      s.onmessage = (e) => me.onmessage?.(e);
+      s.onmessage = (e) => me.onmessage && me.onmessage(e);
     };
-    attempt(proxy.active || 0, hosts.length);
+    attempt(p.active || 0, hosts.length);
     return me;
   };
-  return new Proxy(base, {
-    get(target, key) {
-      if (key === 'createWebSocket') return socket;
-      const value = Reflect.get(target, key) as unknown;
-      if (key !== 'media' || !value) return value;
-      const media = value as NonNullable<Platform['media']>;
-      return {
-        ...media,
-        createPeerConnection: (c: RTCConfiguration) =>
-          media.createPeerConnection(relayVia(c, hosts[proxy.active || 0]!)),
-      };
+  return {
+    ...base,
+    createWebSocket: socket,
+    media: media && {
+      ...media,
+      createPeerConnection: (c) => media.createPeerConnection(relayVia(c, hosts[p.active || 0]!)),
     },
-  });
+  };
 }
