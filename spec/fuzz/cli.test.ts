@@ -65,6 +65,11 @@ test('any config file: the listing or the bad field named', () => {
       host: fc.constantFrom('0.0.0.0', '127.0.0.1', 'rtc.example.com'),
       turn: fc.dictionary(fc.constantFrom(...turnKeys), value, { maxKeys: 3 }),
       janus: fc.record({ urls: fc.constantFrom([], ['ws://127.0.0.1:1']) }, { requiredKeys: [] }),
+      proxy: fc.dictionary(
+        fc.constantFrom('enabled', 'port', 'publicHost', 'publicPort', 'bogus'),
+        fc.oneof(value, fc.constant(true)),
+        { maxKeys: 3 },
+      ),
       media: fc.record(
         { publicUrl: fc.constantFrom('', 'wss://x.example/media', 'nope') },
         { requiredKeys: [] },

@@ -5,8 +5,9 @@
  * can act), an uncaught exception (injected through `node --require`: the server has no test-only hook),
  * the same without setpriv (only the exit hook can act), and a start that fails after Janus was spawned
  * (port taken). Each time every child the server spawned must be gone within 2 s: Janus and coturn (TURN,
- * spawned by default and checked to be a child of the server once up), and the client-offer play bridge
- * (a Node worker, on in dev mode; checked by name too).
+ * spawned by default and checked to be a child of the server once up), the client-offer play bridge
+ * (a Node worker, on in dev mode; checked by name too) and nginx (the cloud proxy, on in every case here,
+ * one process, checked to be the server's child once up).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -82,6 +83,7 @@ interface Launched {
       turnPid: number | null;
       bridgePid?: number | null;
     };
+    proxy: { state: string; pid: number | null };
   }>;
   dir: string;
 }
@@ -122,6 +124,8 @@ async function launch(
       port,
       log: { level: 'warn' },
       janus: { interface: JANUS_IP, iceEnforceList: JANUS_IP },
+      // The cloud proxy (nginx) is on in every case: it must die with the server like Janus and coturn.
+      proxy: { enabled: true, port: 0 },
       ...opts.config,
     }),
   );
@@ -167,10 +171,20 @@ async function untilUp(l: Launched): Promise<number> {
     if (l.child.exitCode !== null) throw new Error(`server exited (${l.child.exitCode}):\n${l.output()}`);
     try {
       const h = await l.health();
-      if (h.media.janus === 'up' && h.media.janusPid && h.media.turn === 'up' && h.media.turnPid) {
-        // coturn (spawned by default, through the same supervisor) must die on every path like Janus.
+      if (
+        h.media.janus === 'up' &&
+        h.media.janusPid &&
+        h.media.turn === 'up' &&
+        h.media.turnPid &&
+        h.proxy.state === 'up' &&
+        h.proxy.pid
+      ) {
+        // coturn (spawned by default) and nginx (the cloud proxy), through the same supervisor, must die
+        // on every path like Janus: each is the server's own child, one process (nginx without workers).
         const coturn = stat(h.media.turnPid);
         expect(coturn).toMatchObject({ ppid: l.child.pid, comm: 'turnserver' });
+        expect(stat(h.proxy.pid)).toMatchObject({ ppid: l.child.pid, comm: 'nginx' });
+        expect(childrenOf(h.proxy.pid)).toEqual([]);
         return h.media.janusPid;
       }
     } catch {
@@ -322,6 +336,7 @@ test('without setpriv (not on PATH): a warning, and the exit hook still kills Ja
   const config = {
     janus: { interface: JANUS_IP, iceEnforceList: JANUS_IP, binary: '/usr/bin/janus' },
     turn: { binary: '/usr/bin/turnserver' },
+    proxy: { enabled: true, port: 0, binary: '/usr/sbin/nginx' },
   };
   try {
     for (const how of ['SIGTERM', 'uncaught'] as const) {

@@ -1,6 +1,12 @@
 /** @jest-environment node */
 import { Buffer } from 'node:buffer';
-import { utf8Length, serverErrorMessage, ServerCode, NO_RETRY_LOGIN_CODES } from '../../src/protocol';
+import {
+  utf8Length,
+  serverErrorMessage,
+  ServerCode,
+  SERVER_CODE_MESSAGES,
+  NO_RETRY_LOGIN_CODES,
+} from '../../src/protocol';
 import { ROOM_CMDS } from '../../src/protocol/roomSchema';
 
 describe('utf8Length', () => {
@@ -35,7 +41,12 @@ test('the request map lists every legacy room command once (and our client_log e
 });
 
 test('server error messages carry the legacy " code:N" suffix', () => {
-  expect(serverErrorMessage(ServerCode.TokenError)).toBe('token error code:1008');
+  // The name comes from the server's err_message (ours always sends SERVER_CODE_MESSAGES'): the client
+  // carries no table, and without a message says what the original did.
+  expect(serverErrorMessage(ServerCode.TokenError, SERVER_CODE_MESSAGES[ServerCode.TokenError])).toBe(
+    'token error code:1008',
+  );
+  expect(serverErrorMessage(ServerCode.TokenError)).toBe('unknown error code:1008');
   expect(serverErrorMessage(1000000777)).toBe('liveroom cmd error code:1000000777');
   expect(serverErrorMessage(42)).toBe('unknown error code:42');
   expect(serverErrorMessage(1008, 'custom')).toBe('custom code:1008');

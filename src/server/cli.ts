@@ -14,9 +14,9 @@ import { runNetworkCli } from './networkCli';
 import { runTokenCli } from './tokenCli';
 
 async function main(): Promise<void> {
-  // `token` / `stream-params`: mint for a configured app and exit (./tokenCli.ts).
+  // `token` / `stream-params` / `proxy-token`: mint for a configured app and exit (./tokenCli.ts).
   const sub = process.argv[2];
-  if (sub === 'token' || sub === 'stream-params') {
+  if (sub === 'token' || sub === 'stream-params' || sub === 'proxy-token') {
     process.exitCode = runTokenCli(sub, process.argv.slice(3), process.env, {
       out: (t) => process.stdout.write(t),
       err: (t) => process.stderr.write(t),

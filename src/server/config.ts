@@ -16,6 +16,7 @@ import {
 import { addressList } from './addresses';
 import { parseAppSign } from './auth/loginToken';
 import { bool, ConfigError, int, section } from './configCheck';
+import { PROXY_DEFAULTS, resolveProxy } from './proxy/proxyConfig';
 import { resolveTurn, TURN_DEFAULTS } from './turn/turnConfig';
 import { BRIDGE_DEFAULTS, checkBridge, type BridgeConfig } from './bridgeConfig';
 import { resolveLiveConfig, type LiveConfig } from './liveConfig';
@@ -215,6 +216,35 @@ export interface ResolvedConfig extends LiveConfig {
     startTimeoutMs: number;
     restartDelayMs: number;
   };
+  /**
+   * The cloud proxy (docs/deployment.md, "Cloud proxy"): nginx, supervised, on one TLS port that carries
+   * the signalling sockets (token-checked) and TURN over TLS, for pages that call setCloudProxyConfig.
+   */
+  proxy: {
+    /** false (default): no proxy. */
+    enabled: boolean;
+    /** The nginx executable (Debian nginx with libnginx-mod-stream). */
+    binary: string;
+    /** Addresses the proxy listens on; [] = the server's `host`. */
+    listenIps: string[];
+    /** The one public port (0 = a free one, chosen once at start). */
+    port: number;
+    /** The name in the TURN URLs handed out through the proxy ('' = the host the page used). */
+    publicHost: string;
+    /** The port browsers reach the proxy on, when it differs from `port` (port mapping); 0 = `port`. */
+    publicPort: number;
+    /** PEM files (certificate chain, key) for the proxy's name; '' = self-signed at start (dev only). */
+    tlsCert: string;
+    tlsKey: string;
+    /** When the server runs as root, nginx runs as this user (with only the right to bind low ports). */
+    user: string;
+    /** nginx's stream module ('' = Debian's /usr/lib/nginx/modules/ngx_stream_module.so if present). */
+    streamModule: string;
+    /** nginx `worker_connections` (a proxied socket holds two: the client's and the upstream). */
+    workerConnections: number;
+    startTimeoutMs: number;
+    restartDelayMs: number;
+  };
   media: {
     /** The media signalling URL handed out by dispatch ('' = ws(s)://<Host header>/media). */
     publicUrl: string;
@@ -291,6 +321,7 @@ const DEFAULTS: Omit<ResolvedConfig, 'apps' | 'devMode' | 'devAppSign' | keyof L
     debugLevel: 4,
   },
   turn: TURN_DEFAULTS,
+  proxy: PROXY_DEFAULTS,
   media: { publicUrl: '', heartbeatMs: 10_000, idleTimeoutMs: 60_000 },
   bridge: BRIDGE_DEFAULTS,
 };
@@ -339,6 +370,7 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
     'clientLogs',
     'janus',
     'turn',
+    'proxy',
     'media',
     'bridge',
     'origin',
@@ -463,6 +495,7 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
   int('janus.restartDelayMs', janus.restartDelayMs, 10, 600_000);
   int('janus.debugLevel', janus.debugLevel, 0, 7);
   const turn = resolveTurn(options.turn, janus);
+  const proxy = resolveProxy(options.proxy, { port, janus, turn });
   const media = section('media', options.media, DEFAULTS.media);
   if (typeof media.publicUrl !== 'string' || (media.publicUrl && !/^wss?:\/\//.test(media.publicUrl)))
     throw new ConfigError('media.publicUrl', 'must be empty or a ws:// or wss:// URL');
@@ -491,6 +524,7 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
     clientLogs,
     janus,
     turn,
+    proxy,
     media,
     bridge,
   };

@@ -370,6 +370,11 @@ export function limitConnections(
   server: Server,
   limits: Pick<ResolvedConfig['limits'], 'maxConnections' | 'maxConnectionsPerIp'>,
   log: HttpLog,
+  /**
+   * Connections from a front that carries many clients (the cloud proxy's unix socket: no address):
+   * counted in the total only; the front caps its clients per address itself.
+   */
+  front: (socket: Socket) => boolean = () => false,
 ): () => ConnectionStats {
   const perIp = new Map<string, number>();
   const stats: ConnectionStats = { open: 0, refusedTotal: 0, refusedPerIp: 0 };
@@ -384,12 +389,14 @@ export function limitConnections(
   };
   // Before Node's own listener: a refused socket is destroyed before the HTTP parser is set up on it.
   server.prependListener('connection', (socket: Socket) => {
+    const fromFront = front(socket);
     const address = socket.remoteAddress;
-    if (address === undefined) return void socket.destroy(); // already gone
+    if (address === undefined && !fromFront) return void socket.destroy(); // already gone
     if (stats.open >= limits.maxConnections) return refuse(socket, 'refusedTotal');
-    const key = clientKey(address);
+    // The front's connections share one key that no per-address cap applies to.
+    const key = fromFront ? '' : clientKey(address!);
     const mine = perIp.get(key) ?? 0;
-    if (mine >= limits.maxConnectionsPerIp) return refuse(socket, 'refusedPerIp');
+    if (!fromFront && mine >= limits.maxConnectionsPerIp) return refuse(socket, 'refusedPerIp');
     stats.open++;
     perIp.set(key, mine + 1);
     socket.once('close', () => {

@@ -35,6 +35,8 @@ import { LiveService } from './mix/LiveService';
 import { Origin } from './origin/Origin';
 import { Presence } from './presence/Presence';
 import { TurnService } from './turn/TurnService';
+import { ProxyService } from './proxy/ProxyService';
+import { cameThroughProxy, openProxyFeed, proxyTurnUrl, proxyVerdictOf } from './proxy/proxyFeed';
 import { guarded, unref } from './timers';
 
 export { loadConfig, resolveConfig, type ResolvedConfig, type ServerOptions } from './config';
@@ -42,6 +44,7 @@ export { mintLoginToken, verifyLoginToken, parseAppSign } from './auth/loginToke
 export { mintToken04 } from './auth/token04';
 export { verifyRoomToken } from './auth/roomToken';
 export { mintStreamParams, checkStreamParams } from './auth/streamToken';
+export { mintProxyToken, verifyProxyToken } from './auth/proxyToken';
 
 export interface RunningServer {
   port: number;
@@ -57,6 +60,9 @@ export interface RunningServer {
   janusHandles(): number;
   /** The spawned coturn's pid (undefined with external TURN or none). */
   turnPid(): number | undefined;
+  /** The cloud proxy's nginx pid and public port (undefined / 0 when it is off or down). */
+  proxyPid(): number | undefined;
+  proxyPort(): number;
   close(): Promise<void>;
 }
 
@@ -120,9 +126,12 @@ export async function startServer(
   await turn.start();
   const rooms = new RoomService(config, log, presence, (c) => {
     if (!backend?.up) return '';
-    if (config.media.publicUrl) return config.media.publicUrl;
+    // Through the cloud proxy, media signalling goes through it too (the Host the page used).
+    if (config.media.publicUrl && !c.proxy) return config.media.publicUrl;
     return c.host ? `${c.secure ? 'wss' : 'ws'}://${c.host}/media` : '';
   });
+  // The cloud proxy (nginx): it forwards to the server's unix socket (proxy/proxyFeed.ts).
+  const proxy = new ProxyService(config, log, () => turn.localAddress());
   // The client-offer play bridge runs beside our own Janus backend only (a test's fake SFU has none).
   const bridge: BridgeService | null = backend && !givenBackend ? startBridge(config, backend, log) : null;
   const media = backend
@@ -133,7 +142,13 @@ export async function startServer(
         rooms,
         presence,
         clock,
-        (appid, idName, host) => turn.grant(appid, idName, host),
+        (appid, idName, host, viaProxy) =>
+          turn.grant(
+            appid,
+            idName,
+            host,
+            viaProxy && host ? [proxyTurnUrl(config.proxy, proxy.publicPort, host)] : undefined,
+          ),
         bridge,
       )
     : null;
@@ -171,13 +186,15 @@ export async function startServer(
           ...bridge?.health(),
         }
       : { janus: 'off', ...turnStats() };
+  let proxyFeed: import('node:net').Server | null = null;
   const stopMedia = async (code?: number) => {
     const liveStopped = live
       ?.close()
       .catch((e: Error) => log.error({ err: e.message }, 'live production stop'));
     media?.dispose(code);
     presence.dispose();
-    await Promise.all([backend?.close(), turn.stop(), bridge?.stop(), liveStopped]);
+    proxyFeed?.close();
+    await Promise.all([backend?.close(), turn.stop(), bridge?.stop(), liveStopped, proxy.stop()]);
   };
   // Event-loop delay since start (/healthz details): how long a request may wait behind others.
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -197,6 +214,13 @@ export async function startServer(
         connections: connections(),
         media: mediaStats(),
         live: live?.stats() ?? { origin: 'off', why: 'no media plane' },
+        proxy: {
+          state: proxy.state,
+          pid: proxy.pid ?? null,
+          starts: proxy.starts,
+          port: proxy.publicPort || null,
+          ...(proxy.reason ? { off: proxy.reason } : {}),
+        },
         eventLoop: {
           maxMs: Math.round(loopDelay.max / 1e4) / 100,
           p99Ms: Math.round(loopDelay.percentile(99) / 1e4) / 100,
@@ -207,7 +231,7 @@ export async function startServer(
   );
   http.keepAliveTimeout = config.http.keepAliveTimeoutMs;
   http.on('clientError', onClientError);
-  connections = limitConnections(http, config.limits, log);
+  connections = limitConnections(http, config.limits, log, cameThroughProxy);
   // One message per socket per turn of the event loop (ws defers the next with setImmediate): a client
   // that sends a thousand frames at once cannot hold the loop while a bystander's heartbeat waits.
   const wsOptions = {
@@ -222,11 +246,12 @@ export async function startServer(
     const host = String(req.headers.host ?? '');
     conn.host = /^[\w.:[\]-]{1,255}$/.test(host) ? host : '';
     conn.secure = String(req.headers['x-forwarded-proto'] ?? '') === 'https';
+    conn.proxy = proxyVerdictOf(req, config);
     rooms.attach(conn);
   });
   mediaWss.on('connection', (ws, req: IncomingMessage) => {
     const host = String(req.headers.host ?? '');
-    if (media) media.attach(ws, /^[\w.:[\]-]{1,255}$/.test(host) ? host : '');
+    if (media) media.attach(ws, /^[\w.:[\]-]{1,255}$/.test(host) ? host : '', proxyVerdictOf(req, config));
     else ws.close(1013, 'no media server');
   });
   wss.on('wsClientError', onWsClientError);
@@ -254,6 +279,11 @@ export async function startServer(
         socket.destroy();
       }
     }
+  });
+  // Before the listener: once the server answers, the proxy (if configured) serves too. nginx hands its
+  // connections to `http` through the feed, which needs no listening server.
+  await proxy.start(async (path) => {
+    proxyFeed = await openProxyFeed(http, path);
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -305,6 +335,8 @@ export async function startServer(
     janusPid: () => (backend instanceof JanusBackend ? backend.pid : undefined),
     janusHandles: () => backend?.health().legs ?? 0,
     turnPid: () => turn.pid,
+    proxyPid: () => proxy.pid,
+    proxyPort: () => proxy.publicPort,
     close: () => (closed ??= shutDown()),
   };
 }

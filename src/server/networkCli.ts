@@ -62,6 +62,38 @@ function table(rows: Row[]): string[] {
   );
 }
 
+/**
+ * The cloud-proxy section: with the proxy on, pages that call setCloudProxyConfig need its one host and
+ * TCP port and nothing else (signalling, TURN over TLS and the SDK script all go through it).
+ */
+function cloudProxy(config: ResolvedConfig, host: string): string[] {
+  const p = config.proxy;
+  if (!p.enabled) return ['## Cloud proxy', '', 'Not configured: every port above must be reachable.', ''];
+  const name = p.publicHost || host;
+  const port = String(p.publicPort || p.port || '(the port chosen at start)');
+  const authority = `${name.includes(':') ? `[${name}]` : name}${port === '443' ? '' : `:${port}`}`;
+  return [
+    '## Cloud proxy',
+    '',
+    'Pages that call `ZegoClient.setCloudProxyConfig` send everything through the proxy (room and media signalling, TURN over TLS, the SDK script). For them the firewall needs only this host:',
+    '',
+    '```',
+    name,
+    '```',
+    '',
+    ...table([
+      {
+        port,
+        protocol: 'TCP',
+        what: 'the cloud proxy: wss signalling, TURN over TLS (all media), https (the SDK script)',
+      },
+    ]),
+    '',
+    `The page calls \`ZegoClient.setCloudProxyConfig([{ hostName: '${name}', port: ${/^\d+$/.test(port) ? port : 443} }], token, true)\` before \`new ZegoClient()\`, with a token minted by its business server (\`zegoclient-server proxy-token\`, docs/deployment.md). Mini-program platforms through the proxy: socket domain \`wss://${authority}\`, request domain \`https://${authority}\`.`,
+    '',
+  ];
+}
+
 /** The report, from a resolved config (pure: the docs test calls it too). */
 export function networkReport(config: ResolvedConfig, hostFlag?: string): string {
   const host = publicHost(config, hostFlag);
@@ -133,10 +165,7 @@ export function networkReport(config: ResolvedConfig, hostFlag?: string): string
           '',
         ]
       : []),
-    '## Cloud proxy',
-    '',
-    'Not configured: every port above must be reachable.',
-    '',
+    ...cloudProxy(config, host),
     '## Mini-program domains',
     '',
     ...markdownTable(

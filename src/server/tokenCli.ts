@@ -1,10 +1,11 @@
 /**
- * `zegoclient-server token` and `zegoclient-server stream-params`: mint a login token or streamParams
- * for an app of a config file, for business-server developers and operators (README, docs/deployment.md).
+ * `zegoclient-server token`, `stream-params` and `proxy-token`: mint a login token, streamParams or a
+ * cloud-proxy token for an app of a config file, for business-server developers and operators (README, docs/deployment.md).
  * Exit status 0 with the value on stdout; 2 with a clear message on stderr for bad arguments or config.
  */
 import { utf8Length } from '../protocol/constants';
 import { mintLoginToken } from './auth/loginToken';
+import { mintProxyToken } from './auth/proxyToken';
 import { serverSecretOf } from './auth/roomToken';
 import { mintStreamParams } from './auth/streamToken';
 import { mintToken04 } from './auth/token04';
@@ -13,9 +14,13 @@ import { readConfigFile, resolveConfig, type ResolvedConfig, type ServerOptions 
 export const TOKEN_USAGE = `usage:
   zegoclient-server token --appid N --id-name NAME [--room R] [--ttl S] [--format 04|v1] [--config file.json]
   zegoclient-server stream-params --appid N --stream ID [--ttl S] [--config file.json]
+  zegoclient-server proxy-token --appid N [--ttl S] [--config file.json]
 The config file (--config or ZEGO_CONFIG) gives the app's appSign and serverSecret. --format defaults to
 04 when the app has a serverSecret, v1 otherwise; --room (04 only) binds the token to one room; --ttl is
-in seconds (default 3600, at most auth.maxTokenLifetimeS).`;
+in seconds (default 3600, at most auth.maxTokenLifetimeS). proxy-token prints the token a page passes to
+ZegoClient.setCloudProxyConfig (the cloud proxy checks it).`;
+
+export type TokenCommand = 'token' | 'stream-params' | 'proxy-token';
 
 export interface CliOutput {
   out(text: string): void;
@@ -24,12 +29,13 @@ export interface CliOutput {
 
 class UsageError extends Error {}
 
-const FLAGS: Record<'token' | 'stream-params', readonly string[]> = {
+const FLAGS: Record<TokenCommand, readonly string[]> = {
   token: ['appid', 'id-name', 'room', 'ttl', 'format', 'config'],
   'stream-params': ['appid', 'stream', 'ttl', 'config'],
+  'proxy-token': ['appid', 'ttl', 'config'],
 };
 
-function parseFlags(cmd: 'token' | 'stream-params', argv: string[]): Record<string, string> {
+function parseFlags(cmd: TokenCommand, argv: string[]): Record<string, string> {
   const flags: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const m = /^--([a-z-]+)(?:=([\s\S]*))?$/.exec(argv[i]!);
@@ -125,9 +131,27 @@ function streamParams(
   return mintStreamParams({ appid, appSign: app?.appSign ?? config.devAppSign, streamId, ttlS });
 }
 
+function proxyToken(
+  flags: Record<string, string>,
+  env: Record<string, string | undefined>,
+  io: CliOutput,
+): string {
+  const appid = intFlag('appid', flags.appid, 1, 2 ** 32 - 1);
+  const { config, fixedDevSign } = readConfig(flags.config ?? env.ZEGO_CONFIG);
+  const ttlS = intFlag('ttl', flags.ttl, 1, config.auth.maxTokenLifetimeS, 3600);
+  const app = appOf(config, appid, fixedDevSign);
+  if (!config.proxy.enabled) io.err('note: the config does not enable the cloud proxy (proxy.enabled)\n');
+  return mintProxyToken({ appid, appSign: app?.appSign ?? config.devAppSign, ttlS });
+}
+
+const RUN: Record<
+  TokenCommand,
+  (f: Record<string, string>, e: Record<string, string | undefined>, io: CliOutput) => string
+> = { token: (f, e) => token(f, e), 'stream-params': streamParams, 'proxy-token': proxyToken };
+
 /** Runs a token subcommand; returns the exit status. */
 export function runTokenCli(
-  cmd: 'token' | 'stream-params',
+  cmd: TokenCommand,
   argv: string[],
   env: Record<string, string | undefined>,
   io: CliOutput,
@@ -138,7 +162,7 @@ export function runTokenCli(
   }
   try {
     const flags = parseFlags(cmd, argv);
-    io.out(`${cmd === 'token' ? token(flags, env) : streamParams(flags, env, io)}\n`);
+    io.out(`${RUN[cmd](flags, env, io)}\n`);
     return 0;
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;

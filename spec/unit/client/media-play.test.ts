@@ -35,7 +35,12 @@ test('happy path: CreateSessionReq{type 1, negotiate_mode 1}, the server offer, 
   const sid = h.ms.session.id;
   expect(ack!.header).toMatchObject({ cmd: 'MediaDescAck', session_id: sid });
   expect(desc!.header).toMatchObject({ session_id: sid });
-  expect(desc!.body).toEqual({ type: 1, sdp: CHROME_ANSWER });
+  // Chromium answers a=setup:active; we answer passive, so Janus opens DTLS once its ICE is ready
+  // (docs/protocol.md, TURN in CreateSessionRsp): what is set locally is what is sent.
+  const passive = CHROME_ANSWER.replace(/a=setup:active/g, 'a=setup:passive');
+  expect(CHROME_ANSWER).toContain('a=setup:active');
+  expect(desc!.body).toEqual({ type: 1, sdp: passive });
+  expect(pc.localDescription).toEqual({ type: 'answer', sdp: passive });
   expect(cand!.body).toEqual({ infos: [HOST_CANDIDATE, { candidate: '' }] });
 
   // The offer was applied, both kinds received, the answer created and set.

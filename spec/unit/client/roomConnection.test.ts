@@ -84,7 +84,10 @@ test('frames carry a per-socket seq from 1; the login frame omits user_id; a rep
     header: { ...socket.sent[2]!.header, Protocol: 'rsp', seq: 99 },
     body: { err_code: 0 },
   });
-  socket.serverSend({ header: { ...socket.sent[1]!.header, Protocol: 'rsp' }, body: { err_code: 1008 } });
+  socket.serverSend({
+    header: { ...socket.sent[1]!.header, Protocol: 'rsp' },
+    body: { err_code: 1008, err_message: 'token error' },
+  });
   await flush();
   expect(b).toEqual({ state: 'ok', value: { err_code: 0, n: 3 } });
   expect(a.state).toBe('err');

@@ -31,6 +31,16 @@ test('docs/network.md shows what the command prints for its example config', () 
   expect(block('network-example-output', '````markdown')).toBe(networkReport(resolveConfig(config)));
 });
 
+test('docs/network.md shows what the command prints with the cloud proxy on: its one host and port', () => {
+  const config = JSON.parse(block('network-proxy-example-config', '```json')) as object;
+  const out = block('network-proxy-example-output', '````markdown');
+  expect(out).toBe(networkReport(resolveConfig(config)));
+  const proxy = out.slice(out.indexOf('## Cloud proxy'), out.indexOf('## Mini-program domains'));
+  expect(proxy).toMatch(/^proxy\.example\.com$/m);
+  expect(proxy).toMatch(/\| 443 +\| TCP +\| allow +\| the cloud proxy/);
+  expect(proxy).not.toMatch(/UDP/);
+});
+
 test('the listing follows the config: TURN ports, the SFU range, external TURN, TURN off, dev mode', () => {
   const dev = networkReport(resolveConfig({ host: '127.0.0.1', port: 8080 }));
   expect(dev).toMatch(/\| 8080 +\| TCP +\| allow +\|/);

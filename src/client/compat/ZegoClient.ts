@@ -26,6 +26,7 @@ import { Recorder, type RecordOptions } from '../media/Recorder';
 import type { ScreenOptions } from '../media/ScreenCapture';
 import { setSink } from '../media/sink';
 import * as snapshot from '../media/Snapshot';
+import { viaCloudProxy, type CloudProxy } from '../platform/cloudProxy';
 import { browserPlatform, type Platform } from '../platform/Platform';
 import { invoke, staticLog, type Cb } from './callbacks';
 import * as detection from './detection';
@@ -43,6 +44,23 @@ const isMediaElement = (e: unknown): e is HTMLMediaElement =>
   !!e && typeof (e as HTMLMediaElement).play === 'function';
 /** startScreenShotFirFox's mediaSource as getDisplayMedia's displaySurface hint. */
 const SURFACES: Record<string, string> = { screen: 'monitor', window: 'window', application: 'window' };
+
+/** setCloudProxyConfig's proxies (null: off), read by every client created after it. */
+let cloudProxy: CloudProxy | null = null;
+
+/**
+ * A proxy of setCloudProxyConfig's list as `host[:port]` (port optional: 443; an IPv6 literal in brackets,
+ * as the Express SDK takes it), or '' when it is not one.
+ */
+const proxyHost = (p: { hostName?: unknown; port?: unknown } | null): string => {
+  const h = p && p.hostName;
+  const port = p && p.port;
+  return typeof h === 'string' &&
+    /^[\w.:[\]-]+$/.test(h) &&
+    (!port || (port === ((port as number) & 65535) && (port as number) > 0))
+    ? h + (port ? `:${port as number}` : '')
+    : '';
+};
 
 /** The recorder of the statics (1.12.5 kept one on the class). */
 let recorder: Recorder | undefined;
@@ -96,7 +114,9 @@ export class ZegoClient {
   private readonly platform: Platform;
 
   constructor(platform?: Platform) {
-    this.platform = platform ?? browserPlatform;
+    const base = platform ?? browserPlatform;
+    // The cloud proxy reaches the core through its platform seam: every connection goes through it.
+    this.platform = cloudProxy ? viaCloudProxy(base, cloudProxy) : base;
     const engine = new ClientEngine(this.platform);
     this.engine = engine;
     for (const event of Object.keys(ENGINE_EVENTS) as (keyof EngineEvents)[]) {
@@ -122,6 +142,36 @@ export class ZegoClient {
       const failure = f instanceof RequestFailure ? f : new RequestFailure(ZegoError.from(f), 0);
       if (!failure.silent) this.call(error, failure.error.toLegacy(), failure.seq, ...extra);
     });
+  }
+
+  /**
+   * The cloud proxy (the Express SDK's API, seed 000): with `enable` true, every connection of the clients
+   * created after this call (room and media sockets, ICE) goes only to the proxies of `proxyList`, tried in
+   * order, over TLS on their one port; the proxy checks `token` (minted by your business server:
+   * docs/deployment.md, "Cloud proxy"). `enable` false turns it off for the clients created after.
+   * Call it before `new ZegoClient()`: a client keeps the proxy it was created with.
+   *
+   * The Express SDK checks nothing here and fails later, at connect time; this returns `false` (logged,
+   * nothing changed) for a list that is not a non-empty array of `{hostName, port}` (port 1-65535, or
+   * absent for 443), a token that is not a non-empty string, or an `enable` that is not a boolean.
+   *
+   * @example
+   *   ZegoClient.setCloudProxyConfig([{ hostName: 'proxy1.example.com', port: 443 },
+   *     { hostName: 'proxy2.example.com', port: 443 }], tokenFromYourServer, true);
+   *   var zg = new ZegoClient();
+   */
+  static setCloudProxyConfig(
+    proxyList: { hostName: string; port?: number }[],
+    token: string,
+    enable: boolean,
+  ): boolean {
+    const hosts = Array.isArray(proxyList) ? proxyList.map(proxyHost) : [];
+    const ok =
+      typeof enable === 'boolean' &&
+      (!enable || (hosts.length > 0 && hosts.every(Boolean) && typeof token === 'string' && token !== ''));
+    if (!ok) staticLog.error('setCloudProxyConfig: input error.');
+    else cloudProxy = enable ? { hosts, token } : null;
+    return ok;
   }
 
   static getCurrentVersion(): string {

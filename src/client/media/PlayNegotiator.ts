@@ -46,7 +46,16 @@ export class PlayNegotiator implements Negotiator {
         t.direction = kinds.includes(kind) ? 'recvonly' : 'inactive';
       }
     });
-    const answer = await pcOp(ctx, 'CreateAnswer', (pc) => pc.createAnswer());
+    const created = await pcOp(ctx, 'CreateAnswer', (pc) => pc.createAnswer());
+    // DTLS server (Chromium answers `active`): Janus, which offered `actpass`, then starts the handshake
+    // once its own ICE side is ready. As client the browser sent its first flight before Janus had a
+    // selected pair, Janus dropped it, and the handshake waited ~50 ms for the retransmission, on every
+    // play, direct or through TURN (bench/turn.js "where the time goes"; docs/protocol.md).
+
+    const answer = {
+      type: 'answer' as const,
+      sdp: (created.sdp ?? '').replace(/a=setup:active/g, 'a=setup:passive'),
+    };
     await pcOp(ctx, 'LocalDesc', (pc) => pc.setLocalDescription(answer));
     ctx.mark('answer');
     // The server's offer is applied: our candidates may go now, alongside the answer (Janus queues

@@ -4,6 +4,7 @@
  * session's identity in their header, and the appid exactly as the client sent it (the original compares
  * with !==). Every refusal names the request it refuses (its cmd and seq).
  */
+import type { ProxyVerdict } from '../auth/proxyToken';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import { ServerCode, SERVER_CODE_MESSAGES } from '../../protocol/errors';
@@ -53,6 +54,8 @@ export class Connection extends FrameSocket {
   /** Host header of the upgrade request (dispatch builds the media URL from it). */
   host = '';
   secure = false;
+  /** Came through the cloud proxy: the verdict on its proxy token (undefined: a direct socket). */
+  proxy?: ProxyVerdict;
   loggingIn = false;
   /** appid as the client last sent it, echoed in every header. */
   appidEcho: number | string = 0;

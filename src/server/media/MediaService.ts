@@ -38,6 +38,7 @@ import {
 } from '../../protocol/media';
 import { MEDIA_REQUESTS } from '../../protocol/mediaSchema';
 import { validateMediaBody } from '../../protocol/validate';
+import { proxyRefusal, type ProxyVerdict } from '../auth/proxyToken';
 import { mayPublish, verifyRoomToken } from '../auth/roomToken';
 import { checkStreamParams } from '../auth/streamToken';
 import { systemClock, type Clock } from '../clock';
@@ -64,8 +65,11 @@ export interface RoomLink {
   streamBack(appid: number, roomId: string, streamId: string, idName: string): void;
 }
 
-/** The ICE fields (TURN) of a media session of `idName`, whose page reached /media through `host`. */
-export type IceProvider = (appid: number, idName: string, host: string) => IceFields;
+/**
+ * The ICE fields (TURN) of a media session of `idName`, whose page reached /media through `host` (through
+ * the cloud proxy when `viaProxy`).
+ */
+export type IceProvider = (appid: number, idName: string, host: string, viaProxy: boolean) => IceFields;
 
 const NO_ICE: IceFields = { turn_server: '', stun_server: '', turn_username: '', turn_auth_key: '' };
 
@@ -229,10 +233,14 @@ export class MediaService implements PublisherDirectory {
     };
   }
 
-  /** A new /media socket; `host` is the Host header it was opened with. */
-  attach(ws: WebSocket, host = ''): void {
+  /**
+   * A new /media socket; `host` is the Host header it was opened with, `proxy` the verdict on its proxy
+   * token when it came through the cloud proxy.
+   */
+  attach(ws: WebSocket, host = '', proxy?: ProxyVerdict): void {
     const conn = new MediaSocket<Session>(ws, this, this.config, this.log, this.counters);
     conn.host = host;
+    conn.proxy = proxy;
     this.conns.add(conn);
   }
 
@@ -299,6 +307,8 @@ export class MediaService implements PublisherDirectory {
     // The media plane trusts the live room session: the token is checked as of that session's login, so
     // a page logged in longer than its token's lifetime still publishes and plays (the room would have
     // ended a session it no longer trusts).
+    const refused = conn.proxy && proxyRefusal(conn.proxy, conn.appid);
+    if (refused) throw new MediaError(MediaResult.TokenError, refused.message);
     const since = roomId === null ? undefined : this.room.memberSince(conn.appid, roomId, conn.idName);
     const verdict = verifyRoomToken({
       config: this.config,
@@ -408,7 +418,11 @@ export class MediaService implements PublisherDirectory {
     );
     conn.sessions.set(s.id, s);
     if (type === 0) this.publishers.set(key, s);
-    const body = { session_id: s.id, session_token: '', ...this.ice(conn.appid, conn.idName, conn.host) };
+    const body = {
+      session_id: s.id,
+      session_token: '',
+      ...this.ice(conn.appid, conn.idName, conn.host, !!conn.proxy),
+    };
     const serverOffers = type === 1 && !bridged;
     return { body, sessionId: s.id, after: serverOffers ? () => void this.offerToPlayer(s) : undefined };
   }

@@ -3,6 +3,7 @@
  * and the legacy framing of replies and pushes (`{header: {version, cmd, appid, seq, user_id,
  * session_id}, body}`). What a frame asks for is MediaService's business.
  */
+import type { ProxyVerdict } from '../auth/proxyToken';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import { MEDIA_HEADER_VERSION, MediaResult, replyName, type MediaHeader } from '../../protocol/media';
@@ -31,6 +32,8 @@ export class MediaSocket<S = unknown> extends FrameSocket {
   roomId = '';
   /** The Host header the page connected with (the TURN host unless turn.publicHost is set). */
   host = '';
+  /** Came through the cloud proxy: the verdict on its proxy token (undefined: a direct socket). */
+  proxy?: ProxyVerdict;
   /** Since when the socket has had no session (the idle reaper's clock), ms. */
   idleSince = Date.now();
   /** What the LoginReq token allows (a 04 token's payload); absent = no restriction. */

@@ -21,7 +21,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { connect, createServer } from 'node:net';
-import { spawnChild } from './children';
+import { spawnChild, type RunAs } from './children';
 
 /** What one run of a child is: looked up on PATH unless it has a slash. */
 export interface ChildLaunch {
@@ -33,6 +33,8 @@ export interface ChildLaunch {
   ipc?: boolean;
   /** Give the child a stdin pipe (see Supervisor.write); default: no stdin. */
   stdin?: boolean;
+  /** Run as this user and group (the server is root): see children.ts. */
+  runAs?: RunAs;
 }
 
 export interface ChildSpec {
@@ -184,6 +186,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         cwd: run.cwd,
       },
       this.log,
+      run.runAs,
     );
     this.child = child;
     this.ready = false;

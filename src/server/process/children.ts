@@ -20,6 +20,16 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
+/**
+ * Who a child runs as when the server runs as root (nginx of the cloud proxy): a user and group, with
+ * only the capability to bind ports below 1024 kept. Applied by setpriv, which sets the parent-death
+ * signal after the new ids (checked: the child still dies with the server).
+ */
+export interface RunAs {
+  user: string;
+  group: string;
+}
+
 /** What the helper logs (a pino logger fits). */
 export interface ChildLog {
   warn(obj: object, msg?: string): void;
@@ -68,6 +78,7 @@ export function spawnChild(
   args: readonly string[],
   options: SpawnOptions,
   log: ChildLog,
+  runAs?: RunAs,
 ): ChildProcess {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
@@ -86,9 +97,20 @@ export function spawnChild(
         'normally, but would outlive a SIGKILLed server',
     );
   }
+  if (runAs && !setpriv)
+    log.warn({ binary, user: runAs.user }, 'setpriv not found: the child keeps running as root');
+  const ids = runAs
+    ? [
+        `--reuid=${runAs.user}`,
+        `--regid=${runAs.group}`,
+        '--clear-groups',
+        '--inh-caps=-all,+net_bind_service',
+        '--ambient-caps=+net_bind_service',
+      ]
+    : [];
   const child =
     setpriv && target
-      ? spawn(setpriv, ['--pdeathsig', 'KILL', '--', target, ...args], options)
+      ? spawn(setpriv, ['--pdeathsig', 'KILL', ...ids, '--', target, ...args], options)
       : spawn(binary, [...args], options);
   if (child.pid !== undefined) {
     live.add(child);

@@ -23,6 +23,7 @@ import {
 } from '../../protocol/room';
 import { BIZ_BODY_SCHEMAS } from '../../protocol/bizSchema';
 import { LiveError, type Caller, type LiveStreams, type RoomStreams, type StreamUrls } from '../LiveStreams';
+import { proxyRefusal } from '../auth/proxyToken';
 import { mayPublish, verifyRoomToken } from '../auth/roomToken';
 import { checkThirdToken } from '../auth/thirdToken';
 import { postJson } from '../httpPost';
@@ -207,6 +208,9 @@ export class RoomService implements RoomStreams {
     const appid = Number(c.appidEcho);
     if (!Number.isInteger(appid) || appid <= 0)
       throw new HandlerError(ServerCode.InvalidBody, 'header appid must be a positive integer');
+    // Through the cloud proxy: its token first (the proxy lets in only the app it was minted for).
+    const refused = c.proxy && proxyRefusal(c.proxy, appid);
+    if (refused) throw new HandlerError(refused.code, refused.message);
     const idName = b.id_name;
     const roomId = b.room_name;
     const verdict = verifyRoomToken({ config: this.config, appid, idName, roomId, token: b.token });

@@ -106,6 +106,16 @@ export class TurnService {
     return { port: this.port, tlsPort: this.tlsPort };
   }
 
+  /**
+   * Where coturn's plain TCP listener is reachable from this host (the cloud proxy relays TURN over TLS
+   * to it); null without our own coturn.
+   */
+  localAddress(): { host: string; port: number } | null {
+    if (!this.started) return null;
+    const ip = this.listenIps[0] ?? (this.config.host === '::' ? '::' : '0.0.0.0');
+    return { host: ip === '0.0.0.0' ? '127.0.0.1' : ip === '::' ? '::1' : ip, port: this.port };
+  }
+
   /** Starts coturn (when spawned). Never throws: a failure leaves TURN off and says why. */
   async start(): Promise<void> {
     const t = this.config.turn;
@@ -221,12 +231,17 @@ export class TurnService {
 
   /**
    * The ICE fields for one media session of `idName` in `appid`, reached through `hostHeader` (the Host
-   * the page used for /media: the TURN host unless turn.publicHost says otherwise).
+   * the page used for /media: the TURN host unless turn.publicHost says otherwise). `viaProxy`: the session
+   * came through the cloud proxy, and these are the only URLs it may use (TURN over TLS on the proxy's
+   * port, relayed to our coturn): relay-only, whatever the app says.
    */
-  grant(appid: number, idName: string, hostHeader: string): IceGrant {
+  grant(appid: number, idName: string, hostHeader: string, viaProxy?: string[]): IceGrant {
     const t = this.config.turn;
     let server: ExternalTurnServer | null = null;
-    if (this.state === 'external') {
+    if (viaProxy) {
+      if (!this.started) return NO_ICE;
+      server = { urls: viaProxy, secret: this.secret };
+    } else if (this.state === 'external') {
       // One server per user, the same every time (spreads users; the original takes one server).
       const h = createHash('sha256').update(`${appid}\n${idName}`).digest().readUInt32BE(0);
       server = t.servers[h % t.servers.length]!;
@@ -238,7 +253,7 @@ export class TurnService {
     if (!server) return NO_ICE;
     const { username, credential } = turnCredential(server.secret, turnUser(appid, idName), t.credentialTtlS);
     const app = this.config.apps.find((a) => a.appid === appid);
-    const relayOnly = app?.relayOnly ?? t.relayOnly;
+    const relayOnly = !!viaProxy || (app?.relayOnly ?? t.relayOnly);
     const [first = '', second = ''] = server.urls;
     return {
       turn_server: first,
