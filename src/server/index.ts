@@ -24,6 +24,7 @@ import {
   upgradePath,
   type ConnectionStats,
 } from './http';
+import type { Member } from './room/Room';
 import { RoomService } from './room/RoomService';
 import { systemClock, type Clock } from './clock';
 import type { MediaBackend } from './media/MediaBackend';
@@ -242,7 +243,9 @@ export async function startServer(
   const wss = new WebSocketServer(wsOptions);
   const mediaWss = new WebSocketServer(wsOptions);
   wss.on('connection', (ws, req: IncomingMessage) => {
-    const conn = new Connection(ws, config, rooms.handlers, log, rooms.counters, (c) => rooms.closed(c));
+    const conn = new Connection<Member>(ws, config, rooms.handlers, log, rooms.counters, (c) =>
+      rooms.closed(c),
+    );
     const host = String(req.headers.host ?? '');
     conn.host = /^[\w.:[\]-]{1,255}$/.test(host) ? host : '';
     conn.secure = String(req.headers['x-forwarded-proto'] ?? '') === 'https';

@@ -12,11 +12,19 @@ import type { ReplyBase, RoomCmd, RoomHeader, RoomReqBody, RoomRspBody } from '.
 import { ROOM_CMDS } from '../../protocol/roomSchema';
 import { validateBody } from '../../protocol/validate';
 import type { ResolvedConfig } from '../config';
-import type { Member } from '../room/Room';
 import { FrameSocket, limitsFrom, type FrameHeader, type FrameRef, type SocketCounters } from './FrameSocket';
 
-export interface SessionState {
-  member: Member;
+/**
+ * What a room socket needs to know of the member it speaks for: the identity its reply and push headers
+ * carry. Sockets know frames, not rooms: the room plane plugs its own member type in (`M`).
+ */
+export interface SessionMember {
+  readonly userId: string;
+  readonly sessionId: string;
+}
+
+export interface SessionState<M extends SessionMember = SessionMember> {
+  member: M;
   roomId: string;
   appid: number;
 }
@@ -25,14 +33,14 @@ export interface SessionState {
 export type HandlerReply<K extends RoomCmd> = Omit<RoomRspBody<K>, keyof ReplyBase>;
 
 /** A command's handler: the validated body in, the reply body out, or a thrown HandlerError. */
-export type Handler<K extends RoomCmd> = (
-  conn: Connection,
+export type Handler<K extends RoomCmd, M extends SessionMember = SessionMember> = (
+  conn: Connection<M>,
   body: RoomReqBody<K>,
   header: FrameHeader,
 ) => Promise<HandlerReply<K>> | HandlerReply<K>;
 
 /** One handler per command: a command without one does not compile. */
-export type HandlerTable = { [K in RoomCmd]: Handler<K> };
+export type HandlerTable<M extends SessionMember = SessionMember> = { [K in RoomCmd]: Handler<K, M> };
 
 export class HandlerError extends Error {
   constructor(
@@ -47,8 +55,8 @@ export class HandlerError extends Error {
 
 const ROOM_CMD_SET: ReadonlySet<string> = new Set(ROOM_CMDS);
 
-export class Connection extends FrameSocket {
-  session: SessionState | null = null;
+export class Connection<M extends SessionMember = SessionMember> extends FrameSocket {
+  session: SessionState<M> | null = null;
   /** The user is gone for good (logout, heartbeat expiry, kick): its streams and media end at once. */
   loggedOut = false;
   /** Host header of the upgrade request (dispatch builds the media URL from it). */
@@ -63,10 +71,10 @@ export class Connection extends FrameSocket {
   constructor(
     ws: WebSocket,
     config: ResolvedConfig,
-    private readonly handlers: HandlerTable,
+    private readonly handlers: HandlerTable<M>,
     log: Logger,
     counters: SocketCounters,
-    private readonly onClose: (conn: Connection) => void,
+    private readonly onClose: (conn: Connection<M>) => void,
   ) {
     super(ws, limitsFrom(config), log, counters);
   }
@@ -136,7 +144,7 @@ export class Connection extends FrameSocket {
       return this.protocolError() ? undefined : this.error(cmd, seq, ServerCode.InvalidBody, invalid);
     try {
       // The schema admitted the body for this command (validateBody above).
-      const handler = this.handlers[roomCmd] as Handler<RoomCmd>;
+      const handler = this.handlers[roomCmd] as Handler<RoomCmd, M>;
       const reply = await handler(this, body as RoomReqBody<RoomCmd>, h);
       this.reply(cmd, seq, { err_code: 0, ...reply });
     } catch (e) {

@@ -28,13 +28,16 @@ import { mayPublish, verifyRoomToken } from '../auth/roomToken';
 import { checkThirdToken } from '../auth/thirdToken';
 import { postJson } from '../httpPost';
 import type { ResolvedConfig } from '../config';
-import { Connection, HandlerError, type HandlerReply, type HandlerTable } from '../gateway/Connection';
+import { HandlerError, type Connection, type HandlerReply, type HandlerTable } from '../gateway/Connection';
 import { newCounters } from '../gateway/FrameSocket';
 import type { Presence, UserRef } from '../presence/Presence';
 import { MemoryBus } from './Bus';
 import type { Member, Room } from './Room';
 import { MemoryRoomStore, type RoomStore } from './RoomStore';
 import { guarded, unref } from '../timers';
+
+/** A room socket: the gateway's connection speaking for one of our members. */
+export type RoomConn = Connection<Member>;
 
 function parseJson(s: string, field: string): Record<string, unknown> {
   try {
@@ -62,11 +65,11 @@ export class RoomService implements RoomStreams {
   live: LiveStreams | null = null;
   /** The rooms (RoomStore: memory on one node). */
   readonly rooms: RoomStore;
-  private readonly conns = new Set<Connection>();
-  private readonly byMember = new Map<Member, Connection>();
-  private lastChat = new WeakMap<Connection, number>();
+  private readonly conns = new Set<RoomConn>();
+  private readonly byMember = new Map<Member, RoomConn>();
+  private lastChat = new WeakMap<RoomConn, number>();
   private readonly sweeper: ReturnType<typeof setInterval>;
-  readonly handlers: HandlerTable;
+  readonly handlers: HandlerTable<Member>;
   /** Socket counters of the room plane (health details). */
   readonly counters = newCounters();
   /** Stream ids are unique per app: `${appid}\0${streamId}` -> the key of the room that lists it. */
@@ -76,7 +79,7 @@ export class RoomService implements RoomStreams {
     private readonly log: Logger,
     private readonly presence: Presence,
     /** The media signalling URL handed to a room socket by dispatch ('' = no media plane now). */
-    private readonly mediaUrl: (c: Connection) => string = () => '',
+    private readonly mediaUrl: (c: RoomConn) => string = () => '',
     store?: RoomStore,
   ) {
     this.rooms = store ?? new MemoryRoomStore(config.room, new MemoryBus());
@@ -124,7 +127,7 @@ export class RoomService implements RoomStreams {
     };
   }
 
-  attach(conn: Connection): void {
+  attach(conn: RoomConn): void {
     this.conns.add(conn);
   }
 
@@ -145,20 +148,20 @@ export class RoomService implements RoomStreams {
     this.rooms.dispose();
   }
 
-  private roomOf(c: Connection): Room {
+  private roomOf(c: RoomConn): Room {
     const s = c.session;
     const room = s && this.rooms.get(s.appid, s.roomId);
     if (!s || !room) throw new HandlerError(ServerCode.SessionNotFound);
     return room;
   }
 
-  private member(c: Connection): Member {
+  private member(c: RoomConn): Member {
     if (!c.session) throw new HandlerError(ServerCode.SessionNotFound);
     return c.session.member;
   }
 
   /** A connection went away: its member leaves the room, its streams end. */
-  closed(c: Connection): void {
+  closed(c: RoomConn): void {
     this.conns.delete(c);
     const s = c.session;
     if (!s) return;
@@ -193,7 +196,7 @@ export class RoomService implements RoomStreams {
     }
   }
 
-  private async login(c: Connection, b: RoomReqBody<'login'>): Promise<HandlerReply<'login'>> {
+  private async login(c: RoomConn, b: RoomReqBody<'login'>): Promise<HandlerReply<'login'>> {
     if (c.session) throw new HandlerError(ServerCode.BadLoginState, 'already logged in');
     if (c.loggingIn) throw new HandlerError(ServerCode.LoginInProgress);
     c.loggingIn = true;
@@ -204,7 +207,7 @@ export class RoomService implements RoomStreams {
     }
   }
 
-  private async doLogin(c: Connection, b: RoomReqBody<'login'>): Promise<HandlerReply<'login'>> {
+  private async doLogin(c: RoomConn, b: RoomReqBody<'login'>): Promise<HandlerReply<'login'>> {
     const appid = Number(c.appidEcho);
     if (!Number.isInteger(appid) || appid <= 0)
       throw new HandlerError(ServerCode.InvalidBody, 'header appid must be a positive integer');
@@ -303,7 +306,7 @@ export class RoomService implements RoomStreams {
     };
   }
 
-  private hb(c: Connection): HandlerReply<'hb'> {
+  private hb(c: RoomConn): HandlerReply<'hb'> {
     const room = this.roomOf(c);
     return {
       hearbeat_interval: this.config.room.heartbeatMs,
@@ -316,7 +319,7 @@ export class RoomService implements RoomStreams {
     };
   }
 
-  private stream(c: Connection, b: RoomReqBody<'stream'>): HandlerReply<'stream'> {
+  private stream(c: RoomConn, b: RoomReqBody<'stream'>): HandlerReply<'stream'> {
     const room = this.roomOf(c);
     const me = this.member(c);
     const { appid } = c.session!;
@@ -399,7 +402,7 @@ export class RoomService implements RoomStreams {
   }
 
   /** Legacy dispatch: the media signalling server for a stream; a publish's cdnUrl (header_kvs) is relayed. */
-  private async dispatch(c: Connection, b: RoomReqBody<'webrtc_url'>): Promise<HandlerReply<'webrtc_url'>> {
+  private async dispatch(c: RoomConn, b: RoomReqBody<'webrtc_url'>): Promise<HandlerReply<'webrtc_url'>> {
     this.roomOf(c);
     const url = this.mediaUrl(c);
     if (!url) throw new HandlerError(ServerCode.DispatchError, 'no media server on this deployment');
@@ -417,7 +420,7 @@ export class RoomService implements RoomStreams {
     return { stream_id: b.stream_id, ptype: b.ptype, urls: [url], need_action: 0, action_delay: 0 };
   }
 
-  private caller(c: Connection): Caller {
+  private caller(c: RoomConn): Caller {
     const s = c.session!;
     return {
       appid: s.appid,
@@ -434,7 +437,7 @@ export class RoomService implements RoomStreams {
    * answers carry their outcome in `rsp_body {code, message}` as the legacy server did (1.12.5 hands that
    * to the page's error callback); mixing errors are err_codes, 1000000150 with `non_exist_streams`.
    */
-  private async biz(c: Connection, b: RoomReqBody<'biz_channel'>): Promise<HandlerReply<'biz_channel'>> {
+  private async biz(c: RoomConn, b: RoomReqBody<'biz_channel'>): Promise<HandlerReply<'biz_channel'>> {
     this.roomOf(c);
     const mixing = b.cmd === 'start_mix' || b.cmd === 'stop_mix';
     if (mixing !== (b.channel === 'zeus'))
@@ -540,7 +543,7 @@ export class RoomService implements RoomStreams {
     room.streamChange(StreamPushCmd.Deleted, [s], room.members.get(idName));
   }
 
-  private userList(c: Connection, b: RoomReqBody<'user_list'>): HandlerReply<'user_list'> {
+  private userList(c: RoomConn, b: RoomReqBody<'user_list'>): HandlerReply<'user_list'> {
     const room = this.roomOf(c);
     const all = [...room.members.values()];
     const from = b.user_index;
@@ -553,7 +556,7 @@ export class RoomService implements RoomStreams {
     };
   }
 
-  private custommsg(c: Connection, b: RoomReqBody<'custommsg'>): HandlerReply<'custommsg'> {
+  private custommsg(c: RoomConn, b: RoomReqBody<'custommsg'>): HandlerReply<'custommsg'> {
     const room = this.roomOf(c);
     const dest = b.dest_id_name;
     if (dest.length === 0)
@@ -569,7 +572,7 @@ export class RoomService implements RoomStreams {
     return {};
   }
 
-  private imChat(c: Connection, b: RoomReqBody<'im_chat'>): HandlerReply<'im_chat'> {
+  private imChat(c: RoomConn, b: RoomReqBody<'im_chat'>): HandlerReply<'im_chat'> {
     const room = this.roomOf(c);
     const me = this.member(c);
     const now = Date.now();
@@ -601,7 +604,7 @@ export class RoomService implements RoomStreams {
     return { msg_id: msgId };
   }
 
-  private trans(c: Connection, b: RoomReqBody<'trans'>): HandlerReply<'trans'> {
+  private trans(c: RoomConn, b: RoomReqBody<'trans'>): HandlerReply<'trans'> {
     const room = this.roomOf(c);
     const me = this.member(c);
     const type = b.trans_type;
@@ -633,7 +636,7 @@ export class RoomService implements RoomStreams {
     return { trans_type: type, trans_seq: entry.seq };
   }
 
-  private async relay(c: Connection, b: RoomReqBody<'relay'>): Promise<HandlerReply<'relay'>> {
+  private async relay(c: RoomConn, b: RoomReqBody<'relay'>): Promise<HandlerReply<'relay'>> {
     const s = c.session!;
     const app = this.config.apps.find((a) => a.appid === s.appid);
     if (!app?.relayUrl) throw new HandlerError(ServerCode.RelayFailed, 'no relayUrl configured for this app');
@@ -657,7 +660,7 @@ export class RoomService implements RoomStreams {
     }
   }
 
-  private bigim(c: Connection, b: RoomReqBody<'bigim_chat'>): HandlerReply<'bigim_chat'> {
+  private bigim(c: RoomConn, b: RoomReqBody<'bigim_chat'>): HandlerReply<'bigim_chat'> {
     const room = this.roomOf(c);
     const me = this.member(c);
     const now = Date.now();
@@ -679,7 +682,7 @@ export class RoomService implements RoomStreams {
 
   /** Per room socket: the minute window of its client_log lines (clientLogs.maxLinesPerMinute). */
   private readonly clientLogWindows = new WeakMap<
-    Connection,
+    RoomConn,
     { start: number; lines: number; dropped: number }
   >();
 
@@ -687,7 +690,7 @@ export class RoomService implements RoomStreams {
    * client_log (our extension): a shim's log lines into this server's log, each with the socket's appid,
    * room and user; at most clientLogs.maxLinesPerMinute per socket, the rest dropped and counted.
    */
-  private clientLog(c: Connection, b: RoomReqBody<'client_log'>): HandlerReply<'client_log'> {
+  private clientLog(c: RoomConn, b: RoomReqBody<'client_log'>): HandlerReply<'client_log'> {
     this.roomOf(c);
     if (!this.config.clientLogs.enabled)
       throw new HandlerError(ServerCode.UnknownCmd, 'client_log is off on this server');
@@ -714,7 +717,7 @@ export class RoomService implements RoomStreams {
     return {};
   }
 
-  private signal(c: Connection, b: RoomReqBody<'signal'>): HandlerReply<'signal'> {
+  private signal(c: RoomConn, b: RoomReqBody<'signal'>): HandlerReply<'signal'> {
     const room = this.roomOf(c);
     parseJson(b.signal_msg, 'signal_msg');
     const body = { sub_cmd: b.sub_cmd + PUSH_SIGNAL_OFFSET, signal_msg: b.signal_msg };
