@@ -12,6 +12,7 @@ import {
   DEFAULT_HEARTBEAT_MS,
   MAX_EXTRA_INFO_BYTES,
   MAX_FRAME_BYTES,
+  MAX_MESSAGE_BYTES,
 } from '../protocol/constants';
 import { addressList } from './addresses';
 import { parseAppSign } from './auth/loginToken';
@@ -91,7 +92,10 @@ export interface ResolvedConfig extends LiveConfig {
     graceMs: number;
   };
   limits: {
+    /** A message over this is refused unparsed (TooLarge / result 2); the socket stays. */
     maxFrameBytes: number;
+    /** A message over this closes its socket 1009 at once (ws maxPayload: it is not even received). */
+    maxMessageBytes: number;
     messagesPerSecond: number;
     burst: number;
     maxRooms: number;
@@ -284,6 +288,7 @@ const DEFAULTS: Omit<ResolvedConfig, 'apps' | 'devMode' | 'devAppSign' | keyof L
   },
   limits: {
     maxFrameBytes: MAX_FRAME_BYTES,
+    maxMessageBytes: MAX_MESSAGE_BYTES,
     messagesPerSecond: 50,
     burst: 100,
     maxRooms: 10_000,
@@ -438,6 +443,9 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
   int('room.graceMs', room.graceMs, 100, 600_000);
   const limits = section('limits', options.limits, DEFAULTS.limits);
   int('limits.maxFrameBytes', limits.maxFrameBytes, 1024, 16 * 1024 * 1024);
+  if (options.limits?.maxMessageBytes === undefined)
+    limits.maxMessageBytes = Math.max(MAX_MESSAGE_BYTES, limits.maxFrameBytes);
+  int('limits.maxMessageBytes', limits.maxMessageBytes, limits.maxFrameBytes, 64 * 1024 * 1024);
   int('limits.messagesPerSecond', limits.messagesPerSecond, 1, 1_000_000);
   int('limits.burst', limits.burst, 1, 1_000_000);
   int('limits.maxRooms', limits.maxRooms, 1, 10_000_000);

@@ -237,7 +237,7 @@ export async function startServer(
   // that sends a thousand frames at once cannot hold the loop while a bystander's heartbeat waits.
   const wsOptions = {
     noServer: true,
-    maxPayload: config.limits.maxFrameBytes,
+    maxPayload: config.limits.maxMessageBytes,
     allowSynchronousEvents: false,
   } as const;
   const wss = new WebSocketServer(wsOptions);

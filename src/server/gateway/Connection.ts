@@ -12,7 +12,14 @@ import type { ReplyBase, RoomCmd, RoomHeader, RoomReqBody, RoomRspBody } from '.
 import { ROOM_CMDS } from '../../protocol/roomSchema';
 import { validateBody } from '../../protocol/validate';
 import type { ResolvedConfig } from '../config';
-import { FrameSocket, limitsFrom, type FrameHeader, type FrameRef, type SocketCounters } from './FrameSocket';
+import {
+  FrameSocket,
+  limitsFrom,
+  type FrameHeader,
+  type FrameRef,
+  type RefusalReason,
+  type SocketCounters,
+} from './FrameSocket';
 
 /**
  * What a room socket needs to know of the member it speaks for: the identity its reply and push headers
@@ -54,6 +61,13 @@ export class HandlerError extends Error {
 }
 
 const ROOM_CMD_SET: ReadonlySet<string> = new Set(ROOM_CMDS);
+
+const REFUSAL_CODES: Record<RefusalReason, number> = {
+  rate: ServerCode.RateLimited,
+  malformed: ServerCode.Json,
+  tooLarge: ServerCode.TooLarge,
+  internal: ServerCode.Internal,
+};
 
 export class Connection<M extends SessionMember = SessionMember> extends FrameSocket {
   session: SessionState<M> | null = null;
@@ -116,10 +130,8 @@ export class Connection<M extends SessionMember = SessionMember> extends FrameSo
     this.reply(cmd, seq, { ...extra, err_code: code, err_message: message ?? SERVER_CODE_MESSAGES[code] });
   }
 
-  protected refuse(ref: FrameRef, why: 'rate' | 'malformed' | 'internal'): void {
-    const code =
-      why === 'rate' ? ServerCode.RateLimited : why === 'malformed' ? ServerCode.Json : ServerCode.Internal;
-    this.error(ref.cmd, ref.seq, code);
+  protected refuse(ref: FrameRef, why: RefusalReason): void {
+    this.error(ref.cmd, ref.seq, REFUSAL_CODES[why]);
   }
 
   protected async onFrame(h: FrameHeader, _raw: unknown, body: unknown): Promise<void> {
@@ -139,9 +151,17 @@ export class Connection<M extends SessionMember = SessionMember> extends FrameSo
       )
         return this.error(cmd, seq, ServerCode.BadLoginState);
     }
+    // A body its schema refuses is answered and is not a protocol error: pages can send one through the
+    // documented API (an over-long message, an empty room name, a reliable type that is a number), and
+    // neither SDK stops them; they must hear their error and keep their socket.
     const invalid = validateBody(roomCmd, body);
     if (invalid)
-      return this.protocolError() ? undefined : this.error(cmd, seq, ServerCode.InvalidBody, invalid);
+      return this.error(
+        cmd,
+        seq,
+        invalid.tooLarge ? ServerCode.TooLarge : ServerCode.InvalidBody,
+        invalid.message,
+      );
     try {
       // The schema admitted the body for this command (validateBody above).
       const handler = this.handlers[roomCmd] as Handler<RoomCmd, M>;

@@ -255,13 +255,22 @@ export class MediaService implements PublisherDirectory {
     }
     const req = cmd as MediaRequest;
     const sessionId = sessionIdOf(h.session_id);
-    const invalid = validateMediaBody(req, rawBody);
-    if (invalid || (req !== 'LoginReq' && !conn.loggedIn)) {
+    // A request before login is a protocol error (no SDK sends one); a body its schema refuses is only
+    // answered: an odd value a page passed through the API must not cost the page its socket.
+    if (req !== 'LoginReq' && !conn.loggedIn) {
       if (conn.strike()) return;
-      const [result, info] = invalid
-        ? [MediaResult.BadRequest, invalid]
-        : [MediaResult.NotLoggedIn, MEDIA_RESULT_MESSAGES[MediaResult.NotLoggedIn]];
-      conn.send(replyName(req), seq, sessionId, { result, err_info: info });
+      conn.send(replyName(req), seq, sessionId, {
+        result: MediaResult.NotLoggedIn,
+        err_info: MEDIA_RESULT_MESSAGES[MediaResult.NotLoggedIn],
+      });
+      return;
+    }
+    const invalid = validateMediaBody(req, rawBody);
+    if (invalid) {
+      conn.send(replyName(req), seq, sessionId, {
+        result: MediaResult.BadRequest,
+        err_info: invalid.message,
+      });
       return;
     }
     try {
