@@ -109,6 +109,12 @@ export interface ResolvedConfig extends LiveConfig {
     maxConnections: number;
     /** Open TCP connections from one remote address. */
     maxConnectionsPerIp: number;
+    /** Calls to business servers (relay, third token, ...) one socket may have in flight. */
+    callsInFlightPerSocket: number;
+    /** ... one user (appid + idName) across its sockets. */
+    callsInFlightPerUser: number;
+    /** ... one app: what its business server sees at most from this node. */
+    callsInFlightPerApp: number;
   };
   http: {
     thirdTokenTimeoutMs: number;
@@ -297,6 +303,9 @@ const DEFAULTS: Omit<ResolvedConfig, 'apps' | 'devMode' | 'devAppSign' | keyof L
     maxOutboundBytes: 2 * 1024 * 1024,
     maxConnections: 20_000,
     maxConnectionsPerIp: 256,
+    callsInFlightPerSocket: 8,
+    callsInFlightPerUser: 16,
+    callsInFlightPerApp: 128,
   },
   http: {
     thirdTokenTimeoutMs: 5_000,
@@ -454,6 +463,9 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
   int('limits.maxOutboundBytes', limits.maxOutboundBytes, 64 * 1024, 1024 * 1024 * 1024);
   int('limits.maxConnections', limits.maxConnections, 1, 10_000_000);
   int('limits.maxConnectionsPerIp', limits.maxConnectionsPerIp, 1, 10_000_000);
+  int('limits.callsInFlightPerSocket', limits.callsInFlightPerSocket, 1, 100_000);
+  int('limits.callsInFlightPerUser', limits.callsInFlightPerUser, 1, 100_000);
+  int('limits.callsInFlightPerApp', limits.callsInFlightPerApp, 1, 1_000_000);
   const http = section('http', options.http, DEFAULTS.http);
   int('http.thirdTokenTimeoutMs', http.thirdTokenTimeoutMs, 1, 120_000);
   int('http.relayTimeoutMs', http.relayTimeoutMs, 1, 120_000);

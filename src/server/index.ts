@@ -34,6 +34,7 @@ import { startBridge } from './media/bridge/startBridge';
 import type { BridgeService } from './media/bridge/BridgeService';
 import { LiveService } from './mix/LiveService';
 import { Origin } from './origin/Origin';
+import { CallLimiter, callBoundsFrom } from './outbound/CallLimiter';
 import { Presence } from './presence/Presence';
 import { TurnService } from './turn/TurnService';
 import { ProxyService } from './proxy/ProxyService';
@@ -125,12 +126,21 @@ export async function startServer(
   // TURN serves the media plane: started with it, never fatal (TurnService says why it is off).
   const turn = new TurnService(config, log);
   await turn.start();
-  const rooms = new RoomService(config, log, presence, (c) => {
-    if (!backend?.up) return '';
-    // Through the cloud proxy, media signalling goes through it too (the Host the page used).
-    if (config.media.publicUrl && !c.proxy) return config.media.publicUrl;
-    return c.host ? `${c.secure ? 'wss' : 'ws'}://${c.host}/media` : '';
-  });
+  // One bound on calls to business servers for the whole process: every plane that calls one shares it.
+  const calls = new CallLimiter(callBoundsFrom(config.limits));
+  const rooms = new RoomService(
+    config,
+    log,
+    presence,
+    (c) => {
+      if (!backend?.up) return '';
+      // Through the cloud proxy, media signalling goes through it too (the Host the page used).
+      if (config.media.publicUrl && !c.proxy) return config.media.publicUrl;
+      return c.host ? `${c.secure ? 'wss' : 'ws'}://${c.host}/media` : '';
+    },
+    undefined,
+    calls,
+  );
   // The cloud proxy (nginx): it forwards to the server's unix socket (proxy/proxyFeed.ts).
   const proxy = new ProxyService(config, log, () => turn.localAddress());
   // The client-offer play bridge runs beside our own Janus backend only (a test's fake SFU has none).
@@ -213,6 +223,7 @@ export async function startServer(
         ...rooms.stats(),
         roomSockets: rooms.counters,
         connections: connections(),
+        businessCalls: calls.stats(),
         media: mediaStats(),
         live: live?.stats() ?? { origin: 'off', why: 'no media plane' },
         proxy: {

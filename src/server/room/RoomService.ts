@@ -27,6 +27,7 @@ import { proxyRefusal } from '../auth/proxyToken';
 import { mayPublish, verifyRoomToken } from '../auth/roomToken';
 import { checkThirdToken } from '../auth/thirdToken';
 import { postJson } from '../httpPost';
+import { CallLimiter, CallsBusy, callBoundsFrom, type CallKeys } from '../outbound/CallLimiter';
 import type { ResolvedConfig } from '../config';
 import { HandlerError, type Connection, type HandlerReply, type HandlerTable } from '../gateway/Connection';
 import { newCounters } from '../gateway/FrameSocket';
@@ -81,6 +82,8 @@ export class RoomService implements RoomStreams {
     /** The media signalling URL handed to a room socket by dispatch ('' = no media plane now). */
     private readonly mediaUrl: (c: RoomConn) => string = () => '',
     store?: RoomStore,
+    /** Calls to the apps' business servers in flight (shared with every plane that calls them). */
+    readonly calls: CallLimiter = new CallLimiter(callBoundsFrom(config.limits)),
   ) {
     this.rooms = store ?? new MemoryRoomStore(config.room, new MemoryBus());
     this.sweeper = unref(
@@ -225,14 +228,17 @@ export class RoomService implements RoomStreams {
         'this app requires a third token (loginWithAuthor)',
       );
     if (app?.thirdTokenUrl && b.third_token) {
-      const why = await checkThirdToken({
-        url: app.thirdTokenUrl,
-        timeoutMs: this.config.http.thirdTokenTimeoutMs,
-        appid,
-        roomId,
-        idName,
-        thirdToken: b.third_token,
-      });
+      const url = app.thirdTokenUrl;
+      const why = await this.call({ appid, user: idName, socket: c }, () =>
+        checkThirdToken({
+          url,
+          timeoutMs: this.config.http.thirdTokenTimeoutMs,
+          appid,
+          roomId,
+          idName,
+          thirdToken: b.third_token!,
+        }),
+      );
       if (why) throw new HandlerError(ServerCode.ThirdTokenRejected, why);
       // The client may have gone while we waited: register nothing for a socket that is closing or
       // closed (no member, no room, nothing against maxRooms; its close was already handled).
@@ -640,9 +646,10 @@ export class RoomService implements RoomStreams {
     const s = c.session!;
     const app = this.config.apps.find((a) => a.appid === s.appid);
     if (!app?.relayUrl) throw new HandlerError(ServerCode.RelayFailed, 'no relayUrl configured for this app');
-    try {
-      const res = await postJson(
-        app.relayUrl,
+    const url = app.relayUrl;
+    const res = await this.call({ appid: s.appid, user: s.member.idName, socket: c }, () =>
+      postJson(
+        url,
         {
           app_id: s.appid,
           room_id: s.roomId,
@@ -651,12 +658,25 @@ export class RoomService implements RoomStreams {
           relay_data: b.relay_data,
         },
         this.config.http.relayTimeoutMs,
-      );
-      if (res.status < 200 || res.status >= 300) throw new Error(`status ${res.status}`);
-      const text = res.text;
-      return { relay_result: text };
+      ).catch((e: Error) => {
+        throw new HandlerError(ServerCode.RelayFailed, `relay failed: ${e.message}`);
+      }),
+    );
+    if (res.status < 200 || res.status >= 300)
+      throw new HandlerError(ServerCode.RelayFailed, `relay failed: status ${res.status}`);
+    return { relay_result: res.text };
+  }
+
+  /**
+   * A call to the app's business server within the in-flight bounds (per socket, user, app): over one,
+   * the request is answered "too many requests" (1000000004) at once and nothing is sent.
+   */
+  private async call<T>(keys: CallKeys, run: () => Promise<T>): Promise<T> {
+    try {
+      return await this.calls.run(keys, run);
     } catch (e) {
-      throw new HandlerError(ServerCode.RelayFailed, `relay failed: ${(e as Error).message}`);
+      if (e instanceof CallsBusy) throw new HandlerError(ServerCode.RateLimited, e.message);
+      throw e;
     }
   }
 
