@@ -79,7 +79,7 @@ export interface ResolvedConfig extends LiveConfig {
     imChatIntervalMs: number;
     /** User-list actions within this window go out as one push_userlist_update (0: at once). */
     userlistMergeMs: number;
-    /** Streams one user may announce at once (ServerCode.TooManyStreams beyond). */
+    /** Streams one user may list at once, across the app's rooms (ServerCode.TooManyStreams beyond). */
     maxStreamsPerUser: number;
     /** Streams one room may list at once (ServerCode.TooManyStreams beyond). */
     maxStreamsPerRoom: number;
@@ -115,6 +115,20 @@ export interface ResolvedConfig extends LiveConfig {
     callsInFlightPerUser: number;
     /** ... one app: what its business server sees at most from this node. */
     callsInFlightPerApp: number;
+    /** Logged-in sockets (room and media) of one user (appid + idName), across planes and nodes. */
+    maxSocketsPerUser: number;
+    /** Logged-in sockets of one app. */
+    maxSocketsPerApp: number;
+    /** Streams one app may list across its rooms (ServerCode.TooManyStreams beyond). */
+    maxStreamsPerApp: number;
+    /** Media sessions (publishing and playing) of one user, across its media sockets. */
+    maxSessionsPerUser: number;
+    /** Media sessions of one app. */
+    maxSessionsPerApp: number;
+    /** Publishing media sessions (SFU publishers) of one user. */
+    maxPublishersPerUser: number;
+    /** Publishing media sessions of one app. */
+    maxPublishersPerApp: number;
   };
   http: {
     thirdTokenTimeoutMs: number;
@@ -306,6 +320,13 @@ const DEFAULTS: Omit<ResolvedConfig, 'apps' | 'devMode' | 'devAppSign' | keyof L
     callsInFlightPerSocket: 8,
     callsInFlightPerUser: 16,
     callsInFlightPerApp: 128,
+    maxSocketsPerUser: 16,
+    maxSocketsPerApp: 20_000,
+    maxStreamsPerApp: 10_000,
+    maxSessionsPerUser: 64,
+    maxSessionsPerApp: 10_000,
+    maxPublishersPerUser: 10,
+    maxPublishersPerApp: 1000,
   },
   http: {
     thirdTokenTimeoutMs: 5_000,
@@ -466,6 +487,16 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
   int('limits.callsInFlightPerSocket', limits.callsInFlightPerSocket, 1, 100_000);
   int('limits.callsInFlightPerUser', limits.callsInFlightPerUser, 1, 100_000);
   int('limits.callsInFlightPerApp', limits.callsInFlightPerApp, 1, 1_000_000);
+  for (const k of [
+    'maxSocketsPerUser',
+    'maxSocketsPerApp',
+    'maxStreamsPerApp',
+    'maxSessionsPerUser',
+    'maxSessionsPerApp',
+    'maxPublishersPerUser',
+    'maxPublishersPerApp',
+  ] as const)
+    int(`limits.${k}`, limits[k], 1, 10_000_000);
   const http = section('http', options.http, DEFAULTS.http);
   int('http.thirdTokenTimeoutMs', http.thirdTokenTimeoutMs, 1, 120_000);
   int('http.relayTimeoutMs', http.relayTimeoutMs, 1, 120_000);

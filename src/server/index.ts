@@ -35,6 +35,8 @@ import type { BridgeService } from './media/bridge/BridgeService';
 import { LiveService } from './mix/LiveService';
 import { Origin } from './origin/Origin';
 import { CallLimiter, callBoundsFrom } from './outbound/CallLimiter';
+import { Caps, capLimitsFrom } from './caps/Caps';
+import { MemoryCapCounters } from './caps/CapCounters';
 import { Presence } from './presence/Presence';
 import { TurnService } from './turn/TurnService';
 import { ProxyService } from './proxy/ProxyService';
@@ -128,6 +130,8 @@ export async function startServer(
   await turn.start();
   // One bound on calls to business servers for the whole process: every plane that calls one shares it.
   const calls = new CallLimiter(callBoundsFrom(config.limits));
+  // The per-user and per-app caps, one set for both planes (in memory: this node's).
+  const caps = new Caps(new MemoryCapCounters(), capLimitsFrom(config));
   const rooms = new RoomService(
     config,
     log,
@@ -138,8 +142,7 @@ export async function startServer(
       if (config.media.publicUrl && !c.proxy) return config.media.publicUrl;
       return c.host ? `${c.secure ? 'wss' : 'ws'}://${c.host}/media` : '';
     },
-    undefined,
-    calls,
+    { calls, caps },
   );
   // The cloud proxy (nginx): it forwards to the server's unix socket (proxy/proxyFeed.ts).
   const proxy = new ProxyService(config, log, () => turn.localAddress());
@@ -161,6 +164,7 @@ export async function startServer(
             viaProxy && host ? [proxyTurnUrl(config.proxy, proxy.publicPort, host)] : undefined,
           ),
         bridge,
+        caps,
       )
     : null;
   // Live production (mixing, CDN relay, the origin) needs the media plane: it forwards publishers' RTP.

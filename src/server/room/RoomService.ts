@@ -27,6 +27,8 @@ import { proxyRefusal } from '../auth/proxyToken';
 import { mayPublish, verifyRoomToken } from '../auth/roomToken';
 import { checkThirdToken } from '../auth/thirdToken';
 import { postJson } from '../httpPost';
+import { Caps, capLimitsFrom, refusalText, type Lease } from '../caps/Caps';
+import { MemoryCapCounters } from '../caps/CapCounters';
 import { CallLimiter, CallsBusy, callBoundsFrom, type CallKeys } from '../outbound/CallLimiter';
 import type { ResolvedConfig } from '../config';
 import { HandlerError, type Connection, type HandlerReply, type HandlerTable } from '../gateway/Connection';
@@ -36,6 +38,14 @@ import { MemoryBus } from './Bus';
 import type { Member, Room } from './Room';
 import { MemoryRoomStore, type RoomStore } from './RoomStore';
 import { guarded, unref } from '../timers';
+
+/** What startServer (or a test) may put in place of the defaults. */
+export interface RoomSeams {
+  /** The rooms (a store that reports every stream it removes to the service, see MemoryRoomStore). */
+  store?: RoomStore;
+  calls?: CallLimiter;
+  caps?: Caps;
+}
 
 /** A room socket: the gateway's connection speaking for one of our members. */
 export type RoomConn = Connection<Member>;
@@ -73,6 +83,14 @@ export class RoomService implements RoomStreams {
   readonly handlers: HandlerTable<Member>;
   /** Socket counters of the room plane (health details). */
   readonly counters = newCounters();
+  /** Calls to the apps' business servers in flight (shared with every plane that calls them). */
+  readonly calls: CallLimiter;
+  /** Per-user and per-app caps (shared with the media plane). */
+  readonly caps: Caps;
+  /** Each logged-in socket's place under the socket caps. */
+  private readonly socketLeases = new Map<RoomConn, Lease>();
+  /** Each listed stream's place under the stream caps, by `${appid}\0${streamId}` (ids are unique per app). */
+  private readonly streamLeases = new Map<string, Lease>();
   /** Stream ids are unique per app: `${appid}\0${streamId}` -> the key of the room that lists it. */
 
   constructor(
@@ -81,11 +99,13 @@ export class RoomService implements RoomStreams {
     private readonly presence: Presence,
     /** The media signalling URL handed to a room socket by dispatch ('' = no media plane now). */
     private readonly mediaUrl: (c: RoomConn) => string = () => '',
-    store?: RoomStore,
-    /** Calls to the apps' business servers in flight (shared with every plane that calls them). */
-    readonly calls: CallLimiter = new CallLimiter(callBoundsFrom(config.limits)),
+    seams: RoomSeams = {},
   ) {
-    this.rooms = store ?? new MemoryRoomStore(config.room, new MemoryBus());
+    this.calls = seams.calls ?? new CallLimiter(callBoundsFrom(config.limits));
+    this.caps = seams.caps ?? new Caps(new MemoryCapCounters(), capLimitsFrom(config));
+    this.rooms =
+      seams.store ??
+      new MemoryRoomStore(config.room, new MemoryBus(), (appid, id) => this.streamRemoved(appid, id));
     this.sweeper = unref(
       setInterval(
         guarded(log, 'room sweep', () => this.sweep()),
@@ -166,6 +186,8 @@ export class RoomService implements RoomStreams {
   /** A connection went away: its member leaves the room, its streams end. */
   closed(c: RoomConn): void {
     this.conns.delete(c);
+    this.socketLeases.get(c)?.release();
+    this.socketLeases.delete(c);
     const s = c.session;
     if (!s) return;
     c.session = null;
@@ -245,6 +267,31 @@ export class RoomService implements RoomStreams {
       if (c.isClosed || c.ws.readyState !== c.ws.OPEN)
         throw new HandlerError(ServerCode.BadLoginState, 'the socket closed during login');
     }
+    // One place under the socket caps for the session, across planes (and nodes, with shared counters).
+    const claim = await this.caps.socket(appid, idName);
+    if ('refused' in claim) throw new HandlerError(ServerCode.TooManySockets, refusalText(claim.refused));
+    if (c.isClosed) {
+      claim.lease.release();
+      throw new HandlerError(ServerCode.BadLoginState, 'the socket closed during login');
+    }
+    try {
+      return this.register(c, b, appid, verdict.privileges, claim.lease);
+    } catch (e) {
+      claim.lease.release();
+      throw e;
+    }
+  }
+
+  /** The login's checks passed: the member joins its room (or fails on the room's own limits). */
+  private register(
+    c: RoomConn,
+    b: RoomReqBody<'login'>,
+    appid: number,
+    privileges: Member['privileges'],
+    lease: Lease,
+  ): HandlerReply<'login'> {
+    const idName = b.id_name;
+    const roomId = b.room_name;
     let room = this.rooms.get(appid, roomId);
     if (!room) {
       if (b.role === 2 && b.room_create_flag === 0) throw new HandlerError(ServerCode.RoomNotExist);
@@ -277,10 +324,11 @@ export class RoomService implements RoomStreams {
       loginTime: Date.now(),
       userStateFlag: b.user_state_flag === 1,
       joinedUserSeq: 0,
-      privileges: verdict.privileges,
+      privileges,
       push: (cmd, body, ser) => c.push(cmd, body, ser),
     };
     c.session = { member, roomId, appid };
+    this.socketLeases.set(c, lease);
     c.loginDone();
     this.presence.roomUp({ appid, roomId, idName });
     room.members.set(idName, member);
@@ -325,7 +373,7 @@ export class RoomService implements RoomStreams {
     };
   }
 
-  private stream(c: RoomConn, b: RoomReqBody<'stream'>): HandlerReply<'stream'> {
+  private async stream(c: RoomConn, b: RoomReqBody<'stream'>): Promise<HandlerReply<'stream'>> {
     const room = this.roomOf(c);
     const me = this.member(c);
     const { appid } = c.session!;
@@ -349,7 +397,15 @@ export class RoomService implements RoomStreams {
       if (existing && existing.anchor_id_name !== me.idName) throw new HandlerError(ServerCode.StreamExists);
       // Announced again unchanged (a re-publish after a retry): nothing for others to hear.
       if (existing && existing.extra_info === extra) return this.streamReply(room, me);
-      if (!existing) this.claimStreamId(appid, streamId, room, me);
+      if (!existing) {
+        const lease = await this.claimStreamId(c, appid, streamId, room, me);
+        // The claim may have waited (shared counters): this request goes on only in the state it checked.
+        if (lease && (room.streams.has(streamId) || this.roomOf(c) !== room)) {
+          lease.release();
+          throw new HandlerError(ServerCode.StreamExists);
+        }
+        if (lease) this.streamLeases.set(`${appid}\u0000${streamId}`, lease);
+      }
       const s: WireStream = {
         stream_id: streamId,
         anchor_id_name: me.idName,
@@ -393,18 +449,49 @@ export class RoomService implements RoomStreams {
    * second room listing the same id would hand its viewers someone else's media). The same user moving the
    * id to another room (a page that changed rooms within its grace) takes it along.
    */
-  private claimStreamId(appid: number, streamId: string, room: Room, me: Member): void {
-    const { maxStreamsPerUser, maxStreamsPerRoom } = this.config.room;
-    if (room.streamsOf(me.idName) >= maxStreamsPerUser)
-      throw new HandlerError(ServerCode.TooManyStreams, `at most ${maxStreamsPerUser} streams per user`);
+  private async claimStreamId(
+    c: RoomConn,
+    appid: number,
+    streamId: string,
+    room: Room,
+    me: Member,
+  ): Promise<Lease | null> {
+    const { maxStreamsPerRoom } = this.config.room;
     if (room.streams.size >= maxStreamsPerRoom)
       throw new HandlerError(ServerCode.TooManyStreams, `at most ${maxStreamsPerRoom} streams per room`);
     const other = this.rooms.roomOfStream(appid, streamId);
     const held = other?.streams.get(streamId);
-    if (!other || other === room || !held) return;
-    if (held.anchor_id_name !== me.idName) throw new HandlerError(ServerCode.StreamExists);
-    other.deleteStream(streamId);
-    other.streamChange(12002, [held], other.members.get(me.idName));
+    if (other && other !== room && held) {
+      if (held.anchor_id_name !== me.idName) throw new HandlerError(ServerCode.StreamExists);
+      // The user takes its stream along: its lease moves with it (nothing is counted twice).
+      const key = `${appid}\u0000${streamId}`;
+      const lease = this.streamLeases.get(key);
+      this.streamLeases.delete(key);
+      other.deleteStream(streamId);
+      other.streamChange(12002, [held], other.members.get(me.idName));
+      if (lease) this.streamLeases.set(key, lease);
+      return null;
+    }
+    // Per user and per app across every room (and node, with shared counters): room.maxStreamsPerUser,
+    // limits.maxStreamsPerApp.
+    const claim = await this.caps.stream(appid, me.idName);
+    if ('refused' in claim) throw new HandlerError(ServerCode.TooManyStreams, refusalText(claim.refused));
+    if (c.isClosed) {
+      claim.lease.release();
+      throw new HandlerError(ServerCode.SessionNotFound, 'the socket closed');
+    }
+    return claim.lease;
+  }
+
+  /**
+   * A stream id left a room of the app (the store reports every removal): its place under the caps is
+   * given back, unless it is still listed (it moved to another room of the app).
+   */
+  private streamRemoved(appid: number, streamId: string): void {
+    if (this.rooms.roomOfStream(appid, streamId)) return;
+    const key = `${appid}\u0000${streamId}`;
+    this.streamLeases.get(key)?.release();
+    this.streamLeases.delete(key);
   }
 
   /** Legacy dispatch: the media signalling server for a stream; a publish's cdnUrl (header_kvs) is relayed. */
