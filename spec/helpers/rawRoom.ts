@@ -35,7 +35,6 @@ export class Raw {
     private readonly url: string,
     readonly idName: string,
     readonly room = 'r1',
-    readonly appid: number = APPID,
   ) {}
   open(): Promise<void> {
     this.ws = new WebSocket(this.url);

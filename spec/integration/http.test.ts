@@ -565,6 +565,78 @@ describe('connection caps', () => {
   });
 });
 
+describe('connection caps count only what has not logged in', () => {
+  test('per address: an idle kept-alive connection is closed to make room before a new one is refused', async () => {
+    const s = await serve({ limits: { maxConnectionsPerIp: 2 } });
+    const a = openSocket(s.port, '127.0.0.12');
+    const b = openSocket(s.port, '127.0.0.12');
+    await Promise.all([a.connected, b.connected]);
+    // a answers a request and stays open, idle; b has sent nothing (a connection we know nothing of).
+    expect(await stillOpen(a.sock, s.port)).toBe(true);
+    const c = openSocket(s.port, '127.0.0.12');
+    await c.connected;
+    expect(await stillOpen(c.sock, s.port)).toBe(true);
+    // The idle one made room; the one that never sent anything is not closed for it.
+    expect(await Promise.race([a.closed, new Promise((r) => setTimeout(() => r('open'), 500))])).not.toBe(
+      'open',
+    );
+    expect(b.sock.destroyed).toBe(false);
+    // Now c is idle and b pending: the next takes c's place; with nothing idle, one more is refused.
+    const d = openSocket(s.port, '127.0.0.12');
+    await d.connected;
+    const e = openSocket(s.port, '127.0.0.12');
+    const refused = await Promise.race([e.closed, new Promise<number>((r) => setTimeout(() => r(-1), 1000))]);
+    expect(refused).toBeGreaterThanOrEqual(0);
+    const h = JSON.parse((await healthz(s)).body) as { connections: Record<string, number> };
+    expect(h.connections).toMatchObject({ idleClosed: 2, refusedPerIp: 1 });
+    for (const x of [a, b, c, d, e]) x.sock.destroy();
+  });
+
+  test('per address: logged-in WebSockets do not count against it; one that has not logged in does', async () => {
+    const s = await serve({ limits: { maxConnectionsPerIp: 3 } });
+    const url = `ws://127.0.0.1:${s.port}/ws`;
+    const token = async (id: string) =>
+      (await raw(s.port, get(`/token?app_id=1&id_name=${id}`), { localAddress: '127.0.0.20' })).body;
+    const open: WebSocket[] = [];
+    // Six users behind one address log in: twice the per-address cap.
+    for (let i = 0; i < 6; i++) {
+      const ws = new WebSocket(url, { localAddress: '127.0.0.13' });
+      open.push(ws);
+      await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
+      ws.send(
+        JSON.stringify({
+          header: { Protocol: 'req', cmd: 'login', appid: 1, seq: 1, session_id: '', room_id: 'nat' },
+          body: {
+            id_name: `pupil${i}`,
+            nick_name: `pupil${i}`,
+            role: 2,
+            token: await token(`pupil${i}`),
+            version: '1.12.5',
+            room_name: 'nat',
+            room_create_flag: 1,
+          },
+        }),
+      );
+      const reply = await new Promise<string>((r) => ws.once('message', (d) => r(String(d))));
+      expect(JSON.parse(reply).body.err_code).toBe(0);
+    }
+    // Three that do not log in fill the address's cap; the fourth is refused.
+    const pending = Array.from({ length: 3 }, () => openSocket(s.port, '127.0.0.13'));
+    await Promise.all(pending.map((p) => p.connected));
+    const over = openSocket(s.port, '127.0.0.13');
+    const refused = await Promise.race([
+      over.closed,
+      new Promise<number>((r) => setTimeout(() => r(-1), 1000)),
+    ]);
+    expect(refused).toBeGreaterThanOrEqual(0);
+    expect(open.every((w) => w.readyState === WebSocket.OPEN)).toBe(true);
+    const h = JSON.parse((await healthz(s)).body) as { connections: Record<string, number> };
+    expect(h.connections).toMatchObject({ refusedPerIp: 1 });
+    for (const w of open) w.terminate();
+    for (const p of [...pending, over]) p.sock.destroy();
+  });
+});
+
 describe('timeouts', () => {
   const cfg = { http: { headersTimeoutMs: 500, requestTimeoutMs: 1000 } };
 

@@ -96,6 +96,12 @@ export interface ResolvedConfig extends LiveConfig {
     maxFrameBytes: number;
     /** A message over this closes its socket 1009 at once (ws maxPayload: it is not even received). */
     maxMessageBytes: number;
+    /** Frames one socket's unfinished message may have (close 1009 beyond). */
+    maxFragments: number;
+    /** Frames all sockets' unfinished messages may hold together (the socket that passes it: 1009). */
+    maxUnfinishedFragments: number;
+    /** Bytes all sockets' unfinished messages may hold together (the socket that passes it: 1009). */
+    maxUnfinishedBytes: number;
     messagesPerSecond: number;
     burst: number;
     maxRooms: number;
@@ -309,6 +315,9 @@ const DEFAULTS: Omit<ResolvedConfig, 'apps' | 'devMode' | 'devAppSign' | keyof L
   limits: {
     maxFrameBytes: MAX_FRAME_BYTES,
     maxMessageBytes: MAX_MESSAGE_BYTES,
+    maxFragments: 128,
+    maxUnfinishedFragments: 32_768,
+    maxUnfinishedBytes: 32 * 1024 * 1024,
     messagesPerSecond: 50,
     burst: 100,
     maxRooms: 10_000,
@@ -476,6 +485,9 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
   if (options.limits?.maxMessageBytes === undefined)
     limits.maxMessageBytes = Math.max(MAX_MESSAGE_BYTES, limits.maxFrameBytes);
   int('limits.maxMessageBytes', limits.maxMessageBytes, limits.maxFrameBytes, 64 * 1024 * 1024);
+  int('limits.maxFragments', limits.maxFragments, 1, 1_000_000);
+  int('limits.maxUnfinishedFragments', limits.maxUnfinishedFragments, limits.maxFragments, 100_000_000);
+  int('limits.maxUnfinishedBytes', limits.maxUnfinishedBytes, limits.maxMessageBytes, 16 * 1024 ** 3);
   int('limits.messagesPerSecond', limits.messagesPerSecond, 1, 1_000_000);
   int('limits.burst', limits.burst, 1, 1_000_000);
   int('limits.maxRooms', limits.maxRooms, 1, 10_000_000);

@@ -13,11 +13,10 @@ import type {
   IncomingHttpHeaders,
   IncomingMessage,
   OutgoingHttpHeaders,
-  Server,
   ServerOptions,
   ServerResponse,
 } from 'node:http';
-import { BlockList, isIP, type Socket } from 'node:net';
+import { BlockList } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { resolve, sep } from 'node:path';
 // Node's timers even where a test environment replaces the globals (jsdom's have no unref).
@@ -346,67 +345,6 @@ export function onClientError(err: Error & { code?: string }, socket: Duplex): v
           ? 413
           : 400;
   refuseRaw(socket, status);
-}
-
-export interface ConnectionStats {
-  open: number;
-  /** Connections destroyed at once because of limits.maxConnections. */
-  refusedTotal: number;
-  /** Connections destroyed at once because of limits.maxConnectionsPerIp. */
-  refusedPerIp: number;
-}
-
-/** `::ffff:1.2.3.4` and `1.2.3.4` are one client on a dual-stack listener. */
-function clientKey(address: string): string {
-  return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
-}
-
-/**
- * Caps open TCP connections (HTTP and WebSocket alike: an upgraded socket stays the same socket) in total
- * and per remote address. A connection over a cap is destroyed before it is read; refusals are counted
- * for /healthz and logged at most every 10 s.
- */
-export function limitConnections(
-  server: Server,
-  limits: Pick<ResolvedConfig['limits'], 'maxConnections' | 'maxConnectionsPerIp'>,
-  log: HttpLog,
-  /**
-   * Connections from a front that carries many clients (the cloud proxy's unix socket: no address):
-   * counted in the total only; the front caps its clients per address itself.
-   */
-  front: (socket: Socket) => boolean = () => false,
-): () => ConnectionStats {
-  const perIp = new Map<string, number>();
-  const stats: ConnectionStats = { open: 0, refusedTotal: 0, refusedPerIp: 0 };
-  let lastWarn = 0;
-  const refuse = (socket: Socket, why: keyof ConnectionStats) => {
-    stats[why]++;
-    socket.destroy();
-    if (Date.now() - lastWarn > 10_000) {
-      lastWarn = Date.now();
-      log.warn({ ...stats, remote: socket.remoteAddress }, 'connections refused (limits)');
-    }
-  };
-  // Before Node's own listener: a refused socket is destroyed before the HTTP parser is set up on it.
-  server.prependListener('connection', (socket: Socket) => {
-    const fromFront = front(socket);
-    const address = socket.remoteAddress;
-    if (address === undefined && !fromFront) return void socket.destroy(); // already gone
-    if (stats.open >= limits.maxConnections) return refuse(socket, 'refusedTotal');
-    // The front's connections share one key that no per-address cap applies to.
-    const key = fromFront ? '' : clientKey(address!);
-    const mine = perIp.get(key) ?? 0;
-    if (!fromFront && mine >= limits.maxConnectionsPerIp) return refuse(socket, 'refusedPerIp');
-    stats.open++;
-    perIp.set(key, mine + 1);
-    socket.once('close', () => {
-      stats.open--;
-      const n = (perIp.get(key) ?? 1) - 1;
-      if (n > 0) perIp.set(key, n);
-      else perIp.delete(key);
-    });
-  });
-  return () => ({ ...stats });
 }
 
 /** The decoded path of an upgrade request (for the WebSocket routing); null if the target is refused. */

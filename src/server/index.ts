@@ -14,18 +14,19 @@ import { WebSocketServer } from 'ws';
 import { CloseCode } from '../protocol/errors';
 import { resolveConfig, type ResolvedConfig, type ServerOptions } from './config';
 import { Connection } from './gateway/Connection';
+import { FragmentMeter, UnfinishedPool } from './gateway/FragmentMeter';
+import type { FrameSocket } from './gateway/FrameSocket';
 import {
   httpHandler,
   httpServerOptions,
-  limitConnections,
   onClientError,
   onWsClientError,
   refuseRaw,
   upgradePath,
-  type ConnectionStats,
 } from './http';
 import type { Member } from './room/Room';
 import { RoomService } from './room/RoomService';
+import { ConnectionLimits, type ConnectionStats } from './connectionLimits';
 import { systemClock, type Clock } from './clock';
 import type { MediaBackend } from './media/MediaBackend';
 import { JanusBackend } from './media/JanusBackend';
@@ -214,7 +215,7 @@ export async function startServer(
   // Event-loop delay since start (/healthz details): how long a request may wait behind others.
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
-  let connections: () => ConnectionStats = () => ({ open: 0, refusedTotal: 0, refusedPerIp: 0 });
+  let connections: () => ConnectionStats | null = () => null;
   const http = createServer(
     httpOptions,
     httpHandler({
@@ -228,6 +229,7 @@ export async function startServer(
         roomSockets: rooms.counters,
         connections: connections(),
         businessCalls: calls.stats(),
+        unfinishedMessages: unfinished.stats(),
         media: mediaStats(),
         live: live?.stats() ?? { origin: 'off', why: 'no media plane' },
         proxy: {
@@ -247,14 +249,24 @@ export async function startServer(
   );
   http.keepAliveTimeout = config.http.keepAliveTimeoutMs;
   http.on('clientError', onClientError);
-  connections = limitConnections(http, config.limits, log, cameThroughProxy);
+  // The cloud proxy's connections come from a front that carries many clients: no per-address cap on them.
+  const edge = new ConnectionLimits(http, config.limits, log, cameThroughProxy);
+  connections = () => edge.stats();
   // One message per socket per turn of the event loop (ws defers the next with setImmediate): a client
   // that sends a thousand frames at once cannot hold the loop while a bystander's heartbeat waits.
   const wsOptions = {
     noServer: true,
     maxPayload: config.limits.maxMessageBytes,
+    // A backstop: FragmentMeter closes (1009) a socket before ws would (1008).
+    maxFragments: config.limits.maxFragments + 1,
     allowSynchronousEvents: false,
   } as const;
+  // What every socket's unfinished message holds, against the server-wide budget (FragmentMeter).
+  const unfinished = new UnfinishedPool(
+    config.limits.maxUnfinishedFragments,
+    config.limits.maxUnfinishedBytes,
+  );
+  const frameSockets = new WeakMap<Socket, FrameSocket>();
   const wss = new WebSocketServer(wsOptions);
   const mediaWss = new WebSocketServer(wsOptions);
   wss.on('connection', (ws, req: IncomingMessage) => {
@@ -265,12 +277,17 @@ export async function startServer(
     conn.host = /^[\w.:[\]-]{1,255}$/.test(host) ? host : '';
     conn.secure = String(req.headers['x-forwarded-proto'] ?? '') === 'https';
     conn.proxy = proxyVerdictOf(req, config);
+    // Logged in, the socket counts against its user and app, no longer against its address.
+    conn.onLogin = () => edge.loggedIn(req.socket);
+    frameSockets.set(req.socket, conn);
     rooms.attach(conn);
   });
   mediaWss.on('connection', (ws, req: IncomingMessage) => {
+    if (!media) return ws.close(1013, 'no media server');
     const host = String(req.headers.host ?? '');
-    if (media) media.attach(ws, /^[\w.:[\]-]{1,255}$/.test(host) ? host : '', proxyVerdictOf(req, config));
-    else ws.close(1013, 'no media server');
+    const conn = media.attach(ws, /^[\w.:[\]-]{1,255}$/.test(host) ? host : '', proxyVerdictOf(req, config));
+    conn.onLogin = () => edge.loggedIn(req.socket);
+    frameSockets.set(req.socket, conn);
   });
   wss.on('wsClientError', onWsClientError);
   mediaWss.on('wsClientError', onWsClientError);
@@ -284,7 +301,22 @@ export async function startServer(
       if (path === null) return refuseRaw(socket, 400);
       const target = path === '/ws' ? wss : path === '/media' ? mediaWss : null;
       if (!target) return refuseRaw(socket, 404);
-      target.handleUpgrade(req, socket, head, (ws) => target.emit('connection', ws, req));
+      target.handleUpgrade(req, socket, head, (ws) => {
+        // Before ws's own 'data' listener reads anything (the upgrade's leftover bytes included): what the
+        // socket's unfinished message holds counts against its budget and the server's (FragmentMeter).
+        const meter = new FragmentMeter(
+          unfinished,
+          { maxFragments: config.limits.maxFragments, maxBytes: config.limits.maxMessageBytes },
+          (why) => {
+            const conn = frameSockets.get(socket as Socket);
+            if (conn) conn.close(CloseCode.TooBig, why);
+            else socket.destroy();
+          },
+        );
+        socket.prependListener('data', meter.onData);
+        socket.once('close', () => meter.dispose());
+        target.emit('connection', ws, req);
+      });
     } catch (e) {
       log.error(
         { err: (e as Error).stack, path: String(req.url).slice(0, 200), remote: req.socket.remoteAddress },

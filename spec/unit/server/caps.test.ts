@@ -44,7 +44,8 @@ const wsUrl = (path: string) => server.url.replace('http', 'ws') + path;
 const token = (idName: string, appid = APPID) => mintLoginToken({ appid, appSign: SIGN, idName });
 
 async function roomUser(idName: string, room = 'r1', appid = APPID): Promise<Raw> {
-  const r = new Raw(wsUrl('/ws'), idName, room, appid);
+  const r = new Raw(wsUrl('/ws'), idName, room);
+  r.appid = appid;
   closers.push(r);
   const f = await r.login(1, token(idName, appid));
   if (f.body.err_code !== 0) throw new Error(`login ${idName}: ${JSON.stringify(f.body)}`);
@@ -155,7 +156,7 @@ test('logged-in sockets: per user across both planes, per app; a closed socket f
   expect([m1.login.body.result, m2.login.body.result]).toEqual([0, 0]);
   const m3 = await mediaSocket('alice');
   expect(m3.login.body).toMatchObject({ result: 10, err_info: 'at most 3 sockets per user' });
-  const r2 = new Raw(wsUrl('/ws'), 'alice', 'r2', APPID);
+  const r2 = new Raw(wsUrl('/ws'), 'alice', 'r2');
   closers.push(r2);
   expect((await r2.login(1, token('alice'))).body).toMatchObject({
     err_code: 1000000023,

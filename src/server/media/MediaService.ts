@@ -246,11 +246,12 @@ export class MediaService implements PublisherDirectory {
    * A new /media socket; `host` is the Host header it was opened with, `proxy` the verdict on its proxy
    * token when it came through the cloud proxy.
    */
-  attach(ws: WebSocket, host = '', proxy?: ProxyVerdict): void {
+  attach(ws: WebSocket, host = '', proxy?: ProxyVerdict): Conn {
     const conn = new MediaSocket<Session>(ws, this, this.config, this.log, this.counters);
     conn.host = host;
     conn.proxy = proxy;
     this.conns.add(conn);
+    return conn;
   }
 
   /** A shape-checked frame from a media socket (the socket base catches and answers whatever throws here). */
