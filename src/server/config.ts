@@ -325,7 +325,7 @@ const DEFAULTS: Omit<ResolvedConfig, 'apps' | 'devMode' | 'devAppSign' | keyof L
     strikeDecayPerSecond: 5,
     maxOutboundBytes: 2 * 1024 * 1024,
     maxConnections: 20_000,
-    maxConnectionsPerIp: 256,
+    maxConnectionsPerIp: 1024,
     callsInFlightPerSocket: 8,
     callsInFlightPerUser: 16,
     callsInFlightPerApp: 128,

@@ -8,7 +8,6 @@
  * unexpected error is logged with context and answered 500 once. Every response, the parser's own
  * refusals and the WebSocket upgrade refusals included, carries `X-Content-Type-Options: nosniff`.
  */
-import { readFile } from 'node:fs/promises';
 import type {
   IncomingHttpHeaders,
   IncomingMessage,
@@ -24,6 +23,7 @@ import { setTimeout } from 'node:timers';
 import { addressAllowed, addressList } from './addresses';
 import { devTokenAnswer } from './auth/devToken';
 import type { ResolvedConfig } from './config';
+import type { StaticFiles } from './StaticFiles';
 
 const TYPES: Record<string, string> = {
   '.js': 'application/javascript; charset=utf-8',
@@ -52,6 +52,8 @@ export interface HttpDeps {
   config: ResolvedConfig;
   distDir: string;
   demoDir: string;
+  /** The built files and the demo, from memory. */
+  files: StaticFiles;
   startedAt: number;
   log: HttpLog;
   stats(): { rooms: number; users: number } & Record<string, unknown>;
@@ -140,19 +142,37 @@ function send(
 
 const text = 'text/plain; charset=utf-8';
 
-async function serveFile(res: ServerResponse, root: string, rel: string): Promise<void> {
+/**
+ * A built file or the demo, from memory (StaticFiles): negotiated encoding, ETag, 304 on a reload. HEAD
+ * gets the same headers without the body.
+ */
+async function serveFile(
+  files: StaticFiles,
+  req: IncomingMessage,
+  res: ServerResponse,
+  root: string,
+  rel: string,
+): Promise<void> {
   // The routes only hand over whitelisted names; this is the second lock on the same door.
   const path = resolve(root, rel);
   if (!path.startsWith(root + sep)) return send(res, 404, text, 'not found');
-  let data: Buffer;
-  try {
-    data = await readFile(path);
-  } catch {
-    // Never echo the request: a fixed text (the built files are missing until "npm run build").
-    return send(res, 404, text, 'not found (is the client built? "npm run build")');
-  }
+  const header = (n: string) => {
+    const v = req.headers[n];
+    return typeof v === 'string' ? v : undefined;
+  };
+  const a = await files.answer(path, header('accept-encoding'), header('if-none-match'));
+  // Never echo the request: a fixed text (the built files are missing until "npm run build").
+  if (a.status === 404) return send(res, 404, text, 'not found (is the client built? "npm run build")');
+  if (res.headersSent) return;
   const dot = path.lastIndexOf('.');
-  send(res, 200, TYPES[path.slice(dot)] ?? 'application/octet-stream', data);
+  // CORS may have said Vary: Origin already: the answer varies with both.
+  const vary = res.getHeader('vary');
+  res.writeHead(a.status, {
+    ...(a.status === 200 ? { 'content-type': TYPES[path.slice(dot)] ?? 'application/octet-stream' } : {}),
+    ...a.headers,
+    ...(vary ? { vary: `${String(vary)}, ${String(a.headers.vary)}` } : {}),
+  });
+  res.end(req.method === 'HEAD' || !a.body ? undefined : a.body);
 }
 
 /** The responses in flight, per socket: a parser error on a kept-alive socket must not cut into one. */
@@ -252,8 +272,8 @@ export function httpHandler(d: HttpDeps): (req: IncomingMessage, res: ServerResp
       const t = devTokenAnswer(d.config, url.searchParams);
       return send(res, t.status, 'text/plain', t.body);
     }
-    if (p === '/' || p === '/index.html') return serveFile(res, d.demoDir, 'index.html');
-    if (file !== undefined) return serveFile(res, d.distDir, file);
+    if (p === '/' || p === '/index.html') return serveFile(d.files, req, res, d.demoDir, 'index.html');
+    if (file !== undefined) return serveFile(d.files, req, res, d.distDir, file);
     send(res, 404, text, 'not found');
   });
 }

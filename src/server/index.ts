@@ -26,6 +26,7 @@ import {
 } from './http';
 import type { Member } from './room/Room';
 import { RoomService } from './room/RoomService';
+import { StaticFiles } from './StaticFiles';
 import { ConnectionLimits, type ConnectionStats } from './connectionLimits';
 import { systemClock, type Clock } from './clock';
 import type { MediaBackend } from './media/MediaBackend';
@@ -82,6 +83,12 @@ function memoryMiB(): Record<string, number> {
     externalMiB: mib(m.external),
   };
 }
+
+/** The files every page loads, read and compressed at start (the ESM build waits for its first request). */
+const PRELOADED = ['ZegoClient.js', 'ZegoClient.js.map', 'jZego-rtc.js', 'jZego-rtc.js.map', 'index.html'];
+
+/** Connections waiting to be accepted (the kernel caps it at net.core.somaxconn). */
+const LISTEN_BACKLOG = 4096;
 
 /** On shutdown, close frames get this long to leave before the sockets are cut, ms. */
 const SHUTDOWN_FLUSH_MS = 150;
@@ -216,12 +223,18 @@ export async function startServer(
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   let connections: () => ConnectionStats | null = () => null;
+  // The built files and the demo, read and compressed now (off the loop), served from memory.
+  const distDir = join(PACKAGE_ROOT, 'dist');
+  const demoDir = join(PACKAGE_ROOT, 'demo');
+  const files = new StaticFiles();
+  for (const f of PRELOADED) void files.preload(join(f === 'index.html' ? demoDir : distDir, f));
   const http = createServer(
     httpOptions,
     httpHandler({
       config,
-      distDir: join(PACKAGE_ROOT, 'dist'),
-      demoDir: join(PACKAGE_ROOT, 'demo'),
+      distDir,
+      demoDir,
+      files,
       startedAt: Date.now(),
       log,
       stats: () => ({
@@ -338,7 +351,9 @@ export async function startServer(
   try {
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
-      http.listen(config.port, config.host, () => resolve());
+      // A class opening its pages at once: a listen queue deeper than Node's 511 (the kernel caps it at
+      // net.core.somaxconn), so a burst of connections waits to be accepted instead of retrying after 1 s.
+      http.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG }, () => resolve());
     });
   } catch (e) {
     // Cannot listen (port taken...): stop what was started, Janus included, before failing.
