@@ -9,6 +9,7 @@ import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { mintLoginToken } from '../../../src/server/auth/loginToken';
 
 export const ROOT = join(__dirname, '..', '..', '..');
 export const CLI = join(ROOT, 'dist', 'server', 'cli.js');
@@ -132,6 +133,7 @@ export async function startFuzzServer(config: Record<string, unknown> = fuzzConf
   child.stderr!.on('data', keep);
   child.once('exit', () => running.delete(child));
   const url = `http://127.0.0.1:${port}`;
+  const apps = (Array.isArray(config.apps) ? config.apps : []) as { appid: number; appSign: string }[];
   const exitInfo = () =>
     child.exitCode !== null
       ? `exited with code ${child.exitCode}`
@@ -173,6 +175,10 @@ export async function startFuzzServer(config: Record<string, unknown> = fuzzConf
     output,
     health,
     token: async (idName, appid = APPID) => {
+      // With apps configured (no dev mode, no /token): minted here with the app's appSign, as its
+      // business server would.
+      const app = apps.find((a) => a.appid === appid);
+      if (app) return mintLoginToken({ appid, appSign: app.appSign, idName });
       const r = await httpGet(`${url}/token?app_id=${appid}&id_name=${encodeURIComponent(idName)}`, 3000);
       if (r.status !== 200) throw new Error(`GET /token answered ${r.status}: ${r.text}`);
       return r.text;

@@ -111,11 +111,12 @@ export class FragmentMeter {
     this.fin = (b0 & 0x80) !== 0;
     this.counting = opcode < 0x08;
     this.remaining = length;
-    // A new data frame: one more fragment of the message, whose declared length counts at once against the
-    // socket's bytes (a frame announcing more than the budget is refused before its payload comes).
+    // A new data frame: one more fragment of an unfinished message unless it is the last (that one ends
+    // the message: ws joins and frees it). Its declared length counts at once against the socket's bytes:
+    // a frame announcing more than the budget is refused before its payload comes.
     if (this.counting) {
       if (this.bytes + length > this.budget.maxBytes) return this.over('message over limits.maxMessageBytes');
-      this.add(1, 0);
+      if (!this.fin) this.add(1, 0);
     }
     if (!this.done && length === 0) this.frameEnd();
   }

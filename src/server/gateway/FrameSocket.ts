@@ -358,7 +358,11 @@ export abstract class FrameSocket {
     // dropped); the close frame still goes out, and the socket is cut a second later whatever the client
     // does, so it holds no memory meanwhile (ws alone would wait 30 s for the client's close frame).
     if (ABUSE_CODES.has(code)) {
-      (ws as unknown as { _socket?: { pause?(): void } })._socket?.pause?.();
+      // The close frame is queued: end() sends the FIN right behind it, so the client's close comes at
+      // once (it would otherwise wait for us to read its own close frame, which we no longer do).
+      const socket = (ws as unknown as { _socket?: { pause?(): void; end?(): void } })._socket;
+      socket?.pause?.();
+      socket?.end?.();
       unref(setTimeout(() => ws.terminate(), ABUSE_CUT_MS));
     }
     this.markClosed();
