@@ -265,9 +265,14 @@ export interface MediaSession {
 }
 
 /** Media LoginReq: header {version, cmd, appid, seq, user_id: idName, session_id: 0}, body {token, roomid}. */
-export async function mediaLogin(srv: FuzzServer, idName: string, roomId: string): Promise<MediaSession> {
-  const token = await srv.token(idName);
-  const sock = await Sock.open(srv.ws('/media'), isMediaPush);
+export async function mediaLogin(
+  srv: FuzzServer,
+  idName: string,
+  roomId: string,
+  opts: { token?: string; localAddress?: string } = {},
+): Promise<MediaSession> {
+  const token = opts.token ?? (await srv.token(idName));
+  const sock = await Sock.open(srv.ws('/media'), isMediaPush, 3000, { localAddress: opts.localAddress });
   const m: MediaSession = {
     sock,
     idName,
