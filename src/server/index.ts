@@ -27,6 +27,7 @@ import {
 import type { Member } from './room/Room';
 import { RoomService } from './room/RoomService';
 import { StaticFiles } from './StaticFiles';
+import { QuietCollector } from './QuietCollector';
 import { ConnectionLimits, type ConnectionStats } from './connectionLimits';
 import { systemClock, type Clock } from './clock';
 import type { MediaBackend } from './media/MediaBackend';
@@ -223,6 +224,7 @@ export async function startServer(
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   let connections: () => ConnectionStats | null = () => null;
+  let collector: QuietCollector | null = null;
   // The built files and the demo, read and compressed now (off the loop), served from memory.
   const distDir = join(PACKAGE_ROOT, 'dist');
   const demoDir = join(PACKAGE_ROOT, 'demo');
@@ -256,7 +258,7 @@ export async function startServer(
           maxMs: Math.round(loopDelay.max / 1e4) / 100,
           p99Ms: Math.round(loopDelay.percentile(99) / 1e4) / 100,
         },
-        memory: memoryMiB(),
+        memory: { ...memoryMiB(), gcAfterStorms: collector?.runs ?? 0 },
       }),
     }),
   );
@@ -265,6 +267,8 @@ export async function startServer(
   // The cloud proxy's connections come from a front that carries many clients: no per-address cap on them.
   const edge = new ConnectionLimits(http, config.limits, log, cameThroughProxy);
   connections = () => edge.stats();
+  // After a storm of closes, one full GC gives back what the dead sockets held (QuietCollector.ts).
+  collector = new QuietCollector({ open: () => edge.stats().open, log });
   // One message per socket per turn of the event loop (ws defers the next with setImmediate): a client
   // that sends a thousand frames at once cannot hold the loop while a bystander's heartbeat waits.
   const wsOptions = {
@@ -358,6 +362,7 @@ export async function startServer(
   } catch (e) {
     // Cannot listen (port taken...): stop what was started, Janus included, before failing.
     loopDelay.disable();
+    collector?.dispose();
     rooms.dispose();
     await stopMedia();
     throw e;
@@ -370,6 +375,7 @@ export async function startServer(
   let closed: Promise<void> | null = null;
   const shutDown = async (): Promise<void> => {
     loopDelay.disable();
+    collector?.dispose();
     const listenerClosed = new Promise<void>((resolve) => http.close(() => resolve()));
     const wsClosed = Promise.all([
       new Promise<void>((resolve) => wss.close(() => resolve())),

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { mintLoginToken } from '../../../src/server/auth/loginToken';
 
 export const ROOT = join(__dirname, '..', '..', '..');
-export const CLI = join(ROOT, 'dist', 'server', 'cli.js');
+/** The built server; FUZZ_CLI points the suite at another build (a before/after comparison). */
+export const CLI = process.env.FUZZ_CLI || join(ROOT, 'dist', 'server', 'cli.js');
 /** Any appid works in dev mode; GET /token mints login tokens for it. */
 export const APPID = 1739272706;
 
