@@ -157,6 +157,7 @@ test('logged-in sockets: per user across both planes, per app; a closed socket f
   const m3 = await mediaSocket('alice');
   expect(m3.login.body).toMatchObject({ result: 10, err_info: 'at most 3 sockets per user' });
   const r2 = new Raw(wsUrl('/ws'), 'alice', 'r2');
+  r2.appid = APPID;
   closers.push(r2);
   expect((await r2.login(1, token('alice'))).body).toMatchObject({
     err_code: 1000000023,
