@@ -2,9 +2,10 @@
  * Class 4 of issue 15: memory after a storm. 1,000 sockets log in, send malformed frames and fragments of
  * messages that never end, 500 page loads come at once; then everything closes. RSS is recorded before,
  * at the peak and after close (printed), and what the process holds alive must come back: the JS heap
- * and the Buffers within a few MiB of the start, the unfinished-message budget at 0, no socket counted.
- * RSS itself must come back within RSS_FLOOR_MIB: what glibc's allocator keeps committed after such a
- * storm (measured in docs/deployment.md, "Memory after a storm"), not live data.
+ * and the Buffers within a few MiB of the start, the unfinished-message budget at 0, no socket counted;
+ * and RSS within RSS_FLOOR_MIB of the start once the server has collected after the storm (QuietCollector:
+ * without it V8 kept the dead sockets and its grown young generation, +60 MiB). What remains is memory
+ * glibc's allocator keeps committed, not live data.
  */
 import { Agent, request } from 'node:http';
 import WebSocket from 'ws';
@@ -15,7 +16,8 @@ import { roomLogin, type RoomSession } from './lib/sockets';
 jest.setTimeout(180_000);
 
 const SOCKETS = 1000;
-const RSS_FLOOR_MIB = 40;
+/** Measured +12 to +15 MiB in this test (the goal is 10; docs/deployment.md, "Memory after a storm"). */
+const RSS_FLOOR_MIB = 25;
 const t = new Target(fuzzConfig({ janus: { enabled: false } }));
 beforeAll(() => t.start());
 afterAll(() => t.stop());
@@ -82,17 +84,15 @@ test('after 1,000 sockets storm and close, live memory is back and RSS within th
     sampling = false;
     await sampler;
   }
-  // Everything closed; the server settles (a GC or two) for a few seconds.
+  // Everything closed: the server collects (QuietCollector: a full GC once the storm is over, and its
+  // follow-up 10 s later); RSS is read two seconds after the follow-up, within 30 s of the close.
+  const end = Date.now() + 30_000;
   let after = mem(await t.srv.health());
-  const end = Date.now() + 20_000;
-  while (
-    Date.now() < end &&
-    (after.heapUsedMiB > start.heapUsedMiB + 6 || after.externalMiB > start.externalMiB + 3)
-  ) {
+  while (Date.now() < end && after.gcAfterStorms < 2) {
     await sleep(1000);
     after = mem(await t.srv.health());
   }
-  await sleep(5000);
+  await sleep(2000);
   const h = (await t.srv.health()) as Health & {
     unfinishedMessages: { fragments: number; bytes: number };
     connections: { open: number; notLoggedIn: number };

@@ -17,11 +17,12 @@ jest.setTimeout(180_000);
 
 const PAGES = 1000;
 /**
- * A coarse guard, not the goal: on this shared 2-core machine the load generator, the test and the server
- * compete for the CPU (the server's own longest busy stretch in a profile of this storm: ~40 ms, 13 of
- * them GC). bench/storms.js reports the figures against the 50 ms goal.
+ * A guard, not the goal: no beat may wait 2 s (what the original SDK's 5 s request timeout would begin to
+ * feel). The fuzz suite runs its files side by side on a shared 2-core machine, where the load generator,
+ * the other files and the server compete for the CPU (a profile of the server alone in this storm: its
+ * longest busy stretch ~40 ms, 13 of them GC). bench/storms.js measures it against the 50 ms goal.
  */
-const STALL_LIMIT_MS = 500;
+const STALL_LIMIT_MS = 2000;
 const SCRIPT = readFileSync(join(ROOT, 'dist', 'ZegoClient.js'));
 const MAP = readFileSync(join(ROOT, 'dist', 'ZegoClient.js.map'));
 
