@@ -173,11 +173,29 @@ test('room plane, logged in: every odd page call gets its error twelve times; no
   expect(await t.problems()).toEqual([]);
 });
 
-test('room plane, before login: odd logins (empty room, long names and tokens) twelve times on one socket', async () => {
+test("room plane, before login: the original's logout, odd logins (empty room, long names and tokens) twelve times on one socket", async () => {
   const before = await counters();
   const sock = await Sock.open(t.srv.ws('/ws'), isRoomPush);
   try {
     let seq = 0;
+    // The original SDK's login first resets its previous session: a logout on the new socket.
+    for (let i = 0; i < REPEAT; i++) {
+      sock.sendJson({
+        header: {
+          Protocol: 'req',
+          cmd: 'logout',
+          appid: 1739272706,
+          seq: ++seq,
+          session_id: '',
+          room_id: '',
+        },
+        body: { reserve: 0 },
+      });
+      const o = await sock.next(3000);
+      if (o.kind !== 'frame') throw new Error(`logout before login #${i + 1}: ${o.kind}`);
+      const f = o.frame.json as { header: { seq: number }; body: { err_code: number } };
+      expect({ seq: f.header.seq, code: f.body.err_code }).toEqual({ seq, code: ServerCode.BadLoginState });
+    }
     for (const [what, body, code] of LOGIN_CALLS)
       for (let i = 0; i < REPEAT; i++) {
         sock.sendJson({

@@ -142,7 +142,12 @@ export class Connection<M extends SessionMember = SessionMember> extends FrameSo
     const roomCmd = cmd as RoomCmd;
     if (roomCmd !== 'login') {
       const s = this.session;
-      if (!s) return this.protocolError() ? undefined : this.error(cmd, seq, ServerCode.BadLoginState);
+      // A logout before login is what the original SDK sends when a page logs in (it resets its previous
+      // session first, on the new socket): answered, not a protocol error. Anything else before login is.
+      if (!s)
+        return roomCmd !== 'logout' && this.protocolError()
+          ? undefined
+          : this.error(cmd, seq, ServerCode.BadLoginState);
       // The original compares the appid loosely (1739272706 and "1739272706" are the same app).
       if (
         String(h.appid) !== String(s.appid) ||
