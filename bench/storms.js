@@ -357,6 +357,7 @@ async function runStorm(name) {
       ],
       // An unreachable external Janus: the media plane is up (logins), nothing is spawned.
       janus: { urls: ['ws://127.0.0.1:1'], startTimeoutMs: 100 },
+      turn: { enabled: false },
       room: { heartbeatMs: 30_000 },
       log: { level: 'warn' },
     },

@@ -27,6 +27,8 @@ export interface ConnectionStats {
   refusedPerIp: number;
   /** Idle kept-alive HTTP connections closed to make room for a new one. */
   idleClosed: number;
+  /** Connections closed since the start (accepted ones). */
+  closed: number;
 }
 
 export interface ConnectionLog {
@@ -58,6 +60,7 @@ export class ConnectionLimits {
     refusedTotal: 0,
     refusedPerIp: 0,
     idleClosed: 0,
+    closed: 0,
   };
   private lastWarn = 0;
 
@@ -119,6 +122,7 @@ export class ConnectionLimits {
     this.entries.delete(socket);
     this.notIdle(socket, e);
     this.counts.open--;
+    this.counts.closed++;
     if (e.counted) this.uncount(e.key);
   }
 

@@ -268,7 +268,7 @@ export async function startServer(
   const edge = new ConnectionLimits(http, config.limits, log, cameThroughProxy);
   connections = () => edge.stats();
   // After a storm of closes, one full GC gives back what the dead sockets held (QuietCollector.ts).
-  collector = new QuietCollector({ open: () => edge.stats().open, log });
+  collector = new QuietCollector({ open: () => edge.stats().open, closed: () => edge.stats().closed, log });
   // One message per socket per turn of the event loop (ws defers the next with setImmediate): a client
   // that sends a thousand frames at once cannot hold the loop while a bystander's heartbeat waits.
   const wsOptions = {
