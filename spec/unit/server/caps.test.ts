@@ -163,6 +163,13 @@ test('logged-in sockets: per user across both planes, per app; a closed socket f
     err_code: 1000000023,
     err_message: 'at most 3 sockets per user',
   });
+  // At her cap, alice's page reconnects to r1 before the server saw the old socket go: it takes over.
+  const again = new Raw(wsUrl('/ws'), 'alice', 'r1');
+  again.appid = APPID;
+  closers.push(again);
+  expect((await again.login(1, token('alice'))).body.err_code).toBe(0);
+  for (let i = 0; i < 40 && !room.closed; i++) await new Promise((r) => setTimeout(r, 50));
+  expect(room.closed?.code).toBe(4003); // the old socket was kicked out
   // The app's 4th socket is bob's; his 2nd is refused.
   await roomUser('bob');
   expect((await mediaSocket('bob')).login.body).toMatchObject({
@@ -173,7 +180,6 @@ test('logged-in sockets: per user across both planes, per app; a closed socket f
   m1.m.ws.terminate();
   await new Promise((r) => setTimeout(r, 100));
   expect((await mediaSocket('bob')).login.body.result).toBe(0);
-  room.ws.terminate();
 });
 
 test('the counters hold nothing once every lease is given back, whatever the order', async () => {

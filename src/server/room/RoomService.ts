@@ -267,6 +267,15 @@ export class RoomService implements RoomStreams {
       if (c.isClosed || c.ws.readyState !== c.ws.OPEN)
         throw new HandlerError(ServerCode.BadLoginState, 'the socket closed during login');
     }
+    // The same idName in the same room takes over its session (a page reconnecting before we saw its old
+    // socket go): it takes over that socket's place under the caps too, so a user at its cap gets back in.
+    const previous = this.rooms.get(appid, roomId)?.members.get(idName);
+    const oldConn = previous && this.byMember.get(previous);
+    const inherited = oldConn ? this.socketLeases.get(oldConn) : undefined;
+    if (oldConn && inherited) {
+      this.socketLeases.delete(oldConn);
+      return this.register(c, b, appid, verdict.privileges, inherited);
+    }
     // One place under the socket caps for the session, across planes (and nodes, with shared counters).
     const claim = await this.caps.socket(appid, idName);
     if ('refused' in claim) throw new HandlerError(ServerCode.TooManySockets, refusalText(claim.refused));
