@@ -18,8 +18,10 @@
  * the storm ended (goal: 15 s after - start under 10 MiB), and the storm's own figures.
  *
  * BENCH_STORMS=pageLoads,nat picks storms; BENCH_SERVER_NODE_ARGS adds node flags to the server.
+ * BENCH_PIN=1 gives the server core 0 and the load generator, the bystander and the business server
+ * core 1 (taskset), so that what the bystander measures is the server, not the two fighting for a core.
  */
-const { fork } = require('node:child_process');
+const { execFileSync, fork } = require('node:child_process');
 const { createServer, request, Agent } = require('node:http');
 const { join } = require('node:path');
 const WebSocket = require('ws');
@@ -31,6 +33,10 @@ const APPSIGN = 'ab'.repeat(32);
 const HB_EVERY_MS = 20;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const ms = (x) => (Number.isFinite(x) ? `${x.toFixed(1)} ms` : 'n/a');
+const PIN = process.env.BENCH_PIN === '1';
+/** BENCH_PIN: a process onto one core. */
+const pin = (pid, core) =>
+  PIN && execFileSync('taskset', ['-cp', String(core), String(pid)], { stdio: 'ignore' });
 const mib = (x) => (Number.isFinite(x) ? `${x.toFixed(1)} MiB` : 'n/a');
 
 // ------------------------------------------------------------------------------------------- shared
@@ -310,6 +316,7 @@ function business(ms) {
     child.once('message', (port) =>
       resolve({
         port,
+        pid: child.pid,
         stats: () => new Promise((r) => (child.once('message', r), child.send('stats'))),
         stop: () => child.kill(),
       }),
@@ -364,6 +371,9 @@ async function runStorm(name) {
     { stdio: 'pipe', timeoutMs: 15_000 },
   );
   try {
+    pin(srv.pid, 0);
+    pin(process.pid, 1);
+    if (biz) pin(biz.pid, 1);
     const by = await bystander(srv.port);
     // The server has loaded and compressed its files, the bystander is in: the start.
     await sleep(3000);
@@ -382,6 +392,7 @@ async function runStorm(name) {
       const child = fork(join(__dirname, 'storms.js'), ['--load', name, String(srv.port)], {
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
+      pin(child.pid, 1);
       child.once('message', resolve);
       child.once('exit', (code) => (code ? reject(new Error(`load generator exited ${code}`)) : null));
     });
@@ -433,7 +444,10 @@ async function runStorm(name) {
 
 async function main() {
   const names = (process.env.BENCH_STORMS || Object.keys(LOADS).join(',')).split(',');
-  console.log(`storm benchmarks: node ${process.version}, storms ${names.join(', ')}`);
+  console.log(
+    `storm benchmarks: node ${process.version}, storms ${names.join(', ')}` +
+      (PIN ? ' (server on core 0, everything else on core 1)' : ''),
+  );
   for (const n of names) await runStorm(n);
 }
 
