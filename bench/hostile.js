@@ -361,7 +361,8 @@ async function main() {
     console.log(
       `  server RSS (healthz memory.rssMiB): start ${mib(rssStart)}, peak ${mib(rssPeak)}, ` +
         `~5 s after all closed ${mib(hAfter?.memory?.rssMiB)}, ~15 s after ${mib(hLater?.memory?.rssMiB)} ` +
-        `(after - start ${mib((hLater?.memory?.rssMiB ?? NaN) - (rssStart ?? NaN))}; /proc VmRSS: ` +
+        `(after - start ${mib((hLater?.memory?.rssMiB ?? NaN) - (rssStart ?? NaN))}, full GCs after the storm: ` +
+        `${hLater?.memory?.gcAfterStorms ?? 'n/a'}; /proc VmRSS: ` +
         `${mib(rssProcStart)}, ${mib(rssProcPeak)}, ${mib(rssProcAfter)})`,
     );
     if (srv.child.exitCode !== null || srv.child.signalCode !== null)

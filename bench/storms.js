@@ -421,7 +421,7 @@ async function runStorm(name) {
     console.log(
       `  server RSS: start ${mib(h0.memory.rssMiB)}, peak ${mib(rssPeak)}, 5 s after ${mib(h5.memory.rssMiB)}, ` +
         `15 s after ${mib(h1.memory.rssMiB)}: after - start ${mib(h1.memory.rssMiB - h0.memory.rssMiB)}   ` +
-        `[goal: under 10 MiB]`,
+        `[goal: under 10 MiB] (full GCs after the storm: ${h1.memory.gcAfterStorms})`,
     );
     if (name === 'pageLoads')
       for (const [k, v] of Object.entries(load))
