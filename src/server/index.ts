@@ -177,7 +177,7 @@ export async function startServer(
       )
     : null;
   // Live production (mixing, CDN relay, the origin) needs the media plane: it forwards publishers' RTP.
-  const live = backend && media ? startLive(config, log, backend, media, rooms) : null;
+  const live = backend && media ? startLive(config, log, backend, media, rooms, calls) : null;
   rooms.live = live;
   // One place decides who hears a departure first: the room (its 12002 reaches viewers), then media.
   presence.on(
@@ -438,6 +438,7 @@ function startLive(
   backend: MediaBackend,
   media: MediaService,
   rooms: RoomService,
+  calls: CallLimiter,
 ): LiveService {
   const origin = new Origin(
     config.origin,
@@ -446,7 +447,7 @@ function startLive(
     log,
   );
   void origin.start();
-  return new LiveService(config, log, backend, media, rooms, origin);
+  return new LiveService(config, log, backend, media, rooms, origin, calls);
 }
 
 /** /healthz media details from the backend (legs = Janus handles, for leak checks). */

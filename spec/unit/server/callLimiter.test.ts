@@ -1,5 +1,9 @@
 /** @jest-environment node */
 /** Calls in flight to business servers: bounded per socket, per user across sockets, and per app. */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ServerCode } from '../../../src/protocol/errors';
+import { checkPushUrl } from '../../../src/server/mix/pushPolicy';
 import { CallLimiter, CallsBusy } from '../../../src/server/outbound/CallLimiter';
 
 test('each bound refuses the call beyond it and names itself; a release frees every key it took', () => {
@@ -48,4 +52,35 @@ test('run: the call is not made over a bound (CallsBusy), and its slot is freed 
   ).rejects.toThrow('down');
   await expect(l.run({ appid: 1, user: 'a', socket }, async () => 'again')).resolves.toBe('again');
   expect(l.stats().inFlight).toBe(0);
+});
+
+test('push-URL approvals (relay.approveUrl) go through the same bounds: over them refused at once, never sent', async () => {
+  let asked = 0;
+  const biz = createServer((req, res) => {
+    asked++;
+    req.resume();
+    setTimeout(() => res.end('ok'), 300);
+  });
+  await new Promise<void>((r) => biz.listen(0, '127.0.0.1', () => r()));
+  const port = (biz.address() as AddressInfo).port;
+  const cfg = {
+    all: false,
+    allowHosts: [],
+    approveUrl: `http://127.0.0.1:${port}/approve`,
+    approveTimeoutMs: 2000,
+    maxTargetsPerStream: 4,
+    maxRelays: 10,
+  };
+  const who = { appid: 5, roomId: 'r', idName: 'u', nickName: 'U', host: '' };
+  const calls = new CallLimiter({ perSocket: 8, perUser: 1, perApp: 8 });
+  try {
+    const first = checkPushUrl('rtmp://cdn.example/live/a', who, 'a', cfg, () => null, calls);
+    const second = checkPushUrl('rtmp://cdn.example/live/b', who, 'b', cfg, () => null, calls);
+    await expect(second).rejects.toMatchObject({ code: ServerCode.RateLimited });
+    await expect(first).resolves.toEqual({ kind: 'url', url: 'rtmp://cdn.example/live/a' });
+    expect(asked).toBe(1);
+    expect(calls.stats()).toEqual({ inFlight: 0, refused: { socket: 0, user: 1, app: 0 } });
+  } finally {
+    await new Promise((r) => biz.close(r));
+  }
 });

@@ -549,7 +549,10 @@ export class RoomService implements RoomStreams {
     const body = parseJson(b.req_body, 'req_body');
     const schema = mixing ? BIZ_BODY_SCHEMAS[b.cmd as 'start_mix' | 'stop_mix'] : BIZ_BODY_SCHEMAS.push;
     const bad = schema.check(body, 'req_body');
-    if (bad) throw new HandlerError(ServerCode.InvalidBody, bad, { cmd: b.cmd });
+    if (bad)
+      throw new HandlerError(bad.tooLarge ? ServerCode.TooLarge : ServerCode.InvalidBody, bad.message, {
+        cmd: b.cmd,
+      });
     const who = this.caller(c);
     const reply = (o: object) => ({ cmd: b.cmd, rsp_body: JSON.stringify(o) });
     try {
