@@ -54,6 +54,16 @@ export default tseslint.config(
     },
   },
   {
+    // Boundary rule: sockets know frames, not rooms or media (the planes plug their own types in).
+    files: ['src/server/gateway/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['**/client/**', '../client', '../../client', '**/room/**', '**/media/**'] },
+      ],
+    },
+  },
+  {
     // Protocol is shared: no DOM, no node.
     files: ['src/protocol/**/*.ts'],
     rules: {

@@ -9,7 +9,7 @@
  * sampled for the event-loop delay since start (eventLoop.maxMs, p99Ms) and RSS (memory.rssMiB).
  *
  * Reported: the worst event-loop stall, the bystander's round trips during the storm (p50, p99, max,
- * unanswered), and server RSS at start, at peak and ~5 s after every hostile connection closed.
+ * unanswered), and server RSS at start, at peak, ~5 s and ~15 s after every hostile connection closed.
  *
  * The load generator runs in a child process (`bench/hostile.js --load <port> <connections> <frames>`),
  * so that its own work does not delay the bystander's timers and skew its round trips.
@@ -323,6 +323,9 @@ async function main() {
     await sleep(5000);
     const hAfter = await health(srv.url).catch(() => null);
     const rssProcAfter = srv.child.exitCode === null ? rssKb(srv.pid) / 1024 : NaN;
+    // The server collects after a storm (QuietCollector: at once, and a follow-up ~10 s later).
+    await sleep(10_000);
+    const hLater = await health(srv.url).catch(() => null);
     by.stop();
 
     const rssPeak = Math.max(rssStart ?? 0, ...samples.map((s) => s.h?.memory?.rssMiB ?? 0));
@@ -357,8 +360,10 @@ async function main() {
     );
     console.log(
       `  server RSS (healthz memory.rssMiB): start ${mib(rssStart)}, peak ${mib(rssPeak)}, ` +
-        `~5 s after all closed ${mib(hAfter?.memory?.rssMiB)}  (/proc VmRSS: ${mib(rssProcStart)}, ` +
-        `${mib(rssProcPeak)}, ${mib(rssProcAfter)})`,
+        `~5 s after all closed ${mib(hAfter?.memory?.rssMiB)}, ~15 s after ${mib(hLater?.memory?.rssMiB)} ` +
+        `(after - start ${mib((hLater?.memory?.rssMiB ?? NaN) - (rssStart ?? NaN))}, full GCs after the storm: ` +
+        `${hLater?.memory?.gcAfterStorms ?? 'n/a'}; /proc VmRSS: ` +
+        `${mib(rssProcStart)}, ${mib(rssProcPeak)}, ${mib(rssProcAfter)})`,
     );
     if (srv.child.exitCode !== null || srv.child.signalCode !== null)
       console.log(

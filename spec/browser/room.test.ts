@@ -21,6 +21,28 @@ test('the global script defines ZegoClient, also under its legacy file name', as
   await page.close();
 });
 
+test("legacy navigator.getUserMedia(constraints, success) with two arguments works (Chromium's native one throws)", async () => {
+  const page = await openSdkPage(suite.context, suite.server.url, 'shim');
+  const r = await page.evaluate(
+    () =>
+      new Promise<string>((resolve) => {
+        setTimeout(() => resolve('no success callback within 10 s'), 10_000);
+        try {
+          const legacy = navigator as unknown as {
+            getUserMedia(c: MediaStreamConstraints, ok: (s: MediaStream) => void): void;
+          };
+          legacy.getUserMedia({ audio: true, video: true }, (s) =>
+            resolve(`ok ${s.getAudioTracks().length} audio ${s.getVideoTracks().length} video`),
+          );
+        } catch (e) {
+          resolve(`threw: ${(e as Error).message}`);
+        }
+      }),
+  );
+  expect(r).toBe('ok 1 audio 1 video');
+  await page.close();
+});
+
 test('two users in one room: messages, reliable, big room, user list, join-live', async () => {
   const a: Peer = {
     page: await openSdkPage(suite.context, suite.server.url, 'shim'),

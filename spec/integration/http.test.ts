@@ -9,10 +9,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { resolveConfig, startServer, type RunningServer, type ServerOptions } from '../../src/server';
 import { addressList } from '../../src/server/addresses';
+import { StaticFiles } from '../../src/server/StaticFiles';
 import {
   corsHeaders,
   httpBoundary,
@@ -269,6 +271,7 @@ describe('only the browser files are served', () => {
         config: resolveConfig({ log: { level: 'silent' } }),
         distDir: dist,
         demoDir: join(dir, 'demo'),
+        files: new StaticFiles(),
         startedAt: Date.now(),
         log: { error: () => {}, warn: () => {} },
         stats: () => ({ rooms: 0, users: 0 }),
@@ -465,7 +468,8 @@ describe('CORS on /token and the built files', () => {
     expect(s.config.http.corsOrigins).toEqual([]);
     const r = await raw(s.port, get('/ZegoClient.js', `Origin: ${origin}\r\n`));
     expect(r.headers['access-control-allow-origin']).toBeUndefined();
-    expect(r.headers.vary).toBeUndefined();
+    // Only what the encoding negotiation needs: the answer does not vary with the origin.
+    expect(r.headers.vary).toBe('Accept-Encoding');
     const p = await raw(s.port, preflight('/ZegoClient.js', origin));
     expect(p.headers['access-control-allow-origin']).toBeUndefined();
   });
@@ -562,6 +566,198 @@ describe('connection caps', () => {
     expect(h.connections).toMatchObject({ refusedTotal: 1, open: 3 });
     a.sock.destroy();
     b.sock.destroy();
+  });
+});
+
+describe('built files from memory: negotiated encoding, ETag, 304, a rebuild noticed', () => {
+  let dir: string;
+  let srv: Server;
+  let port: number;
+  const script = `/* built */ ${'window.ZegoClient = function () { return 42; };\n'.repeat(400)}`;
+  const get2 = (path: string, headers: string[] = [], method = 'GET') =>
+    `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${headers.map((h) => `${h}\r\n`).join('')}\r\n`;
+  const bytes = (r: RawResponse) => Buffer.from(r.body, 'latin1');
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'zego-static-'));
+    mkdirSync(join(dir, 'dist'));
+    mkdirSync(join(dir, 'demo'));
+    writeFileSync(join(dir, 'dist', 'ZegoClient.js'), script);
+    writeFileSync(join(dir, 'demo', 'index.html'), '<h1>demo</h1>');
+    srv = createServer(
+      httpHandler({
+        config: resolveConfig({ log: { level: 'silent' }, http: { corsOrigins: ['https://a.example'] } }),
+        distDir: join(dir, 'dist'),
+        demoDir: join(dir, 'demo'),
+        files: new StaticFiles(),
+        startedAt: Date.now(),
+        log: { error: () => {}, warn: () => {} },
+        stats: () => ({ rooms: 0, users: 0 }),
+      }),
+    );
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    port = (srv.address() as AddressInfo).port;
+    // The compressed forms are made behind the first answer: wait (bounded) until both are served.
+    const end = Date.now() + 10_000;
+    for (;;) {
+      const r = await raw(port, get2('/ZegoClient.js', ['Accept-Encoding: br']));
+      if (r.headers['content-encoding'] === 'br') break;
+      if (Date.now() > end) throw new Error('no brotli form within 10 s');
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  });
+  afterAll(async () => {
+    srv.closeAllConnections();
+    await new Promise((r) => srv.close(r));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('br, then gzip, then identity by Accept-Encoding (q-values honoured); Vary and no-cache on each', async () => {
+    const br = await raw(port, get2('/ZegoClient.js', ['Accept-Encoding: gzip, deflate, br']));
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(brotliDecompressSync(bytes(br)).toString()).toBe(script);
+    expect(Number(br.headers['content-length'])).toBe(bytes(br).length);
+    expect(bytes(br).length).toBeLessThan(script.length / 10);
+    const gz = await raw(port, get2('/ZegoClient.js', ['Accept-Encoding: gzip, br;q=0']));
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(bytes(gz)).toString()).toBe(script);
+    const none = await raw(port, get2('/ZegoClient.js'));
+    expect(none.headers['content-encoding']).toBeUndefined();
+    expect(none.body).toBe(script);
+    const refused = await raw(port, get2('/ZegoClient.js', ['Accept-Encoding: br;q=0, gzip;q=0']));
+    expect(refused.body).toBe(script);
+    const star = await raw(port, get2('/ZegoClient.js', ['Accept-Encoding: *']));
+    expect(star.headers['content-encoding']).toBe('br');
+    for (const r of [br, gz, none]) {
+      expect(r.status).toBe(200);
+      // A list of origins: every answer varies with the Origin too (see CORS).
+      expect(r.headers.vary).toBe('Origin, Accept-Encoding');
+      expect(r.headers['cache-control']).toBe('no-cache');
+      expect(r.headers['content-type']).toMatch(/^application\/javascript/);
+      expect(r.headers['x-content-type-options']).toBe('nosniff');
+    }
+    // Each form has its own tag, all of the same content.
+    expect(new Set([br, gz, none].map((r) => r.headers.etag)).size).toBe(3);
+    // CORS per origin: the answer varies with both.
+    const cors = await raw(
+      port,
+      get2('/ZegoClient.js', ['Origin: https://a.example', 'Accept-Encoding: gzip']),
+    );
+    expect(cors.headers.vary).toBe('Origin, Accept-Encoding');
+    expect(cors.headers['access-control-allow-origin']).toBe('https://a.example');
+  });
+
+  test('a reload is a 304 without a body (whichever form the page holds); HEAD has the headers only', async () => {
+    const first = await raw(port, get2('/ZegoClient.js', ['Accept-Encoding: gzip']));
+    const again = await raw(
+      port,
+      get2('/ZegoClient.js', ['Accept-Encoding: gzip', `If-None-Match: ${first.headers.etag}`]),
+    );
+    expect(again.status).toBe(304);
+    expect(again.body).toBe('');
+    expect(again.headers.etag).toBe(first.headers.etag);
+    expect(again.headers.vary).toBe('Origin, Accept-Encoding');
+    // The page cached the gzip form and now accepts br: still the same file, still a 304.
+    const other = await raw(
+      port,
+      get2('/ZegoClient.js', ['Accept-Encoding: br', `If-None-Match: W/${first.headers.etag}, "x"`]),
+    );
+    expect(other.status).toBe(304);
+    const stale = await raw(port, get2('/ZegoClient.js', ['If-None-Match: "something-else"']));
+    expect(stale.status).toBe(200);
+    const head = await raw(port, get2('/ZegoClient.js', ['Accept-Encoding: br'], 'HEAD'));
+    expect(head.status).toBe(200);
+    expect(head.body).toBe('');
+    expect(head.headers['content-encoding']).toBe('br');
+    expect(Number(head.headers['content-length'])).toBeGreaterThan(0);
+  });
+
+  test('a rebuilt file is served within about a second, with a new ETag', async () => {
+    const before = await raw(port, get2('/ZegoClient.js'));
+    writeFileSync(join(dir, 'dist', 'ZegoClient.js'), '/* rebuilt */');
+    const end = Date.now() + 5000;
+    let now = before;
+    while (now.body !== '/* rebuilt */' && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 200));
+      now = await raw(port, get2('/ZegoClient.js'));
+    }
+    expect(now.body).toBe('/* rebuilt */');
+    expect(now.headers.etag).not.toBe(before.headers.etag);
+    const cached = await raw(port, get2('/ZegoClient.js', [`If-None-Match: ${before.headers.etag}`]));
+    expect(cached.status).toBe(200);
+    writeFileSync(join(dir, 'dist', 'ZegoClient.js'), script);
+  });
+});
+
+describe('connection caps count only what has not logged in', () => {
+  test('per address: an idle kept-alive connection is closed to make room before a new one is refused', async () => {
+    const s = await serve({ limits: { maxConnectionsPerIp: 2 } });
+    const a = openSocket(s.port, '127.0.0.12');
+    const b = openSocket(s.port, '127.0.0.12');
+    await Promise.all([a.connected, b.connected]);
+    // a answers a request and stays open, idle; b has sent nothing (a connection we know nothing of).
+    expect(await stillOpen(a.sock, s.port)).toBe(true);
+    const c = openSocket(s.port, '127.0.0.12');
+    await c.connected;
+    expect(await stillOpen(c.sock, s.port)).toBe(true);
+    // The idle one made room; the one that never sent anything is not closed for it.
+    expect(await Promise.race([a.closed, new Promise((r) => setTimeout(() => r('open'), 500))])).not.toBe(
+      'open',
+    );
+    expect(b.sock.destroyed).toBe(false);
+    // Now c is idle and b pending: the next takes c's place; with nothing idle, one more is refused.
+    const d = openSocket(s.port, '127.0.0.12');
+    await d.connected;
+    const e = openSocket(s.port, '127.0.0.12');
+    const refused = await Promise.race([e.closed, new Promise<number>((r) => setTimeout(() => r(-1), 1000))]);
+    expect(refused).toBeGreaterThanOrEqual(0);
+    const h = JSON.parse((await healthz(s)).body) as { connections: Record<string, number> };
+    expect(h.connections).toMatchObject({ idleClosed: 2, refusedPerIp: 1 });
+    for (const x of [a, b, c, d, e]) x.sock.destroy();
+  });
+
+  test('per address: logged-in WebSockets do not count against it; one that has not logged in does', async () => {
+    const s = await serve({ limits: { maxConnectionsPerIp: 3 } });
+    const url = `ws://127.0.0.1:${s.port}/ws`;
+    const token = async (id: string) =>
+      (await raw(s.port, get(`/token?app_id=1&id_name=${id}`), { localAddress: '127.0.0.20' })).body;
+    const open: WebSocket[] = [];
+    // Six users behind one address log in: twice the per-address cap.
+    for (let i = 0; i < 6; i++) {
+      const ws = new WebSocket(url, { localAddress: '127.0.0.13' });
+      open.push(ws);
+      await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
+      ws.send(
+        JSON.stringify({
+          header: { Protocol: 'req', cmd: 'login', appid: 1, seq: 1, session_id: '', room_id: 'nat' },
+          body: {
+            id_name: `pupil${i}`,
+            nick_name: `pupil${i}`,
+            role: 2,
+            token: await token(`pupil${i}`),
+            version: '1.12.5',
+            room_name: 'nat',
+            room_create_flag: 1,
+          },
+        }),
+      );
+      const reply = await new Promise<string>((r) => ws.once('message', (d) => r(String(d))));
+      expect(JSON.parse(reply).body.err_code).toBe(0);
+    }
+    // Three that do not log in fill the address's cap; the fourth is refused.
+    const pending = Array.from({ length: 3 }, () => openSocket(s.port, '127.0.0.13'));
+    await Promise.all(pending.map((p) => p.connected));
+    const over = openSocket(s.port, '127.0.0.13');
+    const refused = await Promise.race([
+      over.closed,
+      new Promise<number>((r) => setTimeout(() => r(-1), 1000)),
+    ]);
+    expect(refused).toBeGreaterThanOrEqual(0);
+    expect(open.every((w) => w.readyState === WebSocket.OPEN)).toBe(true);
+    const h = JSON.parse((await healthz(s)).body) as { connections: Record<string, number> };
+    expect(h.connections).toMatchObject({ refusedPerIp: 1 });
+    for (const w of open) w.terminate();
+    for (const p of [...pending, over]) p.sock.destroy();
   });
 });
 

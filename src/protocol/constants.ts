@@ -35,8 +35,13 @@ export const MAX_BIGIM_BATCH = 20;
 export const MAX_EXTRA_INFO_BYTES = 1024;
 /** Ids (room, user, stream) limit, bytes. */
 export const MAX_ID_BYTES = 256;
-/** Whole inbound frame limit, bytes. */
+/** Whole inbound frame limit, bytes: a larger message is refused unread (the socket stays). */
 export const MAX_FRAME_BYTES = 64 * 1024;
+/**
+ * A message larger than this is not even received: the server closes the socket 1009 (ws maxPayload), so
+ * the shim refuses to send one (the same "too large" error, without losing its socket).
+ */
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
 
 /** Big-room batching window the server hands out, ms. */
 export const DEFAULT_BIGIM_TIME_WINDOW_MS = 100;

@@ -86,6 +86,8 @@ export const ServerCode = {
   ProxyTokenError: 1000000021,
   /** The cloud-proxy token verified but its expiry has passed. */
   ProxyTokenExpired: 1000000022,
+  /** Logged-in sockets of the user or the app at their cap (limits.maxSocketsPerUser / PerApp). */
+  TooManySockets: 1000000023,
   /** hb or a request on a session the server no longer knows: the original SDK re-logs in on this code. */
   SessionNotFound: 1000000152,
   /** Internal server error. */
@@ -123,6 +125,7 @@ export const SERVER_CODE_MESSAGES: Record<number, string> = {
   [ServerCode.MixInputsMissing]: 'mix input streams not found',
   [ServerCode.ProxyTokenError]: 'proxy token error',
   [ServerCode.ProxyTokenExpired]: 'proxy token expired',
+  [ServerCode.TooManySockets]: 'too many connections for this user or app',
   [ServerCode.SessionNotFound]: 'session not found',
   [ServerCode.Internal]: 'internal server error',
 };

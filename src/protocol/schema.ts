@@ -21,11 +21,23 @@ export type RuleInfo =
   | { kind: 'maybe'; inner: Rule<unknown> }
   | { kind: 'ignored' };
 
+/**
+ * What is wrong with a body: a message naming the field, and whether it is only too large (a string over
+ * its bytes, an array over its items): a page can send that through the API, and hears "too large".
+ */
+export interface Fault {
+  message: string;
+  tooLarge?: true;
+}
+
+const fault = (message: string): Fault => ({ message });
+const tooLarge = (message: string): Fault => ({ message, tooLarge: true });
+
 /** A rule checks a value (null = valid, else what is wrong) and carries the type it admits. */
 export interface Rule<T> {
   readonly optional: boolean;
   readonly info: RuleInfo;
-  check(v: unknown, path: string): string | null;
+  check(v: unknown, path: string): Fault | null;
   /** Phantom: the admitted type (never set at run time). */
   readonly _type?: T;
 }
@@ -43,7 +55,7 @@ export type InferObject<S extends Shape> = Flatten<
 
 function rule<T>(
   info: RuleInfo,
-  check: (v: unknown, path: string) => string | null,
+  check: (v: unknown, path: string) => Fault | null,
 ): Rule<T> & {
   opt(): Rule<T | undefined> & { optional: true };
 } {
@@ -68,9 +80,10 @@ export const s = {
   /** A string of at most `max` UTF-8 bytes; `nonEmpty` refuses ''; `prefix` requires a start. */
   str(max: number, o: { nonEmpty?: boolean; prefix?: string } = {}) {
     return rule<string>({ kind: 'str', max, ...o }, (v, p) => {
-      if (!isText(v, max)) return `${p} must be a string of at most ${max} bytes`;
-      if (o.nonEmpty && v === '') return `${p} must not be empty`;
-      if (o.prefix !== undefined && !v.startsWith(o.prefix)) return `${p} must start with ${o.prefix}`;
+      if (typeof v !== 'string') return fault(`${p} must be a string of at most ${max} bytes`);
+      if (!isText(v, max)) return tooLarge(`${p} is over ${max} bytes`);
+      if (o.nonEmpty && v === '') return fault(`${p} must not be empty`);
+      if (o.prefix !== undefined && !v.startsWith(o.prefix)) return fault(`${p} must start with ${o.prefix}`);
       return null;
     });
   },
@@ -79,13 +92,13 @@ export const s = {
     return rule<number>({ kind: 'int', min, max }, (v, p) =>
       typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max
         ? null
-        : `${p} must be an integer from ${min} to ${max}`,
+        : fault(`${p} must be an integer from ${min} to ${max}`),
     );
   },
   /** One of the listed primitive values. */
   oneOf<const V extends readonly (string | number)[]>(values: V) {
     return rule<V[number]>({ kind: 'oneOf', values }, (v, p) =>
-      (values as readonly unknown[]).includes(v) ? null : `${p} must be one of ${values.join(', ')}`,
+      (values as readonly unknown[]).includes(v) ? null : fault(`${p} must be one of ${values.join(', ')}`),
     );
   },
   /** A string of at most `max` bytes, or a safe integer (ids some clients send as numbers). */
@@ -93,14 +106,17 @@ export const s = {
     return rule<string | number>({ kind: 'strOrInt', max }, (v, p) =>
       isText(v, max) || (typeof v === 'number' && Number.isSafeInteger(v))
         ? null
-        : `${p} must be a string of at most ${max} bytes or an integer`,
+        : typeof v === 'string'
+          ? tooLarge(`${p} is over ${max} bytes`)
+          : fault(`${p} must be a string of at most ${max} bytes or an integer`),
     );
   },
   /** An array of at most `maxItems` (and at least `minItems`) items, each checked by `item`. */
   array<T>(item: Rule<T>, maxItems: number, minItems = 0) {
     return rule<T[]>({ kind: 'array', item, minItems, maxItems }, (v, p) => {
-      if (!Array.isArray(v) || v.length > maxItems || v.length < minItems)
-        return `${p} must be an array of ${minItems} to ${maxItems} items`;
+      if (Array.isArray(v) && v.length > maxItems) return tooLarge(`${p} has over ${maxItems} items`);
+      if (!Array.isArray(v) || v.length < minItems)
+        return fault(`${p} must be an array of ${minItems} to ${maxItems} items`);
       for (let i = 0; i < v.length; i++) {
         const bad = item.check(v[i], `${p}[${i}]`);
         if (bad) return bad;
@@ -112,7 +128,7 @@ export const s = {
   object<S extends Shape>(shape: S) {
     const entries = Object.entries(shape);
     return rule<InferObject<S>>({ kind: 'object', shape }, (v, p) => {
-      if (typeof v !== 'object' || v === null || Array.isArray(v)) return `${p} must be an object`;
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) return fault(`${p} must be an object`);
       const o = v as Record<string, unknown>;
       for (const [k, r] of entries) {
         // Own properties only: a missing field never reads through the prototype chain.
@@ -139,8 +155,8 @@ export const s = {
   },
 };
 
-/** null when `v` satisfies `r`, else a message naming the bad field (top-level fields by name). */
-export function checkBody(r: Rule<unknown>, v: unknown): string | null {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'body must be an object';
+/** null when `v` satisfies `r`, else what is wrong, naming the bad field (top-level fields by name). */
+export function checkBody(r: Rule<unknown>, v: unknown): Fault | null {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return fault('body must be an object');
   return r.check(v, '');
 }

@@ -12,6 +12,7 @@ import {
   DEFAULT_HEARTBEAT_MS,
   MAX_EXTRA_INFO_BYTES,
   MAX_FRAME_BYTES,
+  MAX_MESSAGE_BYTES,
 } from '../protocol/constants';
 import { addressList } from './addresses';
 import { parseAppSign } from './auth/loginToken';
@@ -78,7 +79,7 @@ export interface ResolvedConfig extends LiveConfig {
     imChatIntervalMs: number;
     /** User-list actions within this window go out as one push_userlist_update (0: at once). */
     userlistMergeMs: number;
-    /** Streams one user may announce at once (ServerCode.TooManyStreams beyond). */
+    /** Streams one user may list at once, across the app's rooms (ServerCode.TooManyStreams beyond). */
     maxStreamsPerUser: number;
     /** Streams one room may list at once (ServerCode.TooManyStreams beyond). */
     maxStreamsPerRoom: number;
@@ -91,7 +92,16 @@ export interface ResolvedConfig extends LiveConfig {
     graceMs: number;
   };
   limits: {
+    /** A message over this is refused unparsed (TooLarge / result 2); the socket stays. */
     maxFrameBytes: number;
+    /** A message over this closes its socket 1009 at once (ws maxPayload: it is not even received). */
+    maxMessageBytes: number;
+    /** Frames one socket's unfinished message may have (close 1009 beyond). */
+    maxFragments: number;
+    /** Frames all sockets' unfinished messages may hold together (the socket that passes it: 1009). */
+    maxUnfinishedFragments: number;
+    /** Bytes all sockets' unfinished messages may hold together (the socket that passes it: 1009). */
+    maxUnfinishedBytes: number;
     messagesPerSecond: number;
     burst: number;
     maxRooms: number;
@@ -105,6 +115,26 @@ export interface ResolvedConfig extends LiveConfig {
     maxConnections: number;
     /** Open TCP connections from one remote address. */
     maxConnectionsPerIp: number;
+    /** Calls to business servers (relay, third token, ...) one socket may have in flight. */
+    callsInFlightPerSocket: number;
+    /** ... one user (appid + idName) across its sockets. */
+    callsInFlightPerUser: number;
+    /** ... one app: what its business server sees at most from this node. */
+    callsInFlightPerApp: number;
+    /** Logged-in sockets (room and media) of one user (appid + idName), across planes and nodes. */
+    maxSocketsPerUser: number;
+    /** Logged-in sockets of one app. */
+    maxSocketsPerApp: number;
+    /** Streams one app may list across its rooms (ServerCode.TooManyStreams beyond). */
+    maxStreamsPerApp: number;
+    /** Media sessions (publishing and playing) of one user, across its media sockets. */
+    maxSessionsPerUser: number;
+    /** Media sessions of one app. */
+    maxSessionsPerApp: number;
+    /** Publishing media sessions (SFU publishers) of one user. */
+    maxPublishersPerUser: number;
+    /** Publishing media sessions of one app. */
+    maxPublishersPerApp: number;
   };
   http: {
     thirdTokenTimeoutMs: number;
@@ -284,6 +314,10 @@ const DEFAULTS: Omit<ResolvedConfig, 'apps' | 'devMode' | 'devAppSign' | keyof L
   },
   limits: {
     maxFrameBytes: MAX_FRAME_BYTES,
+    maxMessageBytes: MAX_MESSAGE_BYTES,
+    maxFragments: 128,
+    maxUnfinishedFragments: 32_768,
+    maxUnfinishedBytes: 32 * 1024 * 1024,
     messagesPerSecond: 50,
     burst: 100,
     maxRooms: 10_000,
@@ -291,7 +325,17 @@ const DEFAULTS: Omit<ResolvedConfig, 'apps' | 'devMode' | 'devAppSign' | keyof L
     strikeDecayPerSecond: 5,
     maxOutboundBytes: 2 * 1024 * 1024,
     maxConnections: 20_000,
-    maxConnectionsPerIp: 256,
+    maxConnectionsPerIp: 1024,
+    callsInFlightPerSocket: 8,
+    callsInFlightPerUser: 16,
+    callsInFlightPerApp: 128,
+    maxSocketsPerUser: 16,
+    maxSocketsPerApp: 20_000,
+    maxStreamsPerApp: 10_000,
+    maxSessionsPerUser: 64,
+    maxSessionsPerApp: 10_000,
+    maxPublishersPerUser: 10,
+    maxPublishersPerApp: 1000,
   },
   http: {
     thirdTokenTimeoutMs: 5_000,
@@ -438,6 +482,12 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
   int('room.graceMs', room.graceMs, 100, 600_000);
   const limits = section('limits', options.limits, DEFAULTS.limits);
   int('limits.maxFrameBytes', limits.maxFrameBytes, 1024, 16 * 1024 * 1024);
+  if (options.limits?.maxMessageBytes === undefined)
+    limits.maxMessageBytes = Math.max(MAX_MESSAGE_BYTES, limits.maxFrameBytes);
+  int('limits.maxMessageBytes', limits.maxMessageBytes, limits.maxFrameBytes, 64 * 1024 * 1024);
+  int('limits.maxFragments', limits.maxFragments, 1, 1_000_000);
+  int('limits.maxUnfinishedFragments', limits.maxUnfinishedFragments, limits.maxFragments, 100_000_000);
+  int('limits.maxUnfinishedBytes', limits.maxUnfinishedBytes, limits.maxMessageBytes, 16 * 1024 ** 3);
   int('limits.messagesPerSecond', limits.messagesPerSecond, 1, 1_000_000);
   int('limits.burst', limits.burst, 1, 1_000_000);
   int('limits.maxRooms', limits.maxRooms, 1, 10_000_000);
@@ -446,6 +496,19 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
   int('limits.maxOutboundBytes', limits.maxOutboundBytes, 64 * 1024, 1024 * 1024 * 1024);
   int('limits.maxConnections', limits.maxConnections, 1, 10_000_000);
   int('limits.maxConnectionsPerIp', limits.maxConnectionsPerIp, 1, 10_000_000);
+  int('limits.callsInFlightPerSocket', limits.callsInFlightPerSocket, 1, 100_000);
+  int('limits.callsInFlightPerUser', limits.callsInFlightPerUser, 1, 100_000);
+  int('limits.callsInFlightPerApp', limits.callsInFlightPerApp, 1, 1_000_000);
+  for (const k of [
+    'maxSocketsPerUser',
+    'maxSocketsPerApp',
+    'maxStreamsPerApp',
+    'maxSessionsPerUser',
+    'maxSessionsPerApp',
+    'maxPublishersPerUser',
+    'maxPublishersPerApp',
+  ] as const)
+    int(`limits.${k}`, limits[k], 1, 10_000_000);
   const http = section('http', options.http, DEFAULTS.http);
   int('http.thirdTokenTimeoutMs', http.thirdTokenTimeoutMs, 1, 120_000);
   int('http.relayTimeoutMs', http.relayTimeoutMs, 1, 120_000);

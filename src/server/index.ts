@@ -14,17 +14,21 @@ import { WebSocketServer } from 'ws';
 import { CloseCode } from '../protocol/errors';
 import { resolveConfig, type ResolvedConfig, type ServerOptions } from './config';
 import { Connection } from './gateway/Connection';
+import { FragmentMeter, UnfinishedPool } from './gateway/FragmentMeter';
+import type { FrameSocket } from './gateway/FrameSocket';
 import {
   httpHandler,
   httpServerOptions,
-  limitConnections,
   onClientError,
   onWsClientError,
   refuseRaw,
   upgradePath,
-  type ConnectionStats,
 } from './http';
+import type { Member } from './room/Room';
 import { RoomService } from './room/RoomService';
+import { StaticFiles } from './StaticFiles';
+import { QuietCollector } from './QuietCollector';
+import { ConnectionLimits, type ConnectionStats } from './connectionLimits';
 import { systemClock, type Clock } from './clock';
 import type { MediaBackend } from './media/MediaBackend';
 import { JanusBackend } from './media/JanusBackend';
@@ -33,6 +37,9 @@ import { startBridge } from './media/bridge/startBridge';
 import type { BridgeService } from './media/bridge/BridgeService';
 import { LiveService } from './mix/LiveService';
 import { Origin } from './origin/Origin';
+import { CallLimiter, callBoundsFrom } from './outbound/CallLimiter';
+import { Caps, capLimitsFrom } from './caps/Caps';
+import { MemoryCapCounters } from './caps/CapCounters';
 import { Presence } from './presence/Presence';
 import { TurnService } from './turn/TurnService';
 import { ProxyService } from './proxy/ProxyService';
@@ -77,6 +84,12 @@ function memoryMiB(): Record<string, number> {
     externalMiB: mib(m.external),
   };
 }
+
+/** The files every page loads, read and compressed at start (the ESM build waits for its first request). */
+const PRELOADED = ['ZegoClient.js', 'ZegoClient.js.map', 'jZego-rtc.js', 'jZego-rtc.js.map', 'index.html'];
+
+/** Connections waiting to be accepted (the kernel caps it at net.core.somaxconn). */
+const LISTEN_BACKLOG = 4096;
 
 /** On shutdown, close frames get this long to leave before the sockets are cut, ms. */
 const SHUTDOWN_FLUSH_MS = 150;
@@ -124,12 +137,22 @@ export async function startServer(
   // TURN serves the media plane: started with it, never fatal (TurnService says why it is off).
   const turn = new TurnService(config, log);
   await turn.start();
-  const rooms = new RoomService(config, log, presence, (c) => {
-    if (!backend?.up) return '';
-    // Through the cloud proxy, media signalling goes through it too (the Host the page used).
-    if (config.media.publicUrl && !c.proxy) return config.media.publicUrl;
-    return c.host ? `${c.secure ? 'wss' : 'ws'}://${c.host}/media` : '';
-  });
+  // One bound on calls to business servers for the whole process: every plane that calls one shares it.
+  const calls = new CallLimiter(callBoundsFrom(config.limits));
+  // The per-user and per-app caps, one set for both planes (in memory: this node's).
+  const caps = new Caps(new MemoryCapCounters(), capLimitsFrom(config));
+  const rooms = new RoomService(
+    config,
+    log,
+    presence,
+    (c) => {
+      if (!backend?.up) return '';
+      // Through the cloud proxy, media signalling goes through it too (the Host the page used).
+      if (config.media.publicUrl && !c.proxy) return config.media.publicUrl;
+      return c.host ? `${c.secure ? 'wss' : 'ws'}://${c.host}/media` : '';
+    },
+    { calls, caps },
+  );
   // The cloud proxy (nginx): it forwards to the server's unix socket (proxy/proxyFeed.ts).
   const proxy = new ProxyService(config, log, () => turn.localAddress());
   // The client-offer play bridge runs beside our own Janus backend only (a test's fake SFU has none).
@@ -150,10 +173,11 @@ export async function startServer(
             viaProxy && host ? [proxyTurnUrl(config.proxy, proxy.publicPort, host)] : undefined,
           ),
         bridge,
+        caps,
       )
     : null;
   // Live production (mixing, CDN relay, the origin) needs the media plane: it forwards publishers' RTP.
-  const live = backend && media ? startLive(config, log, backend, media, rooms) : null;
+  const live = backend && media ? startLive(config, log, backend, media, rooms, calls) : null;
   rooms.live = live;
   // One place decides who hears a departure first: the room (its 12002 reaches viewers), then media.
   presence.on(
@@ -199,19 +223,28 @@ export async function startServer(
   // Event-loop delay since start (/healthz details): how long a request may wait behind others.
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
-  let connections: () => ConnectionStats = () => ({ open: 0, refusedTotal: 0, refusedPerIp: 0 });
+  let connections: () => ConnectionStats | null = () => null;
+  let collector: QuietCollector | null = null;
+  // The built files and the demo, read and compressed now (off the loop), served from memory.
+  const distDir = join(PACKAGE_ROOT, 'dist');
+  const demoDir = join(PACKAGE_ROOT, 'demo');
+  const files = new StaticFiles();
+  for (const f of PRELOADED) void files.preload(join(f === 'index.html' ? demoDir : distDir, f));
   const http = createServer(
     httpOptions,
     httpHandler({
       config,
-      distDir: join(PACKAGE_ROOT, 'dist'),
-      demoDir: join(PACKAGE_ROOT, 'demo'),
+      distDir,
+      demoDir,
+      files,
       startedAt: Date.now(),
       log,
       stats: () => ({
         ...rooms.stats(),
         roomSockets: rooms.counters,
         connections: connections(),
+        businessCalls: calls.stats(),
+        unfinishedMessages: unfinished.stats(),
         media: mediaStats(),
         live: live?.stats() ?? { origin: 'off', why: 'no media plane' },
         proxy: {
@@ -225,34 +258,53 @@ export async function startServer(
           maxMs: Math.round(loopDelay.max / 1e4) / 100,
           p99Ms: Math.round(loopDelay.percentile(99) / 1e4) / 100,
         },
-        memory: memoryMiB(),
+        memory: { ...memoryMiB(), gcAfterStorms: collector?.runs ?? 0 },
       }),
     }),
   );
   http.keepAliveTimeout = config.http.keepAliveTimeoutMs;
   http.on('clientError', onClientError);
-  connections = limitConnections(http, config.limits, log, cameThroughProxy);
+  // The cloud proxy's connections come from a front that carries many clients: no per-address cap on them.
+  const edge = new ConnectionLimits(http, config.limits, log, cameThroughProxy);
+  connections = () => edge.stats();
+  // After a storm of closes, one full GC gives back what the dead sockets held (QuietCollector.ts).
+  collector = new QuietCollector({ open: () => edge.stats().open, closed: () => edge.stats().closed, log });
   // One message per socket per turn of the event loop (ws defers the next with setImmediate): a client
   // that sends a thousand frames at once cannot hold the loop while a bystander's heartbeat waits.
   const wsOptions = {
     noServer: true,
-    maxPayload: config.limits.maxFrameBytes,
+    maxPayload: config.limits.maxMessageBytes,
+    // A backstop: FragmentMeter closes (1009) a socket before ws would (1008).
+    maxFragments: config.limits.maxFragments + 1,
     allowSynchronousEvents: false,
   } as const;
+  // What every socket's unfinished message holds, against the server-wide budget (FragmentMeter).
+  const unfinished = new UnfinishedPool(
+    config.limits.maxUnfinishedFragments,
+    config.limits.maxUnfinishedBytes,
+  );
+  const frameSockets = new WeakMap<Socket, FrameSocket>();
   const wss = new WebSocketServer(wsOptions);
   const mediaWss = new WebSocketServer(wsOptions);
   wss.on('connection', (ws, req: IncomingMessage) => {
-    const conn = new Connection(ws, config, rooms.handlers, log, rooms.counters, (c) => rooms.closed(c));
+    const conn = new Connection<Member>(ws, config, rooms.handlers, log, rooms.counters, (c) =>
+      rooms.closed(c),
+    );
     const host = String(req.headers.host ?? '');
     conn.host = /^[\w.:[\]-]{1,255}$/.test(host) ? host : '';
     conn.secure = String(req.headers['x-forwarded-proto'] ?? '') === 'https';
     conn.proxy = proxyVerdictOf(req, config);
+    // Logged in, the socket counts against its user and app, no longer against its address.
+    conn.onLogin = () => edge.loggedIn(req.socket);
+    frameSockets.set(req.socket, conn);
     rooms.attach(conn);
   });
   mediaWss.on('connection', (ws, req: IncomingMessage) => {
+    if (!media) return ws.close(1013, 'no media server');
     const host = String(req.headers.host ?? '');
-    if (media) media.attach(ws, /^[\w.:[\]-]{1,255}$/.test(host) ? host : '', proxyVerdictOf(req, config));
-    else ws.close(1013, 'no media server');
+    const conn = media.attach(ws, /^[\w.:[\]-]{1,255}$/.test(host) ? host : '', proxyVerdictOf(req, config));
+    conn.onLogin = () => edge.loggedIn(req.socket);
+    frameSockets.set(req.socket, conn);
   });
   wss.on('wsClientError', onWsClientError);
   mediaWss.on('wsClientError', onWsClientError);
@@ -266,7 +318,22 @@ export async function startServer(
       if (path === null) return refuseRaw(socket, 400);
       const target = path === '/ws' ? wss : path === '/media' ? mediaWss : null;
       if (!target) return refuseRaw(socket, 404);
-      target.handleUpgrade(req, socket, head, (ws) => target.emit('connection', ws, req));
+      target.handleUpgrade(req, socket, head, (ws) => {
+        // Before ws's own 'data' listener reads anything (the upgrade's leftover bytes included): what the
+        // socket's unfinished message holds counts against its budget and the server's (FragmentMeter).
+        const meter = new FragmentMeter(
+          unfinished,
+          { maxFragments: config.limits.maxFragments, maxBytes: config.limits.maxMessageBytes },
+          (why) => {
+            const conn = frameSockets.get(socket as Socket);
+            if (conn) conn.close(CloseCode.TooBig, why);
+            else socket.destroy();
+          },
+        );
+        socket.prependListener('data', meter.onData);
+        socket.once('close', () => meter.dispose());
+        target.emit('connection', ws, req);
+      });
     } catch (e) {
       log.error(
         { err: (e as Error).stack, path: String(req.url).slice(0, 200), remote: req.socket.remoteAddress },
@@ -288,11 +355,14 @@ export async function startServer(
   try {
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
-      http.listen(config.port, config.host, () => resolve());
+      // A class opening its pages at once: a listen queue deeper than Node's 511 (the kernel caps it at
+      // net.core.somaxconn), so a burst of connections waits to be accepted instead of retrying after 1 s.
+      http.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG }, () => resolve());
     });
   } catch (e) {
     // Cannot listen (port taken...): stop what was started, Janus included, before failing.
     loopDelay.disable();
+    collector?.dispose();
     rooms.dispose();
     await stopMedia();
     throw e;
@@ -305,6 +375,7 @@ export async function startServer(
   let closed: Promise<void> | null = null;
   const shutDown = async (): Promise<void> => {
     loopDelay.disable();
+    collector?.dispose();
     const listenerClosed = new Promise<void>((resolve) => http.close(() => resolve()));
     const wsClosed = Promise.all([
       new Promise<void>((resolve) => wss.close(() => resolve())),
@@ -367,6 +438,7 @@ function startLive(
   backend: MediaBackend,
   media: MediaService,
   rooms: RoomService,
+  calls: CallLimiter,
 ): LiveService {
   const origin = new Origin(
     config.origin,
@@ -375,7 +447,7 @@ function startLive(
     log,
   );
   void origin.start();
-  return new LiveService(config, log, backend, media, rooms, origin);
+  return new LiveService(config, log, backend, media, rooms, origin, calls);
 }
 
 /** /healthz media details from the backend (legs = Janus handles, for leak checks). */

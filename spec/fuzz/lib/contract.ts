@@ -12,9 +12,11 @@
  * (0 unless a safe non-negative integer, as on /ws), body `{result, err_info?}` with a MediaResult; ErrorRsp for an unknown or
  * non-string cmd or an unparseable frame; nothing for acks; or a close with a documented code.
  *
- * Both: a frame nested deeper than any frame of the protocol (MAX_FRAME_DEPTH) is not parsed: it is
- * answered as unreadable, named by what a bounded scan of its first bytes finds (scanRef) or by nothing.
+ * Both: a frame nested deeper than any frame of the protocol (MAX_FRAME_DEPTH), or larger than
+ * limits.maxFrameBytes, is not parsed: it is answered as unreadable, named by what a bounded scan of its
+ * first bytes finds (scanRef) or by nothing.
  */
+import { MAX_FRAME_BYTES } from '../../../src/protocol/constants';
 import { CloseCode, ServerCode } from '../../../src/protocol/errors';
 import { MAX_FRAME_DEPTH, scanRef, withinDepth } from '../../../src/server/gateway/FrameSocket';
 import { MEDIA_ACKS, MediaResult, replyName } from '../../../src/protocol/media';
@@ -60,10 +62,14 @@ function parse(s: Sent): { ok: true; value: unknown } | { ok: false } {
 
 const textOf = (s: Sent) => (typeof s.data === 'string' ? s.data : s.data.toString('utf8'));
 
-/** A text frame too deep to be parsed: how the server may name it (scanned, or not at all). */
+/**
+ * A text frame too deep, or too large (over limits.maxFrameBytes, the fuzz server's default), to be
+ * parsed: how the server may name it (scanned from its first bytes, or not at all).
+ */
 function tooDeep(s: Sent): { cmd: string; seq: number } | null {
   if (s.binary) return null;
   const text = textOf(s);
+  if (Buffer.byteLength(text) > MAX_FRAME_BYTES) return scanRef(text);
   return withinDepth(text, MAX_FRAME_DEPTH) ? null : scanRef(text);
 }
 

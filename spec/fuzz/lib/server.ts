@@ -9,9 +9,11 @@ import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { mintLoginToken } from '../../../src/server/auth/loginToken';
 
 export const ROOT = join(__dirname, '..', '..', '..');
-export const CLI = join(ROOT, 'dist', 'server', 'cli.js');
+/** The built server; FUZZ_CLI points the suite at another build (a before/after comparison). */
+export const CLI = process.env.FUZZ_CLI || join(ROOT, 'dist', 'server', 'cli.js');
 /** Any appid works in dev mode; GET /token mints login tokens for it. */
 export const APPID = 1739272706;
 
@@ -132,6 +134,7 @@ export async function startFuzzServer(config: Record<string, unknown> = fuzzConf
   child.stderr!.on('data', keep);
   child.once('exit', () => running.delete(child));
   const url = `http://127.0.0.1:${port}`;
+  const apps = (Array.isArray(config.apps) ? config.apps : []) as { appid: number; appSign: string }[];
   const exitInfo = () =>
     child.exitCode !== null
       ? `exited with code ${child.exitCode}`
@@ -173,6 +176,10 @@ export async function startFuzzServer(config: Record<string, unknown> = fuzzConf
     output,
     health,
     token: async (idName, appid = APPID) => {
+      // With apps configured (no dev mode, no /token): minted here with the app's appSign, as its
+      // business server would.
+      const app = apps.find((a) => a.appid === appid);
+      if (app) return mintLoginToken({ appid, appSign: app.appSign, idName });
       const r = await httpGet(`${url}/token?app_id=${appid}&id_name=${encodeURIComponent(idName)}`, 3000);
       if (r.status !== 200) throw new Error(`GET /token answered ${r.status}: ${r.text}`);
       return r.text;

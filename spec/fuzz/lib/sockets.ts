@@ -208,7 +208,7 @@ export async function roomLogin(
   srv: FuzzServer,
   idName: string,
   roomId: string,
-  opts: { token?: string; userStateFlag?: number; localAddress?: string } = {},
+  opts: { token?: string; userStateFlag?: number; localAddress?: string; thirdToken?: string } = {},
 ): Promise<RoomSession> {
   const token = opts.token ?? (await srv.token(idName));
   const sock = await Sock.open(srv.ws('/ws'), isRoomPush, 3000, { localAddress: opts.localAddress });
@@ -224,10 +224,11 @@ export async function roomLogin(
       user_state_flag: opts.userStateFlag ?? 0,
       room_create_flag: 1,
       client_type: 3,
-      third_token: '',
+      third_token: opts.thirdToken ?? '',
     },
   });
-  const o = await sock.next(3000);
+  // A third token waits for the app's business server.
+  const o = await sock.next(opts.thirdToken ? 8000 : 3000);
   const body = o.kind === 'frame' ? (o.frame.json as { body?: Record<string, unknown> })?.body : undefined;
   if (!body || body.err_code !== 0) {
     sock.terminate();
@@ -264,9 +265,14 @@ export interface MediaSession {
 }
 
 /** Media LoginReq: header {version, cmd, appid, seq, user_id: idName, session_id: 0}, body {token, roomid}. */
-export async function mediaLogin(srv: FuzzServer, idName: string, roomId: string): Promise<MediaSession> {
-  const token = await srv.token(idName);
-  const sock = await Sock.open(srv.ws('/media'), isMediaPush);
+export async function mediaLogin(
+  srv: FuzzServer,
+  idName: string,
+  roomId: string,
+  opts: { token?: string; localAddress?: string } = {},
+): Promise<MediaSession> {
+  const token = opts.token ?? (await srv.token(idName));
+  const sock = await Sock.open(srv.ws('/media'), isMediaPush, 3000, { localAddress: opts.localAddress });
   const m: MediaSession = {
     sock,
     idName,

@@ -189,11 +189,32 @@ describe('legacy navigator.getUserMedia', () => {
     expect(n.mozGetUserMedia).toBeUndefined();
   });
 
-  test('never replaces a native one', () => {
-    const native = () => {};
-    const { n } = nav({ getUserMedia: native });
-    expect(installLegacyGetUserMedia(n)).toEqual(['webkitGetUserMedia']);
-    expect(n.getUserMedia).toBe(native);
+  test("never replaces a page's own or a lenient native one", () => {
+    const own = (_c: unknown, _ok: unknown, _err: unknown) => {};
+    // A bound function prints as native code: a lenient native (two required arguments).
+    const lenient = function (_c: unknown, _ok: unknown) {}.bind(null);
+    const { n } = nav({ getUserMedia: own, webkitGetUserMedia: lenient });
+    expect(installLegacyGetUserMedia(n)).toEqual([]);
+    expect(n.getUserMedia).toBe(own);
+    expect(n.webkitGetUserMedia).toBe(lenient);
+  });
+
+  test('replaces a native one that requires the error callback (Chromium: "3 arguments required")', async () => {
+    const strict = jest.fn();
+    const native = function (_c: unknown, _ok: unknown, _err: unknown) {
+      if (arguments.length < 3) throw new TypeError('3 arguments required, but only 2 present.');
+      strict();
+    }.bind(null);
+    const { n, calls, stream } = nav({ getUserMedia: native, webkitGetUserMedia: native });
+    expect(installLegacyGetUserMedia(n)).toEqual(['getUserMedia', 'webkitGetUserMedia']);
+    const ok = jest.fn();
+    (n.getUserMedia as (...a: unknown[]) => void)({ video: true }, ok);
+    (n.webkitGetUserMedia as (...a: unknown[]) => void)({ audio: true }, ok);
+    await flush();
+    expect(calls).toEqual([{ video: true }, { audio: true }]);
+    expect(ok).toHaveBeenCalledTimes(2);
+    expect(ok).toHaveBeenCalledWith(stream);
+    expect(strict).not.toHaveBeenCalled();
   });
 
   test('Firefox gets mozGetUserMedia, not the webkit name (sniffers read it as the engine)', () => {

@@ -19,7 +19,7 @@ beforeEach(async () => {
     log: { level: 'silent' },
     apps: [{ appid: APPID, appSign: SIGN }],
     room: { heartbeatMs: 200, bigimTimeWindowMs: 50, imChatIntervalMs: 100 },
-    limits: { messagesPerSecond: 20, burst: 20, maxFrameBytes: 4096 },
+    limits: { messagesPerSecond: 20, burst: 20, maxFrameBytes: 4096, maxMessageBytes: 16384 },
   });
   ws = server.url.replace('http', 'ws') + '/ws';
 });
@@ -69,7 +69,15 @@ test('bad input: malformed JSON, unknown cmd, wrong types, before login, oversiz
   expect(
     (await b.request('im_chat', { msg_category: 'x', msg_type: 1, msg_content: 'hi' })).body.err_code,
   ).toBe(1000000002);
-  b.ws.send('x'.repeat(5000));
+  // Over limits.maxFrameBytes: refused unread, named by its first bytes, the socket stays (a page can send
+  // a long message through the API); over limits.maxMessageBytes it is not even received: 1009.
+  const long = JSON.stringify({ header: { cmd: 'relay', seq: 77 }, body: { relay_data: 'x'.repeat(5000) } });
+  b.ws.send(long);
+  const refused = await b.wait((f) => f.header.seq === 77, 'too-large refusal');
+  expect(refused.body.err_code).toBe(1000000005);
+  expect(refused.header.cmd).toBe('relay');
+  expect((await b.request('hb', { reserve: 0 })).body.err_code).toBe(0);
+  b.ws.send('x'.repeat(17_000));
   await b.wait(() => b.closed !== null, 'close');
   expect(b.closed!.code).toBe(1009);
   expect((await a.request('hb', { reserve: 0 })).body.err_code).toBe(0);

@@ -4,10 +4,15 @@
  * Chromium, `webkitGetUserMedia`) over `navigator.mediaDevices.getUserMedia`; webrtc-adapter 9 no longer
  * does, and current browsers dropped the native ones, so such a page threw at its first capture.
  *
- * Installed by the global script (src/client/global.ts) only where the browser lacks them: a native one
- * is never replaced. The prefixed name goes only to its own engine (`mozGetUserMedia` on Firefox,
- * `webkitGetUserMedia` elsewhere), because browser-sniffing code, the original's adapter included,
- * takes a `mozGetUserMedia` to mean Firefox.
+ * Installed by the global script (src/client/global.ts) where the browser lacks them, and over a native
+ * one that is stricter than legacy pages expect: Chromium still has `navigator.getUserMedia` and
+ * `webkitGetUserMedia`, but they require all three arguments ("3 arguments required"), while pages
+ * written for 1.12.5 call `getUserMedia(constraints, success)` (the original's adapter had replaced the
+ * native one with its own). A native function is told by its source text (`[native code]`) and its
+ * arity (3 = the error callback is required); a function a page installed itself is never replaced.
+ * The prefixed name goes only to its own engine (`mozGetUserMedia` on Firefox, `webkitGetUserMedia`
+ * elsewhere), because browser-sniffing code, the original's adapter included, takes a
+ * `mozGetUserMedia` to mean Firefox.
  */
 
 type LegacyGum = (
@@ -22,6 +27,16 @@ interface LegacyNavigator {
   getUserMedia?: LegacyGum;
   webkitGetUserMedia?: LegacyGum;
   mozGetUserMedia?: LegacyGum;
+}
+
+/** A browser's own callback getUserMedia that throws unless given the error callback too. */
+function strictNative(fn: unknown): boolean {
+  if (typeof fn !== 'function') return false;
+  try {
+    return fn.length >= 3 && /\[native code\]\s*\}\s*$/.test(Function.prototype.toString.call(fn));
+  } catch {
+    return false;
+  }
 }
 
 /** Returns the names it installed (for tests and logs). */
@@ -44,7 +59,7 @@ export function installLegacyGetUserMedia(nav: LegacyNavigator | undefined): str
   ];
   const installed: string[] = [];
   for (const name of names) {
-    if (typeof nav[name] === 'function') continue;
+    if (typeof nav[name] === 'function' && !strictNative(nav[name])) continue;
     try {
       Object.defineProperty(nav, name, { value: legacy, configurable: true, writable: true });
       installed.push(name);

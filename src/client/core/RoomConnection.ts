@@ -8,8 +8,14 @@
  * pending request with the same error. A request given its own timeout (login, logout) skips the sweep.
  * Every request settles exactly once; a silent drop rejects with `silent` set so no callback fires.
  */
-import { REQUEST_DROP_MS, REQUEST_SWEEP_MS, REQUEST_TIMEOUT_MS } from '../../protocol/constants';
-import { ClientErrorCode } from '../../protocol/errors';
+import {
+  MAX_MESSAGE_BYTES,
+  REQUEST_DROP_MS,
+  REQUEST_SWEEP_MS,
+  REQUEST_TIMEOUT_MS,
+  utf8Length,
+} from '../../protocol/constants';
+import { ClientErrorCode, ServerCode } from '../../protocol/errors';
 import type { RoomCmd, RoomFrame, RoomHeader, RoomReqBody, RoomRspBody } from '../../protocol/room';
 import type { Platform, SocketLike } from '../platform/Platform';
 import { ZegoError } from './ZegoError';
@@ -175,6 +181,13 @@ export class RoomConnection {
       };
       // The original omits user_id from the login frame.
       if (cmd !== 'login') header.user_id = this.identity.user_id;
+      const text = JSON.stringify({ header, body });
+      // The server would close the socket 1009 rather than read it: the page hears the server's "too large"
+      // instead, and keeps its connection.
+      if (text.length * 3 > MAX_MESSAGE_BYTES && utf8Length(text) > MAX_MESSAGE_BYTES) {
+        reject(ZegoError.server(ServerCode.TooLarge));
+        return;
+      }
       const timer =
         ownTimeoutMs === undefined
           ? null
@@ -194,7 +207,7 @@ export class RoomConnection {
         timer,
         sentAt: this.platform.now(),
       });
-      ws.send(JSON.stringify({ header, body }));
+      ws.send(text);
     });
   }
 

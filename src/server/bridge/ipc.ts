@@ -99,5 +99,5 @@ export function checkRequest(msg: unknown): string | null {
   if (typeof m.id !== 'number' || !Number.isSafeInteger(m.id)) return 'id must be an integer';
   if (typeof m.cmd !== 'string' || !Object.prototype.hasOwnProperty.call(BRIDGE_REQUEST_SCHEMAS, m.cmd))
     return 'unknown cmd';
-  return checkBody(BRIDGE_REQUEST_SCHEMAS[m.cmd as BridgeRequest], m.body);
+  return checkBody(BRIDGE_REQUEST_SCHEMAS[m.cmd as BridgeRequest], m.body)?.message ?? null;
 }

@@ -12,11 +12,26 @@ import type { ReplyBase, RoomCmd, RoomHeader, RoomReqBody, RoomRspBody } from '.
 import { ROOM_CMDS } from '../../protocol/roomSchema';
 import { validateBody } from '../../protocol/validate';
 import type { ResolvedConfig } from '../config';
-import type { Member } from '../room/Room';
-import { FrameSocket, limitsFrom, type FrameHeader, type FrameRef, type SocketCounters } from './FrameSocket';
+import {
+  FrameSocket,
+  limitsFrom,
+  type FrameHeader,
+  type FrameRef,
+  type RefusalReason,
+  type SocketCounters,
+} from './FrameSocket';
 
-export interface SessionState {
-  member: Member;
+/**
+ * What a room socket needs to know of the member it speaks for: the identity its reply and push headers
+ * carry. Sockets know frames, not rooms: the room plane plugs its own member type in (`M`).
+ */
+export interface SessionMember {
+  readonly userId: string;
+  readonly sessionId: string;
+}
+
+export interface SessionState<M extends SessionMember = SessionMember> {
+  member: M;
   roomId: string;
   appid: number;
 }
@@ -25,14 +40,14 @@ export interface SessionState {
 export type HandlerReply<K extends RoomCmd> = Omit<RoomRspBody<K>, keyof ReplyBase>;
 
 /** A command's handler: the validated body in, the reply body out, or a thrown HandlerError. */
-export type Handler<K extends RoomCmd> = (
-  conn: Connection,
+export type Handler<K extends RoomCmd, M extends SessionMember = SessionMember> = (
+  conn: Connection<M>,
   body: RoomReqBody<K>,
   header: FrameHeader,
 ) => Promise<HandlerReply<K>> | HandlerReply<K>;
 
 /** One handler per command: a command without one does not compile. */
-export type HandlerTable = { [K in RoomCmd]: Handler<K> };
+export type HandlerTable<M extends SessionMember = SessionMember> = { [K in RoomCmd]: Handler<K, M> };
 
 export class HandlerError extends Error {
   constructor(
@@ -47,8 +62,15 @@ export class HandlerError extends Error {
 
 const ROOM_CMD_SET: ReadonlySet<string> = new Set(ROOM_CMDS);
 
-export class Connection extends FrameSocket {
-  session: SessionState | null = null;
+const REFUSAL_CODES: Record<RefusalReason, number> = {
+  rate: ServerCode.RateLimited,
+  malformed: ServerCode.Json,
+  tooLarge: ServerCode.TooLarge,
+  internal: ServerCode.Internal,
+};
+
+export class Connection<M extends SessionMember = SessionMember> extends FrameSocket {
+  session: SessionState<M> | null = null;
   /** The user is gone for good (logout, heartbeat expiry, kick): its streams and media end at once. */
   loggedOut = false;
   /** Host header of the upgrade request (dispatch builds the media URL from it). */
@@ -63,10 +85,10 @@ export class Connection extends FrameSocket {
   constructor(
     ws: WebSocket,
     config: ResolvedConfig,
-    private readonly handlers: HandlerTable,
+    private readonly handlers: HandlerTable<M>,
     log: Logger,
     counters: SocketCounters,
-    private readonly onClose: (conn: Connection) => void,
+    private readonly onClose: (conn: Connection<M>) => void,
   ) {
     super(ws, limitsFrom(config), log, counters);
   }
@@ -108,10 +130,8 @@ export class Connection extends FrameSocket {
     this.reply(cmd, seq, { ...extra, err_code: code, err_message: message ?? SERVER_CODE_MESSAGES[code] });
   }
 
-  protected refuse(ref: FrameRef, why: 'rate' | 'malformed' | 'internal'): void {
-    const code =
-      why === 'rate' ? ServerCode.RateLimited : why === 'malformed' ? ServerCode.Json : ServerCode.Internal;
-    this.error(ref.cmd, ref.seq, code);
+  protected refuse(ref: FrameRef, why: RefusalReason): void {
+    this.error(ref.cmd, ref.seq, REFUSAL_CODES[why]);
   }
 
   protected async onFrame(h: FrameHeader, _raw: unknown, body: unknown): Promise<void> {
@@ -122,7 +142,12 @@ export class Connection extends FrameSocket {
     const roomCmd = cmd as RoomCmd;
     if (roomCmd !== 'login') {
       const s = this.session;
-      if (!s) return this.protocolError() ? undefined : this.error(cmd, seq, ServerCode.BadLoginState);
+      // A logout before login is what the original SDK sends when a page logs in (it resets its previous
+      // session first, on the new socket): answered, not a protocol error. Anything else before login is.
+      if (!s)
+        return roomCmd !== 'logout' && this.protocolError()
+          ? undefined
+          : this.error(cmd, seq, ServerCode.BadLoginState);
       // The original compares the appid loosely (1739272706 and "1739272706" are the same app).
       if (
         String(h.appid) !== String(s.appid) ||
@@ -131,12 +156,20 @@ export class Connection extends FrameSocket {
       )
         return this.error(cmd, seq, ServerCode.BadLoginState);
     }
+    // A body its schema refuses is answered and is not a protocol error: pages can send one through the
+    // documented API (an over-long message, an empty room name, a reliable type that is a number), and
+    // neither SDK stops them; they must hear their error and keep their socket.
     const invalid = validateBody(roomCmd, body);
     if (invalid)
-      return this.protocolError() ? undefined : this.error(cmd, seq, ServerCode.InvalidBody, invalid);
+      return this.error(
+        cmd,
+        seq,
+        invalid.tooLarge ? ServerCode.TooLarge : ServerCode.InvalidBody,
+        invalid.message,
+      );
     try {
       // The schema admitted the body for this command (validateBody above).
-      const handler = this.handlers[roomCmd] as Handler<RoomCmd>;
+      const handler = this.handlers[roomCmd] as Handler<RoomCmd, M>;
       const reply = await handler(this, body as RoomReqBody<RoomCmd>, h);
       this.reply(cmd, seq, { err_code: 0, ...reply });
     } catch (e) {

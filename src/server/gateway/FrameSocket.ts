@@ -19,6 +19,10 @@
  * - Cheap refusals: nesting deeper than any frame of the protocol is refused before JSON.parse (parsing
  *   3,500 nested arrays costs ~300 µs, the scan that refuses it ~3 µs), and a socket closed for abuse
  *   stops being read at once, so what it already sent is never parsed.
+ * - A message over `limits.maxFrameBytes` (and within ws's `maxPayload`, `limits.maxMessageBytes`) is
+ *   refused unparsed, named by its first bytes, and the socket stays: a page can send one through the
+ *   API (a long relay message). It costs rate tokens in proportion to its size, so large messages cannot
+ *   move more bytes per second than the rate allows in small ones.
  */
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
@@ -120,6 +124,7 @@ export function withinDepth(text: string, max: number): boolean {
 }
 
 const ABUSE_CODES: ReadonlySet<number> = new Set([
+  CloseCode.TooBig,
   CloseCode.Flood,
   CloseCode.Malformed,
   CloseCode.LoginTimeout,
@@ -136,11 +141,15 @@ export interface SocketCounters {
   closes: Record<number, number>;
   refused: number;
   malformed: number;
+  /** Protocol errors (strikes towards 4004): unreadable frames, unknown commands, requests before login. */
+  protocolErrors: number;
+  /** Messages over limits.maxFrameBytes, refused unparsed. */
+  tooLarge: number;
   internalErrors: number;
 }
 
 export function newCounters(): SocketCounters {
-  return { closes: {}, refused: 0, malformed: 0, internalErrors: 0 };
+  return { closes: {}, refused: 0, malformed: 0, protocolErrors: 0, tooLarge: 0, internalErrors: 0 };
 }
 
 export interface FrameSocketLimits {
@@ -150,6 +159,8 @@ export interface FrameSocketLimits {
   strikeDecayPerSecond: number;
   maxOutboundBytes: number;
   loginDeadlineMs: number;
+  /** A message over this is refused unparsed (the socket stays). */
+  maxFrameBytes: number;
 }
 
 /** The room plane's limits; the media plane doubles rate and burst (candidates trickle in bursts). */
@@ -161,8 +172,24 @@ export function limitsFrom(config: ResolvedConfig, rateFactor = 1): FrameSocketL
     strikeDecayPerSecond: config.limits.strikeDecayPerSecond,
     maxOutboundBytes: config.limits.maxOutboundBytes,
     loginDeadlineMs: config.room.loginDeadlineMs,
+    maxFrameBytes: config.limits.maxFrameBytes,
   };
 }
+
+/** Bytes of what ws hands a 'message' listener (a Buffer with the default binaryType). */
+function sizeOf(data: unknown): number {
+  if (Buffer.isBuffer(data) || data instanceof ArrayBuffer) return data.byteLength;
+  if (Array.isArray(data)) return data.reduce((n: number, b: Buffer) => n + b.length, 0);
+  return 0;
+}
+
+/** The first REF_SCAN_CHARS of a message as text, without decoding the rest. */
+function headText(data: unknown): string {
+  if (Buffer.isBuffer(data)) return data.subarray(0, REF_SCAN_CHARS).toString('utf8');
+  return String(data).slice(0, REF_SCAN_CHARS);
+}
+
+export type RefusalReason = 'rate' | 'malformed' | 'tooLarge' | 'internal';
 
 export abstract class FrameSocket {
   /** When the client last sent anything (ms). */
@@ -187,7 +214,12 @@ export abstract class FrameSocket {
     }, limits.loginDeadlineMs);
     ws.on('message', (data, isBinary) => this.receive(data, isBinary));
     ws.on('close', () => this.markClosed());
-    ws.on('error', (e) => this.log.debug({ err: e.message }, 'socket error'));
+    ws.on('error', (e: Error & { code?: string }) => {
+      this.log.debug({ err: e.message }, 'socket error');
+      // ws refused what the client sent (a message over maxPayload, a bad frame) and closes: cut it a second
+      // later whatever the client does, as an abuse close, so what it held goes (ws alone waits 30 s).
+      if (e.code?.startsWith('WS_ERR_')) unref(setTimeout(() => ws.terminate(), ABUSE_CUT_MS));
+    });
   }
 
   get isClosed(): boolean {
@@ -198,8 +230,12 @@ export abstract class FrameSocket {
     return this.loggedInFlag;
   }
 
+  /** Told once when the socket logs in (the edge stops counting it against its address). */
+  onLogin: (() => void) | null = null;
+
   /** The login succeeded: the login deadline no longer applies. */
   protected markLoggedIn(): void {
+    if (!this.loggedInFlag) this.onLogin?.();
     this.loggedInFlag = true;
     if (this.loginDeadline) clearTimeout(this.loginDeadline);
     this.loginDeadline = null;
@@ -207,8 +243,11 @@ export abstract class FrameSocket {
 
   /** A parsed, shape-checked frame. May be async; whatever it throws is caught and answered. */
   protected abstract onFrame(header: FrameHeader, rawHeader: Record<string, unknown>, body: unknown): unknown;
-  /** Answers a frame that was not executed: over the rate, unreadable, or failed inside (a bug). */
-  protected abstract refuse(ref: FrameRef, why: 'rate' | 'malformed' | 'internal'): void;
+  /**
+   * Answers a frame that was not executed: over the rate, unreadable, over limits.maxFrameBytes, or failed
+   * inside (a bug).
+   */
+  protected abstract refuse(ref: FrameRef, why: RefusalReason): void;
   /** The socket is gone (once). */
   protected abstract onClosed(): void;
 
@@ -217,13 +256,21 @@ export abstract class FrameSocket {
     this.lastSeen = Date.now();
     let ref: FrameRef = { cmd: '', seq: 0 };
     try {
-      const text = isBinary ? null : String(data);
-      if (!this.bucket.take()) {
+      const size = sizeOf(data);
+      const cost = Math.max(1, Math.ceil(size / this.limits.maxFrameBytes));
+      const tooLarge = size > this.limits.maxFrameBytes;
+      if (!this.bucket.take(cost)) {
         this.counters.refused++;
         if (this.bucket.strikes > this.limits.floodStrikes) return this.close(CloseCode.Flood, 'flood');
-        return this.refuse(text === null ? { cmd: '', seq: 0 } : scanRef(text), 'rate');
+        return this.refuse(isBinary ? { cmd: '', seq: 0 } : scanRef(headText(data)), 'rate');
       }
-      if (text === null) return this.malformedFrame({ cmd: '', seq: 0 });
+      if (isBinary) return this.malformedFrame({ cmd: '', seq: 0 });
+      // Too large to be read: named by its first bytes and answered; not a protocol error.
+      if (tooLarge) {
+        this.counters.tooLarge++;
+        return this.refuse(scanRef(headText(data)), 'tooLarge');
+      }
+      const text = String(data);
       // Nested deeper than any frame of the protocol: refused unparsed, named by its first bytes.
       if (!withinDepth(text, MAX_FRAME_DEPTH)) return this.malformedFrame(scanRef(text));
       let frame: unknown;
@@ -260,6 +307,7 @@ export abstract class FrameSocket {
       this.protocolErrors = Math.max(0, this.protocolErrors - forgiven);
       this.lastForgiven += forgiven * PROTOCOL_ERROR_FORGIVE_MS;
     }
+    this.counters.protocolErrors++;
     if (++this.protocolErrors < MAX_PROTOCOL_ERRORS) return false;
     this.close(CloseCode.Malformed, 'malformed frames');
     return true;
@@ -310,7 +358,11 @@ export abstract class FrameSocket {
     // dropped); the close frame still goes out, and the socket is cut a second later whatever the client
     // does, so it holds no memory meanwhile (ws alone would wait 30 s for the client's close frame).
     if (ABUSE_CODES.has(code)) {
-      (ws as unknown as { _socket?: { pause?(): void } })._socket?.pause?.();
+      // The close frame is queued: end() sends the FIN right behind it, so the client's close comes at
+      // once (it would otherwise wait for us to read its own close frame, which we no longer do).
+      const socket = (ws as unknown as { _socket?: { pause?(): void; end?(): void } })._socket;
+      socket?.pause?.();
+      socket?.end?.();
       unref(setTimeout(() => ws.terminate(), ABUSE_CUT_MS));
     }
     this.markClosed();

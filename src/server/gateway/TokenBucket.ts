@@ -28,17 +28,18 @@ export class TokenBucket {
     return Math.max(0, this.strikeScore - ((now - this.lastStrike) * this.strikeDecayPerSecond) / 1000);
   }
 
-  take(): boolean {
+  /** Takes `cost` tokens (a large message costs more than one: see FrameSocket), or refuses with a strike. */
+  take(cost = 1): boolean {
     const now = Date.now();
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.rate) / 1000);
     this.last = now;
     if (this.tokens >= this.burst) this.strikeScore = 0;
-    if (this.tokens < 1) {
+    if (this.tokens < Math.min(cost, this.burst)) {
       this.strikeScore = this.decayed(now) + 1;
       this.lastStrike = now;
       return false;
     }
-    this.tokens -= 1;
+    this.tokens -= cost;
     return true;
   }
 }

@@ -45,10 +45,12 @@ import { systemClock, type Clock } from '../clock';
 import { clientOfferPlayOf, type ResolvedConfig } from '../config';
 import { newCounters, type FrameHeader } from '../gateway/FrameSocket';
 import type { Presence, UserRef } from '../presence/Presence';
-import { guarded } from '../timers';
+import { guarded, unref } from '../timers';
 import { BridgeCallError } from './bridge/BridgeProcess';
 import type { BridgeLeg, BridgeService } from './bridge/BridgeService';
 import type { PublisherDirectory, PublisherDirectoryEvents } from '../LiveStreams';
+import { Caps, capLimitsFrom, refusalText, type Lease } from '../caps/Caps';
+import { MemoryCapCounters } from '../caps/CapCounters';
 import type { LegMedia, MediaBackend, MediaLeg } from './MediaBackend';
 import { MediaSocket } from './MediaSocket';
 import { sdpCandidates } from './sdpCandidates';
@@ -103,7 +105,8 @@ function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([
     p.finally(() => clearTimeout(t)),
     new Promise<never>((_, reject) => {
-      t = setTimeout(() => reject(new MediaError(MediaResult.MediaServer, `${what} timed out`)), ms);
+      // Unref'd: a wait still pending when the server closes must not hold the process.
+      t = unref(setTimeout(() => reject(new MediaError(MediaResult.MediaServer, `${what} timed out`)), ms));
     }),
   ]);
 }
@@ -123,6 +126,8 @@ interface Session {
   /** Publisher: its media is up (the backend's webrtcup) and players may subscribe. */
   live: boolean;
   closed: boolean;
+  /** Its place under the per-user and per-app session (and publisher) caps. */
+  lease: Lease;
   camera: number;
   mic: number;
   /** A player that offers, played through the bridge (its leg is this one). */
@@ -161,6 +166,8 @@ export class MediaService implements PublisherDirectory {
   /** Socket counters of the media plane (health details). */
   readonly counters = newCounters();
   private readonly handlers: { [K in MediaRequest]: MediaHandler<K> };
+  /** Each logged-in socket's place under the socket caps. */
+  private readonly socketLeases = new Map<Conn, Lease>();
 
   constructor(
     private readonly config: ResolvedConfig,
@@ -172,6 +179,8 @@ export class MediaService implements PublisherDirectory {
     private readonly ice: IceProvider = () => NO_ICE,
     /** The client-offer play path (null: offering players get result 7). */
     private readonly bridge: BridgeService | null = null,
+    /** Per-user and per-app caps, shared with the room plane. */
+    private readonly caps: Caps = new Caps(new MemoryCapCounters(), capLimitsFrom(config)),
   ) {
     const sweep = guarded(log, 'media sweep', () => this.sweep());
     const every = Math.max(500, Math.min(config.media.heartbeatMs, config.media.idleTimeoutMs) / 2);
@@ -194,7 +203,7 @@ export class MediaService implements PublisherDirectory {
       guarded(log, 'media ready after a backend loss', () => this.mediaReady()),
     );
     this.handlers = {
-      LoginReq: (c, b) => ({ body: this.login(c, b) }),
+      LoginReq: async (c, b) => ({ body: await this.login(c, b) }),
       ClientHBReq: () => ({ body: { hb_interval: this.config.media.heartbeatMs } }),
       QualityReportReq: () => ({ body: {} }),
       CreateSessionReq: (c, b) => this.createSession(c, b),
@@ -237,11 +246,12 @@ export class MediaService implements PublisherDirectory {
    * A new /media socket; `host` is the Host header it was opened with, `proxy` the verdict on its proxy
    * token when it came through the cloud proxy.
    */
-  attach(ws: WebSocket, host = '', proxy?: ProxyVerdict): void {
+  attach(ws: WebSocket, host = '', proxy?: ProxyVerdict): Conn {
     const conn = new MediaSocket<Session>(ws, this, this.config, this.log, this.counters);
     conn.host = host;
     conn.proxy = proxy;
     this.conns.add(conn);
+    return conn;
   }
 
   /** A shape-checked frame from a media socket (the socket base catches and answers whatever throws here). */
@@ -255,13 +265,22 @@ export class MediaService implements PublisherDirectory {
     }
     const req = cmd as MediaRequest;
     const sessionId = sessionIdOf(h.session_id);
-    const invalid = validateMediaBody(req, rawBody);
-    if (invalid || (req !== 'LoginReq' && !conn.loggedIn)) {
+    // A request before login is a protocol error (no SDK sends one); a body its schema refuses is only
+    // answered: an odd value a page passed through the API must not cost the page its socket.
+    if (req !== 'LoginReq' && !conn.loggedIn) {
       if (conn.strike()) return;
-      const [result, info] = invalid
-        ? [MediaResult.BadRequest, invalid]
-        : [MediaResult.NotLoggedIn, MEDIA_RESULT_MESSAGES[MediaResult.NotLoggedIn]];
-      conn.send(replyName(req), seq, sessionId, { result, err_info: info });
+      conn.send(replyName(req), seq, sessionId, {
+        result: MediaResult.NotLoggedIn,
+        err_info: MEDIA_RESULT_MESSAGES[MediaResult.NotLoggedIn],
+      });
+      return;
+    }
+    const invalid = validateMediaBody(req, rawBody);
+    if (invalid) {
+      conn.send(replyName(req), seq, sessionId, {
+        result: MediaResult.BadRequest,
+        err_info: invalid.message,
+      });
       return;
     }
     try {
@@ -302,7 +321,7 @@ export class MediaService implements PublisherDirectory {
     conn.idName = idName;
   }
 
-  private login(conn: Conn, b: MediaReqBody<'LoginReq'>): MediaReplyMap['LoginReq'] | object {
+  private async login(conn: Conn, b: MediaReqBody<'LoginReq'>): Promise<MediaReplyMap['LoginReq'] | object> {
     const roomId = b.roomid ?? null;
     // The media plane trusts the live room session: the token is checked as of that session's login, so
     // a page logged in longer than its token's lifetime still publishes and plays (the room would have
@@ -323,6 +342,14 @@ export class MediaService implements PublisherDirectory {
         MediaResult.TokenError,
         verdict.code === ServerCode.TokenError ? `token error: ${verdict.message}` : verdict.message,
       );
+    // One place under the socket caps, shared with the room plane (a user's room and media sockets).
+    const claim = await this.caps.socket(conn.appid, conn.idName);
+    if ('refused' in claim) throw new MediaError(MediaResult.Limited, refusalText(claim.refused));
+    if (conn.isClosed || this.socketLeases.has(conn)) {
+      claim.lease.release();
+      throw new MediaError(MediaResult.BadRequest, 'already logged in or closed');
+    }
+    this.socketLeases.set(conn, claim.lease);
     conn.privileges = verdict.privileges;
     conn.roomId = roomId ?? '';
     conn.loginDone();
@@ -334,7 +361,7 @@ export class MediaService implements PublisherDirectory {
     return this.backend;
   }
 
-  private createSession(conn: Conn, b: MediaReqBody<'CreateSessionReq'>): Reply {
+  private async createSession(conn: Conn, b: MediaReqBody<'CreateSessionReq'>): Promise<Reply> {
     const { type, stream_id: streamId } = b;
     if (conn.sessions.size >= MAX_SESSIONS_PER_SOCKET)
       throw new MediaError(MediaResult.Limited, `at most ${MAX_SESSIONS_PER_SOCKET} sessions per socket`);
@@ -383,11 +410,24 @@ export class MediaService implements PublisherDirectory {
       if (pub && app && !app.crossRoomPlay && pub.conn.roomId !== conn.roomId)
         throw new MediaError(MediaResult.StreamNotFound, 'stream not found in this room');
     }
+    // Per user and per app across every media socket (and node, with shared counters).
+    const claim = await this.caps.session(conn.appid, conn.idName, type === 0);
+    if ('refused' in claim) throw new MediaError(MediaResult.Limited, refusalText(claim.refused));
+    // The claim may have waited: go on only in the state checked above.
+    const raced =
+      conn.isClosed ||
+      conn.sessions.size >= MAX_SESSIONS_PER_SOCKET ||
+      (type === 0 && this.publishers.has(key));
+    if (raced) {
+      claim.lease.release();
+      throw new MediaError(conn.isClosed ? MediaResult.NoSession : MediaResult.Limited, 'try again');
+    }
     let bridged: BridgeLeg | undefined;
     if (offers)
       try {
         bridged = this.bridge!.openLeg(`${conn.appid}:${conn.idName}`);
       } catch (e) {
+        claim.lease.release();
         throw new MediaError(MediaResult.Limited, (e as Error).message);
       }
     const s: Session = {
@@ -398,6 +438,7 @@ export class MediaService implements PublisherDirectory {
       leg: bridged ? Promise.resolve(bridged) : backend.openLeg(),
       live: false,
       closed: false,
+      lease: claim.lease,
       camera: 0,
       mic: 0,
       bridged,
@@ -590,6 +631,7 @@ export class MediaService implements PublisherDirectory {
   private closeSession(s: Session, reason: number | null, info = '', how: EndHow = 'stop'): void {
     if (s.closed) return;
     s.closed = true;
+    s.lease.release();
     s.conn.removeSession(s.id);
     if (reason !== null) this.tellClosed(s, reason, info);
     const key = `${s.conn.appid}:${s.streamId}`;
@@ -717,6 +759,8 @@ export class MediaService implements PublisherDirectory {
 
   /** A media socket is gone: its sessions end; publishers keep a grace to come back. */
   connClosed(conn: Conn): void {
+    this.socketLeases.get(conn)?.release();
+    this.socketLeases.delete(conn);
     if (!this.conns.delete(conn)) return;
     for (const s of [...conn.sessions.values()]) this.closeSession(s, null, '', 'lost');
   }

@@ -15,10 +15,18 @@ import {
   limitsFrom,
   type FrameHeader,
   type FrameRef,
+  type RefusalReason,
   type SocketCounters,
 } from '../gateway/FrameSocket';
 
 const MEDIA_REQUEST_SET: ReadonlySet<string> = new Set(MEDIA_REQUESTS);
+
+const REFUSALS: Record<RefusalReason, [number, string]> = {
+  rate: [MediaResult.Limited, 'too many requests'],
+  malformed: [MediaResult.BadRequest, 'malformed frame'],
+  tooLarge: [MediaResult.BadRequest, 'frame too large'],
+  internal: [MediaResult.MediaServer, 'internal error'],
+};
 
 export interface MediaSocketOwner<S> {
   onFrame(conn: MediaSocket<S>, h: FrameHeader, body: unknown): Promise<void>;
@@ -69,16 +77,9 @@ export class MediaSocket<S = unknown> extends FrameSocket {
   }
 
   /** A refused request hears why at once, under its own reply name and seq. */
-  protected refuse(ref: FrameRef, why: 'rate' | 'malformed' | 'internal'): void {
+  protected refuse(ref: FrameRef, why: RefusalReason): void {
     const known = MEDIA_REQUEST_SET.has(ref.cmd);
-    const result =
-      why === 'rate'
-        ? MediaResult.Limited
-        : why === 'malformed'
-          ? MediaResult.BadRequest
-          : MediaResult.MediaServer;
-    const info =
-      why === 'rate' ? 'too many requests' : why === 'malformed' ? 'malformed frame' : 'internal error';
+    const [result, info] = REFUSALS[why];
     this.send(known ? replyName(ref.cmd) : 'ErrorRsp', ref.seq, 0, { result, err_info: info });
   }
 

@@ -28,6 +28,7 @@ import { findExecutable } from '../process/children';
 import type { Output } from './ffmpegArgs';
 import { MixTask, type MixLayout } from './MixTask';
 import { checkPushUrl, type PushTarget } from './pushPolicy';
+import type { CallLimiter } from '../outbound/CallLimiter';
 import { RelayTask } from './RelayTask';
 import { UdpPorts } from './UdpPorts';
 
@@ -54,6 +55,8 @@ export class LiveService implements LiveStreams {
     private readonly dir: PublisherDirectory,
     private readonly rooms: RoomStreams,
     readonly origin: Origin,
+    /** Calls to business servers in flight (push-URL approvals), shared with every plane. */
+    private readonly calls?: CallLimiter,
   ) {
     const [min, max] = portRange(cfg.mix.rtpPortRange)!;
     this.udp = new UdpPorts(min, max);
@@ -260,7 +263,14 @@ export class LiveService implements LiveStreams {
 
   /** A mix pushed to an RTMP URL only (outputUrl). */
   private async urlMix(who: Caller, url: string, key: string, layout: MixLayout): Promise<MixTask> {
-    const t = await checkPushUrl(url, who, '', this.cfg.relay, (u) => this.origin.ownName(u, who.host));
+    const t = await checkPushUrl(
+      url,
+      who,
+      '',
+      this.cfg.relay,
+      (u) => this.origin.ownName(u, who.host),
+      this.calls,
+    );
     const outputs: Output[] =
       t.kind === 'origin' ? this.originOutputs(t.name) : [{ kind: 'flv', url: t.url }];
     return new MixTask(
@@ -384,7 +394,14 @@ export class LiveService implements LiveStreams {
 
   private async target(who: Caller, streamId: string, url: string): Promise<{ key: string; t: PushTarget }> {
     this.usable();
-    const t = await checkPushUrl(url, who, streamId, this.cfg.relay, (u) => this.origin.ownName(u, who.host));
+    const t = await checkPushUrl(
+      url,
+      who,
+      streamId,
+      this.cfg.relay,
+      (u) => this.origin.ownName(u, who.host),
+      this.calls,
+    );
     if (t.kind === 'origin' && !this.origin.up)
       throw new LiveError(ServerCode.MixUnavailable, `the origin is off: ${this.origin.off || 'not ready'}`);
     return { key: t.kind === 'origin' ? `origin:${t.name}` : t.url, t };

@@ -27,14 +27,28 @@ import { proxyRefusal } from '../auth/proxyToken';
 import { mayPublish, verifyRoomToken } from '../auth/roomToken';
 import { checkThirdToken } from '../auth/thirdToken';
 import { postJson } from '../httpPost';
+import { Caps, capLimitsFrom, refusalText, type Lease } from '../caps/Caps';
+import { MemoryCapCounters } from '../caps/CapCounters';
+import { CallLimiter, CallsBusy, callBoundsFrom, type CallKeys } from '../outbound/CallLimiter';
 import type { ResolvedConfig } from '../config';
-import { Connection, HandlerError, type HandlerReply, type HandlerTable } from '../gateway/Connection';
+import { HandlerError, type Connection, type HandlerReply, type HandlerTable } from '../gateway/Connection';
 import { newCounters } from '../gateway/FrameSocket';
 import type { Presence, UserRef } from '../presence/Presence';
 import { MemoryBus } from './Bus';
 import type { Member, Room } from './Room';
 import { MemoryRoomStore, type RoomStore } from './RoomStore';
 import { guarded, unref } from '../timers';
+
+/** What startServer (or a test) may put in place of the defaults. */
+export interface RoomSeams {
+  /** The rooms (a store that reports every stream it removes to the service, see MemoryRoomStore). */
+  store?: RoomStore;
+  calls?: CallLimiter;
+  caps?: Caps;
+}
+
+/** A room socket: the gateway's connection speaking for one of our members. */
+export type RoomConn = Connection<Member>;
 
 function parseJson(s: string, field: string): Record<string, unknown> {
   try {
@@ -62,13 +76,21 @@ export class RoomService implements RoomStreams {
   live: LiveStreams | null = null;
   /** The rooms (RoomStore: memory on one node). */
   readonly rooms: RoomStore;
-  private readonly conns = new Set<Connection>();
-  private readonly byMember = new Map<Member, Connection>();
-  private lastChat = new WeakMap<Connection, number>();
+  private readonly conns = new Set<RoomConn>();
+  private readonly byMember = new Map<Member, RoomConn>();
+  private lastChat = new WeakMap<RoomConn, number>();
   private readonly sweeper: ReturnType<typeof setInterval>;
-  readonly handlers: HandlerTable;
+  readonly handlers: HandlerTable<Member>;
   /** Socket counters of the room plane (health details). */
   readonly counters = newCounters();
+  /** Calls to the apps' business servers in flight (shared with every plane that calls them). */
+  readonly calls: CallLimiter;
+  /** Per-user and per-app caps (shared with the media plane). */
+  readonly caps: Caps;
+  /** Each logged-in socket's place under the socket caps. */
+  private readonly socketLeases = new Map<RoomConn, Lease>();
+  /** Each listed stream's place under the stream caps, by `${appid}\0${streamId}` (ids are unique per app). */
+  private readonly streamLeases = new Map<string, Lease>();
   /** Stream ids are unique per app: `${appid}\0${streamId}` -> the key of the room that lists it. */
 
   constructor(
@@ -76,10 +98,14 @@ export class RoomService implements RoomStreams {
     private readonly log: Logger,
     private readonly presence: Presence,
     /** The media signalling URL handed to a room socket by dispatch ('' = no media plane now). */
-    private readonly mediaUrl: (c: Connection) => string = () => '',
-    store?: RoomStore,
+    private readonly mediaUrl: (c: RoomConn) => string = () => '',
+    seams: RoomSeams = {},
   ) {
-    this.rooms = store ?? new MemoryRoomStore(config.room, new MemoryBus());
+    this.calls = seams.calls ?? new CallLimiter(callBoundsFrom(config.limits));
+    this.caps = seams.caps ?? new Caps(new MemoryCapCounters(), capLimitsFrom(config));
+    this.rooms =
+      seams.store ??
+      new MemoryRoomStore(config.room, new MemoryBus(), (appid, id) => this.streamRemoved(appid, id));
     this.sweeper = unref(
       setInterval(
         guarded(log, 'room sweep', () => this.sweep()),
@@ -124,7 +150,7 @@ export class RoomService implements RoomStreams {
     };
   }
 
-  attach(conn: Connection): void {
+  attach(conn: RoomConn): void {
     this.conns.add(conn);
   }
 
@@ -145,21 +171,23 @@ export class RoomService implements RoomStreams {
     this.rooms.dispose();
   }
 
-  private roomOf(c: Connection): Room {
+  private roomOf(c: RoomConn): Room {
     const s = c.session;
     const room = s && this.rooms.get(s.appid, s.roomId);
     if (!s || !room) throw new HandlerError(ServerCode.SessionNotFound);
     return room;
   }
 
-  private member(c: Connection): Member {
+  private member(c: RoomConn): Member {
     if (!c.session) throw new HandlerError(ServerCode.SessionNotFound);
     return c.session.member;
   }
 
   /** A connection went away: its member leaves the room, its streams end. */
-  closed(c: Connection): void {
+  closed(c: RoomConn): void {
     this.conns.delete(c);
+    this.socketLeases.get(c)?.release();
+    this.socketLeases.delete(c);
     const s = c.session;
     if (!s) return;
     c.session = null;
@@ -193,7 +221,7 @@ export class RoomService implements RoomStreams {
     }
   }
 
-  private async login(c: Connection, b: RoomReqBody<'login'>): Promise<HandlerReply<'login'>> {
+  private async login(c: RoomConn, b: RoomReqBody<'login'>): Promise<HandlerReply<'login'>> {
     if (c.session) throw new HandlerError(ServerCode.BadLoginState, 'already logged in');
     if (c.loggingIn) throw new HandlerError(ServerCode.LoginInProgress);
     c.loggingIn = true;
@@ -204,7 +232,7 @@ export class RoomService implements RoomStreams {
     }
   }
 
-  private async doLogin(c: Connection, b: RoomReqBody<'login'>): Promise<HandlerReply<'login'>> {
+  private async doLogin(c: RoomConn, b: RoomReqBody<'login'>): Promise<HandlerReply<'login'>> {
     const appid = Number(c.appidEcho);
     if (!Number.isInteger(appid) || appid <= 0)
       throw new HandlerError(ServerCode.InvalidBody, 'header appid must be a positive integer');
@@ -222,20 +250,57 @@ export class RoomService implements RoomStreams {
         'this app requires a third token (loginWithAuthor)',
       );
     if (app?.thirdTokenUrl && b.third_token) {
-      const why = await checkThirdToken({
-        url: app.thirdTokenUrl,
-        timeoutMs: this.config.http.thirdTokenTimeoutMs,
-        appid,
-        roomId,
-        idName,
-        thirdToken: b.third_token,
-      });
+      const url = app.thirdTokenUrl;
+      const why = await this.call({ appid, user: idName, socket: c }, () =>
+        checkThirdToken({
+          url,
+          timeoutMs: this.config.http.thirdTokenTimeoutMs,
+          appid,
+          roomId,
+          idName,
+          thirdToken: b.third_token!,
+        }),
+      );
       if (why) throw new HandlerError(ServerCode.ThirdTokenRejected, why);
       // The client may have gone while we waited: register nothing for a socket that is closing or
       // closed (no member, no room, nothing against maxRooms; its close was already handled).
       if (c.isClosed || c.ws.readyState !== c.ws.OPEN)
         throw new HandlerError(ServerCode.BadLoginState, 'the socket closed during login');
     }
+    // The same idName in the same room takes over its session (a page reconnecting before we saw its old
+    // socket go): it takes over that socket's place under the caps too, so a user at its cap gets back in.
+    const previous = this.rooms.get(appid, roomId)?.members.get(idName);
+    const oldConn = previous && this.byMember.get(previous);
+    const inherited = oldConn ? this.socketLeases.get(oldConn) : undefined;
+    if (oldConn && inherited) {
+      this.socketLeases.delete(oldConn);
+      return this.register(c, b, appid, verdict.privileges, inherited);
+    }
+    // One place under the socket caps for the session, across planes (and nodes, with shared counters).
+    const claim = await this.caps.socket(appid, idName);
+    if ('refused' in claim) throw new HandlerError(ServerCode.TooManySockets, refusalText(claim.refused));
+    if (c.isClosed) {
+      claim.lease.release();
+      throw new HandlerError(ServerCode.BadLoginState, 'the socket closed during login');
+    }
+    try {
+      return this.register(c, b, appid, verdict.privileges, claim.lease);
+    } catch (e) {
+      claim.lease.release();
+      throw e;
+    }
+  }
+
+  /** The login's checks passed: the member joins its room (or fails on the room's own limits). */
+  private register(
+    c: RoomConn,
+    b: RoomReqBody<'login'>,
+    appid: number,
+    privileges: Member['privileges'],
+    lease: Lease,
+  ): HandlerReply<'login'> {
+    const idName = b.id_name;
+    const roomId = b.room_name;
     let room = this.rooms.get(appid, roomId);
     if (!room) {
       if (b.role === 2 && b.room_create_flag === 0) throw new HandlerError(ServerCode.RoomNotExist);
@@ -268,10 +333,11 @@ export class RoomService implements RoomStreams {
       loginTime: Date.now(),
       userStateFlag: b.user_state_flag === 1,
       joinedUserSeq: 0,
-      privileges: verdict.privileges,
+      privileges,
       push: (cmd, body, ser) => c.push(cmd, body, ser),
     };
     c.session = { member, roomId, appid };
+    this.socketLeases.set(c, lease);
     c.loginDone();
     this.presence.roomUp({ appid, roomId, idName });
     room.members.set(idName, member);
@@ -303,7 +369,7 @@ export class RoomService implements RoomStreams {
     };
   }
 
-  private hb(c: Connection): HandlerReply<'hb'> {
+  private hb(c: RoomConn): HandlerReply<'hb'> {
     const room = this.roomOf(c);
     return {
       hearbeat_interval: this.config.room.heartbeatMs,
@@ -316,7 +382,7 @@ export class RoomService implements RoomStreams {
     };
   }
 
-  private stream(c: Connection, b: RoomReqBody<'stream'>): HandlerReply<'stream'> {
+  private async stream(c: RoomConn, b: RoomReqBody<'stream'>): Promise<HandlerReply<'stream'>> {
     const room = this.roomOf(c);
     const me = this.member(c);
     const { appid } = c.session!;
@@ -340,7 +406,15 @@ export class RoomService implements RoomStreams {
       if (existing && existing.anchor_id_name !== me.idName) throw new HandlerError(ServerCode.StreamExists);
       // Announced again unchanged (a re-publish after a retry): nothing for others to hear.
       if (existing && existing.extra_info === extra) return this.streamReply(room, me);
-      if (!existing) this.claimStreamId(appid, streamId, room, me);
+      if (!existing) {
+        const lease = await this.claimStreamId(c, appid, streamId, room, me);
+        // The claim may have waited (shared counters): this request goes on only in the state it checked.
+        if (lease && (room.streams.has(streamId) || this.roomOf(c) !== room)) {
+          lease.release();
+          throw new HandlerError(ServerCode.StreamExists);
+        }
+        if (lease) this.streamLeases.set(`${appid}\u0000${streamId}`, lease);
+      }
       const s: WireStream = {
         stream_id: streamId,
         anchor_id_name: me.idName,
@@ -384,22 +458,53 @@ export class RoomService implements RoomStreams {
    * second room listing the same id would hand its viewers someone else's media). The same user moving the
    * id to another room (a page that changed rooms within its grace) takes it along.
    */
-  private claimStreamId(appid: number, streamId: string, room: Room, me: Member): void {
-    const { maxStreamsPerUser, maxStreamsPerRoom } = this.config.room;
-    if (room.streamsOf(me.idName) >= maxStreamsPerUser)
-      throw new HandlerError(ServerCode.TooManyStreams, `at most ${maxStreamsPerUser} streams per user`);
+  private async claimStreamId(
+    c: RoomConn,
+    appid: number,
+    streamId: string,
+    room: Room,
+    me: Member,
+  ): Promise<Lease | null> {
+    const { maxStreamsPerRoom } = this.config.room;
     if (room.streams.size >= maxStreamsPerRoom)
       throw new HandlerError(ServerCode.TooManyStreams, `at most ${maxStreamsPerRoom} streams per room`);
     const other = this.rooms.roomOfStream(appid, streamId);
     const held = other?.streams.get(streamId);
-    if (!other || other === room || !held) return;
-    if (held.anchor_id_name !== me.idName) throw new HandlerError(ServerCode.StreamExists);
-    other.deleteStream(streamId);
-    other.streamChange(12002, [held], other.members.get(me.idName));
+    if (other && other !== room && held) {
+      if (held.anchor_id_name !== me.idName) throw new HandlerError(ServerCode.StreamExists);
+      // The user takes its stream along: its lease moves with it (nothing is counted twice).
+      const key = `${appid}\u0000${streamId}`;
+      const lease = this.streamLeases.get(key);
+      this.streamLeases.delete(key);
+      other.deleteStream(streamId);
+      other.streamChange(12002, [held], other.members.get(me.idName));
+      if (lease) this.streamLeases.set(key, lease);
+      return null;
+    }
+    // Per user and per app across every room (and node, with shared counters): room.maxStreamsPerUser,
+    // limits.maxStreamsPerApp.
+    const claim = await this.caps.stream(appid, me.idName);
+    if ('refused' in claim) throw new HandlerError(ServerCode.TooManyStreams, refusalText(claim.refused));
+    if (c.isClosed) {
+      claim.lease.release();
+      throw new HandlerError(ServerCode.SessionNotFound, 'the socket closed');
+    }
+    return claim.lease;
+  }
+
+  /**
+   * A stream id left a room of the app (the store reports every removal): its place under the caps is
+   * given back, unless it is still listed (it moved to another room of the app).
+   */
+  private streamRemoved(appid: number, streamId: string): void {
+    if (this.rooms.roomOfStream(appid, streamId)) return;
+    const key = `${appid}\u0000${streamId}`;
+    this.streamLeases.get(key)?.release();
+    this.streamLeases.delete(key);
   }
 
   /** Legacy dispatch: the media signalling server for a stream; a publish's cdnUrl (header_kvs) is relayed. */
-  private async dispatch(c: Connection, b: RoomReqBody<'webrtc_url'>): Promise<HandlerReply<'webrtc_url'>> {
+  private async dispatch(c: RoomConn, b: RoomReqBody<'webrtc_url'>): Promise<HandlerReply<'webrtc_url'>> {
     this.roomOf(c);
     const url = this.mediaUrl(c);
     if (!url) throw new HandlerError(ServerCode.DispatchError, 'no media server on this deployment');
@@ -417,7 +522,7 @@ export class RoomService implements RoomStreams {
     return { stream_id: b.stream_id, ptype: b.ptype, urls: [url], need_action: 0, action_delay: 0 };
   }
 
-  private caller(c: Connection): Caller {
+  private caller(c: RoomConn): Caller {
     const s = c.session!;
     return {
       appid: s.appid,
@@ -434,7 +539,7 @@ export class RoomService implements RoomStreams {
    * answers carry their outcome in `rsp_body {code, message}` as the legacy server did (1.12.5 hands that
    * to the page's error callback); mixing errors are err_codes, 1000000150 with `non_exist_streams`.
    */
-  private async biz(c: Connection, b: RoomReqBody<'biz_channel'>): Promise<HandlerReply<'biz_channel'>> {
+  private async biz(c: RoomConn, b: RoomReqBody<'biz_channel'>): Promise<HandlerReply<'biz_channel'>> {
     this.roomOf(c);
     const mixing = b.cmd === 'start_mix' || b.cmd === 'stop_mix';
     if (mixing !== (b.channel === 'zeus'))
@@ -444,7 +549,10 @@ export class RoomService implements RoomStreams {
     const body = parseJson(b.req_body, 'req_body');
     const schema = mixing ? BIZ_BODY_SCHEMAS[b.cmd as 'start_mix' | 'stop_mix'] : BIZ_BODY_SCHEMAS.push;
     const bad = schema.check(body, 'req_body');
-    if (bad) throw new HandlerError(ServerCode.InvalidBody, bad, { cmd: b.cmd });
+    if (bad)
+      throw new HandlerError(bad.tooLarge ? ServerCode.TooLarge : ServerCode.InvalidBody, bad.message, {
+        cmd: b.cmd,
+      });
     const who = this.caller(c);
     const reply = (o: object) => ({ cmd: b.cmd, rsp_body: JSON.stringify(o) });
     try {
@@ -540,7 +648,7 @@ export class RoomService implements RoomStreams {
     room.streamChange(StreamPushCmd.Deleted, [s], room.members.get(idName));
   }
 
-  private userList(c: Connection, b: RoomReqBody<'user_list'>): HandlerReply<'user_list'> {
+  private userList(c: RoomConn, b: RoomReqBody<'user_list'>): HandlerReply<'user_list'> {
     const room = this.roomOf(c);
     const all = [...room.members.values()];
     const from = b.user_index;
@@ -553,7 +661,7 @@ export class RoomService implements RoomStreams {
     };
   }
 
-  private custommsg(c: Connection, b: RoomReqBody<'custommsg'>): HandlerReply<'custommsg'> {
+  private custommsg(c: RoomConn, b: RoomReqBody<'custommsg'>): HandlerReply<'custommsg'> {
     const room = this.roomOf(c);
     const dest = b.dest_id_name;
     if (dest.length === 0)
@@ -569,7 +677,7 @@ export class RoomService implements RoomStreams {
     return {};
   }
 
-  private imChat(c: Connection, b: RoomReqBody<'im_chat'>): HandlerReply<'im_chat'> {
+  private imChat(c: RoomConn, b: RoomReqBody<'im_chat'>): HandlerReply<'im_chat'> {
     const room = this.roomOf(c);
     const me = this.member(c);
     const now = Date.now();
@@ -601,7 +709,7 @@ export class RoomService implements RoomStreams {
     return { msg_id: msgId };
   }
 
-  private trans(c: Connection, b: RoomReqBody<'trans'>): HandlerReply<'trans'> {
+  private trans(c: RoomConn, b: RoomReqBody<'trans'>): HandlerReply<'trans'> {
     const room = this.roomOf(c);
     const me = this.member(c);
     const type = b.trans_type;
@@ -633,13 +741,14 @@ export class RoomService implements RoomStreams {
     return { trans_type: type, trans_seq: entry.seq };
   }
 
-  private async relay(c: Connection, b: RoomReqBody<'relay'>): Promise<HandlerReply<'relay'>> {
+  private async relay(c: RoomConn, b: RoomReqBody<'relay'>): Promise<HandlerReply<'relay'>> {
     const s = c.session!;
     const app = this.config.apps.find((a) => a.appid === s.appid);
     if (!app?.relayUrl) throw new HandlerError(ServerCode.RelayFailed, 'no relayUrl configured for this app');
-    try {
-      const res = await postJson(
-        app.relayUrl,
+    const url = app.relayUrl;
+    const res = await this.call({ appid: s.appid, user: s.member.idName, socket: c }, () =>
+      postJson(
+        url,
         {
           app_id: s.appid,
           room_id: s.roomId,
@@ -648,16 +757,29 @@ export class RoomService implements RoomStreams {
           relay_data: b.relay_data,
         },
         this.config.http.relayTimeoutMs,
-      );
-      if (res.status < 200 || res.status >= 300) throw new Error(`status ${res.status}`);
-      const text = res.text;
-      return { relay_result: text };
+      ).catch((e: Error) => {
+        throw new HandlerError(ServerCode.RelayFailed, `relay failed: ${e.message}`);
+      }),
+    );
+    if (res.status < 200 || res.status >= 300)
+      throw new HandlerError(ServerCode.RelayFailed, `relay failed: status ${res.status}`);
+    return { relay_result: res.text };
+  }
+
+  /**
+   * A call to the app's business server within the in-flight bounds (per socket, user, app): over one,
+   * the request is answered "too many requests" (1000000004) at once and nothing is sent.
+   */
+  private async call<T>(keys: CallKeys, run: () => Promise<T>): Promise<T> {
+    try {
+      return await this.calls.run(keys, run);
     } catch (e) {
-      throw new HandlerError(ServerCode.RelayFailed, `relay failed: ${(e as Error).message}`);
+      if (e instanceof CallsBusy) throw new HandlerError(ServerCode.RateLimited, e.message);
+      throw e;
     }
   }
 
-  private bigim(c: Connection, b: RoomReqBody<'bigim_chat'>): HandlerReply<'bigim_chat'> {
+  private bigim(c: RoomConn, b: RoomReqBody<'bigim_chat'>): HandlerReply<'bigim_chat'> {
     const room = this.roomOf(c);
     const me = this.member(c);
     const now = Date.now();
@@ -679,7 +801,7 @@ export class RoomService implements RoomStreams {
 
   /** Per room socket: the minute window of its client_log lines (clientLogs.maxLinesPerMinute). */
   private readonly clientLogWindows = new WeakMap<
-    Connection,
+    RoomConn,
     { start: number; lines: number; dropped: number }
   >();
 
@@ -687,7 +809,7 @@ export class RoomService implements RoomStreams {
    * client_log (our extension): a shim's log lines into this server's log, each with the socket's appid,
    * room and user; at most clientLogs.maxLinesPerMinute per socket, the rest dropped and counted.
    */
-  private clientLog(c: Connection, b: RoomReqBody<'client_log'>): HandlerReply<'client_log'> {
+  private clientLog(c: RoomConn, b: RoomReqBody<'client_log'>): HandlerReply<'client_log'> {
     this.roomOf(c);
     if (!this.config.clientLogs.enabled)
       throw new HandlerError(ServerCode.UnknownCmd, 'client_log is off on this server');
@@ -714,7 +836,7 @@ export class RoomService implements RoomStreams {
     return {};
   }
 
-  private signal(c: Connection, b: RoomReqBody<'signal'>): HandlerReply<'signal'> {
+  private signal(c: RoomConn, b: RoomReqBody<'signal'>): HandlerReply<'signal'> {
     const room = this.roomOf(c);
     parseJson(b.signal_msg, 'signal_msg');
     const body = { sub_cmd: b.sub_cmd + PUSH_SIGNAL_OFFSET, signal_msg: b.signal_msg };

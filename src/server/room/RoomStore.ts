@@ -12,6 +12,9 @@
 import type { Bus } from './Bus';
 import { Room } from './Room';
 
+/** Told when a stream id leaves a room of the app, however it leaves (its cap lease is given back). */
+export type StreamRemoved = (appid: number, streamId: string) => void;
+
 export interface RoomStore {
   get(appid: number, roomId: string): Room | undefined;
   /** A new room (the caller checked it is absent and under the cap). */
@@ -35,6 +38,7 @@ export class MemoryRoomStore implements RoomStore {
   constructor(
     private readonly settings: { bigimTimeWindowMs: number; userlistMergeMs: number },
     private readonly bus: Bus,
+    private readonly onStreamRemoved: StreamRemoved = () => {},
   ) {}
 
   private key(appid: number, id: string): string {
@@ -55,6 +59,7 @@ export class MemoryRoomStore implements RoomStore {
         added: (id) => this.streamRooms.set(this.key(appid, id), k),
         removed: (id) => {
           if (this.streamRooms.get(this.key(appid, id)) === k) this.streamRooms.delete(this.key(appid, id));
+          this.onStreamRemoved(appid, id);
         },
       },
       this.bus,
