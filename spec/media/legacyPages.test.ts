@@ -265,7 +265,7 @@ describe('a call: anchor, viewers with the play-mode selector, the anchor leavin
 
   test('viewer page, play mode left at "auto": the same login list as 1.12.5, then video frames advance and audio plays', async () => {
     expect(anchor).toBeDefined();
-    // 1.12.5 (it cannot play from our SFU: it always offers) up to the login list, the play checkbox off.
+    // 1.12.5 up to the login list only, the play checkbox off (its playing, through the bridge: bridge.test.ts).
     const original = await open('original', 'viewer.html', { idName: 'viewer-o', room: `${ROOM}-shim` });
     await until(original, 'original: loaded', 'deviceList !== null');
     await original.page.uncheck('#autoPlay');

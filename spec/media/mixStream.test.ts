@@ -6,6 +6,10 @@
  * same pixels). Then a live layout swap (same output, no new stream), an input that stops, and cleanup.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any -- page-side code reaches into window */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { waitForEvent } from '../helpers/browser';
 import { publishCanvas } from '../helpers/canvasPublisher';
@@ -15,10 +19,37 @@ import { grabFrame, near, pixel, probe, toneLevels } from '../helpers/streamProb
 
 jest.setTimeout(180_000);
 
-const suite = useMediaSuite({ relay: { all: false } });
+// A magenta picture for outputBgImage (preset-id://magenta), made before the server reads its config.
+const imageDir = mkdtempSync(join(tmpdir(), 'zego-mixbg-'));
+const MAGENTA_PNG = join(imageDir, 'magenta.png');
+try {
+  execFileSync('ffmpeg', [
+    '-v',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    'color=c=magenta:s=64x36',
+    '-frames:v',
+    '1',
+    MAGENTA_PNG,
+  ]);
+} catch (e) {
+  throw new Error(
+    `ffmpeg could not make the background picture (install the Debian package ffmpeg): ${String(e)}`,
+  );
+}
+afterAll(() => rmSync(imageDir, { recursive: true, force: true }));
+
+const IDLE_STOP_MS = 3000;
+const suite = useMediaSuite({
+  relay: { all: false },
+  mix: { idleStopMs: IDLE_STOP_MS, bgImages: { magenta: MAGENTA_PNG } },
+});
 const RED = [255, 0, 0];
 const BLUE = [0, 0, 255];
 const GREEN = [0, 255, 0];
+const MAGENTA = [255, 0, 255];
 const W = 640;
 const H = 360;
 
@@ -194,4 +225,90 @@ test('stopMixStream ends it: the room hears 12002, no ffmpeg, forward or port is
     expect(live.mixTasks).toEqual([]);
     expect(live.udpPortsInUse).toBe(0);
   }, 5000);
+});
+
+/** Resolves when the room tells `page` that `streamId` was deleted (12002 as onStreamUpdated type 1). */
+function streamDeleted(page: Page, streamId: string, since: number, ms: number) {
+  return waitForEvent(
+    page,
+    'onStreamUpdated',
+    (a) => a[0] === 1 && (a[1] as any[]).some((s) => s.stream_id === streamId),
+    ms,
+    since,
+  );
+}
+
+async function noTaskLeft(): Promise<void> {
+  await eventually(async () => {
+    const live = ((await suite.server.health()) as any).live;
+    expect(live.mixTasks).toEqual([]);
+    expect(live.udpPortsInUse).toBe(0);
+  }, 5000);
+}
+
+test('outputBgImage preset-id://NAME: the picture mapped in mix.bgImages is the background', async () => {
+  await mix(anchor, {
+    outputStreamId: 'mix2',
+    outputBitrate: 600_000,
+    outputFps: 15,
+    outputWidth: W,
+    outputHeight: H,
+    outputBgColor: 0x00ff0000,
+    outputBgImage: 'preset-id://magenta',
+    streamList: [{ streamId: 'red', top: 0, left: 0, bottom: 300, right: 320 }],
+  });
+  const flv = `${urls.flvUrls[0]!.replace(/mix1\.flv$/, 'mix2.flv')}`;
+  await eventually(async () => {
+    const c = await colours(flv);
+    // red on the left; the picture (not the green colour) on the right and below.
+    expect({ ...c, ok: near(c.left, RED) && near(c.right, MAGENTA) && near(c.bg, MAGENTA) }).toMatchObject({
+      ok: true,
+    });
+  }, 30_000);
+  // An unknown preset is refused with a clear error and starts nothing.
+  const since = Date.now() - 1;
+  const sent = await anchor.evaluate(() =>
+    (window as any).zg.updateMixStream(
+      {
+        outputStreamId: 'mix-nobg',
+        outputBitrate: 300_000,
+        outputFps: 15,
+        outputWidth: 320,
+        outputHeight: 240,
+        outputBgImage: 'preset-id://nothing',
+        streamList: [{ streamId: 'red', top: 0, left: 0, bottom: 240, right: 320 }],
+      },
+      (window as any).__record('mixOk'),
+      (window as any).__record('mixErr'),
+    ),
+  );
+  expect(sent).toBe(true);
+  const err = await waitForEvent(anchor, 'mixErr', () => true, 10_000, since);
+  expect(JSON.stringify(err.args)).toMatch(/nothing|bgImage|BgImage/);
+});
+
+test('a task whose inputs have all been gone for mix.idleStopMs ends, and frees what it held', async () => {
+  const since = Date.now() - 1;
+  await anchor.evaluate(() => (window as any).zg.stopPublishingStream('red'));
+  const gone = await streamDeleted(viewer, 'mix2', since, IDLE_STOP_MS + 15_000);
+  // Not before the idle time: the inputs may come back until then.
+  expect(gone.t - since).toBeGreaterThanOrEqual(IDLE_STOP_MS - 500);
+  await noTaskLeft();
+});
+
+test("the owner's logout ends its task at once: the room hears the delete, nothing is left", async () => {
+  await publishCanvas(other, 'blue2', { color: '#00f', hz: 1000 });
+  await mix(anchor, {
+    outputStreamId: 'mix3',
+    outputBitrate: 300_000,
+    outputWidth: 320,
+    outputHeight: 240,
+    outputFps: 15,
+    streamList: [{ streamId: 'blue2', top: 0, left: 0, bottom: 240, right: 320 }],
+  });
+  const since = Date.now() - 1;
+  await anchor.evaluate(() => (window as any).zg.logout());
+  const gone = await streamDeleted(viewer, 'mix3', since, 10_000);
+  expect(gone.t - since).toBeLessThan(IDLE_STOP_MS);
+  await noTaskLeft();
 });
