@@ -17,14 +17,13 @@
  *   const token = mintProxyToken({ appid: 1739272706, appSign, ttlS: 3600 });
  *   verifyProxyToken({ token, appSignOf: () => appSign }); // { appid: 1739272706, expired: ... }
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ServerCode } from '../../protocol/errors';
 import { DEFAULT_MAX_TOKEN_LIFETIME_S, parseAppSign } from './loginToken';
+import { expiryAndNonce, ns } from './minting';
 
 const PREFIX = 'zgp1';
 const TOKEN_RE = /^zgp1\.([1-9][0-9]{0,9})\.([1-9][0-9]{0,14})\.([0-9A-Za-z_-]{8,64})\.([0-9a-f]{64})$/;
-
-const ns = (s: string): string => `${Buffer.byteLength(s, 'utf8')}:${s},`;
 
 function sign(appSign: string, appid: number, expired: number, nonce: string): string {
   return createHmac('sha256', Buffer.from(parseAppSign(appSign), 'hex'))
@@ -42,9 +41,7 @@ export function mintProxyToken(o: {
   /** Default: 32 random hex characters. */
   nonce?: string;
 }): string {
-  const expired = Math.floor((o.now ?? Date.now()) / 1000) + (o.ttlS ?? 3600);
-  const nonce = o.nonce ?? randomBytes(16).toString('hex');
-  if (!/^[0-9A-Za-z_-]{8,64}$/.test(nonce)) throw new Error('nonce must be 8-64 characters of [0-9A-Za-z_-]');
+  const { expired, nonce } = expiryAndNonce(o);
   return `${PREFIX}.${o.appid}.${expired}.${nonce}.${sign(o.appSign, o.appid, expired, nonce)}`;
 }
 

@@ -12,15 +12,13 @@
  * the nonce. Netstrings give every field its exact length, and the nonce charset has no separators
  * anyway. The unversioned form (ours, never the vendor's) is refused.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { DEFAULT_MAX_TOKEN_LIFETIME_S, parseAppSign } from './loginToken';
+import { expiryAndNonce, NONCE_RE, ns } from './minting';
 
 export const STREAM_TOKEN_VERSION = 2;
-const NONCE_RE = /^[0-9A-Za-z_-]{8,64}$/;
 const EXPIRED_RE = /^[1-9][0-9]{0,14}$/;
 const MAX_PARAMS_CHARS = 2048;
-
-const ns = (s: string): string => `${Buffer.byteLength(s, 'utf8')}:${s},`;
 
 /** The exact bytes (UTF-8) the HMAC covers; exported for the docs' worked example and the tests. */
 export function streamTokenMessage(appid: number, streamId: string, expired: number, nonce: string): string {
@@ -43,9 +41,7 @@ export function mintStreamParams(o: {
   /** Default: 32 random hex characters. */
   nonce?: string;
 }): string {
-  const expired = Math.floor((o.now ?? Date.now()) / 1000) + (o.ttlS ?? 3600);
-  const nonce = o.nonce ?? randomBytes(16).toString('hex');
-  if (!NONCE_RE.test(nonce)) throw new Error('nonce must be 8-64 characters of [0-9A-Za-z_-]');
+  const { expired, nonce } = expiryAndNonce(o);
   return `zg_ver=${STREAM_TOKEN_VERSION}&zg_expired=${expired}&zg_nonce=${nonce}&zg_token=${sign(o.appid, o.appSign, o.streamId, expired, nonce)}`;
 }
 

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { MediaLeg, RemotePublisher } from '../media/MediaBackend';
 import { FfmpegChild } from './ffmpegChild';
-import { mixArgs, mixCommands, PT, sdpOf, type MixInput, type Output } from './ffmpegArgs';
+import { mixArgs, mixCommands, PT, sdpOf, type MixInput, type MixSpec, type Output } from './ffmpegArgs';
 import type { UdpPorts } from './UdpPorts';
 
 export interface Rect {
@@ -31,18 +31,19 @@ export interface Rect {
   bottom: number;
 }
 
-export interface MixLayout {
-  width: number;
-  height: number;
-  fps: number;
-  videoBitrate: number;
-  audioBitrate: number;
-  channels: number;
-  bgColor: string;
-  bgImage?: string;
-  videoEncode: 'h264' | 'vp8';
-  inputs: { streamId: string; rect: Rect }[];
-}
+/** A task's layout: the output's picture and sound as ffmpeg gets them, and the inputs by stream id. */
+export type MixLayout = Pick<
+  MixSpec,
+  | 'width'
+  | 'height'
+  | 'fps'
+  | 'videoBitrate'
+  | 'audioBitrate'
+  | 'channels'
+  | 'bgColor'
+  | 'bgImage'
+  | 'videoEncode'
+> & { inputs: { streamId: string; rect: Rect }[] };
 
 interface InputState {
   streamId: string;
