@@ -726,6 +726,18 @@ export class MediaService implements PublisherDirectory {
     for (const p of this.playersOf(key)) this.closeSession(p, CloseReason.StreamEnded, 'stream ended');
   }
 
+  /**
+   * The operator ends a stream (admin API): its publisher's session is closed as an error its page hears
+   * (CloseSessionPush reason 1: onPublishStateUpdate(1), no retry), and the stream ends as a stopped one
+   * (the room's 12002 first, then its players, reason 4). Its room, or null when nobody publishes it here.
+   */
+  endPublisher(appid: number, streamId: string): string | null {
+    const s = this.publishers.get(`${appid}:${streamId}`);
+    if (!s || s.closed) return null;
+    this.closeSession(s, CloseReason.Error, 'ended by the operator', 'stop');
+    return s.conn.roomId;
+  }
+
   /** A user left its room for good (Presence userGone): its media sessions end too. */
   userGone(u: UserRef): void {
     for (const c of this.conns)
