@@ -112,8 +112,8 @@ export function resolveOpsConfig(options: { admin?: unknown; webhooks?: unknown;
   int('webhooks.retryMaxMs', webhooks.retryMaxMs, webhooks.retryBaseMs, 24 * 3_600_000);
   const metrics = section('metrics', options.metrics, METRICS_DEFAULTS);
   bool('metrics.enabled', metrics.enabled);
-  if (typeof metrics.node !== 'string' || metrics.node.length > 128 || /[\u0000-\u001f]/.test(metrics.node))
-    throw new ConfigError('metrics.node', 'must be a string of at most 128 printable characters');
+  if (typeof metrics.node !== 'string' || metrics.node.length > 128 || !/^[\x20-\x7e]*$/.test(metrics.node))
+    throw new ConfigError('metrics.node', 'must be a string of at most 128 printable ASCII characters');
   if (typeof metrics.token !== 'string' || (metrics.token !== '' && !/^[\x21-\x7e]{16,256}$/.test(metrics.token)))
     throw new ConfigError('metrics.token', 'must be empty or 16 to 256 printable ASCII characters');
   return { admin, webhooks, metrics };
