@@ -56,19 +56,23 @@ export function startOps(p: OpsPlanes): Ops {
       node,
       {
         rooms: () => rooms.stats(),
-        media: () => (media ? (media.stats() as { sockets: number; sessions: number; publishers: number }) : null),
-        janus: () => {
-          if (!backend) return null;
-          const h = backend.health();
-          return { up: backend.up, handles: h.legs, rooms: h.rooms, starts: Number(h.janusStarts ?? 0) };
-        },
-        live: () => {
-          const s = live?.stats();
-          if (!s) return null;
-          const len = (v: unknown) => (Array.isArray(v) ? v.length : 0);
-          return { mixTasks: len(s.mixTasks), relays: len(s.relays) };
-        },
-        bridgeViewers: () => (bridge ? Number(bridge.health().bridgeLegs ?? 0) : null),
+        media: media
+          ? () => media.stats() as { sockets: number; sessions: number; publishers: number }
+          : undefined,
+        janus: backend
+          ? () => {
+              const h = backend.health();
+              return { up: backend.up, handles: h.legs, rooms: h.rooms, starts: Number(h.janusStarts ?? 0) };
+            }
+          : undefined,
+        live: live
+          ? () => {
+              const s = live.stats();
+              const len = (v: unknown) => (Array.isArray(v) ? v.length : 0);
+              return { mixTasks: len(s.mixTasks), relays: len(s.relays) };
+            }
+          : undefined,
+        bridgeViewers: bridge ? () => Number(bridge.health().bridgeLegs ?? 0) : undefined,
         webhooks: () => sender.stats(),
       },
       ADMIN_ROUTE_NAMES,

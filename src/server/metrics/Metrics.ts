@@ -14,13 +14,16 @@ import { ROOM_CMDS } from '../../protocol/roomSchema';
 import type { RoomTraffic } from '../gateway/Connection';
 import type { DropReason, WebhookAppStats, WebhookObserver } from '../webhooks/WebhookSender';
 
-/** What the gauges read at scrape time (null: that part is off on this server). */
+/**
+ * What the gauges read at scrape time. A part that is off on this server (no media plane, no live
+ * production, no bridge) is absent, and so are its series: an absent series is not a false 0.
+ */
 export interface MetricSources {
   rooms(): { rooms: number; users: number; streams: number; sockets: number };
-  media(): { sockets: number; sessions: number; publishers: number } | null;
-  janus(): { up: boolean; handles: number; rooms: number; starts: number } | null;
-  live(): { mixTasks: number; relays: number } | null;
-  bridgeViewers(): number | null;
+  media?(): { sockets: number; sessions: number; publishers: number };
+  janus?(): { up: boolean; handles: number; rooms: number; starts: number };
+  live?(): { mixTasks: number; relays: number };
+  bridgeViewers?(): number;
   webhooks(): Record<number, WebhookAppStats>;
 }
 
@@ -45,34 +48,41 @@ export class Metrics implements RoomTraffic, WebhookObserver {
     r.setDefaultLabels({ node });
     collectDefaultMetrics({ register: r });
     this.routes = new Set(adminRoutes);
-    const gauge = (name: string, help: string, read: () => number | null) =>
+    const gauge = (name: string, help: string, read: () => number) =>
       new Gauge({
         name,
         help,
         registers: [r],
         collect() {
-          const v = read();
-          if (v === null) this.reset();
-          else this.set(v);
+          this.set(read());
         },
       });
     gauge('zego_rooms', 'Rooms on this node', () => sources.rooms().rooms);
     gauge('zego_users', 'Users logged in to rooms on this node', () => sources.rooms().users);
     gauge('zego_streams', 'Streams listed in rooms on this node', () => sources.rooms().streams);
     gauge('zego_room_sockets', 'Open room sockets (/ws)', () => sources.rooms().sockets);
-    gauge('zego_media_sockets', 'Open media sockets (/media)', () => sources.media()?.sockets ?? null);
-    gauge('zego_media_sessions', 'Media sessions (publishing and playing)', () => sources.media()?.sessions ?? null);
-    gauge('zego_media_publishers', 'Publishing media sessions', () => sources.media()?.publishers ?? null);
-    gauge('zego_janus_up', 'The SFU is connected (1) or not (0)', () => {
-      const j = sources.janus();
-      return j ? (j.up ? 1 : 0) : null;
-    });
-    gauge('zego_janus_handles', 'Open Janus handles (one per publisher and player leg)', () => sources.janus()?.handles ?? null);
-    gauge('zego_janus_rooms', 'Janus VideoRoom rooms', () => sources.janus()?.rooms ?? null);
-    gauge('zego_janus_starts', 'Times the supervised Janus was started', () => sources.janus()?.starts ?? null);
-    gauge('zego_mix_tasks', 'Mix tasks running', () => sources.live()?.mixTasks ?? null);
-    gauge('zego_relays', 'CDN relays (stream x target)', () => sources.live()?.relays ?? null);
-    gauge('zego_bridge_viewers', 'Players of the original SDK through the bridge', () => sources.bridgeViewers());
+    const { media, janus, live, bridgeViewers } = sources;
+    if (media) {
+      gauge('zego_media_sockets', 'Open media sockets (/media)', () => media().sockets);
+      gauge('zego_media_sessions', 'Media sessions (publishing and playing)', () => media().sessions);
+      gauge('zego_media_publishers', 'Publishing media sessions', () => media().publishers);
+    }
+    if (janus) {
+      gauge('zego_janus_up', 'The SFU is connected (1) or not (0)', () => (janus().up ? 1 : 0));
+      gauge(
+        'zego_janus_handles',
+        'Open Janus handles (one per publisher and player leg)',
+        () => janus().handles,
+      );
+      gauge('zego_janus_rooms', 'Janus VideoRoom rooms', () => janus().rooms);
+      gauge('zego_janus_starts', 'Times the supervised Janus was started', () => janus().starts);
+    }
+    if (live) {
+      gauge('zego_mix_tasks', 'Mix tasks running', () => live().mixTasks);
+      gauge('zego_relays', 'CDN relays (stream x target)', () => live().relays);
+    }
+    if (bridgeViewers)
+      gauge('zego_bridge_viewers', 'Players of the original SDK through the bridge', bridgeViewers);
     new Gauge({
       name: 'zego_webhook_queue',
       help: 'Webhook events of an app waiting, in flight or waiting to retry',
