@@ -144,7 +144,7 @@ describe('webhook sender', () => {
 
   test('in flight within concurrency, queued within queueSize, the rest dropped; close drops what waits', async () => {
     const pending: (() => void)[] = [];
-    const post: Poster = () => new Promise((r) => pending.push(() => r({ status: 200, body: '' })));
+    const post: Poster = () => new Promise((r) => pending.push(() => r({ status: 200, text: '' })));
     const dropped: string[] = [];
     const w = new WebhookSender(
       targets,
