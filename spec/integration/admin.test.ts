@@ -358,3 +358,30 @@ async function waitUntil(ok: () => boolean, what: string, ms = 3000): Promise<vo
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+test('operator actions are logged as JSON with the app, the room and the user', async () => {
+  const lines: Record<string, unknown>[] = [];
+  server = await startServer(
+    {
+      janus: { enabled: false },
+      port: 0,
+      log: { level: 'info' },
+      apps: [{ appid: APPID, appSign: SIGN, adminSecret: SECRET }],
+      room: { heartbeatMs: 60_000 },
+    },
+    { logStream: { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) } },
+  );
+  await user('alice');
+  await call('kick-user', { roomId: 'r1', idName: 'alice' });
+  await call('close-room', { roomId: 'nope' });
+  expect(lines).toContainEqual(
+    expect.objectContaining({
+      admin: 'kick-user',
+      appid: APPID,
+      room: 'r1',
+      user: 'alice',
+      msg: 'admin action',
+    }),
+  );
+  expect(lines.filter((l) => l.admin === 'close-room')).toEqual([]);
+});

@@ -109,8 +109,8 @@ export class Connection<M extends SessionMember = SessionMember> extends FrameSo
   }
 
   /** The login succeeded: the login deadline no longer applies. */
-  loginDone(): void {
-    this.markLoggedIn();
+  loginDone(who: { appid: number; room: string; user: string }): void {
+    this.markLoggedIn(who);
   }
 
   private header(cmd: string, seq: number, protocol: 'rsp' | 'push'): RoomHeader {

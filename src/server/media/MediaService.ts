@@ -352,7 +352,7 @@ export class MediaService implements PublisherDirectory {
     this.socketLeases.set(conn, claim.lease);
     conn.privileges = verdict.privileges;
     conn.roomId = roomId ?? '';
-    conn.loginDone();
+    conn.loginDone({ appid: conn.appid, room: conn.roomId, user: conn.idName });
     return { hb_interval: this.config.media.heartbeatMs, report: false, report_interval_ms: 30_000 };
   }
 

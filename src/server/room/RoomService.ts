@@ -391,7 +391,7 @@ export class RoomService implements RoomStreams {
     };
     c.session = { member, roomId, appid };
     this.socketLeases.set(c, lease);
-    c.loginDone();
+    c.loginDone({ appid, room: roomId, user: idName });
     this.presence.roomUp({ appid, roomId, idName });
     room.members.set(idName, member);
     this.byMember.set(member, c);
