@@ -417,11 +417,11 @@ function webhookOf(
   const webhookSecret = adminSecretOf(`${f}.webhookSecret`, a.webhookSecret);
   if (webhookUrl && !webhookSecret && !adminSecret)
     throw new ConfigError(`${f}.webhookUrl`, 'needs webhookSecret (or adminSecret) to sign the webhooks');
+  // Only what is set: an app without operator tools looks as it did before them.
+  const events = webhookEventsOf(`${f}.webhookEvents`, a.webhookEvents);
   return {
-    adminSecret,
-    webhookUrl,
-    webhookSecret: webhookSecret || adminSecret,
-    webhookEvents: webhookEventsOf(`${f}.webhookEvents`, a.webhookEvents),
+    ...(adminSecret ? { adminSecret } : {}),
+    ...(webhookUrl ? { webhookUrl, webhookSecret: webhookSecret || adminSecret, webhookEvents: events } : {}),
   };
 }
 
