@@ -54,6 +54,9 @@ export { mintToken04 } from './auth/token04';
 export { verifyRoomToken } from './auth/roomToken';
 export { mintStreamParams, checkStreamParams } from './auth/streamToken';
 export { mintProxyToken, verifyProxyToken } from './auth/proxyToken';
+// A business server written in Node can sign admin calls and check webhooks with the server's own code.
+export { signAdminRequest } from './admin/signature';
+export { webhookSignature } from './webhooks/sign';
 
 export interface RunningServer {
   port: number;
