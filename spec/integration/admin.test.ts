@@ -3,10 +3,11 @@
  * over real WebSockets: every route does what it says on the wire the pages hear, and every refusal
  * (signature, replay, clock, app, route, method, type, size, body, rate) is the documented JSON answer.
  */
-import { mintLoginToken, startServer, type RunningServer } from '../../src/server';
+import { mintLoginToken, type RunningServer } from '../../src/server';
 import { ADMIN_ERRORS, ADMIN_ROUTE_NAMES } from '../../src/protocol/adminApi';
 import { signAdminRequest } from '../../src/server/admin/signature';
 import { adminCall, httpAnswer, newNonce, type AdminCall } from '../helpers/adminClient';
+import { loggedIn, startOpsServer } from '../helpers/opsServer';
 import { APPID, Raw, SIGN } from '../helpers/rawRoom';
 
 jest.setTimeout(30_000);
@@ -21,27 +22,17 @@ let server: RunningServer;
 const clients: Raw[] = [];
 
 async function start(extra: Record<string, unknown> = {}): Promise<void> {
-  server = await startServer({
-    janus: { enabled: false },
-    port: 0,
-    log: { level: 'silent' },
+  server = await startOpsServer({
     apps: [
       { appid: APPID, appSign: SIGN, adminSecret: SECRET, serverSecret: SERVER_SECRET },
       { appid: OTHER_APPID, appSign: 'ef'.repeat(32), adminSecret: OTHER_SECRET },
       { appid: 8, appSign: '01'.repeat(32) },
     ],
-    room: { heartbeatMs: 60_000 },
     ...extra,
   });
 }
 
-async function user(idName: string, room = 'r1', token?: string): Promise<Raw> {
-  const c = new Raw(server.url.replace(/^http/, 'ws') + '/ws', idName, room);
-  clients.push(c);
-  const r = await c.login(1, token);
-  expect(r.body.err_code).toBe(0);
-  return c;
-}
+const user = (idName: string, room = 'r1', token?: string) => loggedIn(server, clients, idName, room, token);
 
 async function publish(c: Raw, streamId: string): Promise<void> {
   const r = await c.request('stream', {
@@ -361,14 +352,8 @@ async function waitUntil(ok: () => boolean, what: string, ms = 3000): Promise<vo
 
 test('operator actions are logged as JSON with the app, the room and the user', async () => {
   const lines: Record<string, unknown>[] = [];
-  server = await startServer(
-    {
-      janus: { enabled: false },
-      port: 0,
-      log: { level: 'info' },
-      apps: [{ appid: APPID, appSign: SIGN, adminSecret: SECRET }],
-      room: { heartbeatMs: 60_000 },
-    },
+  server = await startOpsServer(
+    { log: { level: 'info' }, apps: [{ appid: APPID, appSign: SIGN, adminSecret: SECRET }] },
     { logStream: { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) } },
   );
   await user('alice');

@@ -4,10 +4,11 @@
  * the planes keep, messages per cmd, refusals per code, the login latency histogram, every series labelled
  * with the node; who may read it (http.healthAllow, or the metrics.token bearer); metrics.enabled false.
  */
-import { mintLoginToken, startServer, type RunningServer } from '../../src/server';
+import { mintLoginToken, type RunningServer } from '../../src/server';
 import { FakeBackend } from '../fakes/FakeBackend';
 import { RawMedia } from '../helpers/rawMedia';
 import { adminCall, httpAnswer } from '../helpers/adminClient';
+import { loggedIn, startOpsServer } from '../helpers/opsServer';
 import { APPID, Raw, SIGN } from '../helpers/rawRoom';
 
 jest.setTimeout(30_000);
@@ -17,23 +18,14 @@ let server: RunningServer;
 const clients: Raw[] = [];
 
 async function start(extra: Record<string, unknown> = {}): Promise<void> {
-  server = await startServer({
-    janus: { enabled: false },
-    port: 0,
-    log: { level: 'silent' },
+  server = await startOpsServer({
     apps: [{ appid: APPID, appSign: SIGN, adminSecret: 'admin-secret-0123456789abcdef' }],
-    room: { heartbeatMs: 60_000 },
     metrics: { node: 'node-a', token: TOKEN },
     ...extra,
   });
 }
 
-async function user(idName: string, room = 'r1'): Promise<Raw> {
-  const c = new Raw(server.url.replace(/^http/, 'ws') + '/ws', idName, room);
-  clients.push(c);
-  expect((await c.login()).body.err_code).toBe(0);
-  return c;
-}
+const user = (idName: string, room = 'r1') => loggedIn(server, clients, idName, room);
 
 /** The value of one series (labels as written by prom-client, node first), or undefined. */
 function value(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -130,12 +122,10 @@ test('metrics.enabled false: 404', async () => {
 
 test('with an SFU (the fake backend): Janus up and handles, media sessions; end-stream closes the publisher', async () => {
   const backend = new FakeBackend();
-  server = await startServer(
+  // The media plane runs on the backend given; `janus.enabled` false only keeps coturn and Janus unspawned.
+  server = await startOpsServer(
     {
-      port: 0,
-      log: { level: 'silent' },
       apps: [{ appid: APPID, appSign: SIGN, adminSecret: 'admin-secret-0123456789abcdef' }],
-      room: { heartbeatMs: 60_000 },
       metrics: { node: 'node-a' },
     },
     { backend },

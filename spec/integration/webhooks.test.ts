@@ -6,8 +6,9 @@
  * answers after 5 s or never.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { startServer, type RunningServer } from '../../src/server';
+import type { RunningServer } from '../../src/server';
 import { adminCall, httpAnswer, WebhookReceiver, type Received } from '../helpers/adminClient';
+import { loggedIn, startOpsServer } from '../helpers/opsServer';
 import { APPID, Raw, SIGN } from '../helpers/rawRoom';
 
 jest.setTimeout(60_000);
@@ -22,23 +23,14 @@ async function start(
   app: Record<string, unknown> = {},
 ): Promise<void> {
   hooks = await new WebhookReceiver().start();
-  server = await startServer({
-    janus: { enabled: false },
-    port: 0,
-    log: { level: 'silent' },
+  server = await startOpsServer({
     apps: [{ appid: APPID, appSign: SIGN, webhookUrl: hooks.url, webhookSecret: HOOK_SECRET, ...app }],
-    room: { heartbeatMs: 60_000 },
     webhooks: { retryBaseMs: 50, retryMaxMs: 200, ...webhooks },
     metrics: { node: 'node-a' },
   });
 }
 
-async function user(idName: string, room = 'r1'): Promise<Raw> {
-  const c = new Raw(server.url.replace(/^http/, 'ws') + '/ws', idName, room);
-  clients.push(c);
-  expect((await c.login()).body.err_code).toBe(0);
-  return c;
-}
+const user = (idName: string, room = 'r1') => loggedIn(server, clients, idName, room);
 
 /** What a business server does: Standard Webhooks, by hand. */
 function verified(r: Received, secret: string): boolean {
