@@ -1,6 +1,7 @@
 /** Small helpers shared by the benchmarks (bench/*.js). */
 const { readFileSync } = require('node:fs');
 const { createServer } = require('node:net');
+const WebSocket = require('ws');
 
 /** The p-th percentile of a list of numbers. */
 const pct = (xs, p) => {
@@ -112,3 +113,85 @@ function launchBenchChromium(extraArgs = []) {
 
 module.exports.requireNetns = requireNetns;
 module.exports.launchBenchChromium = launchBenchChromium;
+
+/** A minimal legacy-protocol client: enough to log in, beat and receive pushes. */
+class RawClient {
+  /** `app`: {appid, appSign, mintLoginToken} (the built server's token minting). */
+  constructor(url, idName, room, app, userStateFlag = 0) {
+    this.app = app;
+    this.userStateFlag = userStateFlag;
+    this.url = url;
+    this.idName = idName;
+    this.room = room;
+    this.seq = 0;
+    this.pending = new Map();
+    this.onPush = null;
+    this.session = { user_id: '', session_id: '' };
+  }
+  open() {
+    return new Promise((resolve, reject) => {
+      this.ws = new WebSocket(this.url);
+      const t = setTimeout(() => reject(new Error('connect timeout')), 10_000);
+      this.ws.once('open', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      this.ws.once('error', reject);
+      this.ws.on('message', (data) => {
+        const msg = JSON.parse(data.toString());
+        const p = msg.header.Protocol !== 'push' && this.pending.get(msg.header.seq);
+        if (p) {
+          this.pending.delete(msg.header.seq);
+          p(msg);
+        } else if (this.onPush) this.onPush(msg);
+      });
+    });
+  }
+  request(cmd, body) {
+    const seq = ++this.seq;
+    const header = {
+      Protocol: 'req',
+      cmd,
+      appid: this.app.appid,
+      seq,
+      user_id: this.session.user_id,
+      session_id: this.session.session_id,
+      room_id: this.room,
+    };
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.pending.delete(seq);
+        reject(new Error(`${cmd} timeout`));
+      }, 10_000);
+      this.pending.set(seq, (m) => {
+        clearTimeout(t);
+        resolve(m);
+      });
+      this.ws.send(JSON.stringify({ header, body }));
+    });
+  }
+  async login() {
+    const { appid, appSign } = this.app;
+    const token = this.app.mintLoginToken({ appid, appSign, idName: this.idName, ttlS: 3600 });
+    const r = await this.request('login', {
+      id_name: this.idName,
+      nick_name: this.idName,
+      role: 2,
+      token,
+      version: '1.12.5',
+      room_name: this.room,
+      user_state_flag: this.userStateFlag,
+      room_create_flag: 1,
+      client_type: 3,
+      third_token: '',
+    });
+    if (r.body.err_code !== 0) throw new Error(`login failed ${r.body.err_code}`);
+    this.session = { user_id: r.body.user_id, session_id: r.body.session_id };
+    return r;
+  }
+  close() {
+    this.ws.close();
+  }
+}
+
+module.exports.RawClient = RawClient;

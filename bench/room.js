@@ -11,9 +11,8 @@
  * raw WebSockets speaking the legacy protocol (1,000 shims in jsdom would measure jsdom, not the server).
  */
 const { join } = require('node:path');
-const WebSocket = require('ws');
 
-const { pct, rssKb, startBuiltServer } = require('./lib');
+const { pct, rssKb, startBuiltServer, RawClient: LibRawClient } = require('./lib');
 
 const ROOT = join(__dirname, '..');
 const { mintLoginToken } = require(join(ROOT, 'dist', 'server', 'index.js'));
@@ -34,80 +33,10 @@ async function startServer(bigimTimeWindowMs, userlistMergeMs = 0) {
   return { ...srv, ws: `ws://127.0.0.1:${srv.port}/ws` };
 }
 
-/** A minimal legacy-protocol client: enough to log in, beat and receive pushes. */
-class RawClient {
+/** A legacy-protocol client of this bench's app (bench/lib.js). */
+class RawClient extends LibRawClient {
   constructor(url, idName, room, userStateFlag = 0) {
-    this.userStateFlag = userStateFlag;
-    this.url = url;
-    this.idName = idName;
-    this.room = room;
-    this.seq = 0;
-    this.pending = new Map();
-    this.onPush = null;
-    this.session = { user_id: '', session_id: '' };
-  }
-  open() {
-    return new Promise((resolve, reject) => {
-      this.ws = new WebSocket(this.url);
-      const t = setTimeout(() => reject(new Error('connect timeout')), 10_000);
-      this.ws.once('open', () => {
-        clearTimeout(t);
-        resolve();
-      });
-      this.ws.once('error', reject);
-      this.ws.on('message', (data) => {
-        const msg = JSON.parse(data.toString());
-        const p = msg.header.Protocol !== 'push' && this.pending.get(msg.header.seq);
-        if (p) {
-          this.pending.delete(msg.header.seq);
-          p(msg);
-        } else if (this.onPush) this.onPush(msg);
-      });
-    });
-  }
-  request(cmd, body) {
-    const seq = ++this.seq;
-    const header = {
-      Protocol: 'req',
-      cmd,
-      appid: APPID,
-      seq,
-      user_id: this.session.user_id,
-      session_id: this.session.session_id,
-      room_id: this.room,
-    };
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => {
-        this.pending.delete(seq);
-        reject(new Error(`${cmd} timeout`));
-      }, 10_000);
-      this.pending.set(seq, (m) => {
-        clearTimeout(t);
-        resolve(m);
-      });
-      this.ws.send(JSON.stringify({ header, body }));
-    });
-  }
-  async login() {
-    const token = mintLoginToken({ appid: APPID, appSign: APPSIGN, idName: this.idName, ttlS: 3600 });
-    const r = await this.request('login', {
-      id_name: this.idName,
-      nick_name: this.idName,
-      role: 2,
-      token,
-      version: '1.12.5',
-      room_name: this.room,
-      user_state_flag: this.userStateFlag,
-      room_create_flag: 1,
-      client_type: 3,
-      third_token: '',
-    });
-    if (r.body.err_code !== 0) throw new Error(`login failed ${r.body.err_code}`);
-    this.session = { user_id: r.body.user_id, session_id: r.body.session_id };
-    return r;
-  }
-  close() {
-    this.ws.close();
+    super(url, idName, room, { appid: APPID, appSign: APPSIGN, mintLoginToken }, userStateFlag);
   }
 }
 

@@ -10,6 +10,7 @@ import {
   SERVER_CODE_MESSAGES,
 } from '../../src/protocol/errors';
 import { MEDIA_RESULT_MESSAGES } from '../../src/protocol/media';
+import { ADMIN_ERRORS } from '../../src/protocol/adminApi';
 
 const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'errors.md'), 'utf8');
 
@@ -37,3 +38,12 @@ test.each(Object.entries(MEDIA_ERRORS))(
 test.each(Object.entries(MEDIA_RESULT_MESSAGES))('media result %s is documented', (result) => {
   expect(doc).toMatch(new RegExp(`\\| \`${result}\` +\\|`));
 });
+
+test.each(Object.entries(ADMIN_ERRORS))(
+  'admin API error %s is documented with its code, status and message',
+  (name, e) => {
+    expect(doc).toMatch(
+      new RegExp(`\\| \`${e.code}\` +\\| \`${name}\` +\\| ${e.status} +\\| ${e.message} +\\|`),
+    );
+  },
+);

@@ -19,6 +19,7 @@ export type RuleInfo =
   | { kind: 'array'; item: Rule<unknown>; minItems: number; maxItems: number }
   | { kind: 'object'; shape: Record<string, Rule<unknown>> }
   | { kind: 'maybe'; inner: Rule<unknown> }
+  | { kind: 'bool' }
   | { kind: 'ignored' };
 
 /**
@@ -37,6 +38,8 @@ const tooLarge = (message: string): Fault => ({ message, tooLarge: true });
 export interface Rule<T> {
   readonly optional: boolean;
   readonly info: RuleInfo;
+  /** What the value means, for generated documents (docs/openapi.json); see `described`. */
+  readonly description?: string;
   check(v: unknown, path: string): Fault | null;
   /** Phantom: the admitted type (never set at run time). */
   readonly _type?: T;
@@ -149,11 +152,28 @@ export const s = {
       check: (v, p) => (v === undefined || v === null ? null : r.check(v, p)),
     };
   },
+  /** true or false. */
+  bool() {
+    return rule<boolean>({ kind: 'bool' }, (v, p) =>
+      typeof v === 'boolean' ? null : fault(`${p} must be true or false`),
+    );
+  },
   /** Anything: fields the server never reads (bounded by the frame size). */
   ignored() {
     return rule<unknown>({ kind: 'ignored' }, () => null);
   },
 };
+
+/**
+ * The same rule with a description for generated documents (the admin API's OpenAPI document): what a
+ * field means is written once, beside its bounds.
+ *
+ * @example
+ *   const body = s.object({ roomId: described(s.str(256, { nonEmpty: true }), 'The room, as pages name it') });
+ */
+export function described<R extends Rule<unknown>>(r: R, description: string): R {
+  return { ...r, description };
+}
 
 /** null when `v` satisfies `r`, else what is wrong, naming the bad field (top-level fields by name). */
 export function checkBody(r: Rule<unknown>, v: unknown): Fault | null {

@@ -12,6 +12,7 @@
 import { loadConfig, startServer, type RunningServer } from './index';
 import { runNetworkCli } from './networkCli';
 import { runTokenCli } from './tokenCli';
+import { buildOpenApi } from './admin/openapi';
 
 async function main(): Promise<void> {
   // `token` / `stream-params` / `proxy-token`: mint for a configured app and exit (./tokenCli.ts).
@@ -21,6 +22,11 @@ async function main(): Promise<void> {
       out: (t) => process.stdout.write(t),
       err: (t) => process.stderr.write(t),
     });
+    return;
+  }
+  // `openapi`: the admin API's OpenAPI document (docs/openapi.json is this output).
+  if (sub === 'openapi') {
+    process.stdout.write(`${JSON.stringify(buildOpenApi(), null, 2)}\n`);
     return;
   }
   // `network`: the firewall whitelist and mini-program domains of this configuration (./networkCli.ts).

@@ -21,6 +21,13 @@ import { PROXY_DEFAULTS, resolveProxy } from './proxy/proxyConfig';
 import { resolveTurn, TURN_DEFAULTS } from './turn/turnConfig';
 import { BRIDGE_DEFAULTS, checkBridge, type BridgeConfig } from './bridgeConfig';
 import { resolveLiveConfig, type LiveConfig } from './liveConfig';
+import {
+  adminSecretOf,
+  resolveOpsConfig,
+  webhookEventsOf,
+  type OpsConfig,
+  type WebhookEventType,
+} from './opsConfig';
 
 export interface AppConfig {
   appid: number;
@@ -50,6 +57,14 @@ export interface AppConfig {
   clientOfferPlay?: boolean;
   /** Relay every stream of this app to the origin (stream lists carry urls_*); default `relay.all`. */
   relayAll?: boolean;
+  /** Signs this app's admin API requests (docs/admin.md); '' = no admin access for the app. */
+  adminSecret?: string;
+  /** Where this app's webhooks are POSTed (docs/deployment.md, "Webhooks"); absent = none. */
+  webhookUrl?: string;
+  /** Signs this app's webhooks; '' = the adminSecret. */
+  webhookSecret?: string;
+  /** The webhook event types sent (default all). */
+  webhookEvents?: WebhookEventType[];
 }
 
 /** A TURN server run by someone else (`turn.servers`): its URLs and its TURN REST shared secret. */
@@ -63,7 +78,7 @@ export interface ExternalTurnServer {
 /** The transports a TURN URL can name: UDP and TCP on `turn.port`, TLS on `turn.tlsPort`. */
 export type TurnTransport = 'udp' | 'tcp' | 'tls';
 
-export interface ResolvedConfig extends LiveConfig {
+export interface ResolvedConfig extends LiveConfig, OpsConfig {
   host: string;
   port: number;
   apps: AppConfig[];
@@ -296,7 +311,7 @@ export type ServerOptions = {
     : ResolvedConfig[K];
 };
 
-const DEFAULTS: Omit<ResolvedConfig, 'apps' | 'devMode' | 'devAppSign' | keyof LiveConfig> = {
+const DEFAULTS: Omit<ResolvedConfig, 'apps' | 'devMode' | 'devAppSign' | keyof LiveConfig | keyof OpsConfig> = {
   host: '127.0.0.1',
   port: 8080,
   room: {
@@ -392,6 +407,24 @@ function secret(field: string, v: unknown): string {
   return v;
 }
 
+/** An app's admin secret and webhook settings (a webhook needs a secret to be signed with). */
+function webhookOf(
+  f: string,
+  a: Partial<AppConfig>,
+): Pick<AppConfig, 'adminSecret' | 'webhookUrl' | 'webhookSecret' | 'webhookEvents'> {
+  const adminSecret = adminSecretOf(`${f}.adminSecret`, a.adminSecret);
+  const webhookUrl = url(`${f}.webhookUrl`, a.webhookUrl);
+  const webhookSecret = adminSecretOf(`${f}.webhookSecret`, a.webhookSecret);
+  if (webhookUrl && !webhookSecret && !adminSecret)
+    throw new ConfigError(`${f}.webhookUrl`, 'needs webhookSecret (or adminSecret) to sign the webhooks');
+  // Only what is set: an app without operator tools looks as it did before them.
+  const events = webhookEventsOf(`${f}.webhookEvents`, a.webhookEvents);
+  return {
+    ...(adminSecret ? { adminSecret } : {}),
+    ...(webhookUrl ? { webhookUrl, webhookSecret: webhookSecret || adminSecret, webhookEvents: events } : {}),
+  };
+}
+
 function requireThird(f: string, a: Partial<AppConfig>): boolean {
   if (a.requireThirdToken === undefined) return false;
   const on = bool(`${f}.requireThirdToken`, a.requireThirdToken);
@@ -420,6 +453,9 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
     'origin',
     'mix',
     'relay',
+    'admin',
+    'webhooks',
+    'metrics',
   ];
   for (const k of Object.keys(options))
     if (!known.includes(k)) throw new ConfigError(k, 'is not a known setting');
@@ -458,6 +494,7 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
       clientOfferPlay:
         a.clientOfferPlay === undefined ? false : bool(`${f}.clientOfferPlay`, a.clientOfferPlay),
       relayAll: a.relayAll === undefined ? undefined : bool(`${f}.relayAll`, a.relayAll),
+      ...webhookOf(f, a),
     };
   });
 
@@ -571,9 +608,11 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
   const live = resolveLiveConfig(options, apps.length === 0, (f, p) => {
     throw new ConfigError(f, p);
   });
+  const ops = resolveOpsConfig(options);
 
   return {
     ...live,
+    ...ops,
     host,
     port,
     apps,

@@ -15,6 +15,7 @@ import type {
   ServerOptions,
   ServerResponse,
 } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
 import { BlockList } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { resolve, sep } from 'node:path';
@@ -24,6 +25,9 @@ import { addressAllowed, addressList } from './addresses';
 import { devTokenAnswer } from './auth/devToken';
 import type { ResolvedConfig } from './config';
 import type { StaticFiles } from './StaticFiles';
+import { ADMIN_API_PREFIX } from '../protocol/adminApi';
+import type { AdminApi } from './admin/AdminApi';
+import type { Metrics } from './metrics/Metrics';
 import { TurnBudget } from './TurnBudget';
 
 const TYPES: Record<string, string> = {
@@ -58,6 +62,42 @@ export interface HttpDeps {
   startedAt: number;
   log: HttpLog;
   stats(): { rooms: number; users: number } & Record<string, unknown>;
+  /** The admin API (POST /admin/api/*) and page (/admin); null or absent = off (404). */
+  admin?: AdminApi | null;
+  /** GET /metrics; null or absent = off (404). */
+  metrics?: Metrics | null;
+}
+
+/**
+ * The operator page's headers: its own scripts only, no framing (clickjacking), no referrer, nothing
+ * cached. The page signs with WebCrypto, which browsers give only to secure contexts (HTTPS, or loopback).
+ */
+const ADMIN_PAGE_HEADERS: Record<string, string> = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+};
+
+/** The operator page and its script: /admin (also /admin/) and /admin.js. */
+const ADMIN_PAGE: Record<string, string> = { '/admin': 'admin.html', '/admin/': 'admin.html', '/admin.js': 'admin.js' };
+
+/**
+ * Who may read /metrics: a peer that may read /healthz details (http.healthAllow, not through a proxy), or
+ * a request with `Authorization: Bearer <metrics.token>` when a token is configured.
+ */
+export function metricsAllowed(
+  list: BlockList,
+  token: string,
+  remoteAddress: string | undefined,
+  headers: IncomingHttpHeaders,
+): boolean {
+  if (healthDetailsAllowed(list, remoteAddress, headers)) return true;
+  const auth = headers.authorization;
+  if (!token || typeof auth !== 'string' || !auth.startsWith('Bearer ')) return false;
+  const given = Buffer.from(auth.slice(7));
+  const want = Buffer.from(token);
+  return given.length === want.length && timingSafeEqual(given, want);
 }
 
 /** A request target in origin form, decoded; or why it is refused. */
@@ -243,11 +283,16 @@ export function httpBoundary(
 export function httpHandler(d: HttpDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const healthAllow = addressList('http.healthAllow', d.config.http.healthAllow);
   const cors = d.config.http.corsOrigins;
-  return httpBoundary(d.log, (req, res) => {
+  return httpBoundary(d.log, async (req, res) => {
     const target = parseTarget(req.url);
     if ('status' in target) return send(res, target.status, text, target.reason);
     const url = target;
     const p = url.pathname;
+    // The admin API answers every method itself (JSON errors, 405 included).
+    if (p.startsWith(ADMIN_API_PREFIX)) {
+      if (!d.admin) return send(res, 404, text, 'not found');
+      return d.admin.handle(req, res, p);
+    }
     const file = GLOBAL_SCRIPT.exec(p)?.[1] ?? ESM_FILE.exec(p)?.[1];
     // The page-facing routes: what a page on another origin may read (issue 8: token and built files).
     const pageFacing = file !== undefined || p === '/token';
@@ -285,6 +330,19 @@ export function httpHandler(d: HttpDeps): (req: IncomingMessage, res: ServerResp
     if (p === '/token') {
       const t = devTokenAnswer(d.config, url.searchParams);
       return send(res, t.status, 'text/plain', t.body);
+    }
+    if (p === '/metrics') {
+      if (!d.metrics) return send(res, 404, text, 'not found');
+      if (!metricsAllowed(healthAllow, d.config.metrics.token, req.socket.remoteAddress, req.headers))
+        return send(res, 403, text, 'forbidden: /metrics is for http.healthAllow or the metrics.token bearer');
+      const m = await d.metrics.text();
+      return send(res, 200, m.type, req.method === 'HEAD' ? '' : m.body);
+    }
+    const adminFile = ADMIN_PAGE[p];
+    if (adminFile !== undefined) {
+      if (!d.admin) return send(res, 404, text, 'not found');
+      for (const [k, v] of Object.entries(ADMIN_PAGE_HEADERS)) res.setHeader(k, v);
+      return serveFile(d.files, req, res, d.demoDir, adminFile);
     }
     if (p === '/' || p === '/index.html') return serveFile(d.files, req, res, d.demoDir, 'index.html');
     if (file !== undefined) return serveFile(d.files, req, res, d.distDir, file);

@@ -45,6 +45,8 @@ import { TurnService } from './turn/TurnService';
 import { ProxyService } from './proxy/ProxyService';
 import { cameThroughProxy, openProxyFeed, proxyTurnUrl, proxyVerdictOf } from './proxy/proxyFeed';
 import { guarded, unref } from './timers';
+import { startOps } from './startOps';
+import type { Metrics } from './metrics/Metrics';
 
 export { loadConfig, resolveConfig, type ResolvedConfig, type ServerOptions } from './config';
 export { mintLoginToken, verifyLoginToken, parseAppSign } from './auth/loginToken';
@@ -52,6 +54,9 @@ export { mintToken04 } from './auth/token04';
 export { verifyRoomToken } from './auth/roomToken';
 export { mintStreamParams, checkStreamParams } from './auth/streamToken';
 export { mintProxyToken, verifyProxyToken } from './auth/proxyToken';
+// A business server written in Node can sign admin calls and check webhooks with the server's own code.
+export { signAdminRequest } from './admin/signature';
+export { webhookSignature } from './webhooks/sign';
 
 export interface RunningServer {
   port: number;
@@ -70,6 +75,11 @@ export interface RunningServer {
   /** The cloud proxy's nginx pid and public port (undefined / 0 when it is off or down). */
   proxyPid(): number | undefined;
   proxyPort(): number;
+  /**
+   * The Prometheus metrics (null when `metrics.enabled` is false); `observeRedis(op, seconds)` is the hook
+   * a Redis store and bus feed.
+   */
+  metrics: Metrics | null;
   close(): Promise<void>;
 }
 
@@ -179,6 +189,9 @@ export async function startServer(
   // Live production (mixing, CDN relay, the origin) needs the media plane: it forwards publishers' RTP.
   const live = backend && media ? startLive(config, log, backend, media, rooms, calls) : null;
   rooms.live = live;
+  const startedAt = Date.now();
+  // Metrics, webhooks, the admin API and page (startOps.ts).
+  const ops = startOps({ config, log, startedAt, rooms, backend, media, live, bridge });
   // One place decides who hears a departure first: the room (its 12002 reaches viewers), then media.
   presence.on(
     'userGone',
@@ -218,6 +231,7 @@ export async function startServer(
     media?.dispose(code);
     presence.dispose();
     proxyFeed?.close();
+    ops.close();
     await Promise.all([backend?.close(), turn.stop(), bridge?.stop(), liveStopped, proxy.stop()]);
   };
   // Event-loop delay since start (/healthz details): how long a request may wait behind others.
@@ -237,13 +251,16 @@ export async function startServer(
       distDir,
       demoDir,
       files,
-      startedAt: Date.now(),
+      startedAt,
       log,
+      admin: ops.admin,
+      metrics: ops.metrics,
       stats: () => ({
         ...rooms.stats(),
         roomSockets: rooms.counters,
         connections: connections(),
         businessCalls: calls.stats(),
+        webhooks: ops.webhooks.stats(),
         unfinishedMessages: unfinished.stats(),
         media: mediaStats(),
         live: live?.stats() ?? { origin: 'off', why: 'no media plane' },
@@ -287,8 +304,14 @@ export async function startServer(
   const wss = new WebSocketServer(wsOptions);
   const mediaWss = new WebSocketServer(wsOptions);
   wss.on('connection', (ws, req: IncomingMessage) => {
-    const conn = new Connection<Member>(ws, config, rooms.handlers, log, rooms.counters, (c) =>
-      rooms.closed(c),
+    const conn = new Connection<Member>(
+      ws,
+      config,
+      rooms.handlers,
+      log,
+      rooms.counters,
+      (c) => rooms.closed(c),
+      ops.metrics,
     );
     const host = String(req.headers.host ?? '');
     conn.host = /^[\w.:[\]-]{1,255}$/.test(host) ? host : '';
@@ -408,6 +431,7 @@ export async function startServer(
     turnPid: () => turn.pid,
     proxyPid: () => proxy.pid,
     proxyPort: () => proxy.publicPort,
+    metrics: ops.metrics,
     close: () => (closed ??= shutDown()),
   };
 }

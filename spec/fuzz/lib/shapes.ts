@@ -153,6 +153,8 @@ function fromInfo(name: string, info: RuleInfo): fc.Arbitrary<J> {
       return fc.oneof(fc.constant<J>(null), fromInfo(name, info.inner.info));
     case 'ignored':
       return fc.constant<J>(null);
+    case 'bool':
+      return fc.boolean();
     case 'array':
       // Ids named in a list are people: itself, nobody, the bystander.
       if (info.item.info.kind === 'str' && /id_name/.test(name))

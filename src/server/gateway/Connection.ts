@@ -62,6 +62,16 @@ export class HandlerError extends Error {
 
 const ROOM_CMD_SET: ReadonlySet<string> = new Set(ROOM_CMDS);
 
+/**
+ * The room plane's traffic as it happens, for metrics (server/metrics/Metrics.ts): each known request,
+ * each error answer by code, and how long each handled request took. Must be cheap and never throw.
+ */
+export interface RoomTraffic {
+  request(cmd: string): void;
+  refused(code: number): void;
+  handled(cmd: string, code: number, seconds: number): void;
+}
+
 const REFUSAL_CODES: Record<RefusalReason, number> = {
   rate: ServerCode.RateLimited,
   malformed: ServerCode.Json,
@@ -89,6 +99,7 @@ export class Connection<M extends SessionMember = SessionMember> extends FrameSo
     log: Logger,
     counters: SocketCounters,
     private readonly onClose: (conn: Connection<M>) => void,
+    private readonly traffic: RoomTraffic | null = null,
   ) {
     super(ws, limitsFrom(config), log, counters);
   }
@@ -98,8 +109,8 @@ export class Connection<M extends SessionMember = SessionMember> extends FrameSo
   }
 
   /** The login succeeded: the login deadline no longer applies. */
-  loginDone(): void {
-    this.markLoggedIn();
+  loginDone(who: { appid: number; room: string; user: string }): void {
+    this.markLoggedIn(who);
   }
 
   private header(cmd: string, seq: number, protocol: 'rsp' | 'push'): RoomHeader {
@@ -127,6 +138,7 @@ export class Connection<M extends SessionMember = SessionMember> extends FrameSo
   }
 
   private error(cmd: string, seq: number, code: number, message?: string, extra?: object): void {
+    this.traffic?.refused(code);
     this.reply(cmd, seq, { ...extra, err_code: code, err_message: message ?? SERVER_CODE_MESSAGES[code] });
   }
 
@@ -140,6 +152,7 @@ export class Connection<M extends SessionMember = SessionMember> extends FrameSo
     if (!ROOM_CMD_SET.has(cmd))
       return this.protocolError() ? undefined : this.error(cmd, seq, ServerCode.UnknownCmd);
     const roomCmd = cmd as RoomCmd;
+    this.traffic?.request(cmd);
     if (roomCmd !== 'login') {
       const s = this.session;
       // A logout before login is what the original SDK sends when a page logs in (it resets its previous
@@ -167,12 +180,15 @@ export class Connection<M extends SessionMember = SessionMember> extends FrameSo
         invalid.tooLarge ? ServerCode.TooLarge : ServerCode.InvalidBody,
         invalid.message,
       );
+    const t0 = this.traffic ? performance.now() : 0;
     try {
       // The schema admitted the body for this command (validateBody above).
       const handler = this.handlers[roomCmd] as Handler<RoomCmd, M>;
       const reply = await handler(this, body as RoomReqBody<RoomCmd>, h);
+      this.traffic?.handled(cmd, 0, (performance.now() - t0) / 1000);
       this.reply(cmd, seq, { err_code: 0, ...reply });
     } catch (e) {
+      this.traffic?.handled(cmd, e instanceof HandlerError ? e.code : ServerCode.Internal, (performance.now() - t0) / 1000);
       if (e instanceof HandlerError) return this.error(cmd, seq, e.code, e.message, e.extra);
       throw e;
     }

@@ -204,7 +204,7 @@ export abstract class FrameSocket {
   protected constructor(
     readonly ws: WebSocket,
     private readonly limits: FrameSocketLimits,
-    protected readonly log: Logger,
+    protected log: Logger,
     private readonly counters: SocketCounters,
   ) {
     this.bucket = new TokenBucket(limits.rate, limits.burst, limits.strikeDecayPerSecond);
@@ -233,8 +233,12 @@ export abstract class FrameSocket {
   /** Told once when the socket logs in (the edge stops counting it against its address). */
   onLogin: (() => void) | null = null;
 
-  /** The login succeeded: the login deadline no longer applies. */
-  protected markLoggedIn(): void {
+  /**
+   * The login succeeded: the login deadline no longer applies, and every later line this socket logs
+   * names its app, room and user (docs/admin.md, "Metrics": logs stay JSON with room and user).
+   */
+  protected markLoggedIn(who: { appid: number; room: string; user: string }): void {
+    if (!this.loggedInFlag) this.log = this.log.child(who);
     if (!this.loggedInFlag) this.onLogin?.();
     this.loggedInFlag = true;
     if (this.loginDeadline) clearTimeout(this.loginDeadline);

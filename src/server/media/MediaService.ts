@@ -352,7 +352,7 @@ export class MediaService implements PublisherDirectory {
     this.socketLeases.set(conn, claim.lease);
     conn.privileges = verdict.privileges;
     conn.roomId = roomId ?? '';
-    conn.loginDone();
+    conn.loginDone({ appid: conn.appid, room: conn.roomId, user: conn.idName });
     return { hb_interval: this.config.media.heartbeatMs, report: false, report_interval_ms: 30_000 };
   }
 
@@ -724,6 +724,18 @@ export class MediaService implements PublisherDirectory {
     const key = `${appid}:${streamId}`;
     if (!this.virtual.delete(key)) return;
     for (const p of this.playersOf(key)) this.closeSession(p, CloseReason.StreamEnded, 'stream ended');
+  }
+
+  /**
+   * The operator ends a stream (admin API): its publisher's session is closed as an error its page hears
+   * (CloseSessionPush reason 1: onPublishStateUpdate(1), no retry), and the stream ends as a stopped one
+   * (the room's 12002 first, then its players, reason 4). Its room, or null when nobody publishes it here.
+   */
+  endPublisher(appid: number, streamId: string): string | null {
+    const s = this.publishers.get(`${appid}:${streamId}`);
+    if (!s || s.closed) return null;
+    this.closeSession(s, CloseReason.Error, 'ended by the operator', 'stop');
+    return s.conn.roomId;
   }
 
   /** A user left its room for good (Presence userGone): its media sessions end too. */

@@ -62,8 +62,8 @@ export class MediaSocket<S = unknown> extends FrameSocket {
     super(ws, limitsFrom(config, 2), log, counters);
   }
 
-  loginDone(): void {
-    this.markLoggedIn();
+  loginDone(who: { appid: number; room: string; user: string }): void {
+    this.markLoggedIn(who);
     this.idleSince = Date.now();
   }
 

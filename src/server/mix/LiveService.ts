@@ -34,6 +34,16 @@ import { UdpPorts } from './UdpPorts';
 
 const AUTO = 'auto';
 
+/** A mix task as its listener hears of it. */
+export interface MixTaskInfo {
+  appid: number;
+  roomId: string;
+  /** The output stream id, or `url:<mixurl>`. */
+  output: string;
+  owner: string;
+  inputs: readonly string[];
+}
+
 /** "0xRRGGBBxx" (a number) as ffmpeg's "0xRRGGBB". */
 export function bgColorOf(n: number | undefined): string {
   const rgb = ((n ?? 0) >>> 8) & 0xffffff;
@@ -47,6 +57,11 @@ export class LiveService implements LiveStreams {
   private readonly udp: UdpPorts;
   private readonly ffmpegOk: boolean;
   private readonly sweeper: ReturnType<typeof setInterval>;
+  /**
+   * Told when a mix task starts (after it listed its output) and when it ends (webhooks: mix.started /
+   * mix.stopped); set once by index.ts. It must not throw: it is called inside the task's bookkeeping.
+   */
+  onMixTask: ((change: 'started' | 'stopped', t: MixTaskInfo) => void) | null = null;
 
   constructor(
     private readonly cfg: ResolvedConfig,
@@ -197,9 +212,10 @@ export class LiveService implements LiveStreams {
       throw new LiveError(ServerCode.StreamExists, `stream id ${out.stream_id} is taken`);
     }
     this.log.info(
-      { appid: who.appid, room: who.roomId, output: task.output, inputs: task.inputIds },
+      { appid: who.appid, room: who.roomId, user: who.idName, output: task.output, inputs: task.inputIds },
       'mix started',
     );
+    this.tellTask('started', task);
     return { play: [this.playInfo(task, who.host)] };
   }
 
@@ -335,7 +351,27 @@ export class LiveService implements LiveStreams {
       this.dir.removeVirtualPublisher(t.appid, t.output);
     }
     await t.stop();
-    this.log.info({ mix: t.output }, 'mix ended');
+    this.log.info({ appid: t.appid, room: t.roomId, user: t.owner, mix: t.output }, 'mix ended');
+    this.tellTask('stopped', t);
+  }
+
+  /** Tasks whose start was told (a task that failed to start ends without a word). */
+  private readonly told = new WeakSet<MixTask>();
+
+  private tellTask(change: 'started' | 'stopped', t: MixTask): void {
+    if (change === 'started') this.told.add(t);
+    else if (!this.told.has(t)) return;
+    try {
+      this.onMixTask?.(change, {
+        appid: t.appid,
+        roomId: t.roomId,
+        output: t.output,
+        owner: t.owner,
+        inputs: t.inputIds,
+      });
+    } catch (e) {
+      this.log.error({ err: (e as Error)?.stack ?? String(e) }, 'mix task listener failed');
+    }
   }
 
   roomEmpty(appid: number, roomId: string): void {

@@ -1,6 +1,6 @@
 /**
  * Calls in flight to business servers (an app's relayUrl and thirdTokenUrl, relay.approveUrl's push-URL
- * approvals; its webhooks next), bounded per socket, per user (across its sockets) and per app, so that no
+ * approvals; webhooks through an instance of their own), bounded per socket, per user (across its sockets) and per app, so that no
  * client and no room can pile requests up on a business server, nor on this process's sockets and memory
  * while they wait. A call over any bound is not made: the caller answers the legacy "too many requests".
  *

@@ -55,6 +55,11 @@ export class Room {
   private bigTimer: ReturnType<typeof setTimeout> | null = null;
   private userBatch: { item: UserActionItem; seq: number }[] = [];
   private userTimer: ReturnType<typeof setTimeout> | null = null;
+  /**
+   * Told when a stream enters or leaves the list, with the stream, whichever path it takes (webhooks:
+   * room/RoomEvents.ts). Set by the room plane when it creates the room.
+   */
+  onStream: ((change: 'added' | 'removed', s: WireStream) => void) | null = null;
 
   constructor(
     readonly id: string,
@@ -66,12 +71,17 @@ export class Room {
   ) {}
 
   setStream(s: WireStream): void {
-    if (!this.streams.has(s.stream_id)) this.index.added(s.stream_id);
+    const added = !this.streams.has(s.stream_id);
+    if (added) this.index.added(s.stream_id);
     this.streams.set(s.stream_id, s);
+    if (added) this.onStream?.('added', s);
   }
 
   deleteStream(streamId: string): void {
-    if (this.streams.delete(streamId)) this.index.removed(streamId);
+    const s = this.streams.get(streamId);
+    if (!this.streams.delete(streamId)) return;
+    this.index.removed(streamId);
+    if (s) this.onStream?.('removed', s);
   }
 
   /** Streams a user lists in this room. */

@@ -36,6 +36,7 @@ import { newCounters } from '../gateway/FrameSocket';
 import type { Presence, UserRef } from '../presence/Presence';
 import { MemoryBus } from './Bus';
 import type { Member, Room } from './Room';
+import type { LeaveReason, RoomEvents } from './RoomEvents';
 import { MemoryRoomStore, type RoomStore } from './RoomStore';
 import { guarded, unref } from '../timers';
 
@@ -74,6 +75,10 @@ const NO_URLS: StreamUrls = {
 export class RoomService implements RoomStreams {
   /** Mixing and CDN relay (biz_channel, stream URLs); null = off (no media plane). Set once by index.ts. */
   live: LiveStreams | null = null;
+  /** Told of rooms, users and streams coming and going (webhooks); null = nobody. Set once by index.ts. */
+  events: RoomEvents | null = null;
+  /** Why a socket's user is leaving, when the plane itself ends it (else: logout or connection lost). */
+  private readonly leaving = new WeakMap<RoomConn, LeaveReason>();
   /** The rooms (RoomStore: memory on one node). */
   readonly rooms: RoomStore;
   private readonly conns = new Set<RoomConn>();
@@ -116,6 +121,7 @@ export class RoomService implements RoomStreams {
       login: (c, b) => this.login(c, b),
       logout: (c) => {
         c.loggedOut = true;
+        this.leaving.set(c, 'logout');
         setTimeout(() => c.close(CloseCode.Normal, 'logout'), 0);
         return {};
       },
@@ -196,6 +202,8 @@ export class RoomService implements RoomStreams {
     room.members.delete(s.member.idName);
     this.byMember.delete(s.member);
     room.userAction(s.member, 2);
+    const why = this.leaving.get(c) ?? (c.loggedOut ? 'logout' : 'connection_lost');
+    this.tell((e) => e.userLoggedOut(s.appid, s.roomId, s.member, why));
     // Logout, heartbeat expiry and kick: the user is gone now (its streams and media end). A socket that
     // just dropped leaves the user in its grace (Presence): a client that logs in again in time (its
     // reconnection) keeps publishing and playing, and viewers never see its streams end. A room left
@@ -207,15 +215,56 @@ export class RoomService implements RoomStreams {
       room.flushBig();
       room.dispose();
       this.rooms.delete(s.appid, s.roomId);
+      this.tell((e) => e.roomClosed(s.appid, s.roomId));
     }
+  }
+
+  /** Tells the listener (webhooks) what happened; whatever it does wrong stays out of the room plane. */
+  private tell(what: (e: RoomEvents) => void): void {
+    const e = this.events;
+    if (!e) return;
+    try {
+      what(e);
+    } catch (err) {
+      this.log.error({ err: (err as Error)?.stack ?? String(err) }, 'room event listener failed');
+    }
+  }
+
+  /** A new room reports its streams coming and going to the listener. */
+  private watch(appid: number, room: Room): Room {
+    room.onStream = (change, st) =>
+      this.tell((e) =>
+        change === 'added' ? e.streamStarted(appid, room.id, st) : e.streamStopped(appid, room.id, st),
+      );
+    this.tell((e) => e.roomCreated(appid, room.id));
+    return room;
+  }
+
+  /**
+   * The operator kicks a member (admin API): it hears push_kickout (the page's onKickOut) and its socket
+   * closes as a user gone for good (its streams and media end). False when it is not in the room.
+   */
+  kick(appid: number, roomId: string, idName: string, reason: number): boolean {
+    const m = this.rooms.get(appid, roomId)?.members.get(idName);
+    const c = m && this.byMember.get(m);
+    if (!m || !c) return false;
+    m.push('push_kickout', { reason });
+    c.loggedOut = true;
+    this.leaving.set(c, 'kicked');
+    c.close(CloseCode.Kickout, 'kicked');
+    return true;
   }
 
   private sweep(): void {
     const limit = Date.now() - this.config.room.heartbeatMs * HEARTBEAT_MISSES;
     for (const c of [...this.conns]) {
       if (c.session && c.lastSeen < limit) {
-        this.log.info({ idName: c.session.member.idName, room: c.session.roomId }, 'heartbeat expired');
+        this.log.info(
+          { appid: c.session.appid, room: c.session.roomId, user: c.session.member.idName },
+          'heartbeat expired',
+        );
         c.loggedOut = true; // gone for good: streams and media end now
+        this.leaving.set(c, 'heartbeat_timeout');
         c.close(CloseCode.HeartbeatTimeout, 'heartbeat timeout');
       }
     }
@@ -305,7 +354,7 @@ export class RoomService implements RoomStreams {
     if (!room) {
       if (b.role === 2 && b.room_create_flag === 0) throw new HandlerError(ServerCode.RoomNotExist);
       if (this.rooms.size >= this.config.limits.maxRooms) throw new HandlerError(ServerCode.RoomFull);
-      room = this.rooms.create(appid, roomId);
+      room = this.watch(appid, this.rooms.create(appid, roomId));
     }
     const previous = room.members.get(idName);
     if (!previous && room.members.size >= this.config.room.maxUsersPerRoom)
@@ -318,11 +367,15 @@ export class RoomService implements RoomStreams {
       if (old) {
         // The same idName takes over (usually the same page reconnecting before the server saw its old
         // socket go): not a departure, so its streams and media stay for the new session.
+        this.leaving.set(old, 'replaced');
         old.close(CloseCode.Kickout, 'kickout');
         this.closed(old);
       }
       // Closing the old session may have emptied and removed the room: register it again.
-      if (!this.rooms.get(appid, roomId)) this.rooms.keep(appid, room);
+      if (!this.rooms.get(appid, roomId)) {
+        this.rooms.keep(appid, room);
+        this.tell((e) => e.roomCreated(appid, roomId));
+      }
     }
     const member: Member = {
       userId: idName,
@@ -338,11 +391,12 @@ export class RoomService implements RoomStreams {
     };
     c.session = { member, roomId, appid };
     this.socketLeases.set(c, lease);
-    c.loginDone();
+    c.loginDone({ appid, room: roomId, user: idName });
     this.presence.roomUp({ appid, roomId, idName });
     room.members.set(idName, member);
     this.byMember.set(member, c);
     room.userAction(member, 1);
+    this.tell((e) => e.userLoggedIn(appid, roomId, member));
     const anchor = room.anchor();
     return {
       user_id: member.userId,

@@ -250,6 +250,13 @@ export class BridgeService extends EventEmitter<{ down: [] }> {
     }
   }
 
+  /** Bridged players of an app (the operator's page); owners are `appid:idName`. */
+  viewersOf(appid: number): number {
+    let n = 0;
+    for (const [owner, count] of this.perUser) if (owner.startsWith(`${appid}:`)) n += count;
+    return n;
+  }
+
   health(): Record<string, unknown> {
     return {
       bridge: this.process.up ? 'up' : 'down',

@@ -1,0 +1,34 @@
+/**
+ * What happens in rooms, for whoever listens outside the room plane (webhooks to the apps' business
+ * servers, server/webhooks/). The room plane tells; a listener must return at once and never throw into it
+ * (the plane catches and logs anyway): delivery happens elsewhere, off the request path.
+ */
+import type { WireStream } from '../../protocol/room';
+
+/** Why a user left its room. */
+export type LeaveReason =
+  /** It logged out. */
+  | 'logout'
+  /** The operator kicked it, or closed its room (admin API). */
+  | 'kicked'
+  /** The same user logged in again (a second page, or a reconnect before the old socket was seen to go). */
+  | 'replaced'
+  /** Nothing heard from it for three heartbeat intervals. */
+  | 'heartbeat_timeout'
+  /** Its socket closed without a logout (network loss, page closed, server shutdown). */
+  | 'connection_lost';
+
+export interface RoomUserRef {
+  idName: string;
+  nickName: string;
+  role: number;
+}
+
+export interface RoomEvents {
+  roomCreated(appid: number, roomId: string): void;
+  roomClosed(appid: number, roomId: string): void;
+  userLoggedIn(appid: number, roomId: string, user: RoomUserRef): void;
+  userLoggedOut(appid: number, roomId: string, user: RoomUserRef, reason: LeaveReason): void;
+  streamStarted(appid: number, roomId: string, stream: WireStream): void;
+  streamStopped(appid: number, roomId: string, stream: WireStream): void;
+}
