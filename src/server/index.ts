@@ -24,7 +24,7 @@ import {
   refuseRaw,
   upgradePath,
 } from './http';
-import type { Member } from './room/Room';
+import type { Member } from './room/Member';
 import { RoomService } from './room/RoomService';
 import { StaticFiles } from './StaticFiles';
 import { QuietCollector } from './QuietCollector';
@@ -196,14 +196,22 @@ export async function startServer(
   presence.on(
     'userGone',
     guarded(log, 'user gone', (u) => {
-      rooms.userGone(u);
+      // The room first (its 12002 reaches viewers before their media closes; in memory the step is done
+      // within this call).
+      rooms
+        .userGone(u)
+        .catch((e: Error) => log.warn({ err: e.message, idName: u.idName }, 'user gone: streams'));
       media?.userGone(u);
       live?.userGone(u.appid, u.roomId, u.idName);
     }),
   );
   presence.on(
     'streamGone',
-    guarded(log, 'stream gone', (u, streamId) => rooms.streamGone(u, streamId)),
+    guarded(log, 'stream gone', (u, streamId) => {
+      rooms
+        .streamGone(u, streamId)
+        .catch((e: Error) => log.warn({ err: e.message, stream: streamId }, 'stream gone: not unlisted'));
+    }),
   );
   const turnStats = () => ({
     turn: turn.state,
