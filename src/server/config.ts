@@ -28,6 +28,7 @@ import {
   type OpsConfig,
   type WebhookEventType,
 } from './opsConfig';
+import { resolveRedis, type RedisConfig } from './redis/redisConfig';
 
 export interface AppConfig {
   appid: number;
@@ -300,6 +301,8 @@ export interface ResolvedConfig extends LiveConfig, OpsConfig {
   };
   /** The client-offer play bridge (a worker process): src/server/bridgeConfig.ts. */
   bridge: BridgeConfig;
+  /** Many nodes: the shared room state (redis/redisConfig.ts); off by default (one node, in memory). */
+  redis: RedisConfig;
 }
 
 /** Everything optional: what a config file or `startServer(options)` may give. */
@@ -311,7 +314,10 @@ export type ServerOptions = {
     : ResolvedConfig[K];
 };
 
-const DEFAULTS: Omit<ResolvedConfig, 'apps' | 'devMode' | 'devAppSign' | keyof LiveConfig | keyof OpsConfig> = {
+const DEFAULTS: Omit<
+  ResolvedConfig,
+  'apps' | 'devMode' | 'devAppSign' | 'redis' | keyof LiveConfig | keyof OpsConfig
+> = {
   host: '127.0.0.1',
   port: 8080,
   room: {
@@ -456,6 +462,7 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
     'admin',
     'webhooks',
     'metrics',
+    'redis',
   ];
   for (const k of Object.keys(options))
     if (!known.includes(k)) throw new ConfigError(k, 'is not a known setting');
@@ -629,6 +636,7 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
     proxy,
     media,
     bridge,
+    redis: resolveRedis(options.redis),
   };
 }
 

@@ -41,6 +41,8 @@ import { CallLimiter, callBoundsFrom } from './outbound/CallLimiter';
 import { Caps, capLimitsFrom } from './caps/Caps';
 import { MemoryCapCounters } from './caps/CapCounters';
 import { Presence } from './presence/Presence';
+import { redisOn } from './redis/redisConfig';
+import { startRedisState, type RedisState } from './redis/redisState';
 import { TurnService } from './turn/TurnService';
 import { ProxyService } from './proxy/ProxyService';
 import { cameThroughProxy, openProxyFeed, proxyTurnUrl, proxyVerdictOf } from './proxy/proxyFeed';
@@ -70,6 +72,9 @@ export interface RunningServer {
   janusPid(): number | undefined;
   /** Open Janus handles (for leak checks). */
   janusHandles(): number;
+  /** The spawned redis-server's pid (redis.spawn), and this node's id with Redis. */
+  redisPid(): number | undefined;
+  node(): string | undefined;
   /** The spawned coturn's pid (undefined with external TURN or none). */
   turnPid(): number | undefined;
   /** The cloud proxy's nginx pid and public port (undefined / 0 when it is off or down). */
@@ -149,8 +154,18 @@ export async function startServer(
   await turn.start();
   // One bound on calls to business servers for the whole process: every plane that calls one shares it.
   const calls = new CallLimiter(callBoundsFrom(config.limits));
-  // The per-user and per-app caps, one set for both planes (in memory: this node's).
-  const caps = new Caps(new MemoryCapCounters(), capLimitsFrom(config));
+  // Many nodes: the room state, the bus and the caps in Redis (without `redis` in the config: this node's,
+  // in memory). A Redis that cannot be reached at start fails the start (nothing half-shared).
+  let shared: RedisState | null = null;
+  try {
+    shared = redisOn(config) ? await startRedisState(config, log) : null;
+  } catch (e) {
+    presence.dispose();
+    await Promise.all([backend?.close(), turn.stop()]);
+    throw e;
+  }
+  // The per-user and per-app caps, one set for both planes (this node's, or every node's through Redis).
+  const caps = new Caps(shared?.counters ?? new MemoryCapCounters(), capLimitsFrom(config));
   const rooms = new RoomService(
     config,
     log,
@@ -161,8 +176,16 @@ export async function startServer(
       if (config.media.publicUrl && !c.proxy) return config.media.publicUrl;
       return c.host ? `${c.secure ? 'wss' : 'ws'}://${c.host}/media` : '';
     },
-    { calls, caps },
+    { calls, caps, state: shared?.state },
   );
+  if (shared) {
+    const lease = shared.lease;
+    lease.onDeadMembers = (_node, members) => {
+      for (const [appid, roomId, idName, sessionId] of members)
+        rooms.memberLost(Number(appid), roomId, idName, sessionId);
+    };
+    lease.onLost = () => rooms.stateLost();
+  }
   // The cloud proxy (nginx): it forwards to the server's unix socket (proxy/proxyFeed.ts).
   const proxy = new ProxyService(config, log, () => turn.localAddress());
   // The client-offer play bridge runs beside our own Janus backend only (a test's fake SFU has none).
@@ -240,7 +263,14 @@ export async function startServer(
     presence.dispose();
     proxyFeed?.close();
     ops.close();
-    await Promise.all([backend?.close(), turn.stop(), bridge?.stop(), liveStopped, proxy.stop()]);
+    await Promise.all([
+      backend?.close(),
+      turn.stop(),
+      bridge?.stop(),
+      liveStopped,
+      proxy.stop(),
+      shared?.close(),
+    ]);
   };
   // Event-loop delay since start (/healthz details): how long a request may wait behind others.
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -265,6 +295,7 @@ export async function startServer(
       metrics: ops.metrics,
       stats: () => ({
         ...rooms.stats(),
+        ...(shared ? { nodes: shared.health() } : {}),
         roomSockets: rooms.counters,
         connections: connections(),
         businessCalls: calls.stats(),
@@ -437,6 +468,8 @@ export async function startServer(
     janusPid: () => (backend instanceof JanusBackend ? backend.pid : undefined),
     janusHandles: () => backend?.health().legs ?? 0,
     turnPid: () => turn.pid,
+    redisPid: () => shared?.process?.pid,
+    node: () => shared?.node,
     proxyPid: () => proxy.pid,
     proxyPort: () => proxy.publicPort,
     metrics: ops.metrics,

@@ -343,7 +343,14 @@ export class RoomService implements RoomStreams {
       return this.register(c, b, appid, verdict.privileges, inherited);
     }
     // One place under the socket caps for the session, across planes (and nodes, with shared counters).
-    const claim = await this.caps.socket(appid, idName);
+    let claim: Awaited<ReturnType<Caps['socket']>>;
+    try {
+      claim = await this.caps.socket(appid, idName);
+    } catch (e) {
+      // Shared caps (many nodes) out of reach: refused, never let in uncounted.
+      this.log.warn({ err: (e as Error).message, idName }, 'socket cap not reachable for a login');
+      throw new HandlerError(ServerCode.StoreUnavailable);
+    }
     if ('refused' in claim) throw new HandlerError(ServerCode.TooManySockets, refusalText(claim.refused));
     if (c.isClosed) {
       claim.lease.release();
@@ -662,6 +669,25 @@ export class RoomService implements RoomStreams {
     this.store
       .reannounce(appid, roomId, streamId, idName)
       .catch((e: Error) => this.log.warn({ err: e.message, stream: streamId }, 'stream re-announce failed'));
+  }
+
+  // ---- What other nodes' fate decides (many nodes: index.ts wires the node lease) ---------------------
+
+  /**
+   * A member of a node that died: it leaves as a lost socket does (others hear it go; its streams wait out
+   * the grace here, and end unless it logged in again, on any node).
+   */
+  memberLost(appid: number, roomId: string, idName: string, sessionId: string): void {
+    void this.leave({ appid, roomId, idName, sessionId, graceful: false, since: Date.now() });
+  }
+
+  /**
+   * The room state lost this node's members (Redis restarted empty, or this node was reaped after a
+   * stall): every room socket is told to reconnect now (4005), and each client logs in again (the legacy
+   * reconnection), which writes its membership and streams back.
+   */
+  stateLost(): void {
+    this.closeAll(CloseCode.Shutdown, 'room state lost');
   }
 
   // ---- What Presence decides (index.ts wires it) -----------------------------------------------------

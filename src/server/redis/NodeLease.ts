@@ -1,0 +1,122 @@
+/**
+ * A node's lease in Redis (many nodes): each node renews its entry in `P nodes` (a sorted set of
+ * deadlines, in Redis time) every third of `redis.nodeTtlMs`, and looks for nodes whose deadline passed.
+ * One node wins each dead node (ZREM is atomic): it gets the dead node's members, gives back its caps
+ * (RedisCapCounters' per-node hash) and hands the members to the room plane, which lets them leave as a
+ * lost socket does (Presence grace, then their streams end unless they logged in again elsewhere).
+ *
+ * A node that finds its own entry gone (Redis restarted empty, or others reaped it after a long stall)
+ * says so (`lost`): what its clients hold is no longer in Redis, and the room plane has them log in again.
+ */
+import type Redis from 'ioredis';
+import type { Logger } from 'pino';
+import { guarded, unref } from '../timers';
+
+/** A member of a dead node: [appid, roomId, idName, sessionId]. */
+export type DeadMember = [appid: string, roomId: string, idName: string, sessionId: string];
+
+const BEAT = `
+local P, node, ttl, first = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local had = redis.call('ZSCORE', P..'nodes', node)
+redis.call('ZADD', P..'nodes', now + ttl, node)
+if first == '1' or had then return 1 end
+return 0`;
+
+const REAP = `
+local P, self = ARGV[1], ARGV[2]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local dead = redis.call('ZRANGEBYSCORE', P..'nodes', '-inf', now, 'LIMIT', 0, 1)
+local d = dead[1]
+if not d or d == self then return {} end
+redis.call('ZREM', P..'nodes', d)
+local members = redis.call('SMEMBERS', P..'nm:'..d)
+redis.call('DEL', P..'nm:'..d)
+local caps = redis.call('HGETALL', P..'nc:'..d)
+for i = 1, #caps, 2 do
+  local k = P..'cap:'..caps[i]
+  if redis.call('DECRBY', k, tonumber(caps[i + 1])) <= 0 then redis.call('DEL', k) end
+end
+redis.call('DEL', P..'nc:'..d)
+return {d, members}`;
+
+type Runner = (...args: (string | number)[]) => Promise<unknown>;
+
+export class NodeLease {
+  /** A dead node's members (set by index.ts: the room plane lets them leave). */
+  onDeadMembers: (node: string, members: DeadMember[]) => void = () => {};
+  /** This node's entry was gone from Redis (set by index.ts). */
+  onLost: () => void = () => {};
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private readonly beatCmd: Runner;
+  private readonly reapCmd: Runner;
+  private beaten = false;
+  private busy = false;
+
+  constructor(
+    private readonly r: Redis,
+    readonly node: string,
+    private readonly prefix: string,
+    private readonly ttlMs: number,
+    private readonly log: Logger,
+  ) {
+    r.defineCommand('zs_nodeBeat', { numberOfKeys: 0, lua: BEAT });
+    r.defineCommand('zs_nodeReap', { numberOfKeys: 0, lua: REAP });
+    const cmds = r as unknown as Record<string, Runner>;
+    this.beatCmd = (...a) => cmds.zs_nodeBeat!(...a);
+    this.reapCmd = (...a) => cmds.zs_nodeReap!(...a);
+  }
+
+  /** The first beat (the node is alive from now on), then one every third of the TTL. */
+  async start(): Promise<void> {
+    await this.beatCmd(this.prefix, this.node, this.ttlMs, '1');
+    this.beaten = true;
+    this.timer = unref(
+      setInterval(
+        guarded(this.log, 'node lease', () => void this.tick()),
+        Math.max(100, Math.floor(this.ttlMs / 3)),
+      ),
+    );
+  }
+
+  private async tick(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      const had = await this.beatCmd(this.prefix, this.node, this.ttlMs, this.beaten ? '0' : '1');
+      if (Number(had) === 0) {
+        this.log.warn({ node: this.node }, 'this node was gone from redis: its clients log in again');
+        this.onLost();
+      }
+      this.beaten = true;
+      for (let i = 0; i < 16; i++) {
+        const r = (await this.reapCmd(this.prefix, this.node)) as [string, string[]] | [];
+        if (r.length === 0) break;
+        const [dead, members] = r as [string, string[]];
+        this.log.warn({ node: dead, members: members.length }, 'a node died: its members leave');
+        this.onDeadMembers(
+          dead,
+          members.map((m) => JSON.parse(m) as DeadMember),
+        );
+      }
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'node lease: redis not reachable');
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Stops renewing; `gone`: the entry is removed at once (a clean stop), else it expires. */
+  async stop(gone: boolean): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    if (gone)
+      await this.r
+        .multi()
+        .zadd(`${this.prefix}nodes`, 0, this.node)
+        .exec()
+        .catch(() => {});
+  }
+}
