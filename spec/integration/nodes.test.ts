@@ -233,3 +233,53 @@ test('a node killed: its users leave the others cleanly; a client resumes on ano
     releaseAll();
   }
 });
+
+test('Redis restarted empty: the nodes reconnect and write back what their clients hold', async () => {
+  const [a, b] = [raw(0, 'alice'), raw(1, 'bob')];
+  for (const r of [a, b]) expect((await r.login()).body.err_code).toBe(0);
+  expect(await announce(a, 2001, 's-alice', 'x1')).toBe(0);
+  await b.push('push_stream_update', streamPush(12001, 's-alice'));
+  expect((await b.request('trans', { trans_type: 'quiz', trans_data: 'q1' })).body.trans_seq).toBe(1);
+  await a.push('push_trans');
+
+  const before = await cluster.nodeHealth(0);
+  expect(before.redis).toBe('up');
+  process.kill(before.redisPid!, 'SIGKILL');
+  // The supervisor restarts it at once, on the same port, empty (no persistence).
+  await waitFor(
+    'redis restarted',
+    async () => {
+      const h = await cluster.nodeHealth(0).catch(() => null);
+      return h?.redisPid !== undefined && h.redisPid !== before.redisPid && h.redis === 'up';
+    },
+    10_000,
+  );
+  // Both nodes write back their members, alice's stream and the reliable message (bounded wait).
+  const end = Date.now() + 10_000;
+  let names: string[] = [];
+  while (Date.now() < end) {
+    const r = await b.request('user_list', { user_index: 0 });
+    names = ((r.body.user_baseinfos as { id_name: string }[] | undefined) ?? []).map((u) => u.id_name).sort();
+    if (names.join() === 'alice,bob') break;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  expect(names).toEqual(['alice', 'bob']);
+  const info = (await b.request('stream_info', {})).body;
+  expect(
+    (info.stream_info as { stream_id: string; extra_info: string }[]).map((s) => [s.stream_id, s.extra_info]),
+  ).toEqual([['s-alice', 'x1']]);
+  expect((await a.request('trans_fetch', { trans_type: 'quiz', trans_local_seq: 0 })).body).toMatchObject({
+    trans_seq: 1,
+    trans_data: 'q1',
+  });
+  // The room goes on: the next reliable message is seq 2, a chat crosses nodes, nobody was disconnected.
+  expect((await a.request('trans', { trans_type: 'quiz', trans_data: 'q2' })).body.trans_seq).toBe(2);
+  expect((await b.push('push_trans', (x) => x.trans_seq === 2)).body.trans_data).toBe('q2');
+  expect(
+    (await a.request('im_chat', { msg_category: 1, msg_type: 1, msg_content: 'still here' })).body.err_code,
+  ).toBe(0);
+  expect(JSON.stringify((await b.push('push_im_chat')).body)).toContain('still here');
+  expect([a.closed, b.closed]).toEqual([null, null]);
+  // The stream id is still alice's alone (the app's index was written back too).
+  expect(await announce(b, 2001, 's-alice')).toBe(1000000011);
+});

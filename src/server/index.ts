@@ -185,6 +185,7 @@ export async function startServer(
         rooms.memberLost(Number(appid), roomId, idName, sessionId);
     };
     lease.onLost = () => rooms.stateLost();
+    shared.onReconnect = () => lease.checkNow();
   }
   // The cloud proxy (nginx): it forwards to the server's unix socket (proxy/proxyFeed.ts).
   const proxy = new ProxyService(config, log, () => turn.localAddress());

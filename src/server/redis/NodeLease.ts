@@ -47,8 +47,9 @@ type Runner = (...args: (string | number)[]) => Promise<unknown>;
 export class NodeLease {
   /** A dead node's members (set by index.ts: the room plane lets them leave). */
   onDeadMembers: (node: string, members: DeadMember[]) => void = () => {};
-  /** This node's entry was gone from Redis (set by index.ts). */
-  onLost: () => void = () => {};
+  /** This node's entry was gone from Redis (set by index.ts): false = not handled yet, asked again. */
+  onLost: () => Promise<boolean> = () => Promise.resolve(true);
+  private lost = false;
   private timer: ReturnType<typeof setInterval> | null = null;
   private readonly beatCmd: Runner;
   private readonly reapCmd: Runner;
@@ -87,10 +88,11 @@ export class NodeLease {
     try {
       const had = await this.beatCmd(this.prefix, this.node, this.ttlMs, this.beaten ? '0' : '1');
       if (Number(had) === 0) {
-        this.log.warn({ node: this.node }, 'this node was gone from redis: its clients log in again');
-        this.onLost();
+        this.log.warn({ node: this.node }, 'this node was gone from redis: writing back what it holds');
+        this.lost = true;
       }
       this.beaten = true;
+      if (this.lost) this.lost = !(await this.onLost());
       for (let i = 0; i < 16; i++) {
         const r = (await this.reapCmd(this.prefix, this.node)) as [string, string[]] | [];
         if (r.length === 0) break;
@@ -106,6 +108,11 @@ export class NodeLease {
     } finally {
       this.busy = false;
     }
+  }
+
+  /** Beats now (the connection to Redis is back: was it restarted empty?). */
+  checkNow(): void {
+    void this.tick();
   }
 
   /** Stops renewing; `gone`: the entry is removed at once (a clean stop), else it expires. */

@@ -53,6 +53,12 @@ function itemRest(m: MemberInfo): string {
   }).slice(1);
 }
 
+/** Only what every node may know of a member (a node's Member also holds its socket's functions). */
+function memberInfo(m: MemberInfo): MemberInfo {
+  const { idName, userId, sessionId, nickName, role, loginTime, userStateFlag, node } = m;
+  return { idName, userId, sessionId, nickName, role, loginTime, userStateFlag, node };
+}
+
 const CAP_OF_TAG = { user: 'streamsPerUser', app: 'streamsPerApp' } as const;
 
 export class RedisRoomStore implements RoomStore {
@@ -137,7 +143,7 @@ export class RedisRoomStore implements RoomStore {
       appid,
       roomId,
       m.idName,
-      JSON.stringify({ ...m, it: rest }),
+      JSON.stringify({ ...memberInfo(m), it: rest }),
       rest,
       mayCreate ? '1' : '0',
       this.limits.maxRooms,
@@ -177,7 +183,7 @@ export class RedisRoomStore implements RoomStore {
   }
 
   async member(appid: number, roomId: string, idName: string): Promise<MemberInfo | undefined> {
-    const v = await this.read(this.r.hget(`${this.prefix}r:${appid}:${roomId}:m`, idName));
+    const v = await this.read(this.r.hget(`${this.prefix}rm:${appid}:${roomId}`, idName));
     return v ? (JSON.parse(v) as MemberInfo) : undefined;
   }
 
@@ -202,7 +208,7 @@ export class RedisRoomStore implements RoomStore {
   async updateExtra(appid: number, roomId: string, by: Actor, streamId: string, extra: string) {
     // A compare-and-set: the stream as read, changed here, written only if nobody changed it meanwhile.
     for (let tries = 0; tries < 5; tries++) {
-      const cur = await this.read(this.r.hget(`${this.prefix}r:${appid}:${roomId}:s`, streamId));
+      const cur = await this.read(this.r.hget(`${this.prefix}rs:${appid}:${roomId}`, streamId));
       if (cur === null) throw new RoomRefusal(ServerCode.StreamNotFound);
       const next = JSON.stringify({ ...(JSON.parse(cur) as WireStream), extra_info: extra });
       const r = await this.run('updateExtra', appid, roomId, by.idName, streamId, cur, next, extra);
@@ -240,7 +246,7 @@ export class RedisRoomStore implements RoomStore {
   }
 
   async isListed(appid: number, roomId: string, streamId: string): Promise<boolean> {
-    return (await this.read(this.r.hexists(`${this.prefix}r:${appid}:${roomId}:s`, streamId))) === 1;
+    return (await this.read(this.r.hexists(`${this.prefix}rs:${appid}:${roomId}`, streamId))) === 1;
   }
 
   async whereIs(appid: number, streamId: string) {
@@ -297,6 +303,23 @@ export class RedisRoomStore implements RoomStore {
     return Number((await this.run('close', appid, roomId))[1]) === 1;
   }
 
+  async rebuild(appid: number, roomId: string, snap: RoomSnapshot, members: MemberInfo[]): Promise<void> {
+    const args: (string | number)[] = [
+      snap.ev,
+      snap.streamSeq,
+      snap.userSeq,
+      snap.msgId,
+      snap.bigMsgId,
+      this.node,
+      members.length,
+    ];
+    for (const m of members) args.push(m.idName, JSON.stringify({ ...memberInfo(m), it: itemRest(m) }));
+    args.push(snap.streams.length);
+    for (const s of snap.streams) args.push(s.stream_id, JSON.stringify(s), s.anchor_id_name, s.extra_info);
+    for (const [type, e] of snap.trans) args.push(type, JSON.stringify(e));
+    await this.run('rebuild', appid, roomId, ...args);
+  }
+
   async rooms(appid?: number): Promise<RoomSummary[]> {
     const all = await this.read(this.r.smembers(`${this.prefix}rooms`));
     const mine = all
@@ -307,8 +330,8 @@ export class RedisRoomStore implements RoomStore {
       .filter((x) => appid === undefined || x.appid === appid);
     const p = this.r.pipeline();
     for (const x of mine) {
-      p.hlen(`${this.prefix}r:${x.appid}:${x.roomId}:m`);
-      p.hlen(`${this.prefix}r:${x.appid}:${x.roomId}:s`);
+      p.hlen(`${this.prefix}rm:${x.appid}:${x.roomId}`);
+      p.hlen(`${this.prefix}rs:${x.appid}:${x.roomId}`);
     }
     const res = (await this.read(p.exec())) ?? [];
     return mine.map((x, i) => ({

@@ -25,13 +25,21 @@ export interface RedisState {
   node: string;
   /** The spawned redis-server (redis.spawn), if any. */
   process: RedisProcess | null;
+  /** The command connection is back after a loss (set by index.ts). */
+  onReconnect: () => void;
   /** Health details. */
   health(): Record<string, unknown>;
   /** Stops the lease (its entry removed: others reap what is left at once), closes the connections. */
   close(): Promise<void>;
 }
 
-function connection(url: string, timeoutMs: number, log: Logger, role: string): Redis {
+function connection(
+  url: string,
+  timeoutMs: number,
+  log: Logger,
+  role: string,
+  back: () => void = () => {},
+): Redis {
   const r = new Redis(url, {
     lazyConnect: true,
     commandTimeout: timeoutMs,
@@ -47,8 +55,10 @@ function connection(url: string, timeoutMs: number, log: Logger, role: string): 
     down = true;
   });
   r.on('ready', () => {
-    if (down) log.info({ role }, 'redis connection back');
+    if (!down) return;
+    log.info({ role }, 'redis connection back');
     down = false;
+    back();
   });
   return r;
 }
@@ -59,7 +69,7 @@ export async function startRedisState(config: ResolvedConfig, log: Logger): Prom
   const proc = rc.spawn ? new RedisProcess(rc, log) : null;
   await proc?.start();
   const url = proc ? proc.url : rc.url;
-  const cmd = connection(url, rc.commandTimeoutMs, log, 'commands');
+  const cmd = connection(url, rc.commandTimeoutMs, log, 'commands', () => shared.onReconnect());
   const sub = connection(url, rc.commandTimeoutMs, log, 'bus');
   try {
     await Promise.all([cmd.connect(), sub.connect()]);
@@ -77,7 +87,8 @@ export async function startRedisState(config: ResolvedConfig, log: Logger): Prom
   const lease = new NodeLease(cmd, node, rc.prefix, rc.nodeTtlMs, log);
   await lease.start();
   log.info({ node, redis: proc ? `spawned :${proc.port}` : 'external' }, 'many nodes: room state in redis');
-  return {
+  const shared: RedisState = {
+    onReconnect: () => {},
     state: { store, bus },
     counters,
     lease,
@@ -95,4 +106,5 @@ export async function startRedisState(config: ResolvedConfig, log: Logger): Prom
       await proc?.stop();
     },
   };
+  return shared;
 }

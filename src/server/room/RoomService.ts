@@ -682,12 +682,42 @@ export class RoomService implements RoomStreams {
   }
 
   /**
-   * The room state lost this node's members (Redis restarted empty, or this node was reaped after a
-   * stall): every room socket is told to reconnect now (4005), and each client logs in again (the legacy
-   * reconnection), which writes its membership and streams back.
+   * The shared room state lost this node's members (Redis restarted empty, or this node was reaped after a
+   * stall): each room this node holds is written back from what its members hold (membership, their
+   * streams, reliable messages, the counters of its mirror), so clients notice nothing. Resolves false if
+   * it could not be done (tried again at the next lease beat).
    */
-  stateLost(): void {
-    this.closeAll(CloseCode.Shutdown, 'room state lost');
+  async stateLost(): Promise<boolean> {
+    const rebuild = this.store.rebuild?.bind(this.store);
+    if (!rebuild) return true;
+    try {
+      for (const h of [...this.locals.held()]) {
+        const members = h.members as Member[];
+        if (!h.mirror || members.length === 0) continue;
+        const mine = new Set(members.map((m) => m.idName));
+        const mi = h.mirror;
+        await rebuild(
+          h.appid,
+          h.roomId,
+          {
+            ev: mi.ev,
+            streamSeq: mi.streamSeq,
+            userSeq: mi.userSeq,
+            count: mi.count,
+            msgId: mi.msgId,
+            bigMsgId: mi.bigMsgId,
+            streams: [...mi.streams.values()].filter((s) => mine.has(s.anchor_id_name)),
+            trans: [...mi.trans.entries()],
+          },
+          members,
+        );
+      }
+      this.log.info({ rooms: this.locals.stats().rooms }, 'room state written back');
+      return true;
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'room state not written back yet');
+      return false;
+    }
   }
 
   // ---- What Presence decides (index.ts wires it) -----------------------------------------------------

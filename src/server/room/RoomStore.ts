@@ -184,6 +184,12 @@ export interface RoomStore {
   kick(appid: number, roomId: string, idName: string, reason: number): Promise<boolean>;
   /** Closes a room (an operator): every member is kicked for good. False if there is no such room. */
   close(appid: number, roomId: string, reason: number): Promise<boolean>;
+  /**
+   * Many nodes, after the shared state lost its data (Redis restarted empty): writes back what this node
+   * still holds of a room (its members, their streams, the reliable messages and the room's counters as
+   * its mirror saw them), without events. Absent in memory (nothing shared to lose).
+   */
+  rebuild?(appid: number, roomId: string, snap: RoomSnapshot, members: MemberInfo[]): Promise<void>;
   /** Rooms (of one app, or all), with their counts. */
   rooms(appid?: number): Promise<RoomSummary[]>;
   /** What this node sees (health): rooms, users and streams (all of them in memory; Redis: this node's rooms). */
