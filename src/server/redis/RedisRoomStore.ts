@@ -178,13 +178,13 @@ export class RedisRoomStore implements RoomStore {
     const r = await this.run('users', appid, roomId, from, count);
     const list = (r[1] as (string | null)[])
       .filter((x): x is string => typeof x === 'string')
-      .map((x) => JSON.parse(x) as MemberInfo);
+      .map((x) => memberInfo(JSON.parse(x) as MemberInfo));
     return { list, total: Number(r[2]), seq: Number(r[3]) };
   }
 
   async member(appid: number, roomId: string, idName: string): Promise<MemberInfo | undefined> {
     const v = await this.read(this.r.hget(`${this.prefix}rm:${appid}:${roomId}`, idName));
-    return v ? (JSON.parse(v) as MemberInfo) : undefined;
+    return v ? memberInfo(JSON.parse(v) as MemberInfo) : undefined;
   }
 
   async announce(appid: number, roomId: string, by: Actor, s: WireStream) {
@@ -209,7 +209,10 @@ export class RedisRoomStore implements RoomStore {
     // A compare-and-set: the stream as read, changed here, written only if nobody changed it meanwhile.
     for (let tries = 0; tries < 5; tries++) {
       const cur = await this.read(this.r.hget(`${this.prefix}rs:${appid}:${roomId}`, streamId));
-      if (cur === null) throw new RoomRefusal(ServerCode.StreamNotFound);
+      if (cur === null) {
+        const room = await this.read(this.r.exists(`${this.prefix}r:${appid}:${roomId}`));
+        throw new RoomRefusal(room ? ServerCode.StreamNotFound : ServerCode.SessionNotFound);
+      }
       const next = JSON.stringify({ ...(JSON.parse(cur) as WireStream), extra_info: extra });
       const r = await this.run('updateExtra', appid, roomId, by.idName, streamId, cur, next, extra);
       if (r[0] !== 'RETRY') return this.after(r, 2);

@@ -211,6 +211,7 @@ sev(B, CH, ${S.Added}, wire, by)
 return after(ok(1))`,
   // 4 by, 5 stream id, 6 the wire JSON read, 7 the new wire JSON, 8 extra (a compare-and-set)
   updateExtra: `
+if redis.call('EXISTS', B) == 0 then return refuse(${C.SessionNotFound}) end
 local cur = redis.call('HGET', BSM, ARGV[5])
 if not cur then return refuse(${C.StreamNotFound}) end
 local m = cjson.decode(cur)
@@ -223,6 +224,7 @@ sev(B, CH, ${S.Updated}, ARGV[7], ARGV[4])
 return after(ok(1))`,
   // 4 by, 5 stream id
   unannounce: `
+if redis.call('EXISTS', B) == 0 then return refuse(${C.SessionNotFound}) end
 local cur = redis.call('HGET', BSM, ARGV[5])
 if not cur or cjson.decode(cur).a ~= ARGV[4] then return refuse(${C.StreamNotFound}) end
 local w = drop(ARGV[5])
