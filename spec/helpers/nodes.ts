@@ -26,13 +26,24 @@ export async function startCluster(n: number, extra: Record<string, Record<strin
       room: { graceMs: GRACE_MS, ...(extra.room ?? {}) },
       redis: { nodeTtlMs: NODE_TTL_MS, ...redis },
       limits: extra.limits ?? {},
+      // No origin: its nginx would take more free ports (a race with the suites running beside).
+      origin: { enabled: false },
     }),
     apps: [{ appid: APPID, appSign: SIGN }],
   });
+  // A free port can be taken between its choice and the listen by a suite running beside: tried again.
+  const start = async (c: Record<string, unknown>): Promise<FuzzServer> => {
+    for (let tries = 1; ; tries++) {
+      try {
+        return await startFuzzServer(c);
+      } catch (e) {
+        if (tries >= 3 || !/EADDRINUSE/.test((e as Error).message)) throw e;
+      }
+    }
+  };
   try {
-    nodes.push(await startFuzzServer(config({ spawn: true, port: redisPort })));
-    for (let i = 1; i < n; i++)
-      nodes.push(await startFuzzServer(config({ url: `redis://127.0.0.1:${redisPort}` })));
+    nodes.push(await start(config({ spawn: true, port: redisPort })));
+    for (let i = 1; i < n; i++) nodes.push(await start(config({ url: `redis://127.0.0.1:${redisPort}` })));
   } catch (e) {
     await Promise.all(nodes.map((s) => s.stop()));
     throw e;

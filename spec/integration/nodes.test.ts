@@ -186,7 +186,7 @@ test('a node killed: its users leave the others cleanly; a client resumes on ano
     expect(await announce(doomed, 2001, 's-zed')).toBe(0);
     await a.push('push_stream_update', streamPush(12001, 's-zed'));
     // A ZegoClient on node 2 with node 1 as its backup (config server [primary, backup]).
-    const { zg } = newClient('yan', {
+    const { zg, rec } = newClient('yan', {
       server: [wsOf(cluster.nodes[2]!), wsOf(cluster.nodes[1]!)],
     });
     const token = mintLoginToken({ appid: APPID, appSign: SIGN, idName: 'yan' });
@@ -198,6 +198,11 @@ test('a node killed: its users leave the others cleanly; a client resumes on ano
     );
 
     process.kill(cluster.nodes[2]!.pid, 'SIGKILL');
+    await waitFor('yan: onTempBroken', () => rec.onTempBroken, 10_000);
+    // Sent while yan is away: it must reach yan once it resumes on node 1 (no gap).
+    expect((await a.request('trans', { trans_type: 'quiz', trans_data: 'while away' })).body.trans_seq).toBe(
+      1,
+    );
     // zed's node is gone: its lease expires, another node lets zed leave (alice hears it), and after the
     // grace its stream leaves the list (12002).
     const t0 = Date.now();
@@ -227,6 +232,10 @@ test('a node killed: its users leave the others cleanly; a client resumes on ano
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(names).toEqual(['alice', 'yan']);
+    await waitFor('yan: onReconnect', () => rec.onReconnect, 15_000);
+    const got = await waitFor('yan: the reliable message', () => rec.onRecvReliableMessage, 10_000);
+    expect(got[0]?.slice(0, 2)).toEqual(['quiz', 1]);
+    expect(JSON.stringify(got[0])).toContain('while away');
     const streams = (await a.request('stream_info', {})).body.stream_info as unknown[];
     expect(streams).toEqual([]);
   } finally {

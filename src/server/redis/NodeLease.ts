@@ -97,7 +97,10 @@ export class NodeLease {
         const r = (await this.reapCmd(this.prefix, this.node)) as [string, string[]] | [];
         if (r.length === 0) break;
         const [dead, members] = r as [string, string[]];
-        this.log.warn({ node: dead, members: members.length }, 'a node died: its members leave');
+        // A node that stopped cleanly left nothing; one that died left members (said louder).
+        if (members.length)
+          this.log.warn({ node: dead, members: members.length }, 'a node died: its members leave');
+        else this.log.info({ node: dead }, 'a node stopped');
         this.onDeadMembers(
           dead,
           members.map((m) => JSON.parse(m) as DeadMember),
