@@ -170,8 +170,13 @@ export async function startServer(
     config,
     log,
     presence,
-    (c) => {
+    async (c, streamId, ptype) => {
       if (!backend?.up) return '';
+      // Many nodes: a viewer is sent to the node whose media plane holds the stream's publisher.
+      if (shared && ptype === 'pull' && c.session) {
+        const there = await shared.mediaNodeUrl(c.session.appid, streamId).catch(() => undefined);
+        if (there) return there;
+      }
       // Through the cloud proxy, media signalling goes through it too (the Host the page used).
       if (config.media.publicUrl && !c.proxy) return config.media.publicUrl;
       return c.host ? `${c.secure ? 'wss' : 'ws'}://${c.host}/media` : '';
@@ -455,6 +460,7 @@ export async function startServer(
     await bounded(Promise.all([listenerClosed, wsClosed, mediaStopped]));
   };
   const port = (http.address() as AddressInfo).port;
+  await shared?.listening(port);
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   log.info(`zegoclient-server listening on ${url} (room WebSocket ${url.replace(/^http/, 'ws')}/ws)`);
   return {

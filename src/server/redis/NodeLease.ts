@@ -40,6 +40,7 @@ for i = 1, #caps, 2 do
   if redis.call('DECRBY', k, tonumber(caps[i + 1])) <= 0 then redis.call('DEL', k) end
 end
 redis.call('DEL', P..'nc:'..d)
+redis.call('HDEL', P..'media', d)
 return {d, members}`;
 
 type Runner = (...args: (string | number)[]) => Promise<unknown>;
@@ -82,6 +83,23 @@ export class NodeLease {
     );
   }
 
+  private mediaUrl = '';
+
+  /** Where this node's media plane is reached, for dispatch on the other nodes (kept with the lease). */
+  async setMediaUrl(url: string): Promise<void> {
+    this.mediaUrl = url;
+    await this.advertise();
+  }
+
+  private async advertise(): Promise<void> {
+    if (this.mediaUrl) await this.r.hset(`${this.prefix}media`, this.node, this.mediaUrl);
+  }
+
+  /** The media URL another node advertised (undefined: none, or the node is gone). */
+  async mediaUrlOf(node: string): Promise<string | undefined> {
+    return (await this.r.hget(`${this.prefix}media`, node)) ?? undefined;
+  }
+
   private async tick(): Promise<void> {
     if (this.busy) return;
     this.busy = true;
@@ -92,7 +110,10 @@ export class NodeLease {
         this.lost = true;
       }
       this.beaten = true;
-      if (this.lost) this.lost = !(await this.onLost());
+      if (this.lost) {
+        await this.advertise();
+        this.lost = !(await this.onLost());
+      }
       for (let i = 0; i < 16; i++) {
         const r = (await this.reapCmd(this.prefix, this.node)) as [string, string[]] | [];
         if (r.length === 0) break;
@@ -126,6 +147,7 @@ export class NodeLease {
       await this.r
         .multi()
         .zadd(`${this.prefix}nodes`, 0, this.node)
+        .hdel(`${this.prefix}media`, this.node)
         .exec()
         .catch(() => {});
   }

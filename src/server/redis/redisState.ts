@@ -25,6 +25,13 @@ export interface RedisState {
   node: string;
   /** The spawned redis-server (redis.spawn), if any. */
   process: RedisProcess | null;
+  /** The server listens on `port`: its media URL is advertised to the other nodes. */
+  listening(port: number): Promise<void>;
+  /**
+   * Dispatch of a viewer: the media URL of the node that holds the stream's publisher, when that is
+   * another node (undefined: this node, or not known).
+   */
+  mediaNodeUrl(appid: number, streamId: string): Promise<string | undefined>;
   /** The command connection is back after a loss (set by index.ts). */
   onReconnect: () => void;
   /** Health details. */
@@ -63,6 +70,18 @@ function connection(
   return r;
 }
 
+/**
+ * The media URL this node advertises to the others (dispatch sends a viewer to the publisher's node):
+ * `media.publicUrl`, else its own address (right on one machine; behind a load balancer, give each node its
+ * own `media.publicUrl`). '' without a media plane.
+ */
+function ownMediaUrl(config: ResolvedConfig, port: number): string {
+  if (!config.janus.enabled) return '';
+  if (config.media.publicUrl) return config.media.publicUrl;
+  const h = config.host === '0.0.0.0' ? '127.0.0.1' : config.host === '::' ? '::1' : config.host;
+  return `ws://${h.includes(':') ? `[${h}]` : h}:${port}/media`;
+}
+
 export async function startRedisState(config: ResolvedConfig, log: Logger): Promise<RedisState> {
   const rc = config.redis;
   const node = rc.node || `${hostname().slice(0, 24)}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -86,9 +105,23 @@ export async function startRedisState(config: ResolvedConfig, log: Logger): Prom
   );
   const lease = new NodeLease(cmd, node, rc.prefix, rc.nodeTtlMs, log);
   await lease.start();
+  let advertised = false;
   log.info({ node, redis: proc ? `spawned :${proc.port}` : 'external' }, 'many nodes: room state in redis');
   const shared: RedisState = {
     onReconnect: () => {},
+    listening: async (port) => {
+      if (advertised) return;
+      advertised = true;
+      await lease
+        .setMediaUrl(ownMediaUrl(config, port))
+        .catch((e: Error) => log.warn({ err: e.message }, 'media url not advertised'));
+    },
+    mediaNodeUrl: async (appid, streamId) => {
+      const where = await store.whereIs(appid, streamId);
+      const owner = where && (await store.member(appid, where.roomId, where.owner));
+      if (!owner || owner.node === node) return undefined;
+      return lease.mediaUrlOf(owner.node);
+    },
     state: { store, bus },
     counters,
     lease,
