@@ -16,7 +16,7 @@
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const Redis = require('ioredis');
-const { freePort, pct, rssKb, startBuiltServer, RawClient: LibRawClient } = require('./lib');
+const { bigRoomRound, freePort, pct, rssKb, startBuiltServer, RawClient: LibRawClient } = require('./lib');
 
 const ROOT = join(__dirname, '..');
 const { mintLoginToken } = require(join(ROOT, 'dist', 'server', 'index.js'));
@@ -101,31 +101,7 @@ async function run(label, n) {
   const cmd0 = await redisCommands(redis);
   const cpu1 = cpuAll(pids);
   for (let round = 0; round < ROUNDS; round++) {
-    const sender = clients[round % clients.length];
-    let got = 0;
-    let sentAt = 0;
-    const done = new Promise((resolve, reject) => {
-      const t = setTimeout(
-        () => reject(new Error(`${label}: round ${round}: ${got}/${USERS} after 15 s`)),
-        15_000,
-      );
-      for (const c of clients)
-        c.onPush = (m) => {
-          if (m.header.cmd !== 'push_merge_message') return;
-          const body = JSON.parse(m.body.messages[0].msg_body);
-          if (!body.msg_data.some((d) => d.msg_content === `r${round}`)) return;
-          latencies.push(performance.now() - sentAt);
-          if (++got === USERS) {
-            clearTimeout(t);
-            resolve();
-          }
-        };
-    });
-    sentAt = performance.now();
-    await sender.request('bigim_chat', {
-      msgs: [{ msg_category: 1, msg_type: 1, msg_content: `r${round}`, bigmsg_client_id: String(round) }],
-    });
-    await done;
+    await bigRoomRound(clients, clients[round % clients.length], round, latencies, 15_000);
   }
   const cpuFan = cpuAll(pids) - cpu1;
   const cmd1 = await redisCommands(redis);

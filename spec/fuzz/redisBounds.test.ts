@@ -3,7 +3,8 @@
  * Redis — hostile ids (':' and '{' in room ids, unicode), logins and re-logins on either node, streams,
  * reliable messages, chats, custom commands, big-room messages, abrupt closes — never grow Redis beyond a
  * bound per live room and user, and once every client is gone (and the grace is over) Redis holds nothing
- * but the live nodes' leases. A node killed mid-way leaves nothing behind either once it is reaped.
+ * but the live nodes' leases (and their media URLs). A node killed mid-way leaves nothing behind either
+ * once it is reaped.
  */
 import fc from 'fast-check';
 import Redis from 'ioredis';
@@ -37,6 +38,9 @@ const opArb = fc.record({
   what: fc.constantFrom('stream', 'unstream', 'trans', 'chat', 'custom', 'big', 'close', 'none'),
   n: fc.integer({ min: 0, max: 12 }),
 });
+
+/** What live nodes keep: their leases (a sorted set) and their media URLs (a hash), one entry each. */
+const LEASES = 'zs:media,zs:nodes';
 
 async function keys(): Promise<string[]> {
   return (await redis.keys('zs:*')).sort();
@@ -108,9 +112,9 @@ test('random sessions on two nodes: keys stay bounded while they run, and nothin
         expect(n).toBeLessThanOrEqual(ROOMS.length * 7 + 4 + USERS.length * 2 + 6 * 2 + 1);
       }
       for (const r of live.values()) r.ws.terminate();
-      // Once the grace is over: only the nodes' lease set is left.
-      const left = await settledKeys((k) => k.join() === 'zs:nodes', GRACE_MS + 5000);
-      expect(left).toEqual(['zs:nodes']);
+      // Once the grace is over: only the live nodes' leases and media URLs are left.
+      const left = await settledKeys((k) => k.join() === LEASES, GRACE_MS + 5000);
+      expect(left.join()).toBe(LEASES);
     }),
     { numRuns: 20, seed: 18 },
   );
@@ -136,10 +140,11 @@ test('a node killed with members, streams and socket caps: once reaped, Redis ho
   expect(await redis.exists(`zs:nc:${victimId}`)).toBe(1);
   process.kill(victim.pid, 'SIGKILL');
   other.ws.terminate();
-  const left = await settledKeys((k) => k.join() === 'zs:nodes', NODE_TTL_MS * 4 + GRACE_MS + 5000);
-  expect(left).toEqual(['zs:nodes']);
-  // The dead node's lease is gone too; the two live nodes remain.
+  const left = await settledKeys((k) => k.join() === LEASES, NODE_TTL_MS * 4 + GRACE_MS + 5000);
+  expect(left.join()).toBe(LEASES);
+  // The dead node's lease and media URL are gone too; the two live nodes remain.
   const nodes = await redis.zrange('zs:nodes', 0, -1);
   expect(nodes).not.toContain(victimId);
   expect(nodes.length).toBe(2);
+  expect((await redis.hkeys('zs:media')).sort()).toEqual([...nodes].sort());
 });

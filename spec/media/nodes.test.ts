@@ -4,10 +4,10 @@
  * on node A: the room crosses nodes through Redis, and dispatch sends the viewer to node A's media plane
  * (the node that holds the publisher), where it decodes frames.
  */
-import { createServer } from 'node:net';
 import type { Page } from 'playwright-core';
+import { freePort } from '../fuzz/lib/server';
 import { waitForEvent } from '../helpers/browser';
-import { expectMediaFlowing, loggedInPage, play, publish, startPreview } from '../helpers/mediaPage';
+import { events, expectMediaFlowing, loggedInPage, play, publish, startPreview } from '../helpers/mediaPage';
 import { JANUS_IP, startMediaServer, type MediaServer } from '../helpers/mediaServer';
 
 jest.setTimeout(120_000);
@@ -18,17 +18,6 @@ let b: MediaServer;
 let browser: import('playwright-core').Browser;
 let context: import('playwright-core').BrowserContext;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 /** One node: dev mode with a shared devAppSign (a token from either node logs in on both). */
 const node = (redis: Record<string, unknown>, rtpPortRange: string) => ({
   devAppSign: DEV_SIGN,
@@ -36,13 +25,14 @@ const node = (redis: Record<string, unknown>, rtpPortRange: string) => ({
   turn: { enabled: false },
   origin: { enabled: false },
   relay: { all: false },
-  redis,
+  redis: { nodeTtlMs: 1500, ...redis },
 });
 
 beforeAll(async () => {
   const redisPort = await freePort();
-  a = await startMediaServer(node({ spawn: true, port: redisPort }, '20000-20099'));
-  b = await startMediaServer(node({ url: `redis://127.0.0.1:${redisPort}` }, '20100-20199'));
+  // Node B spawns Redis: node A is the one killed below.
+  b = await startMediaServer(node({ spawn: true, port: redisPort }, '20100-20199'));
+  a = await startMediaServer(node({ url: `redis://127.0.0.1:${redisPort}` }, '20000-20099'));
   const { launchChromium } = await import('../helpers/browser');
   browser = await launchChromium();
   context = await browser.newContext();
@@ -78,5 +68,33 @@ test('a shim on node B plays a stream published on node A: frames decoded, the p
     ),
   );
   await waitForEvent(viewer, 'onStreamUpdated', (x) => x[0] === 1, 10_000, since);
+  await Promise.all([pub.close(), viewer.close()]);
+});
+
+test('node A killed mid-call: its publisher resumes on node B, the viewer sees state 2 then 0, no ghost', async () => {
+  const ws = (m: MediaServer) => `${m.url.replace('http', 'ws')}/ws`;
+  const pub = await loggedInPage(context, a.url, 'pub-k', 'kill-room', { server: [ws(a), ws(b)] });
+  const viewer = await loggedInPage(context, b.url, 'view-k', 'kill-room');
+  await startPreview(pub, 'local');
+  await publish(pub, 's-kill', 'local', { videoDecodeType: 'VP8' });
+  await waitForEvent(viewer, 'onStreamUpdated', (x) => x[0] === 0);
+  await play(viewer, 's-kill', { videoDecodeType: 'VP8' });
+  await expectMediaFlowing(viewer, 's-kill');
+
+  const since = Date.now();
+  process.kill(a.pid, 'SIGKILL'); // its Janus dies with it
+  await waitForEvent(viewer, 'onPlayStateUpdate', (x) => x[0] === 2 && x[1] === 's-kill', 15_000, since);
+  await waitForEvent(pub, 'onReconnect', undefined, 30_000, since);
+  await waitForEvent(pub, 'onPublishStateUpdate', (x) => x[0] === 0 && x[1] === 's-kill', 30_000, since);
+  await waitForEvent(viewer, 'onPlayStateUpdate', (x) => x[0] === 0 && x[1] === 's-kill', 30_000, since);
+  const flow = await expectMediaFlowing(viewer, 's-kill');
+  expect(flow.after.codec).toBe('video/VP8');
+  // Never a final failure, and the stream never left the viewer's list.
+  expect((await events(viewer, 'onPlayStateUpdate')).filter((x) => x[0] === 1)).toEqual([]);
+  expect((await events(viewer, 'onStreamUpdated')).filter((x) => x[0] === 1)).toEqual([]);
+  // No ghost once node A's lease is reaped: node B holds the publisher and the viewer, one session each.
+  await new Promise((r) => setTimeout(r, 3000));
+  const h = await b.health();
+  expect(h.media).toMatchObject({ publishers: 1, sessions: 2 });
   await Promise.all([pub.close(), viewer.close()]);
 });
