@@ -83,11 +83,33 @@ test('node A killed mid-call: its publisher resumes on node B, the viewer sees s
 
   const since = Date.now();
   process.kill(a.pid, 'SIGKILL'); // its Janus dies with it
-  await waitForEvent(viewer, 'onPlayStateUpdate', (x) => x[0] === 2 && x[1] === 's-kill', 15_000, since);
-  await waitForEvent(pub, 'onReconnect', undefined, 30_000, since);
-  await waitForEvent(pub, 'onPublishStateUpdate', (x) => x[0] === 0 && x[1] === 's-kill', 30_000, since);
-  await waitForEvent(viewer, 'onPlayStateUpdate', (x) => x[0] === 0 && x[1] === 's-kill', 30_000, since);
+  const broken = await waitForEvent(
+    viewer,
+    'onPlayStateUpdate',
+    (x) => x[0] === 2 && x[1] === 's-kill',
+    15_000,
+    since,
+  );
+  const back = await waitForEvent(pub, 'onReconnect', undefined, 30_000, since);
+  const pubUp = await waitForEvent(
+    pub,
+    'onPublishStateUpdate',
+    (x) => x[0] === 0 && x[1] === 's-kill',
+    30_000,
+    since,
+  );
+  const viewUp = await waitForEvent(
+    viewer,
+    'onPlayStateUpdate',
+    (x) => x[0] === 0 && x[1] === 's-kill',
+    30_000,
+    since,
+  );
   const flow = await expectMediaFlowing(viewer, 's-kill');
+  console.log(
+    `node killed -> viewer state 2 after ${broken.t - since} ms; publisher's room back on node B after ` +
+      `${back.t - since} ms, publishing after ${pubUp.t - since} ms; viewer state 0 after ${viewUp.t - since} ms`,
+  );
   expect(flow.after.codec).toBe('video/VP8');
   // Never a final failure, and the stream never left the viewer's list.
   expect((await events(viewer, 'onPlayStateUpdate')).filter((x) => x[0] === 1)).toEqual([]);
