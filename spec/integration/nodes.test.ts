@@ -292,3 +292,37 @@ test('Redis restarted empty: the nodes reconnect and write back what their clien
   // The stream id is still alice's alone (the app's index was written back too).
   expect(await announce(b, 2001, 's-alice')).toBe(1000000011);
 });
+
+test('Redis unreachable for longer than a node lease: no live node is taken for dead, nobody leaves', async () => {
+  const [a, b, c] = [raw(0, 'alice'), raw(1, 'bob'), raw(2, 'carol')];
+  for (const r of [a, b, c]) expect((await r.login()).body.err_code).toBe(0);
+  await a.push('push_userlist_update', (x) => JSON.stringify(x.user_actions).includes('carol'));
+  const { redisPid } = await cluster.nodeHealth(0);
+  process.kill(redisPid!, 'SIGSTOP');
+  try {
+    await new Promise((r) => setTimeout(r, NODE_TTL_MS * 3));
+    // Meanwhile a request fails with 1002 (room state unavailable); heartbeats still answer.
+    expect(
+      (await b.request('im_chat', { msg_category: 1, msg_type: 1, msg_content: 'x' })).body.err_code,
+    ).toBe(1002);
+    expect((await c.request('hb', {})).body.err_code).toBe(0);
+  } finally {
+    process.kill(redisPid!, 'SIGCONT');
+  }
+  // Back: a few lease rounds later, nobody was reaped: no one heard anyone leave, the list is whole.
+  await new Promise((r) => setTimeout(r, NODE_TTL_MS * 3));
+  for (const r of [a, b, c])
+    expect(
+      r.frames.some(
+        (f) => f.header.cmd === 'push_userlist_update' && JSON.stringify(f.body).includes('"Action":2'),
+      ),
+    ).toBe(false);
+  const list = (await b.request('user_list', { user_index: 0 })).body.user_baseinfos as { id_name: string }[];
+  expect(list.map((u) => u.id_name).sort()).toEqual(['alice', 'bob', 'carol']);
+  expect(
+    (await a.request('im_chat', { msg_category: 1, msg_type: 1, msg_content: 'back' })).body.err_code,
+  ).toBe(0);
+  expect(
+    JSON.stringify((await c.push('push_im_chat', (x) => JSON.stringify(x).includes('back'))).body),
+  ).toContain('back');
+});

@@ -71,9 +71,19 @@ export class NodeLease {
     this.reapCmd = (...a) => cmds.zs_nodeReap!(...a);
   }
 
+  /**
+   * No reaping before this (ms): after a start or a reconnection the other nodes get one TTL to beat first,
+   * so a Redis outage longer than the TTL does not make live nodes look dead to the first one back.
+   */
+  private reapAfter = 0;
+  /** When a beat last got through (ms). */
+  private lastBeat = 0;
+
   /** The first beat (the node is alive from now on), then one every third of the TTL. */
   async start(): Promise<void> {
+    this.reapAfter = Date.now() + this.ttlMs;
     await this.beatCmd(this.prefix, this.node, this.ttlMs, '1');
+    this.lastBeat = Date.now();
     this.beaten = true;
     this.timer = unref(
       setInterval(
@@ -105,6 +115,10 @@ export class NodeLease {
     this.busy = true;
     try {
       const had = await this.beatCmd(this.prefix, this.node, this.ttlMs, this.beaten ? '0' : '1');
+      // Our own beats did not get through for a TTL: neither did the others'. They get a TTL to beat again.
+      const now = Date.now();
+      if (now - this.lastBeat > this.ttlMs) this.reapAfter = now + this.ttlMs;
+      this.lastBeat = now;
       if (Number(had) === 0) {
         this.log.warn({ node: this.node }, 'this node was gone from redis: writing back what it holds');
         this.lost = true;
@@ -114,7 +128,7 @@ export class NodeLease {
         await this.advertise();
         this.lost = !(await this.onLost());
       }
-      for (let i = 0; i < 16; i++) {
+      for (let i = 0; i < 16 && Date.now() >= this.reapAfter; i++) {
         const r = (await this.reapCmd(this.prefix, this.node)) as [string, string[]] | [];
         if (r.length === 0) break;
         const [dead, members] = r as [string, string[]];
@@ -136,6 +150,7 @@ export class NodeLease {
 
   /** Beats now (the connection to Redis is back: was it restarted empty?). */
   checkNow(): void {
+    this.reapAfter = Date.now() + this.ttlMs;
     void this.tick();
   }
 
