@@ -30,7 +30,8 @@ import { StaticFiles } from './StaticFiles';
 import { QuietCollector } from './QuietCollector';
 import { ConnectionLimits, type ConnectionStats } from './connectionLimits';
 import { systemClock, type Clock } from './clock';
-import type { MediaBackend } from './media/MediaBackend';
+import type { MediaBackend, MediaBackendHealth } from './media/MediaBackend';
+import { BackendPool } from './media/BackendPool';
 import { JanusBackend } from './media/JanusBackend';
 import { MediaService } from './media/MediaService';
 import { startBridge } from './media/bridge/startBridge';
@@ -489,15 +490,33 @@ export async function startServer(
  * nothing else: MediaService is built by startServer once the room plane exists. A Janus that cannot
  * start leaves the room plane running; dispatch then answers 1009 and the log says why.
  */
-async function startBackend(config: ResolvedConfig, log: pino.Logger): Promise<JanusBackend | null> {
+async function startBackend(config: ResolvedConfig, log: pino.Logger): Promise<MediaBackend | null> {
   if (!config.janus.enabled) return null;
-  const backend = new JanusBackend(
-    config.janus,
-    log,
-    config.log.level === 'debug' || config.log.level === 'trace',
+  const verbose = config.log.level === 'debug' || config.log.level === 'trace';
+  const n = config.janus.instances;
+  if (n === 1) {
+    const backend = new JanusBackend(config.janus, log, verbose);
+    await backend.start();
+    return backend;
+  }
+  // A pool of spawned Janus: each its own slice of the RTP port range (and port, when one is fixed).
+  const [lo, hi] = config.janus.rtpPortRange.split('-').map(Number) as [number, number];
+  const slice = Math.floor((hi - lo + 1) / n);
+  const members = Array.from(
+    { length: n },
+    (_, i) =>
+      new JanusBackend(
+        {
+          ...config.janus,
+          rtpPortRange: `${lo + i * slice}-${lo + (i + 1) * slice - 1}`,
+          wsPort: config.janus.wsPort ? config.janus.wsPort + i : 0,
+        },
+        log.child({ janus: i }),
+        verbose,
+      ),
   );
-  await backend.start();
-  return backend;
+  await Promise.all(members.map((m) => m.start()));
+  return new BackendPool(members);
 }
 
 /**
@@ -530,5 +549,17 @@ function backendStats(b: MediaBackend): Record<string, unknown> {
     janusRooms: h.rooms,
     janusPid: h.janusPid ?? null,
     janusStarts: h.janusStarts ?? 0,
+    // A pool (janus.instances > 1): each Janus's state and load.
+    ...(Array.isArray(h.members)
+      ? {
+          janusPool: (h.members as MediaBackendHealth[]).map((m) => ({
+            up: m.up,
+            legs: m.legs,
+            rooms: m.rooms,
+            pid: m.janusPid ?? null,
+            starts: m.janusStarts ?? 0,
+          })),
+        }
+      : {}),
   };
 }
