@@ -4,6 +4,7 @@
  * room; ZegoClients (jsdom) show the legacy reconnection onto another node.
  */
 import { mintLoginToken } from '../../src/server';
+import { httpGet } from '../fuzz/lib/server';
 import { GRACE_MS, NODE_TTL_MS, startCluster, wsOf, type Cluster } from '../helpers/nodes';
 import { APPID, Raw, SIGN } from '../helpers/rawRoom';
 import { clientFactory, waitFor } from '../helpers/roomClients';
@@ -151,6 +152,16 @@ test('clients on three nodes in one room exchange every message kind and see one
   // Nobody else heard the private ones.
   expect(c.frames.some((f) => f.header.cmd === 'push_signal' || f.header.cmd === 'push_custommsg')).toBe(
     false,
+  );
+  // Each node's metrics time its room steps' Redis round trips (join, chat, trans...).
+  const metrics = (await httpGet(`${cluster.nodes[1]!.url}/metrics`)).text;
+  const count = (op: string) =>
+    Number(
+      new RegExp(`zego_redis_latency_seconds_count\\{[^}]*op="${op}"[^}]*\\} (\\d+)`).exec(metrics)?.[1] ?? 0,
+    );
+  const ops = ['join', 'chat', 'trans', 'bigim', 'send'];
+  expect(Object.fromEntries(ops.map((op) => [op, count(op) > 0]))).toEqual(
+    Object.fromEntries(ops.map((op) => [op, true])),
   );
 });
 

@@ -43,6 +43,7 @@ import { Caps, capLimitsFrom } from './caps/Caps';
 import { MemoryCapCounters } from './caps/CapCounters';
 import { Presence } from './presence/Presence';
 import { redisOn } from './redis/redisConfig';
+import { RedisRoomStore } from './redis/RedisRoomStore';
 import { startRedisState, type RedisState } from './redis/redisState';
 import { TurnService } from './turn/TurnService';
 import { ProxyService } from './proxy/ProxyService';
@@ -222,6 +223,10 @@ export async function startServer(
   const startedAt = Date.now();
   // Metrics, webhooks, the admin API and page (startOps.ts).
   const ops = startOps({ config, log, startedAt, rooms, backend, media, live, bridge });
+  // Many nodes: every room step's Redis round trip in the metrics.
+  const metrics = ops.metrics;
+  if (shared?.state.store instanceof RedisRoomStore && metrics)
+    shared.state.store.onLatency = (op, s) => metrics.observeRedis(op, s);
   // One place decides who hears a departure first: the room (its 12002 reaches viewers), then media.
   presence.on(
     'userGone',

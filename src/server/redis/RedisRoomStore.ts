@@ -63,6 +63,8 @@ const CAP_OF_TAG = { user: 'streamsPerUser', app: 'streamsPerApp' } as const;
 
 export class RedisRoomStore implements RoomStore {
   private readonly scripts = {} as Record<RoomScript, Runner>;
+  /** Each step's round trip, seconds (metrics: zego_redis_latency_seconds{op}). */
+  onLatency: (op: string, seconds: number) => void = () => {};
 
   constructor(
     private readonly r: Redis,
@@ -86,8 +88,10 @@ export class RedisRoomStore implements RoomStore {
     ...args: (string | number)[]
   ): Promise<Reply> {
     let r: Reply;
+    const t0 = performance.now();
     try {
       r = await this.scripts[name](this.prefix, appid, roomId, ...args);
+      this.onLatency(name, (performance.now() - t0) / 1000);
     } catch (e) {
       throw new RoomRefusal(ServerCode.StoreUnavailable, `room state unavailable: ${(e as Error).message}`);
     }
@@ -157,6 +161,7 @@ export class RedisRoomStore implements RoomStore {
       ...this.snap(r, 1),
       anchor: anchor && { userId: anchor.userId, idName: anchor.idName, nickName: anchor.nickName },
       previous: r[11] ? (JSON.parse(String(r[11])) as { sessionId: string; node: string }) : undefined,
+      created: Number(r[12]) === 1,
     };
   }
 
@@ -302,8 +307,8 @@ export class RedisRoomStore implements RoomStore {
     return Number((await this.run('kick', appid, roomId, idName, reason))[1]) === 1;
   }
 
-  async close(appid: number, roomId: string): Promise<boolean> {
-    return Number((await this.run('close', appid, roomId))[1]) === 1;
+  async close(appid: number, roomId: string, reason: number): Promise<boolean> {
+    return Number((await this.run('close', appid, roomId, reason))[1]) === 1;
   }
 
   async rebuild(appid: number, roomId: string, snap: RoomSnapshot, members: MemberInfo[]): Promise<void> {

@@ -95,7 +95,9 @@ export const ROOM_SCRIPTS = {
   // 4 idName, 5 member JSON, 6 item rest, 7 mayCreate, 8 maxRooms, 9 maxUsers, 10 node, 11 sessionId, 12 role
   join: `
 local idName = ARGV[4]
+local created = 0
 if redis.call('EXISTS', B) == 0 then
+  created = 1
   if ARGV[7] ~= '1' then return refuse(${C.RoomNotExist}) end
   if redis.call('SCARD', P..'rooms') >= tonumber(ARGV[8]) then return refuse(${C.RoomFull}) end
   redis.call('HSET', B, 'ev', 0, 'ss', 0, 'us', 0, 'mi', 0, 'bi', 0, 'jn', 0, 'so', 0)
@@ -127,6 +129,7 @@ if a[1] then anchor = redis.call('HGET', BM, a[1]) or '' end
 local r = snap({'OK'})
 r[#r + 1] = anchor
 r[#r + 1] = prevOut
+r[#r + 1] = created
 return r`,
   // 4 idName, 5 sessionId
   leave: `
@@ -372,10 +375,11 @@ while i < #ARGV do
   i = i + 2
 end
 return ok(1)`,
+  // 4 reason
   close: `
 if redis.call('EXISTS', B) == 0 then return ok(0) end
 local e = nextev(B)
-redis.call('PUBLISH', CH, '{"k":"close","ev":'..e..'}')
+redis.call('PUBLISH', CH, '{"k":"close","ev":'..e..',"reason":'..tonumber(ARGV[4])..'}')
 return ok(1)`,
 } as const;
 
