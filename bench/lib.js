@@ -195,3 +195,38 @@ class RawClient {
 }
 
 module.exports.RawClient = RawClient;
+
+/**
+ * One big-room round: `sender` sends message `r<round>`; resolves once every client heard it in a
+ * push_merge_message, each arrival's latency (ms since the send) pushed to `latencies`; rejects after
+ * `timeoutMs`.
+ */
+async function bigRoomRound(clients, sender, round, latencies, timeoutMs = 10_000) {
+  const expected = clients.length;
+  let got = 0;
+  let sentAt = 0;
+  const done = new Promise((resolve, reject) => {
+    const t = setTimeout(
+      () => reject(new Error(`fan-out round ${round}: ${got}/${expected} after ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    for (const c of clients)
+      c.onPush = (m) => {
+        if (m.header.cmd !== 'push_merge_message') return;
+        const body = JSON.parse(m.body.messages[0].msg_body);
+        if (!body.msg_data.some((d) => d.msg_content === `r${round}`)) return;
+        latencies.push(performance.now() - sentAt);
+        if (++got === expected) {
+          clearTimeout(t);
+          resolve();
+        }
+      };
+  });
+  sentAt = performance.now();
+  await sender.request('bigim_chat', {
+    msgs: [{ msg_category: 1, msg_type: 1, msg_content: `r${round}`, bigmsg_client_id: String(round) }],
+  });
+  await done;
+}
+
+module.exports.bigRoomRound = bigRoomRound;

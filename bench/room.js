@@ -12,7 +12,7 @@
  */
 const { join } = require('node:path');
 
-const { pct, rssKb, startBuiltServer, RawClient: LibRawClient } = require('./lib');
+const { bigRoomRound, pct, rssKb, startBuiltServer, RawClient: LibRawClient } = require('./lib');
 
 const ROOT = join(__dirname, '..');
 const { mintLoginToken } = require(join(ROOT, 'dist', 'server', 'index.js'));
@@ -73,33 +73,7 @@ async function bigRoom(srv) {
   // Fan-out: 20 rounds; each round one client sends one message, all others record arrival.
   const latencies = [];
   for (let round = 0; round < 20; round++) {
-    const sender = clients[round % clients.length];
-    const expected = clients.length; // every user in the room receives the merged push
-    let got = 0;
-    let sentAt = 0;
-    const done = new Promise((resolve, reject) => {
-      const t = setTimeout(
-        () => reject(new Error(`fan-out round ${round}: ${got}/${expected} after 10 s`)),
-        10_000,
-      );
-      for (const c of clients) {
-        c.onPush = (m) => {
-          if (m.header.cmd !== 'push_merge_message') return;
-          const body = JSON.parse(m.body.messages[0].msg_body);
-          if (!body.msg_data.some((d) => d.msg_content === `r${round}`)) return;
-          latencies.push(performance.now() - sentAt);
-          if (++got === expected) {
-            clearTimeout(t);
-            resolve();
-          }
-        };
-      }
-    });
-    sentAt = performance.now();
-    await sender.request('bigim_chat', {
-      msgs: [{ msg_category: 1, msg_type: 1, msg_content: `r${round}`, bigmsg_client_id: String(round) }],
-    });
-    await done;
+    await bigRoomRound(clients, clients[round % clients.length], round, latencies);
   }
   for (const c of clients) c.close();
   return { loginAllMs, latencies, rssPerUserKb: (rss1 - rss0) / USERS, rss0, rss1 };

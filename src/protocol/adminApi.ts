@@ -22,8 +22,7 @@ export const ADMIN_MAX_RECIPIENTS = 1000;
 /** A room message's content, bytes (as im_chat). */
 export const ADMIN_MAX_MESSAGE_BYTES = 8192;
 
-const id = (what: string, o: { nonEmpty?: boolean } = { nonEmpty: true }) =>
-  d(s.str(MAX_ID_BYTES, o), what);
+const id = (what: string, o: { nonEmpty?: boolean } = { nonEmpty: true }) => d(s.str(MAX_ID_BYTES, o), what);
 const offset = d(s.int(0, 10_000_000).opt(), 'Items to skip (default 0)');
 const limit = d(s.int(1, ADMIN_MAX_PAGE).opt(), `Items at most (default ${ADMIN_DEFAULT_PAGE})`);
 const total = d(s.int(0, Number.MAX_SAFE_INTEGER), 'How many there are in all');
@@ -92,7 +91,10 @@ export const ADMIN_ROUTES = {
     request: s.object({ offset, limit }),
     response: s.object({
       total,
-      rooms: s.array(s.object({ roomId, users: count('Users in it'), streams: count('Streams in it') }), ADMIN_MAX_PAGE),
+      rooms: s.array(
+        s.object({ roomId, users: count('Users in it'), streams: count('Streams in it') }),
+        ADMIN_MAX_PAGE,
+      ),
     }),
   },
   'list-users': {
@@ -102,7 +104,11 @@ export const ADMIN_ROUTES = {
   },
   'list-streams': {
     summary: 'The streams of a room, or of the whole app without roomId',
-    request: s.object({ roomId: d(s.str(MAX_ID_BYTES, { nonEmpty: true }).opt(), 'Only this room'), offset, limit }),
+    request: s.object({
+      roomId: d(s.str(MAX_ID_BYTES, { nonEmpty: true }).opt(), 'Only this room'),
+      offset,
+      limit,
+    }),
     response: s.object({ total, streams: s.array(streamItem, ADMIN_MAX_PAGE) }),
   },
   'kick-user': {
@@ -128,7 +134,10 @@ export const ADMIN_ROUTES = {
       content: d(s.str(ADMIN_MAX_MESSAGE_BYTES), 'The message text'),
       category: d(s.int(0, 1000).opt(), 'msg_category (default 1: chat)'),
       type: d(s.int(0, 1000).opt(), 'msg_type (default 1: text)'),
-      fromIdName: d(s.str(MAX_ID_BYTES, { nonEmpty: true }).opt(), 'The sender pages see (default "@server")'),
+      fromIdName: d(
+        s.str(MAX_ID_BYTES, { nonEmpty: true }).opt(),
+        'The sender pages see (default "@server")',
+      ),
       fromNickName: d(s.str(MAX_ID_BYTES).opt(), 'Its nick name (default "server")'),
     }),
     response: s.object({ msgId: count('The message id in the room'), recipients: count('Users it went to') }),
@@ -138,8 +147,14 @@ export const ADMIN_ROUTES = {
     request: s.object({
       roomId,
       content: d(s.str(MAX_CUSTOM_MSG_BYTES), 'The custom content (as sendCustomCommand)'),
-      to: d(s.array(s.str(MAX_ID_BYTES, { nonEmpty: true }), ADMIN_MAX_RECIPIENTS).opt(), 'Only these users (default every user)'),
-      fromIdName: d(s.str(MAX_ID_BYTES, { nonEmpty: true }).opt(), 'The sender pages see (default "@server")'),
+      to: d(
+        s.array(s.str(MAX_ID_BYTES, { nonEmpty: true }), ADMIN_MAX_RECIPIENTS).opt(),
+        'Only these users (default every user)',
+      ),
+      fromIdName: d(
+        s.str(MAX_ID_BYTES, { nonEmpty: true }).opt(),
+        'The sender pages see (default "@server")',
+      ),
       fromNickName: d(s.str(MAX_ID_BYTES).opt(), 'Its nick name (default "server")'),
     }),
     response: s.object({ recipients: count('Users it went to') }),
@@ -148,11 +163,20 @@ export const ADMIN_ROUTES = {
     summary: 'Mints a login token for a user of this app (what a business server hands its pages)',
     request: s.object({
       idName: id('The user id the token is for'),
-      format: d(s.oneOf(['04', 'v1'] as const).opt(), 'Default 04 when the app has a serverSecret, v1 otherwise'),
+      format: d(
+        s.oneOf(['04', 'v1'] as const).opt(),
+        'Default 04 when the app has a serverSecret, v1 otherwise',
+      ),
       roomId: d(s.str(MAX_ID_BYTES, { nonEmpty: true }).opt(), '04 only: the only room the token logs in to'),
-      ttlS: d(s.int(1, 10 * 365 * 24 * 3600).opt(), 'Lifetime, s (default 3600; at most auth.maxTokenLifetimeS)'),
+      ttlS: d(
+        s.int(1, 10 * 365 * 24 * 3600).opt(),
+        'Lifetime, s (default 3600; at most auth.maxTokenLifetimeS)',
+      ),
       publish: d(s.bool().opt(), '04 only: false = may not publish (default true)'),
-      streamIds: d(s.array(s.str(MAX_ID_BYTES, { nonEmpty: true }), 1000).opt(), '04 only: the only stream ids it may publish'),
+      streamIds: d(
+        s.array(s.str(MAX_ID_BYTES, { nonEmpty: true }), 1000).opt(),
+        '04 only: the only stream ids it may publish',
+      ),
     }),
     response: s.object({
       token: d(s.str(4096), 'The token (login token argument)'),
@@ -175,7 +199,11 @@ export type AdminResponse<R extends AdminRoute> = Infer<(typeof ADMIN_ROUTES)[R]
  */
 export const ADMIN_ERRORS = {
   invalid_json: { code: 40001, status: 400, message: 'the body is not JSON' },
-  invalid_body: { code: 40002, status: 400, message: 'a field is missing, of the wrong type or out of range' },
+  invalid_body: {
+    code: 40002,
+    status: 400,
+    message: 'a field is missing, of the wrong type or out of range',
+  },
   cannot_mint: { code: 40003, status: 400, message: 'this token cannot be minted for this app' },
   missing_auth: { code: 40101, status: 401, message: 'the signature headers are missing or malformed' },
   unknown_app: { code: 40102, status: 401, message: 'no such app, or it has no adminSecret' },

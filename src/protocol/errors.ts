@@ -33,6 +33,11 @@ export const ServerCode = {
   Json: 1,
   /** A second login on a socket that is already logging in. */
   LoginInProgress: 1001,
+  /**
+   * The room state is out of reach for now (Redis, with many nodes, down or too slow): the request was not
+   * done. The legacy "liveroom request error": a login that gets it is retried by both SDKs.
+   */
+  StoreUnavailable: 1002,
   /** Request needs a logged-in session (or the header does not match it). */
   BadLoginState: 1006,
   /** Login token does not verify. */
@@ -100,6 +105,7 @@ export const SERVER_CODE_MESSAGES: Record<number, string> = {
   [ServerCode.OK]: 'ok',
   [ServerCode.Json]: 'json error',
   [ServerCode.LoginInProgress]: 'login in progress',
+  [ServerCode.StoreUnavailable]: 'liveroom request error (room state unavailable)',
   [ServerCode.BadLoginState]: 'bad login state',
   [ServerCode.TokenError]: 'token error',
   [ServerCode.DispatchError]: 'dispatch error',

@@ -76,15 +76,21 @@ export interface PublisherDirectory extends Pick<EventEmitter<PublisherDirectory
   removeVirtualPublisher(appid: number, streamId: string): void;
 }
 
-/** What live production asks of the room plane. */
+/** What live production asks of the room plane (the room state may be in Redis: every answer is a promise). */
 export interface RoomStreams {
-  isMember(appid: number, roomId: string, idName: string): boolean;
+  isMember(appid: number, roomId: string, idName: string): Promise<boolean>;
   /** Lists a mix output in its room (12001 for everyone else), owned by the user who started the mix. */
-  addStream(appid: number, roomId: string, owner: string, streamId: string, urls: StreamUrls): boolean;
+  addStream(
+    appid: number,
+    roomId: string,
+    owner: string,
+    streamId: string,
+    urls: StreamUrls,
+  ): Promise<boolean>;
   /** The mix output leaves its room (12002). */
-  removeStream(appid: number, roomId: string, streamId: string): void;
+  removeStream(appid: number, roomId: string, streamId: string): Promise<void>;
   /** The idName listing a stream of the app, if any. */
-  ownerOf(appid: number, streamId: string): string | undefined;
+  ownerOf(appid: number, streamId: string): Promise<string | undefined>;
   /** A stream id is taken in the app (published or listed). */
-  streamTaken(appid: number, streamId: string): boolean;
+  streamTaken(appid: number, streamId: string): Promise<boolean>;
 }

@@ -28,6 +28,7 @@ import {
   type OpsConfig,
   type WebhookEventType,
 } from './opsConfig';
+import { resolveRedis, type RedisConfig } from './redis/redisConfig';
 
 export interface AppConfig {
   appid: number;
@@ -199,6 +200,11 @@ export interface ResolvedConfig extends LiveConfig, OpsConfig {
     rtpPortRange: string;
     /** WebSocket URLs of running Janus instances: if set, nothing is spawned. */
     urls: string[];
+    /**
+     * Spawned Janus processes (default 1). Over 1: a pool; a new publisher goes to the least loaded one, its
+     * viewers to the same one, and `rtpPortRange` is split between them.
+     */
+    instances: number;
     /** Port of the spawned Janus's WebSocket on 127.0.0.1 (0 = a free one). */
     wsPort: number;
     startTimeoutMs: number;
@@ -300,6 +306,8 @@ export interface ResolvedConfig extends LiveConfig, OpsConfig {
   };
   /** The client-offer play bridge (a worker process): src/server/bridgeConfig.ts. */
   bridge: BridgeConfig;
+  /** Many nodes: the shared room state (redis/redisConfig.ts); off by default (one node, in memory). */
+  redis: RedisConfig;
 }
 
 /** Everything optional: what a config file or `startServer(options)` may give. */
@@ -311,7 +319,10 @@ export type ServerOptions = {
     : ResolvedConfig[K];
 };
 
-const DEFAULTS: Omit<ResolvedConfig, 'apps' | 'devMode' | 'devAppSign' | keyof LiveConfig | keyof OpsConfig> = {
+const DEFAULTS: Omit<
+  ResolvedConfig,
+  'apps' | 'devMode' | 'devAppSign' | 'redis' | keyof LiveConfig | keyof OpsConfig
+> = {
   host: '127.0.0.1',
   port: 8080,
   room: {
@@ -374,6 +385,7 @@ const DEFAULTS: Omit<ResolvedConfig, 'apps' | 'devMode' | 'devAppSign' | keyof L
     publicIp: '',
     rtpPortRange: '20000-20100',
     urls: [],
+    instances: 1,
     wsPort: 0,
     startTimeoutMs: 10_000,
     restartDelayMs: 500,
@@ -456,6 +468,7 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
     'admin',
     'webhooks',
     'metrics',
+    'redis',
   ];
   for (const k of Object.keys(options))
     if (!known.includes(k)) throw new ConfigError(k, 'is not a known setting');
@@ -591,6 +604,11 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
   if (!Array.isArray(janus.urls) || !janus.urls.every((u) => typeof u === 'string' && /^wss?:\/\//.test(u)))
     throw new ConfigError('janus.urls', 'must be a list of ws:// or wss:// URLs');
   int('janus.wsPort', janus.wsPort, 0, 65535);
+  int('janus.instances', janus.instances, 1, 16);
+  if (janus.instances > 1 && janus.urls.length)
+    throw new ConfigError('janus.instances', 'spawns Janus: it cannot go with janus.urls');
+  if (janus.instances > 1 && Number(range[2]) - Number(range[1]) + 1 < janus.instances * 2)
+    throw new ConfigError('janus.instances', 'needs at least 2 ports of janus.rtpPortRange per instance');
   int('janus.startTimeoutMs', janus.startTimeoutMs, 100, 600_000);
   int('janus.restartDelayMs', janus.restartDelayMs, 10, 600_000);
   int('janus.debugLevel', janus.debugLevel, 0, 7);
@@ -629,6 +647,7 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
     proxy,
     media,
     bridge,
+    redis: resolveRedis(options.redis),
   };
 }
 

@@ -80,7 +80,11 @@ const ADMIN_PAGE_HEADERS: Record<string, string> = {
 };
 
 /** The operator page and its script: /admin (also /admin/) and /admin.js. */
-const ADMIN_PAGE: Record<string, string> = { '/admin': 'admin.html', '/admin/': 'admin.html', '/admin.js': 'admin.js' };
+const ADMIN_PAGE: Record<string, string> = {
+  '/admin': 'admin.html',
+  '/admin/': 'admin.html',
+  '/admin.js': 'admin.js',
+};
 
 /**
  * Who may read /metrics: a peer that may read /healthz details (http.healthAllow, not through a proxy), or
@@ -334,7 +338,12 @@ export function httpHandler(d: HttpDeps): (req: IncomingMessage, res: ServerResp
     if (p === '/metrics') {
       if (!d.metrics) return send(res, 404, text, 'not found');
       if (!metricsAllowed(healthAllow, d.config.metrics.token, req.socket.remoteAddress, req.headers))
-        return send(res, 403, text, 'forbidden: /metrics is for http.healthAllow or the metrics.token bearer');
+        return send(
+          res,
+          403,
+          text,
+          'forbidden: /metrics is for http.healthAllow or the metrics.token bearer',
+        );
       const m = await d.metrics.text();
       return send(res, 200, m.type, req.method === 'HEAD' ? '' : m.body);
     }

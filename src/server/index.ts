@@ -24,13 +24,14 @@ import {
   refuseRaw,
   upgradePath,
 } from './http';
-import type { Member } from './room/Room';
+import type { Member } from './room/Member';
 import { RoomService } from './room/RoomService';
 import { StaticFiles } from './StaticFiles';
 import { QuietCollector } from './QuietCollector';
 import { ConnectionLimits, type ConnectionStats } from './connectionLimits';
 import { systemClock, type Clock } from './clock';
-import type { MediaBackend } from './media/MediaBackend';
+import type { MediaBackend, MediaBackendHealth } from './media/MediaBackend';
+import { BackendPool } from './media/BackendPool';
 import { JanusBackend } from './media/JanusBackend';
 import { MediaService } from './media/MediaService';
 import { startBridge } from './media/bridge/startBridge';
@@ -41,6 +42,9 @@ import { CallLimiter, callBoundsFrom } from './outbound/CallLimiter';
 import { Caps, capLimitsFrom } from './caps/Caps';
 import { MemoryCapCounters } from './caps/CapCounters';
 import { Presence } from './presence/Presence';
+import { redisOn } from './redis/redisConfig';
+import { RedisRoomStore } from './redis/RedisRoomStore';
+import { startRedisState, type RedisState } from './redis/redisState';
 import { TurnService } from './turn/TurnService';
 import { ProxyService } from './proxy/ProxyService';
 import { cameThroughProxy, openProxyFeed, proxyTurnUrl, proxyVerdictOf } from './proxy/proxyFeed';
@@ -70,6 +74,9 @@ export interface RunningServer {
   janusPid(): number | undefined;
   /** Open Janus handles (for leak checks). */
   janusHandles(): number;
+  /** The spawned redis-server's pid (redis.spawn), and this node's id with Redis. */
+  redisPid(): number | undefined;
+  node(): string | undefined;
   /** The spawned coturn's pid (undefined with external TURN or none). */
   turnPid(): number | undefined;
   /** The cloud proxy's nginx pid and public port (undefined / 0 when it is off or down). */
@@ -149,20 +156,44 @@ export async function startServer(
   await turn.start();
   // One bound on calls to business servers for the whole process: every plane that calls one shares it.
   const calls = new CallLimiter(callBoundsFrom(config.limits));
-  // The per-user and per-app caps, one set for both planes (in memory: this node's).
-  const caps = new Caps(new MemoryCapCounters(), capLimitsFrom(config));
+  // Many nodes: the room state, the bus and the caps in Redis (without `redis` in the config: this node's,
+  // in memory). A Redis that cannot be reached at start fails the start (nothing half-shared).
+  let shared: RedisState | null = null;
+  try {
+    shared = redisOn(config) ? await startRedisState(config, log) : null;
+  } catch (e) {
+    presence.dispose();
+    await Promise.all([backend?.close(), turn.stop()]);
+    throw e;
+  }
+  // The per-user and per-app caps, one set for both planes (this node's, or every node's through Redis).
+  const caps = new Caps(shared?.counters ?? new MemoryCapCounters(), capLimitsFrom(config));
   const rooms = new RoomService(
     config,
     log,
     presence,
-    (c) => {
+    async (c, streamId, ptype) => {
       if (!backend?.up) return '';
+      // Many nodes: a viewer is sent to the node whose media plane holds the stream's publisher.
+      if (shared && ptype === 'pull' && c.session) {
+        const there = await shared.mediaNodeUrl(c.session.appid, streamId).catch(() => undefined);
+        if (there) return there;
+      }
       // Through the cloud proxy, media signalling goes through it too (the Host the page used).
       if (config.media.publicUrl && !c.proxy) return config.media.publicUrl;
       return c.host ? `${c.secure ? 'wss' : 'ws'}://${c.host}/media` : '';
     },
-    { calls, caps },
+    { calls, caps, state: shared?.state },
   );
+  if (shared) {
+    const lease = shared.lease;
+    lease.onDeadMembers = (_node, members) => {
+      for (const [appid, roomId, idName, sessionId] of members)
+        rooms.memberLost(Number(appid), roomId, idName, sessionId);
+    };
+    lease.onLost = () => rooms.stateLost();
+    shared.onReconnect = () => lease.checkNow();
+  }
   // The cloud proxy (nginx): it forwards to the server's unix socket (proxy/proxyFeed.ts).
   const proxy = new ProxyService(config, log, () => turn.localAddress());
   // The client-offer play bridge runs beside our own Janus backend only (a test's fake SFU has none).
@@ -192,18 +223,30 @@ export async function startServer(
   const startedAt = Date.now();
   // Metrics, webhooks, the admin API and page (startOps.ts).
   const ops = startOps({ config, log, startedAt, rooms, backend, media, live, bridge });
+  // Many nodes: every room step's Redis round trip in the metrics.
+  const metrics = ops.metrics;
+  if (shared?.state.store instanceof RedisRoomStore && metrics)
+    shared.state.store.onLatency = (op, s) => metrics.observeRedis(op, s);
   // One place decides who hears a departure first: the room (its 12002 reaches viewers), then media.
   presence.on(
     'userGone',
     guarded(log, 'user gone', (u) => {
-      rooms.userGone(u);
+      // The room first (its 12002 reaches viewers before their media closes; in memory the step is done
+      // within this call).
+      rooms
+        .userGone(u)
+        .catch((e: Error) => log.warn({ err: e.message, idName: u.idName }, 'user gone: streams'));
       media?.userGone(u);
       live?.userGone(u.appid, u.roomId, u.idName);
     }),
   );
   presence.on(
     'streamGone',
-    guarded(log, 'stream gone', (u, streamId) => rooms.streamGone(u, streamId)),
+    guarded(log, 'stream gone', (u, streamId) => {
+      rooms
+        .streamGone(u, streamId)
+        .catch((e: Error) => log.warn({ err: e.message, stream: streamId }, 'stream gone: not unlisted'));
+    }),
   );
   const turnStats = () => ({
     turn: turn.state,
@@ -232,7 +275,14 @@ export async function startServer(
     presence.dispose();
     proxyFeed?.close();
     ops.close();
-    await Promise.all([backend?.close(), turn.stop(), bridge?.stop(), liveStopped, proxy.stop()]);
+    await Promise.all([
+      backend?.close(),
+      turn.stop(),
+      bridge?.stop(),
+      liveStopped,
+      proxy.stop(),
+      shared?.close(),
+    ]);
   };
   // Event-loop delay since start (/healthz details): how long a request may wait behind others.
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -257,6 +307,7 @@ export async function startServer(
       metrics: ops.metrics,
       stats: () => ({
         ...rooms.stats(),
+        ...(shared ? { nodes: shared.health() } : {}),
         roomSockets: rooms.counters,
         connections: connections(),
         businessCalls: calls.stats(),
@@ -415,6 +466,7 @@ export async function startServer(
     await bounded(Promise.all([listenerClosed, wsClosed, mediaStopped]));
   };
   const port = (http.address() as AddressInfo).port;
+  await shared?.listening(port);
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   log.info(`zegoclient-server listening on ${url} (room WebSocket ${url.replace(/^http/, 'ws')}/ws)`);
   return {
@@ -429,6 +481,8 @@ export async function startServer(
     janusPid: () => (backend instanceof JanusBackend ? backend.pid : undefined),
     janusHandles: () => backend?.health().legs ?? 0,
     turnPid: () => turn.pid,
+    redisPid: () => shared?.process?.pid,
+    node: () => shared?.node,
     proxyPid: () => proxy.pid,
     proxyPort: () => proxy.publicPort,
     metrics: ops.metrics,
@@ -441,15 +495,33 @@ export async function startServer(
  * nothing else: MediaService is built by startServer once the room plane exists. A Janus that cannot
  * start leaves the room plane running; dispatch then answers 1009 and the log says why.
  */
-async function startBackend(config: ResolvedConfig, log: pino.Logger): Promise<JanusBackend | null> {
+async function startBackend(config: ResolvedConfig, log: pino.Logger): Promise<MediaBackend | null> {
   if (!config.janus.enabled) return null;
-  const backend = new JanusBackend(
-    config.janus,
-    log,
-    config.log.level === 'debug' || config.log.level === 'trace',
+  const verbose = config.log.level === 'debug' || config.log.level === 'trace';
+  const n = config.janus.instances;
+  if (n === 1) {
+    const backend = new JanusBackend(config.janus, log, verbose);
+    await backend.start();
+    return backend;
+  }
+  // A pool of spawned Janus: each its own slice of the RTP port range (and port, when one is fixed).
+  const [lo, hi] = config.janus.rtpPortRange.split('-').map(Number) as [number, number];
+  const slice = Math.floor((hi - lo + 1) / n);
+  const members = Array.from(
+    { length: n },
+    (_, i) =>
+      new JanusBackend(
+        {
+          ...config.janus,
+          rtpPortRange: `${lo + i * slice}-${lo + (i + 1) * slice - 1}`,
+          wsPort: config.janus.wsPort ? config.janus.wsPort + i : 0,
+        },
+        log.child({ janus: i }),
+        verbose,
+      ),
   );
-  await backend.start();
-  return backend;
+  await Promise.all(members.map((m) => m.start()));
+  return new BackendPool(members);
 }
 
 /**
@@ -482,5 +554,17 @@ function backendStats(b: MediaBackend): Record<string, unknown> {
     janusRooms: h.rooms,
     janusPid: h.janusPid ?? null,
     janusStarts: h.janusStarts ?? 0,
+    // A pool (janus.instances > 1): each Janus's state and load.
+    ...(Array.isArray(h.members)
+      ? {
+          janusPool: (h.members as MediaBackendHealth[]).map((m) => ({
+            up: m.up,
+            legs: m.legs,
+            rooms: m.rooms,
+            pid: m.janusPid ?? null,
+            starts: m.janusStarts ?? 0,
+          })),
+        }
+      : {}),
   };
 }

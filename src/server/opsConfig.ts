@@ -92,7 +92,11 @@ export const WEBHOOK_EVENT_TYPES = [
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
 /** Validates the three sections over their defaults. Throws a ConfigError naming the bad field. */
-export function resolveOpsConfig(options: { admin?: unknown; webhooks?: unknown; metrics?: unknown }): OpsConfig {
+export function resolveOpsConfig(options: {
+  admin?: unknown;
+  webhooks?: unknown;
+  metrics?: unknown;
+}): OpsConfig {
   const admin = section('admin', options.admin, ADMIN_DEFAULTS);
   bool('admin.enabled', admin.enabled);
   int('admin.maxSkewS', admin.maxSkewS, 5, 3600);
@@ -114,7 +118,10 @@ export function resolveOpsConfig(options: { admin?: unknown; webhooks?: unknown;
   bool('metrics.enabled', metrics.enabled);
   if (typeof metrics.node !== 'string' || metrics.node.length > 128 || !/^[\x20-\x7e]*$/.test(metrics.node))
     throw new ConfigError('metrics.node', 'must be a string of at most 128 printable ASCII characters');
-  if (typeof metrics.token !== 'string' || (metrics.token !== '' && !/^[\x21-\x7e]{16,256}$/.test(metrics.token)))
+  if (
+    typeof metrics.token !== 'string' ||
+    (metrics.token !== '' && !/^[\x21-\x7e]{16,256}$/.test(metrics.token))
+  )
     throw new ConfigError('metrics.token', 'must be empty or 16 to 256 printable ASCII characters');
   return { admin, webhooks, metrics };
 }

@@ -84,7 +84,11 @@ export class AdminApi {
     };
     this.handlers = {
       overview: async (app) => {
-        const [counts, nodes, tasks] = await Promise.all([v.counts(app.appid), v.nodes(app.appid), v.tasks(app.appid)]);
+        const [counts, nodes, tasks] = await Promise.all([
+          v.counts(app.appid),
+          v.nodes(app.appid),
+          v.tasks(app.appid),
+        ]);
         return { ...counts, nodes, tasks, samples: d.samples.of(app.appid) };
       },
       'list-rooms': async (app, b) => {
@@ -92,36 +96,65 @@ export class AdminApi {
         return { total: all.length, rooms: page(all, b) };
       },
       'list-users': async (app, b) => {
-        const all = need(await v.users(app.appid, b.roomId), 'room_not_found', `no room ${JSON.stringify(b.roomId)}`);
+        const all = need(
+          await v.users(app.appid, b.roomId),
+          'room_not_found',
+          `no room ${JSON.stringify(b.roomId)}`,
+        );
         return { total: all.length, users: page(all, b) };
       },
       'list-streams': async (app, b) => {
-        const all = need(await v.streams(app.appid, b.roomId), 'room_not_found', `no room ${JSON.stringify(b.roomId)}`);
+        const all = need(
+          await v.streams(app.appid, b.roomId),
+          'room_not_found',
+          `no room ${JSON.stringify(b.roomId)}`,
+        );
         return { total: all.length, streams: page(all, b) };
       },
       'kick-user': async (app, b) => {
         if (!(await v.kick(app.appid, b.roomId, b.idName, b.reason ?? 2)))
-          throw new AdminFailure('user_not_found', `no user ${JSON.stringify(b.idName)} in room ${JSON.stringify(b.roomId)}`);
+          throw new AdminFailure(
+            'user_not_found',
+            `no user ${JSON.stringify(b.idName)} in room ${JSON.stringify(b.roomId)}`,
+          );
         this.audit(app, 'kick-user', { room: b.roomId, user: b.idName });
         return { roomId: b.roomId, idName: b.idName };
       },
       'close-room': async (app, b) => {
-        const r = need(await v.closeRoom(app.appid, b.roomId, b.reason ?? 2), 'room_not_found', `no room ${JSON.stringify(b.roomId)}`);
+        const r = need(
+          await v.closeRoom(app.appid, b.roomId, b.reason ?? 2),
+          'room_not_found',
+          `no room ${JSON.stringify(b.roomId)}`,
+        );
         this.audit(app, 'close-room', { room: b.roomId, ...r });
         return { roomId: b.roomId, ...r };
       },
       'end-stream': async (app, b) => {
-        const roomId = need(await v.endStream(app.appid, b.streamId), 'stream_not_found', `no stream ${JSON.stringify(b.streamId)}`);
+        const roomId = need(
+          await v.endStream(app.appid, b.streamId),
+          'stream_not_found',
+          `no stream ${JSON.stringify(b.streamId)}`,
+        );
         this.audit(app, 'end-stream', { room: roomId, stream: b.streamId });
         return { roomId, streamId: b.streamId };
       },
       'send-room-message': async (app, b) => {
-        const from = { idName: b.fromIdName ?? SERVER_SENDER.idName, nickName: b.fromNickName ?? SERVER_SENDER.nickName };
+        const from = {
+          idName: b.fromIdName ?? SERVER_SENDER.idName,
+          nickName: b.fromNickName ?? SERVER_SENDER.nickName,
+        };
         const m = { content: b.content, category: b.category ?? 1, type: b.type ?? 1, from };
-        return need(await v.sendRoomMessage(app.appid, b.roomId, m), 'room_not_found', `no room ${JSON.stringify(b.roomId)}`);
+        return need(
+          await v.sendRoomMessage(app.appid, b.roomId, m),
+          'room_not_found',
+          `no room ${JSON.stringify(b.roomId)}`,
+        );
       },
       'send-custom-command': async (app, b) => {
-        const from = { idName: b.fromIdName ?? SERVER_SENDER.idName, nickName: b.fromNickName ?? SERVER_SENDER.nickName };
+        const from = {
+          idName: b.fromIdName ?? SERVER_SENDER.idName,
+          nickName: b.fromNickName ?? SERVER_SENDER.nickName,
+        };
         return need(
           await v.sendCustomCommand(app.appid, b.roomId, { content: b.content, to: b.to, from }),
           'room_not_found',
@@ -149,18 +182,34 @@ export class AdminApi {
       this.send(res, route, 200, { code: 0, data });
     } catch (e) {
       const f = e instanceof AdminFailure ? e : null;
-      if (!f) this.d.log.error({ err: (e as Error)?.stack ?? String(e), route: route.slice(0, 64) }, 'admin request failed');
+      if (!f)
+        this.d.log.error(
+          { err: (e as Error)?.stack ?? String(e), route: route.slice(0, 64) },
+          'admin request failed',
+        );
       const name = f?.kind ?? 'internal';
       const { code, status } = ADMIN_ERRORS[name];
       const headers: Record<string, string> = name === 'method_not_allowed' ? { allow: 'POST' } : {};
       if (name === 'rate_limited') headers['retry-after'] = '1';
-      this.send(res, route, status, { code, error: name, message: f ? f.message : ADMIN_ERRORS.internal.message }, headers);
+      this.send(
+        res,
+        route,
+        status,
+        { code, error: name, message: f ? f.message : ADMIN_ERRORS.internal.message },
+        headers,
+      );
       // A body we did not read (refused before it, or over the bound): the connection cannot be reused.
       if (!req.complete) res.once('finish', () => req.socket.destroy());
     }
   }
 
-  private send(res: ServerResponse, route: string, status: number, body: object, extra: Record<string, string> = {}): void {
+  private send(
+    res: ServerResponse,
+    route: string,
+    status: number,
+    body: object,
+    extra: Record<string, string> = {},
+  ): void {
     this.d.onAnswer?.(route, (body as { code: number }).code);
     if (res.headersSent) return;
     const text = JSON.stringify(body);
@@ -175,7 +224,15 @@ export class AdminApi {
 
   private async answer(req: IncomingMessage, route: string): Promise<unknown> {
     const a = this.d.config.admin;
-    if (!this.bucket(this.addressBuckets, req.socket.remoteAddress ?? '', a.addressRequestsPerSecond, a.addressBurst, MAX_ADDRESSES))
+    if (
+      !this.bucket(
+        this.addressBuckets,
+        req.socket.remoteAddress ?? '',
+        a.addressRequestsPerSecond,
+        a.addressBurst,
+        MAX_ADDRESSES,
+      )
+    )
       throw new AdminFailure('rate_limited', 'too many requests from this address');
     if (req.method !== 'POST') throw new AdminFailure('method_not_allowed');
     if (!Object.prototype.hasOwnProperty.call(ADMIN_ROUTES, route))
@@ -185,7 +242,8 @@ export class AdminApi {
     const body = await readBody(req, a.maxBodyBytes);
     const app = this.authenticate(req, body);
     const text = body.toString('utf8');
-    if (!withinDepth(text, MAX_FRAME_DEPTH)) throw new AdminFailure('invalid_json', 'the body nests too deep');
+    if (!withinDepth(text, MAX_FRAME_DEPTH))
+      throw new AdminFailure('invalid_json', 'the body nests too deep');
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -209,7 +267,8 @@ export class AdminApi {
     const tsText = h(ADMIN_HEADERS.timestamp);
     const nonce = h(ADMIN_HEADERS.nonce);
     const signature = h(ADMIN_HEADERS.signature);
-    if (!appidText || !/^\d{1,10}$/.test(appidText)) throw new AdminFailure('missing_auth', `${ADMIN_HEADERS.appid} must be the appid`);
+    if (!appidText || !/^\d{1,10}$/.test(appidText))
+      throw new AdminFailure('missing_auth', `${ADMIN_HEADERS.appid} must be the appid`);
     if (!tsText || !/^\d{1,12}$/.test(tsText))
       throw new AdminFailure('missing_auth', `${ADMIN_HEADERS.timestamp} must be Unix seconds`);
     if (!nonce || !NONCE_PATTERN.test(nonce))
@@ -221,7 +280,10 @@ export class AdminApi {
     const timestamp = Number(tsText);
     const skew = this.d.config.admin.maxSkewS;
     if (Math.abs(Date.now() / 1000 - timestamp) > skew)
-      throw new AdminFailure('stale_request', `the timestamp is more than ${skew} s from the server's clock (${Math.floor(Date.now() / 1000)})`);
+      throw new AdminFailure(
+        'stale_request',
+        `the timestamp is more than ${skew} s from the server's clock (${Math.floor(Date.now() / 1000)})`,
+      );
     const parts = { method: 'POST', target: req.url ?? '', appid: app.appid, timestamp, nonce, body };
     if (!signatureMatches(app.adminSecret!, parts, signature)) throw new AdminFailure('bad_signature');
     const a = this.d.config.admin;

@@ -35,7 +35,11 @@ export interface RoomAdmin {
   /** Kicks a user (push_kickout, then its socket closes as gone for good); false when not in the room. */
   kick(appid: number, roomId: string, idName: string, reason: number): Promise<boolean>;
   /** Kicks everyone and ends every stream; null when there is no such room. */
-  closeRoom(appid: number, roomId: string, reason: number): Promise<{ users: number; streams: number } | null>;
+  closeRoom(
+    appid: number,
+    roomId: string,
+    reason: number,
+  ): Promise<{ users: number; streams: number } | null>;
   /** Takes a stream out of its room's list (12002 to the others); its room id, or null if not listed. */
   unlistStream(appid: number, streamId: string): Promise<string | null>;
   /** A room message from the server to every member; null when there is no such room. */

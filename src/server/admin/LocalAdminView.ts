@@ -49,7 +49,8 @@ export class LocalAdminView implements AdminView {
     this.room.kick(appid, roomId, idName, reason);
   closeRoom = (appid: number, roomId: string, reason: number) => this.room.closeRoom(appid, roomId, reason);
   unlistStream = (appid: number, streamId: string) => this.room.unlistStream(appid, streamId);
-  sendRoomMessage: RoomAdmin['sendRoomMessage'] = (appid, roomId, m) => this.room.sendRoomMessage(appid, roomId, m);
+  sendRoomMessage: RoomAdmin['sendRoomMessage'] = (appid, roomId, m) =>
+    this.room.sendRoomMessage(appid, roomId, m);
   sendCustomCommand: RoomAdmin['sendCustomCommand'] = (appid, roomId, m) =>
     this.room.sendCustomCommand(appid, roomId, m);
   counts = (appid: number) => this.room.counts(appid);
@@ -81,10 +82,20 @@ export class LocalAdminView implements AdminView {
         });
     for (const r of relays)
       if (r.appid === appid)
-        out.push({ kind: 'relay', streamId: r.stream, detail: `to ${r.target}`.slice(0, 4096), live: r.live });
+        out.push({
+          kind: 'relay',
+          streamId: r.stream,
+          detail: `to ${r.target}`.slice(0, 4096),
+          live: r.live,
+        });
     const viewers = this.parts.bridgeViewers?.(appid) ?? 0;
     if (viewers > 0)
-      out.push({ kind: 'bridge', streamId: '', detail: `${viewers} player(s) of the original SDK`, live: true });
+      out.push({
+        kind: 'bridge',
+        streamId: '',
+        detail: `${viewers} player(s) of the original SDK`,
+        live: true,
+      });
     return out;
   }
 

@@ -29,7 +29,9 @@ export class Samples {
     this.max = Math.max(1, Math.ceil(HOUR_MS / everyMs));
     for (const a of appids) this.rings.set(a, []);
     const tick = () =>
-      void this.take().catch((e: unknown) => log.error({ err: (e as Error)?.stack ?? String(e) }, 'admin samples failed'));
+      void this.take().catch((e: unknown) =>
+        log.error({ err: (e as Error)?.stack ?? String(e) }, 'admin samples failed'),
+      );
     this.timer = unref(setInterval(guarded(log, 'admin samples', tick), everyMs));
     tick();
   }

@@ -14,7 +14,7 @@ import {
 import { toJsonSchema, type JsonSchema } from '../../protocol/jsonSchema';
 
 const SECURITY_TEXT =
-  'Every request is signed with the app\'s adminSecret: X-Zego-Signature = hex HMAC-SHA256(adminSecret, ' +
+  "Every request is signed with the app's adminSecret: X-Zego-Signature = hex HMAC-SHA256(adminSecret, " +
   '"ZEGO-ADMIN-HMAC-SHA256\\n" + method + "\\n" + request target + "\\n" + appid + "\\n" + timestamp + "\\n" + ' +
   'nonce + "\\n" + hex SHA-256(body)), beside X-Zego-Appid, X-Zego-Timestamp (Unix seconds, within ' +
   'admin.maxSkewS of the server) and X-Zego-Nonce (16-64 of A-Z a-z 0-9 _ -, never reused). See docs/admin.md.';
@@ -64,7 +64,13 @@ export function buildOpenApi(): JsonSchema {
     };
   }
   const parameters: Record<string, unknown> = {
-    appid: { name: ADMIN_HEADERS.appid, in: 'header', required: true, schema: { type: 'string', pattern: '^\\d{1,10}$' }, description: 'The app' },
+    appid: {
+      name: ADMIN_HEADERS.appid,
+      in: 'header',
+      required: true,
+      schema: { type: 'string', pattern: '^\\d{1,10}$' },
+      description: 'The app',
+    },
     timestamp: {
       name: ADMIN_HEADERS.timestamp,
       in: 'header',
@@ -101,7 +107,12 @@ export function buildOpenApi(): JsonSchema {
       schemas: { Error: toJsonSchema(ADMIN_ERROR_BODY) },
       parameters,
       securitySchemes: {
-        adminSignature: { type: 'apiKey', in: 'header', name: ADMIN_HEADERS.signature, description: SECURITY_TEXT },
+        adminSignature: {
+          type: 'apiKey',
+          in: 'header',
+          name: ADMIN_HEADERS.signature,
+          description: SECURITY_TEXT,
+        },
       },
     },
   };

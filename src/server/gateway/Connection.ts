@@ -188,7 +188,11 @@ export class Connection<M extends SessionMember = SessionMember> extends FrameSo
       this.traffic?.handled(cmd, 0, (performance.now() - t0) / 1000);
       this.reply(cmd, seq, { err_code: 0, ...reply });
     } catch (e) {
-      this.traffic?.handled(cmd, e instanceof HandlerError ? e.code : ServerCode.Internal, (performance.now() - t0) / 1000);
+      this.traffic?.handled(
+        cmd,
+        e instanceof HandlerError ? e.code : ServerCode.Internal,
+        (performance.now() - t0) / 1000,
+      );
       if (e instanceof HandlerError) return this.error(cmd, seq, e.code, e.message, e.extra);
       throw e;
     }

@@ -55,14 +55,18 @@ import type { LegMedia, MediaBackend, MediaLeg } from './MediaBackend';
 import { MediaSocket } from './MediaSocket';
 import { sdpCandidates } from './sdpCandidates';
 
-/** What the media plane needs from the room plane. */
+/** What the media plane needs from the room plane (its state may be in Redis: answers may be promises). */
 export interface RoomLink {
-  /** The user is logged in to that room right now. */
-  isMember(appid: number, roomId: string, idName: string): boolean;
+  /** The user is logged in to that room right now (on any node). */
+  isMember(appid: number, roomId: string, idName: string): boolean | Promise<boolean>;
   /** When the user's live room session logged in (ms), if it is logged in to that room now. */
-  memberSince(appid: number, roomId: string, idName: string): number | undefined;
+  memberSince(
+    appid: number,
+    roomId: string,
+    idName: string,
+  ): number | undefined | Promise<number | undefined>;
   /** The room lists the stream (announced; its media may not be live). */
-  isListed(appid: number, roomId: string, streamId: string): boolean;
+  isListed(appid: number, roomId: string, streamId: string): boolean | Promise<boolean>;
   /** The publisher's media is live again after a loss: the room tells its viewers (12001). */
   streamBack(appid: number, roomId: string, streamId: string, idName: string): void;
 }
@@ -328,7 +332,7 @@ export class MediaService implements PublisherDirectory {
     // ended a session it no longer trusts).
     const refused = conn.proxy && proxyRefusal(conn.proxy, conn.appid);
     if (refused) throw new MediaError(MediaResult.TokenError, refused.message);
-    const since = roomId === null ? undefined : this.room.memberSince(conn.appid, roomId, conn.idName);
+    const since = roomId === null ? undefined : await this.room.memberSince(conn.appid, roomId, conn.idName);
     const verdict = verifyRoomToken({
       config: this.config,
       appid: conn.appid,
@@ -365,7 +369,7 @@ export class MediaService implements PublisherDirectory {
     const { type, stream_id: streamId } = b;
     if (conn.sessions.size >= MAX_SESSIONS_PER_SOCKET)
       throw new MediaError(MediaResult.Limited, `at most ${MAX_SESSIONS_PER_SOCKET} sessions per socket`);
-    if (!conn.roomId || !this.room.isMember(conn.appid, conn.roomId, conn.idName))
+    if (!conn.roomId || !(await this.room.isMember(conn.appid, conn.roomId, conn.idName)))
       throw new MediaError(MediaResult.NotLoggedIn, 'log in to the room first (LoginReq roomid)');
     const app = this.config.apps.find((a) => a.appid === conn.appid);
     if (app?.streamAuth) {
@@ -401,7 +405,7 @@ export class MediaService implements PublisherDirectory {
         // Listed, or coming back within its grace: not an error, ask again shortly.
         if (
           this.presence.lostStreamOwner(conn.appid, streamId) ||
-          this.room.isListed(conn.appid, conn.roomId, streamId)
+          (await this.room.isListed(conn.appid, conn.roomId, streamId))
         )
           throw new MediaError(MediaResult.NotYet, undefined, { retry_after_ms: NOT_YET_RETRY_MS });
         throw new MediaError(MediaResult.StreamNotFound);

@@ -206,7 +206,13 @@ export class LiveService implements LiveStreams {
     }
     if (
       out.stream_id &&
-      !this.rooms.addStream(who.appid, who.roomId, who.idName, out.stream_id, this.urlsOfTask(task, who.host))
+      !(await this.rooms.addStream(
+        who.appid,
+        who.roomId,
+        who.idName,
+        out.stream_id,
+        this.urlsOfTask(task, who.host),
+      ))
     ) {
       await this.endTask(key);
       throw new LiveError(ServerCode.StreamExists, `stream id ${out.stream_id} is taken`);
@@ -233,7 +239,10 @@ export class LiveService implements LiveStreams {
 
   /** A mix into a room stream: the Janus feed and, with the origin, RTMP/HLS/FLV. */
   private async roomMix(who: Caller, streamId: string, key: string, layout: MixLayout): Promise<MixTask> {
-    if (this.rooms.streamTaken(who.appid, streamId) || this.dir.roomOf(who.appid, streamId) !== undefined)
+    if (
+      (await this.rooms.streamTaken(who.appid, streamId)) ||
+      this.dir.roomOf(who.appid, streamId) !== undefined
+    )
       throw new LiveError(ServerCode.StreamExists, `stream id ${streamId} is taken`);
     const outputs: Output[] = [];
     if (this.origin.up && layout.videoEncode === 'h264') {
@@ -347,7 +356,9 @@ export class LiveService implements LiveStreams {
     if (!t) return;
     this.tasks.delete(key);
     if (!t.output.startsWith('url:')) {
-      this.rooms.removeStream(t.appid, t.roomId, t.output);
+      await this.rooms
+        .removeStream(t.appid, t.roomId, t.output)
+        .catch((e: Error) => this.log.warn({ err: e.message, mix: t.output }, 'mix output not unlisted'));
       this.dir.removeVirtualPublisher(t.appid, t.output);
     }
     await t.stop();
@@ -463,7 +474,7 @@ export class LiveService implements LiveStreams {
   }
 
   async push(who: Caller, op: 'addpush' | 'delpush' | 'clearpush', b: PushBody): Promise<void> {
-    if (this.rooms.ownerOf(who.appid, b.stream_id) !== who.idName)
+    if ((await this.rooms.ownerOf(who.appid, b.stream_id)) !== who.idName)
       throw new LiveError(
         ServerCode.PushNotPublisher,
         `stream ${b.stream_id} is not published by ${who.idName}`,

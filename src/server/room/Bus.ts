@@ -1,35 +1,41 @@
 /**
- * The fan-out of pushes to the members of a room (a seam: MemoryBus on one node; a Redis bus publishes on
- * a channel per room and each node delivers to its own members). See RoomStore.ts.
+ * How a room's events (events.ts) reach the nodes that hold its members: a seam. MemoryBus (one node)
+ * hands them over in-process, synchronously, as the store makes each change; the Redis bus
+ * (redis/RedisBus.ts) subscribes this node to a channel per room it has members in, the store's atomic
+ * steps publish on it, and every node delivers to its own members (LocalRooms).
  */
-import type { Member, Room } from './Room';
+import type { RoomEvent } from './events';
+
+/** Where a node's room events go (LocalRooms.onEvent). */
+export type EventSink = (appid: number, roomId: string, e: RoomEvent) => void;
 
 export interface Bus {
   /**
-   * A push to the members of a room: every one but `except`, or only those named in `to`. `serialised`
-   * is the body as JSON when the caller has it (one stringify for the whole fan-out).
+   * This node hears the room's events from now on: resolves once an event published after it is sure to
+   * arrive (a Redis SUBSCRIBE is confirmed), so a login can run its step after it and miss nothing.
    */
-  deliver(
-    room: Room,
-    cmd: string,
-    body: unknown,
-    o?: { except?: Member; to?: Iterable<string>; serialised?: string },
-  ): void;
+  listen(appid: number, roomId: string): Promise<void>;
+  /** This node has no member left in the room: it stops hearing it. */
+  unlisten(appid: number, roomId: string): void;
+  /** Where events go (set once). */
+  setSink(sink: EventSink): void;
 }
 
-/** Fan-out to the members connected to this process. */
+/** One node: the store's changes are delivered in-process, at once. */
 export class MemoryBus implements Bus {
-  deliver(
-    room: Room,
-    cmd: string,
-    body: unknown,
-    o: { except?: Member; to?: Iterable<string>; serialised?: string } = {},
-  ): void {
-    if (o.to) {
-      for (const id of new Set(o.to)) room.members.get(id)?.push(cmd, body, o.serialised);
-      return;
-    }
-    const serialised = o.serialised ?? JSON.stringify(body);
-    for (const m of room.members.values()) if (m !== o.except) m.push(cmd, body, serialised);
+  private sink: EventSink = () => {};
+
+  listen(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  unlisten(): void {}
+
+  setSink(sink: EventSink): void {
+    this.sink = sink;
+  }
+
+  publish(appid: number, roomId: string, e: RoomEvent): void {
+    this.sink(appid, roomId, e);
   }
 }

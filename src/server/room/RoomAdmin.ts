@@ -1,14 +1,13 @@
 /**
  * The room plane's answer to the operator's tools (admin/AdminView.ts): lists of rooms, users and streams
  * of an app, kick, close, and messages sent as the server. It reads rooms only through the RoomStore and
- * acts only through RoomService's own methods and the rooms' fan-out (Bus), so a shared store answers for
- * every node through the same code. Asynchronous from the start for that reason; on one node every call
- * settles at once.
+ * acts only through RoomService's own methods and the store's steps (whose events reach every node), so a
+ * shared store answers for every node through the same code.
  */
 import type { CustomMsgPayload, WireStream } from '../../protocol/room';
 import type { AdminRoomSummary, AdminStream, AdminUser, RoomAdmin, ServerSender } from '../admin/AdminView';
-import type { Room } from './Room';
 import type { RoomService } from './RoomService';
+import { RoomRefusal } from './RoomStore';
 
 const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -25,37 +24,48 @@ function streamOf(roomId: string, s: WireStream): AdminStream {
   };
 }
 
+/** A store read of a room that may not exist: null then. */
+async function orNull<T>(p: Promise<T>): Promise<T | null> {
+  try {
+    return await p;
+  } catch (e) {
+    if (e instanceof RoomRefusal) return null;
+    throw e;
+  }
+}
+
 export class RoomServiceAdmin implements RoomAdmin {
   constructor(private readonly service: RoomService) {}
 
-  /** The app's rooms (the store keys rooms by appid and id; it has no per-app index, so this walks them). */
-  private roomsOf(appid: number): Room[] {
-    const out: Room[] = [];
-    for (const r of this.service.rooms.all()) if (this.service.rooms.get(appid, r.id) === r) out.push(r);
-    return out.sort((a, b) => byId(a.id, b.id));
-  }
-
   async rooms(appid: number): Promise<AdminRoomSummary[]> {
-    return this.roomsOf(appid).map((r) => ({ roomId: r.id, users: r.members.size, streams: r.streams.size }));
+    return (await this.service.roomList(appid))
+      .map((r) => ({ roomId: r.roomId, users: r.users, streams: r.streams }))
+      .sort((a, b) => byId(a.roomId, b.roomId));
   }
 
   async users(appid: number, roomId: string): Promise<AdminUser[] | null> {
-    const room = this.service.rooms.get(appid, roomId);
-    if (!room) return null;
-    return [...room.members.values()]
+    const list = await orNull(this.service.roomUsers(appid, roomId));
+    if (!list) return null;
+    return list
       .map((m) => ({ idName: m.idName, nickName: m.nickName, role: m.role, loginTime: m.loginTime }))
       .sort((a, b) => byId(a.idName, b.idName));
   }
 
   async streams(appid: number, roomId?: string): Promise<AdminStream[] | null> {
-    const rooms = roomId === undefined ? this.roomsOf(appid) : [this.service.rooms.get(appid, roomId)];
-    if (rooms[0] === undefined && roomId !== undefined) return null;
+    const rooms = roomId === undefined ? (await this.rooms(appid)).map((r) => r.roomId) : [roomId];
     const out: AdminStream[] = [];
-    for (const r of rooms) if (r) for (const s of r.streams.values()) out.push(streamOf(r.id, s));
+    for (const id of rooms) {
+      const list = await orNull(this.service.roomStreams(appid, id));
+      if (!list) {
+        if (roomId !== undefined) return null;
+        continue;
+      }
+      for (const s of list) out.push(streamOf(id, s));
+    }
     return out.sort((a, b) => byId(a.streamId, b.streamId));
   }
 
-  async kick(appid: number, roomId: string, idName: string, reason: number): Promise<boolean> {
+  kick(appid: number, roomId: string, idName: string, reason: number): Promise<boolean> {
     return this.service.kick(appid, roomId, idName, reason);
   }
 
@@ -64,22 +74,19 @@ export class RoomServiceAdmin implements RoomAdmin {
     roomId: string,
     reason: number,
   ): Promise<{ users: number; streams: number } | null> {
-    const room = this.service.rooms.get(appid, roomId);
-    if (!room) return null;
-    const streams = room.streams.size;
-    let users = 0;
-    for (const idName of [...room.members.keys()]) if (this.service.kick(appid, roomId, idName, reason)) users++;
-    // The last member's departure closed the room and ended its streams; a room still listed (a member
-    // joined meanwhile cannot, this is synchronous) would keep them: end what is left.
-    for (const id of [...room.streams.keys()]) this.service.removeStream(appid, roomId, id);
-    return { users, streams };
+    const snap = await this.service.store.snapshot(appid, roomId);
+    if (!snap) return null;
+    // Every member is kicked for good, on whichever node holds it; the last one's departure closes the
+    // room and ends its streams.
+    await this.service.closeRoom(appid, roomId, reason);
+    return { users: snap.count, streams: snap.streams.length };
   }
 
   async unlistStream(appid: number, streamId: string): Promise<string | null> {
-    const room = this.service.rooms.roomOfStream(appid, streamId);
-    if (!room) return null;
-    this.service.removeStream(appid, room.id, streamId);
-    return room.id;
+    const where = await this.service.store.whereIs(appid, streamId);
+    if (!where) return null;
+    await this.service.removeStream(appid, where.roomId, streamId);
+    return where.roomId;
   }
 
   async sendRoomMessage(
@@ -87,26 +94,18 @@ export class RoomServiceAdmin implements RoomAdmin {
     roomId: string,
     m: { content: string; category: number; type: number; from: ServerSender },
   ): Promise<{ msgId: number; recipients: number } | null> {
-    const room = this.service.rooms.get(appid, roomId);
-    if (!room) return null;
-    const msgId = ++room.msgId;
-    room.broadcast('push_im_chat', {
-      chat_data: [
-        {
-          id_name: m.from.idName,
-          nick_name: m.from.nickName,
-          role: 1,
-          msg_id: msgId,
-          msg_category: m.category,
-          msg_type: m.type,
-          msg_content: m.content,
-          send_time: Date.now(),
-        },
-      ],
-      server_msg_id: msgId,
-      ret_msg_id: msgId,
-    });
-    return { msgId, recipients: room.members.size };
+    const snap = await this.service.store.snapshot(appid, roomId);
+    if (!snap) return null;
+    const msgId = await orNull(
+      this.service.store.chat(
+        appid,
+        roomId,
+        { idName: m.from.idName, nickName: m.from.nickName, role: 1, sessionId: '' },
+        { category: m.category, type: m.type, content: m.content, time: Date.now() },
+      ),
+    );
+    if (msgId === null) return null;
+    return { msgId, recipients: snap.count };
   }
 
   async sendCustomCommand(
@@ -114,9 +113,10 @@ export class RoomServiceAdmin implements RoomAdmin {
     roomId: string,
     m: { content: string; to?: readonly string[]; from: ServerSender },
   ): Promise<{ recipients: number } | null> {
-    const room = this.service.rooms.get(appid, roomId);
-    if (!room) return null;
-    const to = m.to ? [...new Set(m.to)].filter((id) => room.members.has(id)) : [...room.members.keys()];
+    const members = await orNull(this.service.roomUsers(appid, roomId));
+    if (!members) return null;
+    const here = new Set(members.map((u) => u.idName));
+    const to = m.to ? [...new Set(m.to)].filter((id) => here.has(id)) : [...here];
     // The shape a page's sendCustomCommand sends (onRecvCustomCommand(from, fromName, content)).
     const payload: CustomMsgPayload = {
       from_userid: m.from.idName,
@@ -125,20 +125,25 @@ export class RoomServiceAdmin implements RoomAdmin {
       custom_content: m.content,
       room_id: roomId,
     };
-    if (to.length) room.sendTo(to, 'push_custommsg', { custommsg: JSON.stringify(payload) });
+    if (to.length)
+      await this.service.store.send(
+        appid,
+        roomId,
+        to,
+        'push_custommsg',
+        JSON.stringify({ custommsg: JSON.stringify(payload) }),
+      );
     return { recipients: to.length };
   }
 
   async counts(appid: number): Promise<{ rooms: number; users: number; streams: number }> {
-    let rooms = 0;
     let users = 0;
     let streams = 0;
-    for (const r of this.service.rooms.all()) {
-      if (this.service.rooms.get(appid, r.id) !== r) continue;
-      rooms++;
-      users += r.members.size;
-      streams += r.streams.size;
+    const rooms = await this.service.roomList(appid);
+    for (const r of rooms) {
+      users += r.users;
+      streams += r.streams;
     }
-    return { rooms, users, streams };
+    return { rooms: rooms.length, users, streams };
   }
 }

@@ -1,49 +1,44 @@
 /**
- * The room plane: rooms by (appid, room id), login, heartbeat expiry, and the handler for every command
- * of the legacy room protocol. Connections come from the gateway; state lives in Room.
+ * The room plane: sessions (login, heartbeat expiry, logout, kick), the handler of every command of the
+ * legacy room protocol, and what the other planes and the operator ask of rooms. Connections come from the
+ * gateway; a room's state is in the RoomStore (memory on one node, Redis across nodes), each change one
+ * atomic step; its events reach the members this node holds through LocalRooms.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import {
-  HEARTBEAT_MISSES,
-  MAX_CUSTOM_MSG_BYTES,
-  MAX_ID_BYTES,
-  MAX_TRANS_TYPE_BYTES,
-  MAX_TRANS_TYPES_PER_ROOM,
-  USER_LIST_PAGE,
-  utf8Length,
-} from '../../protocol/constants';
+import { HEARTBEAT_MISSES, MAX_ID_BYTES, USER_LIST_PAGE, utf8Length } from '../../protocol/constants';
 import { CloseCode, ServerCode } from '../../protocol/errors';
-import {
-  PUSH_SIGNAL_OFFSET,
-  StreamPushCmd,
-  StreamSubCmd,
-  type RoomReqBody,
-  type WireStream,
-} from '../../protocol/room';
+import { StreamSubCmd, type RoomReqBody, type WireStream } from '../../protocol/room';
 import { BIZ_BODY_SCHEMAS } from '../../protocol/bizSchema';
 import { LiveError, type Caller, type LiveStreams, type RoomStreams, type StreamUrls } from '../LiveStreams';
 import { proxyRefusal } from '../auth/proxyToken';
 import { mayPublish, verifyRoomToken } from '../auth/roomToken';
 import { checkThirdToken } from '../auth/thirdToken';
-import { postJson } from '../httpPost';
 import { Caps, capLimitsFrom, refusalText, type Lease } from '../caps/Caps';
 import { MemoryCapCounters } from '../caps/CapCounters';
-import { CallLimiter, CallsBusy, callBoundsFrom, type CallKeys } from '../outbound/CallLimiter';
+import { CallLimiter, callBoundsFrom } from '../outbound/CallLimiter';
 import type { ResolvedConfig } from '../config';
 import { HandlerError, type Connection, type HandlerReply, type HandlerTable } from '../gateway/Connection';
 import { newCounters } from '../gateway/FrameSocket';
 import type { Presence, UserRef } from '../presence/Presence';
-import { MemoryBus } from './Bus';
-import type { Member, Room } from './Room';
-import type { LeaveReason, RoomEvents } from './RoomEvents';
-import { MemoryRoomStore, type RoomStore } from './RoomStore';
 import { guarded, unref } from '../timers';
+import { MemoryBus, type Bus } from './Bus';
+import { LocalRooms } from './LocalRooms';
+import type { Member } from './Member';
+import type { LeaveReason, RoomEvents } from './RoomEvents';
+import { MemoryRoomStore } from './MemoryRoomStore';
+import { actorOf, parseJson, RoomMessages, sessionOf, step } from './RoomMessages';
+import type { MemberInfo, RoomStore, RoomSummary, StoreLimits, StreamsAfter } from './RoomStore';
+
+/** The room state: a store and the bus its events come by (memory by default; Redis for many nodes). */
+export interface RoomState {
+  store: RoomStore;
+  bus: Bus;
+}
 
 /** What startServer (or a test) may put in place of the defaults. */
 export interface RoomSeams {
-  /** The rooms (a store that reports every stream it removes to the service, see MemoryRoomStore). */
-  store?: RoomStore;
+  state?: RoomState;
   calls?: CallLimiter;
   caps?: Caps;
 }
@@ -51,18 +46,11 @@ export interface RoomSeams {
 /** A room socket: the gateway's connection speaking for one of our members. */
 export type RoomConn = Connection<Member>;
 
-function parseJson(s: string, field: string): Record<string, unknown> {
-  try {
-    const v = JSON.parse(s) as unknown;
-    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
-  } catch {
-    /* fall through */
-  }
-  throw new HandlerError(ServerCode.InvalidBody, `${field} must be a JSON object string`);
-}
-
-/** client_log line levels (the shim's: 1.12.5's ENUM_LOG_LEVEL). */
-const CLIENT_LOG_LEVELS = ['debug', 'info', 'warn', 'error'];
+/**
+ * Dispatch: the media signalling URL for a stream ('' = no media plane now). With many nodes it names the
+ * node whose SFU holds (or will hold) the stream.
+ */
+export type MediaUrlOf = (c: RoomConn, streamId: string, ptype: 'push' | 'pull') => string | Promise<string>;
 
 const NO_URLS: StreamUrls = {
   urls_flv: [],
@@ -72,6 +60,35 @@ const NO_URLS: StreamUrls = {
   urls_https_m3u8: [],
 };
 
+/** Leaves the store could not record (Redis unreachable) are retried for this long, ms. */
+const LEAVE_RETRY_MS = 120_000;
+const MAX_PENDING_LEAVES = 100_000;
+
+export function storeLimitsFrom(c: ResolvedConfig): StoreLimits {
+  return {
+    maxRooms: c.limits.maxRooms,
+    maxUsersPerRoom: c.room.maxUsersPerRoom,
+    maxStreamsPerRoom: c.room.maxStreamsPerRoom,
+    maxStreamsPerUser: c.room.maxStreamsPerUser,
+    maxStreamsPerApp: c.limits.maxStreamsPerApp,
+  };
+}
+
+/** One node's rooms in this process. */
+function memoryState(config: ResolvedConfig): RoomState {
+  const bus = new MemoryBus();
+  return { store: new MemoryRoomStore(storeLimitsFrom(config), bus), bus };
+}
+
+interface PendingLeave {
+  appid: number;
+  roomId: string;
+  idName: string;
+  sessionId: string;
+  graceful: boolean;
+  since: number;
+}
+
 export class RoomService implements RoomStreams {
   /** Mixing and CDN relay (biz_channel, stream URLs); null = off (no media plane). Set once by index.ts. */
   live: LiveStreams | null = null;
@@ -79,11 +96,14 @@ export class RoomService implements RoomStreams {
   events: RoomEvents | null = null;
   /** Why a socket's user is leaving, when the plane itself ends it (else: logout or connection lost). */
   private readonly leaving = new WeakMap<RoomConn, LeaveReason>();
-  /** The rooms (RoomStore: memory on one node). */
-  readonly rooms: RoomStore;
+  /** The rooms (RoomStore: memory on one node, Redis across nodes). */
+  readonly store: RoomStore;
+  /** The members this node holds, and the pushes they hear. */
+  readonly locals: LocalRooms;
   private readonly conns = new Set<RoomConn>();
   private readonly byMember = new Map<Member, RoomConn>();
-  private lastChat = new WeakMap<RoomConn, number>();
+  /** Sockets whose session a new login of the same idName took over: their close is not a departure. */
+  private readonly replaced = new WeakSet<RoomConn>();
   private readonly sweeper: ReturnType<typeof setInterval>;
   readonly handlers: HandlerTable<Member>;
   /** Socket counters of the room plane (health details). */
@@ -92,25 +112,38 @@ export class RoomService implements RoomStreams {
   readonly calls: CallLimiter;
   /** Per-user and per-app caps (shared with the media plane). */
   readonly caps: Caps;
+  private readonly messages: RoomMessages;
   /** Each logged-in socket's place under the socket caps. */
   private readonly socketLeases = new Map<RoomConn, Lease>();
-  /** Each listed stream's place under the stream caps, by `${appid}\0${streamId}` (ids are unique per app). */
-  private readonly streamLeases = new Map<string, Lease>();
-  /** Stream ids are unique per app: `${appid}\0${streamId}` -> the key of the room that lists it. */
+  /** Leaves the store refused (unreachable), retried by the sweep. */
+  private readonly pendingLeaves = new Map<string, PendingLeave>();
 
   constructor(
     private readonly config: ResolvedConfig,
     private readonly log: Logger,
     private readonly presence: Presence,
     /** The media signalling URL handed to a room socket by dispatch ('' = no media plane now). */
-    private readonly mediaUrl: (c: RoomConn) => string = () => '',
+    private readonly mediaUrl: MediaUrlOf = () => '',
     seams: RoomSeams = {},
   ) {
     this.calls = seams.calls ?? new CallLimiter(callBoundsFrom(config.limits));
     this.caps = seams.caps ?? new Caps(new MemoryCapCounters(), capLimitsFrom(config));
-    this.rooms =
-      seams.store ??
-      new MemoryRoomStore(config.room, new MemoryBus(), (appid, id) => this.streamRemoved(appid, id));
+    const state = seams.state ?? memoryState(config);
+    this.store = state.store;
+    this.locals = new LocalRooms(config.room, state.bus);
+    this.locals.onGap = (appid, roomId) => {
+      this.store.snapshot(appid, roomId).then(
+        (snap) => snap && this.locals.resync(appid, roomId, snap),
+        (e: Error) => this.log.warn({ err: e.message, appid, room: roomId }, 'room mirror resync failed'),
+      );
+    };
+    this.messages = new RoomMessages(config, log, this.store, this.calls);
+    // Streams entering and leaving a list, whichever path they take (webhooks).
+    this.store.onStream = (appid, roomId, change, st) =>
+      this.tell((e) =>
+        change === 'added' ? e.streamStarted(appid, roomId, st) : e.streamStopped(appid, roomId, st),
+      );
+    const m = this.messages;
     this.sweeper = unref(
       setInterval(
         guarded(log, 'room sweep', () => this.sweep()),
@@ -127,31 +160,21 @@ export class RoomService implements RoomStreams {
       },
       hb: (c) => this.hb(c),
       stream: (c, b) => this.stream(c, b),
-      stream_info: (c) => {
-        const room = this.roomOf(c);
-        return { stream_seq: room.streamSeq, stream_info: room.streamList() };
+      stream_info: async (c) => {
+        const s = sessionOf(c);
+        const r = await step(this.store.streams(s.appid, s.roomId));
+        return { stream_seq: r.seq, stream_info: r.list };
       },
       user_list: (c, b) => this.userList(c, b),
-      custommsg: (c, b) => this.custommsg(c, b),
-      im_chat: (c, b) => this.imChat(c, b),
-      trans: (c, b) => this.trans(c, b),
-      trans_fetch: (c, b) => {
-        const room = this.roomOf(c);
-        const type = b.trans_type;
-        const e = room.trans.get(type);
-        return {
-          trans_type: type,
-          trans_seq: e ? e.seq : 0,
-          trans_data: e ? e.data : '',
-          trans_user_idname: e ? e.idName : '',
-          trans_user_nickname: e ? e.nickName : '',
-        };
-      },
-      relay: (c, b) => this.relay(c, b),
-      bigim_chat: (c, b) => this.bigim(c, b),
-      signal: (c, b) => this.signal(c, b),
+      custommsg: (c, b) => m.custommsg(c, b),
+      im_chat: (c, b) => m.imChat(c, b),
+      trans: (c, b) => m.trans(c, b),
+      trans_fetch: (c, b) => m.transFetch(c, b),
+      relay: (c, b) => m.relay(c, b),
+      bigim_chat: (c, b) => m.bigim(c, b),
+      signal: (c, b) => m.signal(c, b),
       webrtc_url: (c, b) => this.dispatch(c, b),
-      client_log: (c, b) => this.clientLog(c, b),
+      client_log: (c, b) => m.clientLog(c, b),
       biz_channel: (c, b) => this.biz(c, b),
     };
   }
@@ -160,10 +183,12 @@ export class RoomService implements RoomStreams {
     this.conns.add(conn);
   }
 
+  /** What this node holds: its rooms, members and the streams listed in those rooms. */
   stats(): { rooms: number; users: number; streams: number; sockets: number } {
-    let users = 0;
-    for (const r of this.rooms.all()) users += r.members.size;
-    return { rooms: this.rooms.size, users, streams: this.rooms.streamCount, sockets: this.conns.size };
+    let streams = 0;
+    for (const r of this.locals.held()) streams += r.mirror?.streams.size ?? 0;
+    const l = this.locals.stats();
+    return { rooms: l.rooms, users: l.members, streams, sockets: this.conns.size };
   }
 
   /** Closes every socket (shutdown; tests use it to force reconnection). */
@@ -174,22 +199,11 @@ export class RoomService implements RoomStreams {
   dispose(): void {
     clearInterval(this.sweeper);
     this.closeAll();
-    this.rooms.dispose();
+    this.locals.dispose();
+    this.store.dispose();
   }
 
-  private roomOf(c: RoomConn): Room {
-    const s = c.session;
-    const room = s && this.rooms.get(s.appid, s.roomId);
-    if (!s || !room) throw new HandlerError(ServerCode.SessionNotFound);
-    return room;
-  }
-
-  private member(c: RoomConn): Member {
-    if (!c.session) throw new HandlerError(ServerCode.SessionNotFound);
-    return c.session.member;
-  }
-
-  /** A connection went away: its member leaves the room, its streams end. */
+  /** A connection went away: its member leaves the room (its streams wait out the grace, Presence). */
   closed(c: RoomConn): void {
     this.conns.delete(c);
     this.socketLeases.get(c)?.release();
@@ -197,25 +211,47 @@ export class RoomService implements RoomStreams {
     const s = c.session;
     if (!s) return;
     c.session = null;
-    const room = this.rooms.get(s.appid, s.roomId);
-    if (!room || room.members.get(s.member.idName) !== s.member) return;
-    room.members.delete(s.member.idName);
     this.byMember.delete(s.member);
-    room.userAction(s.member, 2);
-    const why = this.leaving.get(c) ?? (c.loggedOut ? 'logout' : 'connection_lost');
+    this.locals.leave(s.appid, s.roomId, s.member);
+    const why = this.replaced.has(c)
+      ? 'replaced'
+      : (this.leaving.get(c) ?? (c.loggedOut ? 'logout' : 'connection_lost'));
     this.tell((e) => e.userLoggedOut(s.appid, s.roomId, s.member, why));
+    // Replaced by a new login of the same idName: the room already holds the new session.
+    if (this.replaced.has(c)) return;
     // Logout, heartbeat expiry and kick: the user is gone now (its streams and media end). A socket that
     // just dropped leaves the user in its grace (Presence): a client that logs in again in time (its
-    // reconnection) keeps publishing and playing, and viewers never see its streams end. A room left
-    // empty is closed at once, its streams with it.
-    if (room.members.size === 0) room.endStreamsOf(s.member.idName);
-    this.presence.roomDown({ appid: s.appid, roomId: s.roomId, idName: s.member.idName }, c.loggedOut);
-    if (room.empty) {
-      this.live?.roomEmpty(s.appid, s.roomId);
-      room.flushBig();
-      room.dispose();
-      this.rooms.delete(s.appid, s.roomId);
-      this.tell((e) => e.roomClosed(s.appid, s.roomId));
+    // reconnection, on this node or another) keeps publishing and playing. A room left empty is closed at
+    // once, its streams with it.
+    void this.leave({
+      appid: s.appid,
+      roomId: s.roomId,
+      idName: s.member.idName,
+      sessionId: s.member.sessionId,
+      graceful: c.loggedOut,
+      since: Date.now(),
+    });
+  }
+
+  private async leave(l: PendingLeave): Promise<void> {
+    let r: { left: boolean; closed: boolean };
+    try {
+      r = await this.store.leave(l.appid, l.roomId, l.idName, l.sessionId);
+    } catch (e) {
+      // The store is unreachable: the leave is recorded when it is back (the sweep retries).
+      if (this.pendingLeaves.size < MAX_PENDING_LEAVES) this.pendingLeaves.set(l.sessionId, l);
+      this.log.warn(
+        { err: (e as Error).message, idName: l.idName, room: l.roomId },
+        'leave not recorded yet',
+      );
+      return;
+    }
+    this.pendingLeaves.delete(l.sessionId);
+    if (!r.left) return;
+    this.presence.roomDown({ appid: l.appid, roomId: l.roomId, idName: l.idName }, l.graceful);
+    if (r.closed) {
+      this.live?.roomEmpty(l.appid, l.roomId);
+      this.tell((e) => e.roomClosed(l.appid, l.roomId));
     }
   }
 
@@ -230,31 +266,6 @@ export class RoomService implements RoomStreams {
     }
   }
 
-  /** A new room reports its streams coming and going to the listener. */
-  private watch(appid: number, room: Room): Room {
-    room.onStream = (change, st) =>
-      this.tell((e) =>
-        change === 'added' ? e.streamStarted(appid, room.id, st) : e.streamStopped(appid, room.id, st),
-      );
-    this.tell((e) => e.roomCreated(appid, room.id));
-    return room;
-  }
-
-  /**
-   * The operator kicks a member (admin API): it hears push_kickout (the page's onKickOut) and its socket
-   * closes as a user gone for good (its streams and media end). False when it is not in the room.
-   */
-  kick(appid: number, roomId: string, idName: string, reason: number): boolean {
-    const m = this.rooms.get(appid, roomId)?.members.get(idName);
-    const c = m && this.byMember.get(m);
-    if (!m || !c) return false;
-    m.push('push_kickout', { reason });
-    c.loggedOut = true;
-    this.leaving.set(c, 'kicked');
-    c.close(CloseCode.Kickout, 'kicked');
-    return true;
-  }
-
   private sweep(): void {
     const limit = Date.now() - this.config.room.heartbeatMs * HEARTBEAT_MISSES;
     for (const c of [...this.conns]) {
@@ -267,6 +278,11 @@ export class RoomService implements RoomStreams {
         this.leaving.set(c, 'heartbeat_timeout');
         c.close(CloseCode.HeartbeatTimeout, 'heartbeat timeout');
       }
+    }
+    const now = Date.now();
+    for (const l of [...this.pendingLeaves.values()]) {
+      if (now - l.since > LEAVE_RETRY_MS) this.pendingLeaves.delete(l.sessionId);
+      else void this.leave(l);
     }
   }
 
@@ -300,7 +316,7 @@ export class RoomService implements RoomStreams {
       );
     if (app?.thirdTokenUrl && b.third_token) {
       const url = app.thirdTokenUrl;
-      const why = await this.call({ appid, user: idName, socket: c }, () =>
+      const why = await this.messages.call({ appid, user: idName, socket: c }, () =>
         checkThirdToken({
           url,
           timeoutMs: this.config.http.thirdTokenTimeoutMs,
@@ -316,9 +332,10 @@ export class RoomService implements RoomStreams {
       if (c.isClosed || c.ws.readyState !== c.ws.OPEN)
         throw new HandlerError(ServerCode.BadLoginState, 'the socket closed during login');
     }
-    // The same idName in the same room takes over its session (a page reconnecting before we saw its old
-    // socket go): it takes over that socket's place under the caps too, so a user at its cap gets back in.
-    const previous = this.rooms.get(appid, roomId)?.members.get(idName);
+    // The same idName in the same room on this node takes over its session (a page reconnecting before we
+    // saw its old socket go): it takes over that socket's place under the caps too, so a user at its cap
+    // gets back in. (On another node, that node gives its place back when it closes the kicked socket.)
+    const previous = this.locals.member(appid, roomId, idName) as Member | undefined;
     const oldConn = previous && this.byMember.get(previous);
     const inherited = oldConn ? this.socketLeases.get(oldConn) : undefined;
     if (oldConn && inherited) {
@@ -326,14 +343,21 @@ export class RoomService implements RoomStreams {
       return this.register(c, b, appid, verdict.privileges, inherited);
     }
     // One place under the socket caps for the session, across planes (and nodes, with shared counters).
-    const claim = await this.caps.socket(appid, idName);
+    let claim: Awaited<ReturnType<Caps['socket']>>;
+    try {
+      claim = await this.caps.socket(appid, idName);
+    } catch (e) {
+      // Shared caps (many nodes) out of reach: refused, never let in uncounted.
+      this.log.warn({ err: (e as Error).message, idName }, 'socket cap not reachable for a login');
+      throw new HandlerError(ServerCode.StoreUnavailable);
+    }
     if ('refused' in claim) throw new HandlerError(ServerCode.TooManySockets, refusalText(claim.refused));
     if (c.isClosed) {
       claim.lease.release();
       throw new HandlerError(ServerCode.BadLoginState, 'the socket closed during login');
     }
     try {
-      return this.register(c, b, appid, verdict.privileges, claim.lease);
+      return await this.register(c, b, appid, verdict.privileges, claim.lease);
     } catch (e) {
       claim.lease.release();
       throw e;
@@ -341,43 +365,16 @@ export class RoomService implements RoomStreams {
   }
 
   /** The login's checks passed: the member joins its room (or fails on the room's own limits). */
-  private register(
+  private async register(
     c: RoomConn,
     b: RoomReqBody<'login'>,
     appid: number,
     privileges: Member['privileges'],
     lease: Lease,
-  ): HandlerReply<'login'> {
+  ): Promise<HandlerReply<'login'>> {
     const idName = b.id_name;
     const roomId = b.room_name;
-    let room = this.rooms.get(appid, roomId);
-    if (!room) {
-      if (b.role === 2 && b.room_create_flag === 0) throw new HandlerError(ServerCode.RoomNotExist);
-      if (this.rooms.size >= this.config.limits.maxRooms) throw new HandlerError(ServerCode.RoomFull);
-      room = this.watch(appid, this.rooms.create(appid, roomId));
-    }
-    const previous = room.members.get(idName);
-    if (!previous && room.members.size >= this.config.room.maxUsersPerRoom)
-      throw new HandlerError(ServerCode.RoomFull);
-    if (previous) {
-      // Same idName logs in again: the first session is kicked (its streams end, others see it leave),
-      // as the original server did for a duplicate login.
-      const old = this.byMember.get(previous);
-      previous.push('push_kickout', { reason: 1 });
-      if (old) {
-        // The same idName takes over (usually the same page reconnecting before the server saw its old
-        // socket go): not a departure, so its streams and media stay for the new session.
-        this.leaving.set(old, 'replaced');
-        old.close(CloseCode.Kickout, 'kickout');
-        this.closed(old);
-      }
-      // Closing the old session may have emptied and removed the room: register it again.
-      if (!this.rooms.get(appid, roomId)) {
-        this.rooms.keep(appid, room);
-        this.tell((e) => e.roomCreated(appid, roomId));
-      }
-    }
-    const member: Member = {
+    const info: MemberInfo = {
       userId: idName,
       sessionId: randomUUID().replace(/-/g, ''),
       idName,
@@ -385,31 +382,61 @@ export class RoomService implements RoomStreams {
       role: b.role,
       loginTime: Date.now(),
       userStateFlag: b.user_state_flag === 1,
-      joinedUserSeq: 0,
+      node: this.store.node,
+    };
+    const member: Member = {
+      ...info,
       privileges,
       push: (cmd, body, ser) => c.push(cmd, body, ser),
+      kicked: (reason, gone) => this.kicked(c, reason, gone),
     };
+    try {
+      await this.locals.enter(appid, roomId, member);
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message, room: roomId }, 'room not reachable for a login');
+      throw new HandlerError(ServerCode.StoreUnavailable);
+    }
+    let joined: Awaited<ReturnType<RoomStore['join']>>;
+    try {
+      const mayCreate = !(b.role === 2 && b.room_create_flag === 0);
+      joined = await step(this.store.join(appid, roomId, info, mayCreate));
+    } catch (e) {
+      this.locals.leave(appid, roomId, member);
+      throw e;
+    }
+    // The socket may have gone while the step ran: it leaves again at once.
+    if (c.isClosed || c.ws.readyState !== c.ws.OPEN) {
+      this.locals.leave(appid, roomId, member);
+      void this.leave({
+        appid,
+        roomId,
+        idName,
+        sessionId: info.sessionId,
+        graceful: false,
+        since: Date.now(),
+      });
+      throw new HandlerError(ServerCode.BadLoginState, 'the socket closed during login');
+    }
     c.session = { member, roomId, appid };
     this.socketLeases.set(c, lease);
+    this.byMember.set(member, c);
     c.loginDone({ appid, room: roomId, user: idName });
     this.presence.roomUp({ appid, roomId, idName });
-    room.members.set(idName, member);
-    this.byMember.set(member, c);
-    room.userAction(member, 1);
+    this.locals.activate(appid, roomId, member, joined);
+    if (joined.created) this.tell((e) => e.roomCreated(appid, roomId));
     this.tell((e) => e.userLoggedIn(appid, roomId, member));
-    const anchor = room.anchor();
     return {
       user_id: member.userId,
       session_id: member.sessionId,
       hearbeat_interval: this.config.room.heartbeatMs,
-      stream_seq: room.streamSeq,
-      stream_info: room.streamList(),
+      stream_seq: joined.streamSeq,
+      stream_info: joined.streams,
       anchor_info: {
-        anchor_id: anchor?.userId ?? '',
-        anchor_id_name: anchor?.idName ?? '',
-        anchor_nick_name: anchor?.nickName ?? '',
+        anchor_id: joined.anchor?.userId ?? '',
+        anchor_id_name: joined.anchor?.idName ?? '',
+        anchor_nick_name: joined.anchor?.nickName ?? '',
       },
-      online_count: room.members.size,
+      online_count: joined.count,
       config_info: { log_level: 3, log_url: '' },
       ret_timestamp: String(Date.now()),
       bigim_time_window: this.config.room.bigimTimeWindowMs,
@@ -417,29 +444,46 @@ export class RoomService implements RoomStreams {
       cluster_env: 0,
       userlist_interval: 0,
       userlist_merge_timeout: this.config.room.userlistMergeMs,
-      server_user_seq: room.userSeq,
-      trans_seqs: room.transSeqs(),
+      server_user_seq: joined.userSeq,
+      trans_seqs: joined.trans.map(([trans_type, e]) => ({ trans_type, trans_seq: e.seq })),
       ...(this.config.clientLogs.enabled ? { client_log: 1 } : {}),
     };
   }
 
+  /**
+   * The room ended this socket's session: a new login of the same idName replaced it (`gone` false: not a
+   * departure, its streams and media stay for the new session), or it was kicked for good.
+   */
+  private kicked(c: RoomConn, reason: number, gone: boolean): void {
+    if (c.isClosed) return;
+    c.push('push_kickout', { reason });
+    if (gone) {
+      c.loggedOut = true;
+      this.leaving.set(c, 'kicked');
+    } else this.replaced.add(c);
+    c.close(CloseCode.Kickout, 'kickout');
+    this.closed(c);
+  }
+
   private hb(c: RoomConn): HandlerReply<'hb'> {
-    const room = this.roomOf(c);
+    const s = sessionOf(c);
+    // From this node's mirror of the room: no round trip, and an answer even while Redis is away (a
+    // heartbeat error would end the original SDK's session).
+    const h = this.locals.header(s.appid, s.roomId);
+    if (!h) throw new HandlerError(ServerCode.SessionNotFound);
     return {
       hearbeat_interval: this.config.room.heartbeatMs,
-      stream_seq: room.streamSeq,
-      server_user_seq: room.userSeq,
-      online_count: room.members.size,
-      trans_seqs: room.transSeqs(),
+      stream_seq: h.streamSeq,
+      server_user_seq: h.userSeq,
+      online_count: h.count,
+      trans_seqs: h.transSeqs,
       bigim_time_window: this.config.room.bigimTimeWindowMs,
       dati_time_window: this.config.room.datiTimeWindowMs,
     };
   }
 
   private async stream(c: RoomConn, b: RoomReqBody<'stream'>): Promise<HandlerReply<'stream'>> {
-    const room = this.roomOf(c);
-    const me = this.member(c);
-    const { appid } = c.session!;
+    const { appid, roomId, member: me } = sessionOf(c);
     const msg = parseJson(b.stream_msg, 'stream_msg');
     const streamId = msg.stream_id;
     const extra = msg.extra_info ?? '';
@@ -450,25 +494,14 @@ export class RoomService implements RoomStreams {
     if (typeof extra !== 'string' || utf8Length(extra) > maxExtra) {
       throw new HandlerError(ServerCode.TooLarge, `extra_info must be a string of at most ${maxExtra} bytes`);
     }
-    const existing = room.streams.get(streamId);
+    const by = actorOf(me);
+    let after: StreamsAfter;
     if (b.sub_cmd === StreamSubCmd.Added) {
       if (!mayPublish(me, streamId))
         throw new HandlerError(
           ServerCode.NotAllowed,
           'the login token does not allow publishing this stream',
         );
-      if (existing && existing.anchor_id_name !== me.idName) throw new HandlerError(ServerCode.StreamExists);
-      // Announced again unchanged (a re-publish after a retry): nothing for others to hear.
-      if (existing && existing.extra_info === extra) return this.streamReply(room, me);
-      if (!existing) {
-        const lease = await this.claimStreamId(c, appid, streamId, room, me);
-        // The claim may have waited (shared counters): this request goes on only in the state it checked.
-        if (lease && (room.streams.has(streamId) || this.roomOf(c) !== room)) {
-          lease.release();
-          throw new HandlerError(ServerCode.StreamExists);
-        }
-        if (lease) this.streamLeases.set(`${appid}\u0000${streamId}`, lease);
-      }
       const s: WireStream = {
         stream_id: streamId,
         anchor_id_name: me.idName,
@@ -477,23 +510,13 @@ export class RoomService implements RoomStreams {
         stream_gid: streamId,
         ...(this.live?.urlsFor(appid, streamId, c.host) ?? NO_URLS),
       };
-      room.setStream(s);
-      room.streamChange(existing ? StreamPushCmd.Updated : StreamPushCmd.Added, [s], me);
+      after = await step(this.store.announce(appid, roomId, by, s));
+    } else if (b.sub_cmd === StreamSubCmd.Deleted) {
+      after = await step(this.store.unannounce(appid, roomId, by, streamId));
     } else {
-      if (!existing || existing.anchor_id_name !== me.idName)
-        throw new HandlerError(ServerCode.StreamNotFound);
-      if (b.sub_cmd === StreamSubCmd.Deleted) {
-        room.deleteStream(streamId);
-      } else {
-        existing.extra_info = extra;
-      }
-      room.streamChange(
-        b.sub_cmd === StreamSubCmd.Deleted ? StreamPushCmd.Deleted : StreamPushCmd.Updated,
-        [existing],
-        me,
-      );
+      after = await step(this.store.updateExtra(appid, roomId, by, streamId, extra));
     }
-    return this.streamReply(room, me);
+    return this.streamReply(after, me.idName);
   }
 
   /**
@@ -501,66 +524,28 @@ export class RoomService implements RoomStreams {
    * to confirm its announcement and stops at the first stream that is not its own, so in a room that
    * already had a stream it would never report onPublishStateUpdate(0).
    */
-  private streamReply(room: Room, me: Member): HandlerReply<'stream'> {
-    const all = room.streamList();
-    const own = all.filter((s) => s.anchor_id_name === me.idName);
-    return { stream_seq: room.streamSeq, stream_info: [...own, ...all.filter((s) => !own.includes(s))] };
+  private streamReply(after: StreamsAfter, idName: string): HandlerReply<'stream'> {
+    const own = after.list.filter((s) => s.anchor_id_name === idName);
+    const others = after.list.filter((s) => s.anchor_id_name !== idName);
+    return { stream_seq: after.seq, stream_info: [...own, ...others] };
   }
 
-  /**
-   * A new stream id in a room: within the caps, and unique in the app (media stream ids are app-wide, so a
-   * second room listing the same id would hand its viewers someone else's media). The same user moving the
-   * id to another room (a page that changed rooms within its grace) takes it along.
-   */
-  private async claimStreamId(
-    c: RoomConn,
-    appid: number,
-    streamId: string,
-    room: Room,
-    me: Member,
-  ): Promise<Lease | null> {
-    const { maxStreamsPerRoom } = this.config.room;
-    if (room.streams.size >= maxStreamsPerRoom)
-      throw new HandlerError(ServerCode.TooManyStreams, `at most ${maxStreamsPerRoom} streams per room`);
-    const other = this.rooms.roomOfStream(appid, streamId);
-    const held = other?.streams.get(streamId);
-    if (other && other !== room && held) {
-      if (held.anchor_id_name !== me.idName) throw new HandlerError(ServerCode.StreamExists);
-      // The user takes its stream along: its lease moves with it (nothing is counted twice).
-      const key = `${appid}\u0000${streamId}`;
-      const lease = this.streamLeases.get(key);
-      this.streamLeases.delete(key);
-      other.deleteStream(streamId);
-      other.streamChange(12002, [held], other.members.get(me.idName));
-      if (lease) this.streamLeases.set(key, lease);
-      return null;
-    }
-    // Per user and per app across every room (and node, with shared counters): room.maxStreamsPerUser,
-    // limits.maxStreamsPerApp.
-    const claim = await this.caps.stream(appid, me.idName);
-    if ('refused' in claim) throw new HandlerError(ServerCode.TooManyStreams, refusalText(claim.refused));
-    if (c.isClosed) {
-      claim.lease.release();
-      throw new HandlerError(ServerCode.SessionNotFound, 'the socket closed');
-    }
-    return claim.lease;
-  }
-
-  /**
-   * A stream id left a room of the app (the store reports every removal): its place under the caps is
-   * given back, unless it is still listed (it moved to another room of the app).
-   */
-  private streamRemoved(appid: number, streamId: string): void {
-    if (this.rooms.roomOfStream(appid, streamId)) return;
-    const key = `${appid}\u0000${streamId}`;
-    this.streamLeases.get(key)?.release();
-    this.streamLeases.delete(key);
+  private async userList(c: RoomConn, b: RoomReqBody<'user_list'>): Promise<HandlerReply<'user_list'>> {
+    const s = sessionOf(c);
+    const from = b.user_index;
+    const page = await step(this.store.users(s.appid, s.roomId, from, USER_LIST_PAGE));
+    return {
+      user_baseinfos: page.list.map((m) => ({ id_name: m.idName, nick_name: m.nickName, role: m.role })),
+      ret_user_index: Math.min(page.total, from + page.list.length),
+      server_user_index: page.total,
+      server_user_seq: page.seq,
+    };
   }
 
   /** Legacy dispatch: the media signalling server for a stream; a publish's cdnUrl (header_kvs) is relayed. */
   private async dispatch(c: RoomConn, b: RoomReqBody<'webrtc_url'>): Promise<HandlerReply<'webrtc_url'>> {
-    this.roomOf(c);
-    const url = this.mediaUrl(c);
+    sessionOf(c);
+    const url = await this.mediaUrl(c, b.stream_id, b.ptype === 'push' ? 'push' : 'pull');
     if (!url) throw new HandlerError(ServerCode.DispatchError, 'no media server on this deployment');
     const cdn = b.header_kvs?.find((kv) => kv.key === 'grpc-metadata-push')?.value;
     if (b.ptype === 'push' && cdn) {
@@ -577,7 +562,7 @@ export class RoomService implements RoomStreams {
   }
 
   private caller(c: RoomConn): Caller {
-    const s = c.session!;
+    const s = sessionOf(c);
     return {
       appid: s.appid,
       roomId: s.roomId,
@@ -594,7 +579,7 @@ export class RoomService implements RoomStreams {
    * to the page's error callback); mixing errors are err_codes, 1000000150 with `non_exist_streams`.
    */
   private async biz(c: RoomConn, b: RoomReqBody<'biz_channel'>): Promise<HandlerReply<'biz_channel'>> {
-    this.roomOf(c);
+    sessionOf(c);
     const mixing = b.cmd === 'start_mix' || b.cmd === 'stop_mix';
     if (mixing !== (b.channel === 'zeus'))
       throw new HandlerError(ServerCode.InvalidBody, `cmd ${b.cmd} is not on channel ${b.channel}`, {
@@ -629,50 +614,51 @@ export class RoomService implements RoomStreams {
     }
   }
 
-  addStream(appid: number, roomId: string, owner: string, streamId: string, urls: StreamUrls): boolean {
-    const room = this.rooms.get(appid, roomId);
-    if (!room || this.rooms.roomOfStream(appid, streamId)) return false;
-    const m = room.members.get(owner);
-    const s: WireStream = {
+  // ---- What live production asks (RoomStreams) --------------------------------------------------------
+
+  async addStream(
+    appid: number,
+    roomId: string,
+    owner: string,
+    streamId: string,
+    urls: StreamUrls,
+  ): Promise<boolean> {
+    const m = await this.store.member(appid, roomId, owner);
+    return this.store.addServerStream(appid, roomId, {
       stream_id: streamId,
       anchor_id_name: owner,
       anchor_nick_name: m?.nickName ?? owner,
       extra_info: '',
       stream_gid: streamId,
       ...urls,
-    };
-    room.setStream(s);
-    room.streamChange(StreamPushCmd.Added, [s], m);
-    return true;
+    });
   }
 
-  removeStream(appid: number, roomId: string, streamId: string): void {
-    const room = this.rooms.get(appid, roomId);
-    const s = room?.streams.get(streamId);
-    if (!room || !s) return;
-    room.deleteStream(streamId);
-    room.streamChange(StreamPushCmd.Deleted, [s], room.members.get(s.anchor_id_name));
+  async removeStream(appid: number, roomId: string, streamId: string): Promise<void> {
+    await this.store.remove(appid, roomId, streamId);
   }
 
-  ownerOf(appid: number, streamId: string): string | undefined {
-    return this.rooms.roomOfStream(appid, streamId)?.streams.get(streamId)?.anchor_id_name;
+  async ownerOf(appid: number, streamId: string): Promise<string | undefined> {
+    return (await this.store.whereIs(appid, streamId))?.owner;
   }
 
-  streamTaken(appid: number, streamId: string): boolean {
-    return !!this.rooms.roomOfStream(appid, streamId);
+  async streamTaken(appid: number, streamId: string): Promise<boolean> {
+    return !!(await this.store.whereIs(appid, streamId));
   }
 
-  memberSince(appid: number, roomId: string, idName: string): number | undefined {
-    return this.rooms.get(appid, roomId)?.members.get(idName)?.loginTime;
+  // ---- What the media plane asks (RoomLink) -----------------------------------------------------------
+
+  async memberSince(appid: number, roomId: string, idName: string): Promise<number | undefined> {
+    return (await this.store.member(appid, roomId, idName))?.loginTime;
   }
 
-  isMember(appid: number, roomId: string, idName: string): boolean {
-    return !!this.rooms.get(appid, roomId)?.members.get(idName);
+  async isMember(appid: number, roomId: string, idName: string): Promise<boolean> {
+    return !!(await this.store.member(appid, roomId, idName));
   }
 
   /** The room lists the stream (announced; its media may not be live). */
-  isListed(appid: number, roomId: string, streamId: string): boolean {
-    return !!this.rooms.get(appid, roomId)?.streams.has(streamId);
+  isListed(appid: number, roomId: string, streamId: string): Promise<boolean> {
+    return this.store.isListed(appid, roomId, streamId);
   }
 
   /**
@@ -680,221 +666,105 @@ export class RoomService implements RoomStreams {
    * unchanged), so every viewer plays it again: pages whose play ended on the loss included.
    */
   streamBack(appid: number, roomId: string, streamId: string, idName: string): void {
-    const room = this.rooms.get(appid, roomId);
-    const s = room?.streams.get(streamId);
-    if (!room || !s || s.anchor_id_name !== idName) return;
-    room.streamChange(StreamPushCmd.Added, [s], room.members.get(idName));
+    this.store
+      .reannounce(appid, roomId, streamId, idName)
+      .catch((e: Error) => this.log.warn({ err: e.message, stream: streamId }, 'stream re-announce failed'));
   }
 
-  /** A user left for good (Presence userGone): its streams leave the room. */
-  userGone(u: UserRef): void {
-    const room = this.rooms.get(u.appid, u.roomId);
-    if (room && !room.members.has(u.idName)) room.endStreamsOf(u.idName);
+  // ---- What other nodes' fate decides (many nodes: index.ts wires the node lease) ---------------------
+
+  /**
+   * A member of a node that died: it leaves as a lost socket does (others hear it go; its streams wait out
+   * the grace here, and end unless it logged in again, on any node).
+   */
+  memberLost(appid: number, roomId: string, idName: string, sessionId: string): void {
+    void this.leave({ appid, roomId, idName, sessionId, graceful: false, since: Date.now() });
+  }
+
+  /**
+   * The shared room state lost this node's members (Redis restarted empty, or this node was reaped after a
+   * stall): each room this node holds is written back from what its members hold (membership, their
+   * streams, reliable messages, the counters of its mirror), so clients notice nothing. Resolves false if
+   * it could not be done (tried again at the next lease beat).
+   */
+  async stateLost(): Promise<boolean> {
+    const rebuild = this.store.rebuild?.bind(this.store);
+    if (!rebuild) return true;
+    try {
+      for (const h of [...this.locals.held()]) {
+        const members = h.members as Member[];
+        if (!h.mirror || members.length === 0) continue;
+        const mine = new Set(members.map((m) => m.idName));
+        const mi = h.mirror;
+        await rebuild(
+          h.appid,
+          h.roomId,
+          {
+            ev: mi.ev,
+            streamSeq: mi.streamSeq,
+            userSeq: mi.userSeq,
+            count: mi.count,
+            msgId: mi.msgId,
+            bigMsgId: mi.bigMsgId,
+            streams: [...mi.streams.values()].filter((s) => mine.has(s.anchor_id_name)),
+            trans: [...mi.trans.entries()],
+          },
+          members,
+        );
+      }
+      this.log.info({ rooms: this.locals.stats().rooms }, 'room state written back');
+      return true;
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'room state not written back yet');
+      return false;
+    }
+  }
+
+  // ---- What Presence decides (index.ts wires it) -----------------------------------------------------
+
+  /** A user left for good (Presence userGone): its streams leave the room (unless it is back). */
+  async userGone(u: UserRef): Promise<void> {
+    await this.store.endStreamsOf(u.appid, u.roomId, u.idName);
   }
 
   /** A published stream is over (Presence streamGone): it leaves the room (12002) if its owner lists it. */
-  streamGone(u: UserRef, streamId: string): void {
-    const { appid, roomId, idName } = u;
-    const room = this.rooms.get(appid, roomId);
-    const s = room?.streams.get(streamId);
-    if (!room || !s || s.anchor_id_name !== idName) return;
-    room.deleteStream(streamId);
-    room.streamChange(StreamPushCmd.Deleted, [s], room.members.get(idName));
+  async streamGone(u: UserRef, streamId: string): Promise<void> {
+    await this.store.remove(u.appid, u.roomId, streamId, u.idName);
   }
 
-  private userList(c: RoomConn, b: RoomReqBody<'user_list'>): HandlerReply<'user_list'> {
-    const room = this.roomOf(c);
-    const all = [...room.members.values()];
-    const from = b.user_index;
-    const page = all.slice(from, from + USER_LIST_PAGE);
-    return {
-      user_baseinfos: page.map((m) => ({ id_name: m.idName, nick_name: m.nickName, role: m.role })),
-      ret_user_index: Math.min(all.length, from + page.length),
-      server_user_index: all.length,
-      server_user_seq: room.userSeq,
-    };
+  // ---- What an operator asks (admin API) -------------------------------------------------------------
+
+  /** Rooms of an app (or all), with their user and stream counts (every node's). */
+  roomList(appid?: number): Promise<RoomSummary[]> {
+    return this.store.rooms(appid);
   }
 
-  private custommsg(c: RoomConn, b: RoomReqBody<'custommsg'>): HandlerReply<'custommsg'> {
-    const room = this.roomOf(c);
-    const dest = b.dest_id_name;
-    if (dest.length === 0)
-      throw new HandlerError(ServerCode.InvalidBody, 'dest_id_name must not be empty (no broadcast)');
-    const msg = parseJson(b.custom_msg, 'custom_msg');
-    const content = msg.custom_content;
-    const size =
-      typeof content === 'string' ? utf8Length(content) : utf8Length(JSON.stringify(content ?? ''));
-    if (size > MAX_CUSTOM_MSG_BYTES)
-      throw new HandlerError(ServerCode.TooLarge, `custom_content over ${MAX_CUSTOM_MSG_BYTES} bytes`);
-    const body = { custommsg: b.custom_msg };
-    room.sendTo(dest, 'push_custommsg', body);
-    return {};
+  /** Every member of a room (paged reads of the store). */
+  async roomUsers(appid: number, roomId: string): Promise<MemberInfo[]> {
+    const out: MemberInfo[] = [];
+    for (let from = 0; from < this.config.room.maxUsersPerRoom; from += 1000) {
+      const page = await this.store.users(appid, roomId, from, 1000);
+      out.push(...page.list);
+      if (out.length >= page.total || page.list.length === 0) break;
+    }
+    return out;
   }
 
-  private imChat(c: RoomConn, b: RoomReqBody<'im_chat'>): HandlerReply<'im_chat'> {
-    const room = this.roomOf(c);
-    const me = this.member(c);
-    const now = Date.now();
-    const last = this.lastChat.get(c);
-    if (last !== undefined && now - last < this.config.room.imChatIntervalMs)
-      throw new HandlerError(ServerCode.RateLimited);
-    this.lastChat.set(c, now);
-    const msgId = ++room.msgId;
-    room.broadcast(
-      'push_im_chat',
-      {
-        chat_data: [
-          {
-            id_name: me.idName,
-            nick_name: me.nickName,
-            role: me.role,
-            msg_id: msgId,
-            msg_category: b.msg_category,
-            msg_type: b.msg_type,
-            msg_content: b.msg_content,
-            send_time: now,
-          },
-        ],
-        server_msg_id: msgId,
-        ret_msg_id: msgId,
-      },
-      me,
-    );
-    return { msg_id: msgId };
-  }
-
-  private trans(c: RoomConn, b: RoomReqBody<'trans'>): HandlerReply<'trans'> {
-    const room = this.roomOf(c);
-    const me = this.member(c);
-    const type = b.trans_type;
-    const bytes = utf8Length(type);
-    if (bytes === 0) throw new HandlerError(ServerCode.InvalidBody, 'trans_type must not be empty');
-    if (bytes > MAX_TRANS_TYPE_BYTES)
-      throw new HandlerError(ServerCode.TooLarge, `trans_type over ${MAX_TRANS_TYPE_BYTES} bytes`);
-    const prev = room.trans.get(type);
-    if (!prev && room.trans.size >= MAX_TRANS_TYPES_PER_ROOM)
-      throw new HandlerError(ServerCode.TooManyTransTypes);
-    const entry = {
-      seq: (prev?.seq ?? 0) + 1,
-      data: b.trans_data,
-      idName: me.idName,
-      nickName: me.nickName,
-    };
-    room.trans.set(type, entry);
-    room.broadcast(
-      'push_trans',
-      {
-        trans_type: type,
-        trans_seq: entry.seq,
-        trans_data: entry.data,
-        trans_user_idname: me.idName,
-        trans_user_nickname: me.nickName,
-      },
-      me,
-    );
-    return { trans_type: type, trans_seq: entry.seq };
-  }
-
-  private async relay(c: RoomConn, b: RoomReqBody<'relay'>): Promise<HandlerReply<'relay'>> {
-    const s = c.session!;
-    const app = this.config.apps.find((a) => a.appid === s.appid);
-    if (!app?.relayUrl) throw new HandlerError(ServerCode.RelayFailed, 'no relayUrl configured for this app');
-    const url = app.relayUrl;
-    const res = await this.call({ appid: s.appid, user: s.member.idName, socket: c }, () =>
-      postJson(
-        url,
-        {
-          app_id: s.appid,
-          room_id: s.roomId,
-          id_name: s.member.idName,
-          relay_type: b.relay_type,
-          relay_data: b.relay_data,
-        },
-        this.config.http.relayTimeoutMs,
-      ).catch((e: Error) => {
-        throw new HandlerError(ServerCode.RelayFailed, `relay failed: ${e.message}`);
-      }),
-    );
-    if (res.status < 200 || res.status >= 300)
-      throw new HandlerError(ServerCode.RelayFailed, `relay failed: status ${res.status}`);
-    return { relay_result: res.text };
+  async roomStreams(appid: number, roomId: string): Promise<WireStream[]> {
+    return (await this.store.streams(appid, roomId)).list;
   }
 
   /**
-   * A call to the app's business server within the in-flight bounds (per socket, user, app): over one,
-   * the request is answered "too many requests" (1000000004) at once and nothing is sent.
+   * The operator kicks a member (admin API), on whichever node holds it: it hears push_kickout (the page's
+   * onKickOut) and its socket closes as a user gone for good (its streams and media end). False when it is
+   * not in the room.
    */
-  private async call<T>(keys: CallKeys, run: () => Promise<T>): Promise<T> {
-    try {
-      return await this.calls.run(keys, run);
-    } catch (e) {
-      if (e instanceof CallsBusy) throw new HandlerError(ServerCode.RateLimited, e.message);
-      throw e;
-    }
+  kick(appid: number, roomId: string, idName: string, reason = 0): Promise<boolean> {
+    return this.store.kick(appid, roomId, idName, reason);
   }
 
-  private bigim(c: RoomConn, b: RoomReqBody<'bigim_chat'>): HandlerReply<'bigim_chat'> {
-    const room = this.roomOf(c);
-    const me = this.member(c);
-    const now = Date.now();
-    const out = b.msgs.map((m) => {
-      const id = `${now}-${++room.bigMsgId}`;
-      room.addBigMessage({
-        id_name: me.idName,
-        nick_name: me.nickName,
-        bigmsg_id: id,
-        msg_category: m.msg_category,
-        msg_type: m.msg_type,
-        msg_content: m.msg_content,
-        send_time: now,
-      });
-      return { bigmsg_client_id: String(m.bigmsg_client_id ?? ''), bigmsg_id: id };
-    });
-    return { msgs: out, bigim_time_window: this.config.room.bigimTimeWindowMs };
-  }
-
-  /** Per room socket: the minute window of its client_log lines (clientLogs.maxLinesPerMinute). */
-  private readonly clientLogWindows = new WeakMap<
-    RoomConn,
-    { start: number; lines: number; dropped: number }
-  >();
-
-  /**
-   * client_log (our extension): a shim's log lines into this server's log, each with the socket's appid,
-   * room and user; at most clientLogs.maxLinesPerMinute per socket, the rest dropped and counted.
-   */
-  private clientLog(c: RoomConn, b: RoomReqBody<'client_log'>): HandlerReply<'client_log'> {
-    this.roomOf(c);
-    if (!this.config.clientLogs.enabled)
-      throw new HandlerError(ServerCode.UnknownCmd, 'client_log is off on this server');
-    const { appid, roomId: room, member } = c.session!;
-    const who = { appid, room, idName: member.idName };
-    const now = Date.now();
-    let w = this.clientLogWindows.get(c);
-    if (!w || now - w.start >= 60_000) {
-      if (w?.dropped) this.log.warn({ ...who, dropped: w.dropped }, 'client log lines dropped (rate)');
-      w = { start: now, lines: 0, dropped: 0 };
-      this.clientLogWindows.set(c, w);
-    }
-    for (const line of b.logs) {
-      if (w.lines >= this.config.clientLogs.maxLinesPerMinute) {
-        if (w.dropped++ === 0) this.log.warn(who, 'client log lines over the rate: dropping for this minute');
-        continue;
-      }
-      w.lines++;
-      this.log.info(
-        { ...who, src: 'client', clientLevel: CLIENT_LOG_LEVELS[line.level], clientTime: line.time },
-        line.text,
-      );
-    }
-    return {};
-  }
-
-  private signal(c: RoomConn, b: RoomReqBody<'signal'>): HandlerReply<'signal'> {
-    const room = this.roomOf(c);
-    parseJson(b.signal_msg, 'signal_msg');
-    const body = { sub_cmd: b.sub_cmd + PUSH_SIGNAL_OFFSET, signal_msg: b.signal_msg };
-    room.sendTo(b.dest_id_name, 'push_signal', body);
-    return {};
+  /** Closes a room: every member, on every node, is kicked for good (push_kickout with `reason`). */
+  closeRoom(appid: number, roomId: string, reason = 0): Promise<boolean> {
+    return this.store.close(appid, roomId, reason);
   }
 }

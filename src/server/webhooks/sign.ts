@@ -24,7 +24,12 @@ export function webhookSignature(secret: string, id: string, timestampS: number,
 }
 
 /** The three headers of one attempt. */
-export function webhookHeaders(secret: string, id: string, body: string, nowMs = Date.now()): Record<string, string> {
+export function webhookHeaders(
+  secret: string,
+  id: string,
+  body: string,
+  nowMs = Date.now(),
+): Record<string, string> {
   const ts = Math.floor(nowMs / 1000);
   return {
     [WEBHOOK_HEADERS.id]: id,

@@ -1,0 +1,169 @@
+/**
+ * A node's lease in Redis (many nodes): each node renews its entry in `P nodes` (a sorted set of
+ * deadlines, in Redis time) every third of `redis.nodeTtlMs`, and looks for nodes whose deadline passed.
+ * One node wins each dead node (ZREM is atomic): it gets the dead node's members, gives back its caps
+ * (RedisCapCounters' per-node hash) and hands the members to the room plane, which lets them leave as a
+ * lost socket does (Presence grace, then their streams end unless they logged in again elsewhere).
+ *
+ * A node that finds its own entry gone (Redis restarted empty, or others reaped it after a long stall)
+ * says so (`lost`): what its clients hold is no longer in Redis, and the room plane has them log in again.
+ */
+import type Redis from 'ioredis';
+import type { Logger } from 'pino';
+import { guarded, unref } from '../timers';
+
+/** A member of a dead node: [appid, roomId, idName, sessionId]. */
+export type DeadMember = [appid: string, roomId: string, idName: string, sessionId: string];
+
+const BEAT = `
+local P, node, ttl, first = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local had = redis.call('ZSCORE', P..'nodes', node)
+redis.call('ZADD', P..'nodes', now + ttl, node)
+if first == '1' or had then return 1 end
+return 0`;
+
+const REAP = `
+local P, self = ARGV[1], ARGV[2]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local dead = redis.call('ZRANGEBYSCORE', P..'nodes', '-inf', now, 'LIMIT', 0, 1)
+local d = dead[1]
+if not d or d == self then return {} end
+redis.call('ZREM', P..'nodes', d)
+local members = redis.call('SMEMBERS', P..'nm:'..d)
+redis.call('DEL', P..'nm:'..d)
+local caps = redis.call('HGETALL', P..'nc:'..d)
+for i = 1, #caps, 2 do
+  local k = P..'cap:'..caps[i]
+  if redis.call('DECRBY', k, tonumber(caps[i + 1])) <= 0 then redis.call('DEL', k) end
+end
+redis.call('DEL', P..'nc:'..d)
+redis.call('HDEL', P..'media', d)
+return {d, members}`;
+
+type Runner = (...args: (string | number)[]) => Promise<unknown>;
+
+export class NodeLease {
+  /** A dead node's members (set by index.ts: the room plane lets them leave). */
+  onDeadMembers: (node: string, members: DeadMember[]) => void = () => {};
+  /** This node's entry was gone from Redis (set by index.ts): false = not handled yet, asked again. */
+  onLost: () => Promise<boolean> = () => Promise.resolve(true);
+  private lost = false;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private readonly beatCmd: Runner;
+  private readonly reapCmd: Runner;
+  private beaten = false;
+  private busy = false;
+
+  constructor(
+    private readonly r: Redis,
+    readonly node: string,
+    private readonly prefix: string,
+    private readonly ttlMs: number,
+    private readonly log: Logger,
+  ) {
+    r.defineCommand('zs_nodeBeat', { numberOfKeys: 0, lua: BEAT });
+    r.defineCommand('zs_nodeReap', { numberOfKeys: 0, lua: REAP });
+    const cmds = r as unknown as Record<string, Runner>;
+    this.beatCmd = (...a) => cmds.zs_nodeBeat!(...a);
+    this.reapCmd = (...a) => cmds.zs_nodeReap!(...a);
+  }
+
+  /**
+   * No reaping before this (ms): after a start or a reconnection the other nodes get one TTL to beat first,
+   * so a Redis outage longer than the TTL does not make live nodes look dead to the first one back.
+   */
+  private reapAfter = 0;
+  /** When a beat last got through (ms). */
+  private lastBeat = 0;
+
+  /** The first beat (the node is alive from now on), then one every third of the TTL. */
+  async start(): Promise<void> {
+    this.reapAfter = Date.now() + this.ttlMs;
+    await this.beatCmd(this.prefix, this.node, this.ttlMs, '1');
+    this.lastBeat = Date.now();
+    this.beaten = true;
+    this.timer = unref(
+      setInterval(
+        guarded(this.log, 'node lease', () => void this.tick()),
+        Math.max(100, Math.floor(this.ttlMs / 3)),
+      ),
+    );
+  }
+
+  private mediaUrl = '';
+
+  /** Where this node's media plane is reached, for dispatch on the other nodes (kept with the lease). */
+  async setMediaUrl(url: string): Promise<void> {
+    this.mediaUrl = url;
+    await this.advertise();
+  }
+
+  private async advertise(): Promise<void> {
+    if (this.mediaUrl) await this.r.hset(`${this.prefix}media`, this.node, this.mediaUrl);
+  }
+
+  /** The media URL another node advertised (undefined: none, or the node is gone). */
+  async mediaUrlOf(node: string): Promise<string | undefined> {
+    return (await this.r.hget(`${this.prefix}media`, node)) ?? undefined;
+  }
+
+  private async tick(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      const had = await this.beatCmd(this.prefix, this.node, this.ttlMs, this.beaten ? '0' : '1');
+      // Our own beats did not get through for a TTL: neither did the others'. They get a TTL to beat again.
+      const now = Date.now();
+      if (now - this.lastBeat > this.ttlMs) this.reapAfter = now + this.ttlMs;
+      this.lastBeat = now;
+      if (Number(had) === 0) {
+        this.log.warn({ node: this.node }, 'this node was gone from redis: writing back what it holds');
+        this.lost = true;
+      }
+      this.beaten = true;
+      if (this.lost) {
+        await this.advertise();
+        this.lost = !(await this.onLost());
+      }
+      for (let i = 0; i < 16 && Date.now() >= this.reapAfter; i++) {
+        const r = (await this.reapCmd(this.prefix, this.node)) as [string, string[]] | [];
+        if (r.length === 0) break;
+        const [dead, members] = r as [string, string[]];
+        // A node that stopped cleanly left nothing; one that died left members (said louder).
+        if (members.length)
+          this.log.warn({ node: dead, members: members.length }, 'a node died: its members leave');
+        else this.log.info({ node: dead }, 'a node stopped');
+        this.onDeadMembers(
+          dead,
+          members.map((m) => JSON.parse(m) as DeadMember),
+        );
+      }
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'node lease: redis not reachable');
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Beats now (the connection to Redis is back: was it restarted empty?). */
+  checkNow(): void {
+    this.reapAfter = Date.now() + this.ttlMs;
+    void this.tick();
+  }
+
+  /** Stops renewing; `gone`: the entry is removed at once (a clean stop), else it expires. */
+  async stop(gone: boolean): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    if (gone)
+      await this.r
+        .multi()
+        .zadd(`${this.prefix}nodes`, 0, this.node)
+        .hdel(`${this.prefix}media`, this.node)
+        .exec()
+        .catch(() => {});
+  }
+}
