@@ -18,7 +18,7 @@ beforeEach(async () => {
     port: 0,
     log: { level: 'silent' },
     apps: [{ appid: APPID, appSign: SIGN }],
-    room: { heartbeatMs: 200, bigimTimeWindowMs: 50, imChatIntervalMs: 100 },
+    room: { heartbeatMs: 200, bigimTimeWindowMs: 50, imChatIntervalMs: 5000 },
     limits: { messagesPerSecond: 20, burst: 20, maxFrameBytes: 4096, maxMessageBytes: 16384 },
   });
   ws = server.url.replace('http', 'ws') + '/ws';

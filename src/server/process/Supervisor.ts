@@ -208,10 +208,18 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       // A failed spawn (no such binary) never emits 'exit' and is not retried: start() says why.
       if (child.pid === undefined && this.child === child) this.child = null;
     });
+    let exited: string | null = null;
     child.once('exit', (code, sig) => {
-      early ??= `exited (${sig ?? code})`;
+      exited = `exited (${sig ?? code})`;
       this.onExit(child, code, sig);
     });
+    // 'exit' can come before the child's last output is read: a failed start waits for its pipes to close
+    // (bounded) so that its error says why.
+    const drained = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    const failed = async (what: string): Promise<Error> => {
+      await Promise.race([drained, new Promise((r) => setTimeout(r, 250))]);
+      return new Error(`${spec.name} ${what} before it was ready. Last output:\n${this.tail.slice(-1500)}`);
+    };
     // Spawned, or failed to spawn (ENOENT comes as an event, after this tick).
     await new Promise<void>((resolve) => {
       child.once('spawn', resolve);
@@ -220,8 +228,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const deadline = Date.now() + spec.startTimeoutMs;
     const poll = spec.readyPollMs ?? 50;
     for (;;) {
-      if (early !== null)
-        throw new Error(`${spec.name} ${early} before it was ready. Last output:\n${this.tail.slice(-1500)}`);
+      if (early !== null) throw await failed(early);
+      if (exited !== null && !this.stopping) throw await failed(exited);
       if (this.stopping || this.child !== child) throw new Error(`${spec.name} stopped while starting`);
       if (!spec.ready || (await spec.ready(this.tail))) break;
       if (Date.now() > deadline) {
@@ -233,8 +241,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       await new Promise((r) => setTimeout(r, poll));
     }
     // The last check may have raced a death.
-    if (early !== null || this.child !== child)
-      throw new Error(`${spec.name} ${early ?? 'stopped'} before it was ready`);
+    if (early !== null || exited !== null || this.child !== child)
+      throw await failed(early ?? exited ?? 'stopped');
     this.ready = true;
     this.upSince = Date.now();
     this.log.info({ pid: child.pid }, `${spec.name} ready`);
