@@ -81,25 +81,34 @@ test('calls before placement wait; a leg closed before placement never opens one
   expect(inner.closed).toBe(true);
 });
 
-test('one SFU dies: down (sessions reset), then up at once while the other serves; new legs avoid the dead one', async () => {
+test('one SFU dies: lost (only its legs), never down while the other serves; new legs avoid the dead one; the last one dies: down', async () => {
   const { a, b, p, said } = pool();
+  const lost: ((leg: import('../../../src/server/media/MediaBackend').MediaLeg) => boolean)[] = [];
+  p.on('lost', (isDead) => lost.push(isDead));
   a.comeBack();
   b.comeBack();
   await tick();
   expect(said).toEqual(['up']);
+  const onA = await p.openLeg();
+  await onA.publish('1:r', 'a', 'offer');
+  const onB = await p.openLeg();
+  await onB.publish('1:r', 'b', 'offer');
+  const unplaced = await p.openLeg();
   a.down();
-  expect(said).toEqual(['up', 'down']);
   await tick();
-  expect(said).toEqual(['up', 'down', 'up']);
+  expect(said).toEqual(['up']);
+  expect(lost).toHaveLength(1);
+  expect([lost[0]!(onA), lost[0]!(onB), lost[0]!(unplaced)]).toEqual([true, false, false]);
   for (let i = 0; i < 3; i++) await (await p.openLeg()).publish('1:r', `s${i}`, 'offer');
-  expect([a.legs.length, b.open.length]).toEqual([0, 3]);
+  expect([a.open.length, b.open.length]).toEqual([0, 4]);
   // Both down: down, and no up until one is back.
   b.down();
   await tick();
-  expect(said).toEqual(['up', 'down', 'up', 'down']);
+  expect(said).toEqual(['up', 'down']);
+  expect(lost).toHaveLength(1);
   expect(p.up).toBe(false);
   await expect(p.openLeg()).rejects.toThrow('unavailable');
   a.comeBack();
   await tick();
-  expect(said).toEqual(['up', 'down', 'up', 'down', 'up']);
+  expect(said).toEqual(['up', 'down', 'up']);
 });

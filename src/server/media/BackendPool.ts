@@ -5,9 +5,11 @@
  * they publish or subscribe, not when they open: the pool's leg opens its SFU's leg then, and everything
  * asked of it before (a candidate) waits for that.
  *
- * When one SFU dies, the pool says `down` (MediaService resets every session: clients publish and play
- * again, and new publishers go to the SFUs still up, so a dead Janus's streams move to another through the
- * shim's own retry path) and `up` again once every member that died is back.
+ * When one SFU dies while another serves, the pool says `lost` with the test of a dead leg: MediaService
+ * resets only the sessions on the dead SFU (their clients publish and play again at once, placed on the
+ * SFUs still up, so a dead Janus's streams move to another through the shim's own retry path); sessions on
+ * the other SFUs keep playing. When the last SFU that served dies, the pool says `down` (every session is
+ * reset) and `up` again once one is back.
  */
 import { EventEmitter } from 'node:events';
 import type {
@@ -99,7 +101,7 @@ class PoolLeg implements MediaLeg {
 export class BackendPool extends EventEmitter<MediaBackendEvents> implements MediaBackend {
   /** Which SFU holds each placed leg (and remote publisher). */
   readonly owner = new WeakMap<MediaLeg, MediaBackend>();
-  /** What the pool last said: `up` once any member serves, `down` when a member's legs died. */
+  /** What the pool last said: `up` once any member serves, `down` when none does any more. */
   private said: 'up' | 'down' | null = null;
   private upTimer: ReturnType<typeof setTimeout> | null = null;
 
@@ -107,11 +109,11 @@ export class BackendPool extends EventEmitter<MediaBackendEvents> implements Med
     super();
     for (const m of members) {
       m.on('down', () => {
-        // Its legs are dead: every session is reset (clients publish and play again)...
+        // Another member serves: only the legs this one held are dead (their sessions start again there).
+        if (this.up) return void this.emit('lost', (leg) => this.isOn(leg, m));
+        // None serves any more: every leg is dead.
         this.emit('down');
         this.said = 'down';
-        // ...and, with another member serving, told to retry at once (placed on the members that are up).
-        if (this.up) this.sayUpSoon();
       });
       m.on('up', () => {
         if (this.said !== 'up') this.sayUpSoon();
@@ -128,6 +130,12 @@ export class BackendPool extends EventEmitter<MediaBackendEvents> implements Med
       this.said = 'up';
       this.emit('up');
     }, 0);
+  }
+
+  /** The leg (a pool leg or a remote publisher's) is held by `member`. */
+  isOn(leg: MediaLeg, member: MediaBackend): boolean {
+    const inner = leg instanceof PoolLeg ? leg.placed : leg;
+    return !!inner && this.owner.get(inner) === member;
   }
 
   get up(): boolean {

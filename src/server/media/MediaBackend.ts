@@ -84,6 +84,11 @@ export interface MediaBackendEvents {
   up: [];
   /** Every leg is dead (SFU crashed or connection lost). Emitted once per loss. */
   down: [];
+  /**
+   * Some legs are dead, the backend still serves (one SFU of a pool died): `isDead` says which. New legs
+   * go to the SFUs that are up, so sessions on dead legs may start again at once.
+   */
+  lost: [isDead: (leg: MediaLeg) => boolean];
 }
 
 export interface MediaBackend extends Pick<EventEmitter<MediaBackendEvents>, 'on' | 'off' | 'once'> {
