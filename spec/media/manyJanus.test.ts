@@ -9,23 +9,12 @@
 import type { Page } from 'playwright-core';
 import { waitForEvent } from '../helpers/browser';
 import * as media from '../helpers/mediaPage';
-import { JANUS_IP, useMediaSuite } from '../helpers/mediaServer';
+import { useJanusPoolSuite } from '../helpers/mediaServer';
 
 jest.setTimeout(120_000);
 
-const suite = useMediaSuite({
-  janus: { interface: JANUS_IP, iceEnforceList: JANUS_IP, instances: 2 },
-  turn: { enabled: false },
-  origin: { enabled: false },
-  relay: { all: false },
-});
-
-interface PoolMember {
-  up: boolean;
-  legs: number;
-  pid: number | null;
-}
-const pool = async () => (await suite.server.health()).media.janusPool as PoolMember[];
+const suite = useJanusPoolSuite();
+const pool = async () => (await suite.pool()).members;
 
 test('two publishers on two Janus; one Janus killed: its stream comes back (state 2 then 0), the other plays on untouched', async () => {
   const p1: Page = await media.loggedInPage(suite.context, suite.server.url, 'pub-1');

@@ -65,6 +65,11 @@ export interface MediaLeg {
   readonly media?: LegMedia;
   /** Publisher: forward its RTP to a host:port (mixing, CDN); resolves to the stop function. */
   forward(target: ForwardTarget): Promise<() => Promise<void>>;
+  /**
+   * Publisher (SFUs that can): relay its streams into a remote publisher of another SFU (its `port` and
+   * `rtcpPort` on 127.0.0.1); resolves to the stop function.
+   */
+  publishRemotely?(to: { port: number; rtcpPort: number }): Promise<() => Promise<void>>;
   /** Frees the leg (idempotent, never throws). A room left without publishers is destroyed. */
   close(): Promise<void>;
 }
