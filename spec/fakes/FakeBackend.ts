@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type {
   ForwardTarget,
+  LegMedia,
   MediaBackend,
   MediaBackendEvents,
   MediaBackendHealth,
@@ -29,6 +30,10 @@ export class FakeLeg implements MediaLeg {
   keyframes = 0;
   readonly trickles: (TrickleCandidate | null)[] = [];
   readonly forwards: ForwardTarget[] = [];
+  /** Publisher: what it sends (set by publish). */
+  media?: LegMedia;
+  /** Publisher: the remote publishers it is relayed to (publishRemotely), by port. */
+  readonly remotes: number[] = [];
 
   constructor(
     readonly id: number,
@@ -52,6 +57,7 @@ export class FakeLeg implements MediaLeg {
     this.alive();
     this.role = 'publisher';
     this.room = room;
+    this.media = { audio: true, video: true, videoCodec: 'vp8' };
     if (this.backend.autoUp) queueMicrotask(() => this.goUp());
     return SDP('answer', this.id);
   }
@@ -84,6 +90,14 @@ export class FakeLeg implements MediaLeg {
     this.forwards.push(t);
     return async () => {
       this.forwards.splice(this.forwards.indexOf(t), 1);
+    };
+  }
+
+  async publishRemotely(to: { port: number }): Promise<() => Promise<void>> {
+    this.alive();
+    this.remotes.push(to.port);
+    return async () => {
+      this.remotes.splice(this.remotes.indexOf(to.port), 1);
     };
   }
 

@@ -147,3 +147,32 @@ export function useMediaSuite(extra: Record<string, unknown> = {}): MediaSuite {
   });
   return suite;
 }
+
+/** One Janus of a node's pool, as /healthz shows it (`media.janusPool`). */
+export interface PoolMember {
+  up: boolean;
+  legs: number;
+  rooms: number;
+  pid: number | null;
+}
+
+/**
+ * A media suite over a pool of two supervised Janus (`janus.instances: 2`, plus `janus`), without TURN, the
+ * origin or the relay; `pool()` reads the pool's members and its relay count from /healthz.
+ */
+export function useJanusPoolSuite(janus: Record<string, unknown> = {}): MediaSuite & {
+  pool(): Promise<{ members: PoolMember[]; relays: number }>;
+} {
+  const suite = useMediaSuite({
+    janus: { interface: JANUS_IP, iceEnforceList: JANUS_IP, instances: 2, ...janus },
+    turn: { enabled: false },
+    origin: { enabled: false },
+    relay: { all: false },
+  });
+  return Object.assign(suite, {
+    async pool() {
+      const m = (await suite.server.health()).media;
+      return { members: m.janusPool as PoolMember[], relays: Number(m.janusRelays ?? 0) };
+    },
+  });
+}

@@ -205,6 +205,11 @@ export interface ResolvedConfig extends LiveConfig, OpsConfig {
      * viewers to the same one, and `rtpPortRange` is split between them.
      */
     instances: number;
+    /**
+     * Viewers of one stream on one Janus of a pool (0 = no limit): past it, the stream is relayed to another
+     * Janus of the pool (VideoRoom `publish_remotely` into `add_remote_publisher`) and new viewers go there.
+     */
+    maxViewersPerFeed: number;
     /** Port of the spawned Janus's WebSocket on 127.0.0.1 (0 = a free one). */
     wsPort: number;
     startTimeoutMs: number;
@@ -386,6 +391,7 @@ const DEFAULTS: Omit<
     rtpPortRange: '20000-20100',
     urls: [],
     instances: 1,
+    maxViewersPerFeed: 0,
     wsPort: 0,
     startTimeoutMs: 10_000,
     restartDelayMs: 500,
@@ -605,6 +611,12 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
     throw new ConfigError('janus.urls', 'must be a list of ws:// or wss:// URLs');
   int('janus.wsPort', janus.wsPort, 0, 65535);
   int('janus.instances', janus.instances, 1, 16);
+  int('janus.maxViewersPerFeed', janus.maxViewersPerFeed, 0, 100_000);
+  if (janus.maxViewersPerFeed > 0 && janus.instances < 2)
+    throw new ConfigError(
+      'janus.maxViewersPerFeed',
+      'relays to another Janus of a pool: it needs janus.instances > 1',
+    );
   if (janus.instances > 1 && janus.urls.length)
     throw new ConfigError('janus.instances', 'spawns Janus: it cannot go with janus.urls');
   if (janus.instances > 1 && Number(range[2]) - Number(range[1]) + 1 < janus.instances * 2)

@@ -521,7 +521,7 @@ async function startBackend(config: ResolvedConfig, log: pino.Logger): Promise<M
       ),
   );
   await Promise.all(members.map((m) => m.start()));
-  return new BackendPool(members);
+  return new BackendPool(members, config.janus.maxViewersPerFeed);
 }
 
 /**
@@ -557,6 +557,7 @@ function backendStats(b: MediaBackend): Record<string, unknown> {
     // A pool (janus.instances > 1): each Janus's state and load.
     ...(Array.isArray(h.members)
       ? {
+          janusRelays: h.relays ?? 0,
           janusPool: (h.members as MediaBackendHealth[]).map((m) => ({
             up: m.up,
             legs: m.legs,

@@ -8,10 +8,10 @@ import { FakeBackend } from '../../fakes/FakeBackend';
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
 
-function pool() {
+function pool(maxViewersPerFeed = 0) {
   const a = new FakeBackend();
   const b = new FakeBackend();
-  const p = new BackendPool([a, b]);
+  const p = new BackendPool([a, b], maxViewersPerFeed);
   const said: string[] = [];
   p.on('down', () => said.push('down'));
   p.on('up', () => said.push('up'));
@@ -81,25 +81,101 @@ test('calls before placement wait; a leg closed before placement never opens one
   expect(inner.closed).toBe(true);
 });
 
-test('one SFU dies: down (sessions reset), then up at once while the other serves; new legs avoid the dead one', async () => {
+test('one SFU dies: lost (only its legs), never down while the other serves; new legs avoid the dead one; the last one dies: down', async () => {
   const { a, b, p, said } = pool();
+  const lost: ((leg: import('../../../src/server/media/MediaBackend').MediaLeg) => boolean)[] = [];
+  p.on('lost', (isDead) => lost.push(isDead));
   a.comeBack();
   b.comeBack();
   await tick();
   expect(said).toEqual(['up']);
+  const onA = await p.openLeg();
+  await onA.publish('1:r', 'a', 'offer');
+  const onB = await p.openLeg();
+  await onB.publish('1:r', 'b', 'offer');
+  const unplaced = await p.openLeg();
   a.down();
-  expect(said).toEqual(['up', 'down']);
   await tick();
-  expect(said).toEqual(['up', 'down', 'up']);
+  expect(said).toEqual(['up']);
+  expect(lost).toHaveLength(1);
+  expect([lost[0]!(onA), lost[0]!(onB), lost[0]!(unplaced)]).toEqual([true, false, false]);
   for (let i = 0; i < 3; i++) await (await p.openLeg()).publish('1:r', `s${i}`, 'offer');
-  expect([a.legs.length, b.open.length]).toEqual([0, 3]);
+  expect([a.open.length, b.open.length]).toEqual([0, 4]);
   // Both down: down, and no up until one is back.
   b.down();
   await tick();
-  expect(said).toEqual(['up', 'down', 'up', 'down']);
+  expect(said).toEqual(['up', 'down']);
+  expect(lost).toHaveLength(1);
   expect(p.up).toBe(false);
   await expect(p.openLeg()).rejects.toThrow('unavailable');
   a.comeBack();
   await tick();
-  expect(said).toEqual(['up', 'down', 'up', 'down', 'up']);
+  expect(said).toEqual(['up', 'down', 'up']);
+});
+
+test('overflow: past maxViewersPerFeed on the source SFU, viewers go to a relay on the other; the relay ends with its source', async () => {
+  const { a, b, p } = pool(2);
+  const pub = await p.openLeg();
+  await pub.publish('1:r', 's', 'offer');
+  const src = a.open[0]!;
+  const viewers = [];
+  for (let i = 0; i < 5; i++) {
+    const v = await p.openLeg();
+    await v.subscribe(pub);
+    viewers.push(v);
+  }
+  // Two beside the source; a relay on b (a remote publisher fed by publishRemotely) takes the next two; the
+  // fifth has nowhere else to go (every SFU holds a feed of it): on the source's SFU.
+  expect(a.open.map((l) => l.role)).toEqual(['publisher', 'subscriber', 'subscriber', 'subscriber']);
+  const remote = b.open[0]!;
+  expect(b.open.map((l) => l.role)).toEqual([null, 'subscriber', 'subscriber']);
+  expect(remote.room).toBe('1:r');
+  expect(b.open.slice(1).every((l) => l.publisher === remote)).toBe(true);
+  expect(src.remotes).toEqual([40000 + remote.id]);
+  expect(p.health()).toMatchObject({ relays: 1 });
+  // A viewer of the relay leaves: the next one takes its place there.
+  await viewers[2]!.close();
+  const next = await p.openLeg();
+  await next.subscribe(pub);
+  expect(b.open.filter((l) => l.role === 'subscriber')).toHaveLength(2);
+  // The source ends: the remote publisher is removed and the forwarders stopped.
+  await pub.close();
+  expect(remote.closed).toBe(true);
+  expect(src.remotes).toEqual([]);
+  expect(p.health()).toMatchObject({ relays: 0 });
+});
+
+test('overflow: a relay viewer counts as dead when its source SFU dies; a dead relay SFU drops its relay', async () => {
+  const { a, b, p } = pool(1);
+  const lost: ((leg: import('../../../src/server/media/MediaBackend').MediaLeg) => boolean)[] = [];
+  p.on('lost', (isDead) => lost.push(isDead));
+  const pub = await p.openLeg();
+  await pub.publish('1:r', 's', 'offer');
+  const v1 = await p.openLeg();
+  await v1.subscribe(pub);
+  const v2 = await p.openLeg();
+  await v2.subscribe(pub); // on b, through the relay
+  expect(b.open).toHaveLength(2);
+  b.down();
+  expect(lost[0]!(v2)).toBe(true);
+  expect(lost[0]!(v1)).toBe(false);
+  expect(p.health()).toMatchObject({ relays: 0 });
+  b.comeBack();
+  const v3 = await p.openLeg();
+  await v3.subscribe(pub); // a new relay on b
+  expect(p.health()).toMatchObject({ relays: 1 });
+  a.down();
+  expect(lost[1]!(v3)).toBe(true); // its source was on a
+  expect(p.health()).toMatchObject({ relays: 0 });
+});
+
+test('overflow: viewers arriving together share one relay', async () => {
+  const { a, b, p } = pool(1);
+  const pub = await p.openLeg();
+  await pub.publish('1:r', 's', 'offer');
+  const vs = await Promise.all([1, 2, 3].map(() => p.openLeg()));
+  await Promise.all(vs.map((v) => v.subscribe(pub)));
+  expect(p.health()).toMatchObject({ relays: 1 });
+  expect(b.open.map((l) => l.role)).toEqual([null, 'subscriber']);
+  expect(a.open.map((l) => l.role)).toEqual(['publisher', 'subscriber', 'subscriber']);
 });

@@ -44,6 +44,9 @@ test.each([
   [{ janus: { urls: ['http://x'] } }, /janus.urls must be a list of ws/],
   [{ janus: { enabled: 'yes' } }, /janus.enabled must be true or false/],
   [{ janus: { iface: 'x' } }, /janus.iface is not a known setting/],
+  [{ janus: { instances: 2, maxViewersPerFeed: -1 } }, /janus.maxViewersPerFeed must be an integer from 0/],
+  [{ janus: { instances: 2, maxViewersPerFeed: 1.5 } }, /janus.maxViewersPerFeed must be an integer from 0/],
+  [{ janus: { maxViewersPerFeed: 4 } }, /janus.maxViewersPerFeed relays to another Janus of a pool/],
   [{ media: { publicUrl: 'http://x/media' } }, /media.publicUrl must be empty or a ws/],
   [
     { apps: [{ appid: 1, appSign: 'ab'.repeat(32), streamAuth: 1 }] },

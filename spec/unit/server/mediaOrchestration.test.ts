@@ -6,6 +6,7 @@
  * its media, comes back, loses its room socket, logs out, or the SFU dies and returns.
  */
 import { mintLoginToken, startServer, type RunningServer } from '../../../src/server';
+import { BackendPool } from '../../../src/server/media/BackendPool';
 import { FakeBackend } from '../../fakes/FakeBackend';
 import { FakePlatform } from '../../fakes/FakePlatform';
 import { RawMedia } from '../../helpers/rawMedia';
@@ -20,23 +21,22 @@ let backend: FakeBackend;
 let clock: FakePlatform;
 const closers: { ws?: { terminate(): void } }[] = [];
 
+const CONFIG = {
+  port: 0,
+  log: { level: 'silent' as const },
+  apps: [
+    { appid: APPID, appSign: SIGN },
+    { appid: RELAY_APP, appSign: SIGN, relayOnly: true },
+  ],
+  room: { graceMs: GRACE, heartbeatMs: 60_000 },
+  // External TURN: credentials are handed out, nothing is spawned.
+  turn: { servers: [{ urls: TURN_URLS, secret: TURN_SECRET }] },
+};
+
 beforeEach(async () => {
   backend = new FakeBackend();
   clock = new FakePlatform({ startMs: Date.now() });
-  server = await startServer(
-    {
-      port: 0,
-      log: { level: 'silent' },
-      apps: [
-        { appid: APPID, appSign: SIGN },
-        { appid: RELAY_APP, appSign: SIGN, relayOnly: true },
-      ],
-      room: { graceMs: GRACE, heartbeatMs: 60_000 },
-      // External TURN: credentials are handed out, nothing is spawned.
-      turn: { servers: [{ urls: TURN_URLS, secret: TURN_SECRET }] },
-    },
-    { backend, clock },
-  );
+  server = await startServer(CONFIG, { backend, clock });
 });
 
 afterEach(async () => {
@@ -148,6 +148,40 @@ test('the SFU dies: every session is reset, publishers keep the grace; once it i
   // The publisher does not come back: its stream ends with the grace.
   await clock.advance(GRACE);
   await bob.wait(isDelete, '12002 at the end of the grace');
+});
+
+test('one SFU of a pool dies: only the sessions on it are reset (then MediaReadyPush); the others keep playing', async () => {
+  await server.close();
+  const a = new FakeBackend();
+  const b = new FakeBackend();
+  server = await startServer(CONFIG, { backend: new BackendPool([a, b]), clock });
+  const { bob, bobMedia, aliceMedia, pubId, playId } = await liveStream(); // s1 and its player on a
+  const carol = await roomUser('carol');
+  const carolMedia = await mediaUser('carol');
+  const pub2 = await carolMedia.publish('s2'); // on b, the least loaded
+  await announce(carol, 's2');
+  await bob.push(
+    'push_stream_update',
+    (body) => body.stream_cmd === 12001 && JSON.stringify(body).includes('s2'),
+  );
+  const play2 = (await bobMedia.play('s2')) as number;
+  expect([a.open.length, b.open.length]).toEqual([2, 2]);
+  a.down();
+  expect((await aliceMedia.push('SessionResetPush')).body.session_ids).toEqual([pubId]);
+  // bob's socket holds both plays: only the one on the dead SFU is reset.
+  expect((await bobMedia.push('SessionResetPush')).body.session_ids).toEqual([playId]);
+  await aliceMedia.push('MediaReadyPush');
+  await bobMedia.push('MediaReadyPush');
+  await settle();
+  expect(
+    carolMedia.frames.some((f) => f.header.cmd === 'SessionResetPush' || f.header.cmd === 'MediaReadyPush'),
+  ).toBe(false);
+  expect(bobMedia.frames.some(closeFor(play2))).toBe(false);
+  expect(b.open.map((l) => l.role)).toEqual(['publisher', 'subscriber']);
+  expect(carolMedia.frames.some(closeFor(pub2))).toBe(false);
+  // alice publishes again: on b, the SFU that is up.
+  await aliceMedia.publish('s1');
+  expect(b.open.filter((l) => l.role === 'publisher')).toHaveLength(2);
 });
 
 test('a publisher loses its room socket: its streams and media outlive it for the grace, then end (reason 3)', async () => {

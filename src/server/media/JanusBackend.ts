@@ -43,6 +43,7 @@ function bounded<T>(p: Promise<T>, what: string): Promise<T> {
 }
 
 let nextLegId = 1;
+let nextRemoteId = 1;
 
 /** The first audio and video mids of an SDP. */
 export function midsOf(sdp: string): { audio?: string; video?: string } {
@@ -182,6 +183,17 @@ class JanusLeg implements MediaLeg {
       video:
         video !== undefined && t.videoPort ? { mid: video, port: t.videoPort, pt: t.videoPt } : undefined,
     });
+  }
+
+  async publishRemotely(to: { port: number; rtcpPort: number }): Promise<() => Promise<void>> {
+    if (this.room === undefined || this.feed === undefined) throw new BackendError('publisher not joined');
+    return bounded(
+      this.backend.publishRemotely(this.room, this.feed, `relay-${nextRemoteId++}`, {
+        host: '127.0.0.1',
+        ...to,
+      }),
+      'janus publish_remotely',
+    );
   }
 
   async close(): Promise<void> {
@@ -341,6 +353,15 @@ export class JanusBackend extends EventEmitter<MediaBackendEvents> implements Me
     t: Parameters<JanusGateway['forward']>[2],
   ): Promise<() => Promise<void>> {
     return bounded(this.gateway.forward(room, feed, t), 'janus rtp_forward');
+  }
+
+  publishRemotely(
+    room: number,
+    feed: number,
+    remoteId: string,
+    to: { host: string; port: number; rtcpPort: number },
+  ): Promise<() => Promise<void>> {
+    return this.gateway.publishRemotely(room, feed, remoteId, to);
   }
 
   async addRemotePublisher(

@@ -227,6 +227,41 @@ export class JanusGateway extends EventEmitter {
     };
   }
 
+  /**
+   * Relays a publisher's streams to a remote publisher (VideoRoom `publish_remotely`: one forwarder per
+   * stream to `port`, SSRC 1000 + 10 x mindex, RTCP feedback from `rtcpPort`); resolves to the stop.
+   */
+  async publishRemotely(
+    room: number,
+    feed: number,
+    remoteId: string,
+    to: { host: string; port: number; rtcpPort: number },
+  ): Promise<() => Promise<void>> {
+    const admin = this.requireAdmin();
+    const r = (await admin.message({
+      request: 'publish_remotely',
+      room,
+      publisher_id: feed,
+      remote_id: remoteId,
+      host: to.host,
+      port: to.port,
+      ...(to.rtcpPort ? { rtcp_port: to.rtcpPort } : {}),
+    })) as { plugindata?: { data?: { videoroom?: string; error?: string } } };
+    const d = r.plugindata?.data ?? {};
+    if (d.videoroom !== 'success')
+      throw new Error(`publish_remotely failed: ${d.error ?? JSON.stringify(d).slice(0, 200)}`);
+    const generation = this.generation;
+    return async () => {
+      if (this.generation !== generation || !this.admin) return; // died with its Janus
+      await this.admin.message({
+        request: 'unpublish_remotely',
+        room,
+        publisher_id: feed,
+        remote_id: remoteId,
+      });
+    };
+  }
+
   /** Janus rooms open now. */
   get roomCount(): number {
     return this.rooms.size;

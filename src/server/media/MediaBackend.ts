@@ -65,6 +65,11 @@ export interface MediaLeg {
   readonly media?: LegMedia;
   /** Publisher: forward its RTP to a host:port (mixing, CDN); resolves to the stop function. */
   forward(target: ForwardTarget): Promise<() => Promise<void>>;
+  /**
+   * Publisher (SFUs that can): relay its streams into a remote publisher of another SFU (its `port` and
+   * `rtcpPort` on 127.0.0.1); resolves to the stop function.
+   */
+  publishRemotely?(to: { port: number; rtcpPort: number }): Promise<() => Promise<void>>;
   /** Frees the leg (idempotent, never throws). A room left without publishers is destroyed. */
   close(): Promise<void>;
 }
@@ -84,6 +89,11 @@ export interface MediaBackendEvents {
   up: [];
   /** Every leg is dead (SFU crashed or connection lost). Emitted once per loss. */
   down: [];
+  /**
+   * Some legs are dead, the backend still serves (one SFU of a pool died): `isDead` says which. New legs
+   * go to the SFUs that are up, so sessions on dead legs may start again at once.
+   */
+  lost: [isDead: (leg: MediaLeg) => boolean];
 }
 
 export interface MediaBackend extends Pick<EventEmitter<MediaBackendEvents>, 'on' | 'off' | 'once'> {

@@ -16,7 +16,8 @@
  *   reason 2 and retry; a player asking meanwhile hears NotYet (11), not "not found"; when the publisher
  *   is live again the room re-announces the stream (12001) so every viewer, pages included, plays again.
  * A media-server loss resets every session (SessionResetPush); once it is back every such socket hears
- * MediaReadyPush, so clients retry at once instead of waiting out their backoff.
+ * MediaReadyPush, so clients retry at once instead of waiting out their backoff. When one SFU of a pool
+ * dies (the backend's `lost`), only the sessions on it are reset, and told to retry at once.
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
@@ -205,6 +206,19 @@ export class MediaService implements PublisherDirectory {
     backend?.on(
       'up',
       guarded(log, 'media ready after a backend loss', () => this.mediaReady()),
+    );
+    // One SFU of a pool died: its sessions are reset, and retry at once (after the reset pushes left).
+    backend?.on(
+      'lost',
+      guarded(log, 'media reset after an SFU loss', (isDead: (leg: MediaLeg) => boolean) => {
+        this.resetWhere(isDead);
+        unref(
+          setTimeout(
+            guarded(log, 'media ready after an SFU loss', () => this.mediaReady()),
+            0,
+          ),
+        );
+      }),
     );
     this.handlers = {
       LoginReq: async (c, b) => ({ body: await this.login(c, b) }),
@@ -751,16 +765,29 @@ export class MediaService implements PublisherDirectory {
 
   /** The backend lost everything: sessions end (publishers keep their grace), clients are told to start again. */
   private resetAll(): void {
+    this.resetWhere(() => true);
+  }
+
+  /**
+   * The sessions on dead legs end (publishers keep their grace) and their clients are told to start again.
+   * A bridged player's own leg is the bridge's: it is on a dead SFU when its publisher is.
+   */
+  private resetWhere(isDead: (leg: MediaLeg) => boolean): void {
+    const onDead = (s: Session): boolean => {
+      const leg = s.bridged ? this.publishers.get(`${s.conn.appid}:${s.streamId}`)?.openLeg : s.openLeg;
+      return leg ? isDead(leg) : true; // a leg still opening, a bridged player whose publisher is gone
+    };
     for (const c of this.conns) {
+      const dead = [...c.sessions.values()].filter(onDead);
       // Bridged players (the original SDK) are told one by one, in a way it retries (tellClosed).
-      for (const s of [...c.sessions.values()])
+      for (const s of dead)
         if (s.bridged)
           this.closeSession(s, CloseReason.MediaServerRestart, 'media server restarted', 'reset');
-      const ids = [...c.sessions.keys()];
-      if (!ids.length) continue;
-      for (const s of [...c.sessions.values()]) this.closeSession(s, null, '', 'reset');
+      const rest = dead.filter((s) => !s.bridged);
+      if (!rest.length) continue;
+      for (const s of rest) this.closeSession(s, null, '', 'reset');
       c.resetPending = true;
-      c.push('SessionResetPush', 0, { cResetType: 1, session_ids: ids });
+      c.push('SessionResetPush', 0, { cResetType: 1, session_ids: rest.map((s) => s.id) });
     }
   }
 

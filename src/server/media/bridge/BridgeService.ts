@@ -129,6 +129,10 @@ export class BridgeService extends EventEmitter<{ down: [] }> {
     });
     // Janus lost: its subscriber legs are dead; viewers are reset by the media service itself.
     backend.on('down', () => this.feeds.clear());
+    // One SFU of a pool died: the feeds of its publishers are dead (a feed is on its publisher's SFU).
+    backend.on('lost', (isDead) => {
+      for (const publisher of [...this.feeds.keys()]) if (isDead(publisher)) this.feeds.delete(publisher);
+    });
     this.poll = setInterval(() => {
       if (this.process.up)
         this.process.request('stats', {}).then(
