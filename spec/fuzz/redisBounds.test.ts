@@ -39,8 +39,11 @@ const opArb = fc.record({
   n: fc.integer({ min: 0, max: 12 }),
 });
 
-/** What live nodes keep: their leases (a sorted set) and their media URLs (a hash), one entry each. */
-const LEASES = 'zs:media,zs:nodes';
+/**
+ * What live nodes keep: their leases (a sorted set) and their media URLs (a hash), one entry each; and the
+ * one counter that numbers the rooms created (their generation, which keys their webhook events).
+ */
+const LEASES = 'zs:gen,zs:media,zs:nodes';
 
 async function keys(): Promise<string[]> {
   return (await redis.keys('zs:*')).sort();

@@ -189,7 +189,7 @@ export async function startServer(
     const lease = shared.lease;
     lease.onDeadMembers = (_node, members) => {
       for (const [appid, roomId, idName, sessionId] of members)
-        rooms.memberLost(Number(appid), roomId, idName, sessionId);
+        void rooms.memberLost(Number(appid), roomId, idName, sessionId);
     };
     lease.onLost = () => rooms.stateLost();
     shared.onReconnect = () => lease.checkNow();
