@@ -222,7 +222,7 @@ export async function startServer(
   rooms.live = live;
   const startedAt = Date.now();
   // Metrics, webhooks, the admin API and page (startOps.ts).
-  const ops = startOps({ config, log, startedAt, rooms, backend, media, live, bridge });
+  const ops = startOps({ config, log, startedAt, rooms, backend, media, live, bridge, lease: shared?.lease });
   // Many nodes: every room step's Redis round trip in the metrics.
   const metrics = ops.metrics;
   if (shared?.state.store instanceof RedisRoomStore && metrics)

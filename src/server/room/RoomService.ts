@@ -193,6 +193,23 @@ export class RoomService implements RoomStreams {
     return { rooms: l.rooms, users: l.members, streams, sockets: this.conns.size };
   }
 
+  /**
+   * Per app, what this node holds (the operator's node list with many nodes): the rooms with members here,
+   * those members, and the streams they list.
+   */
+  heldCounts(): Record<number, { rooms: number; users: number; streams: number }> {
+    const out: Record<number, { rooms: number; users: number; streams: number }> = {};
+    for (const h of this.locals.held()) {
+      if (h.members.length === 0) continue;
+      const c = (out[h.appid] ??= { rooms: 0, users: 0, streams: 0 });
+      const here = new Set(h.members.map((m) => m.idName));
+      c.rooms++;
+      c.users += here.size;
+      for (const s of h.mirror?.streams.values() ?? []) if (here.has(s.anchor_id_name)) c.streams++;
+    }
+    return out;
+  }
+
   /** Closes every socket (shutdown; tests use it to force reconnection). */
   closeAll(code: number = CloseCode.Shutdown, reason = 'shutdown'): void {
     for (const c of [...this.conns]) c.close(code, reason);
