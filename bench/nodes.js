@@ -67,10 +67,23 @@ async function redisCommands(redis) {
   const stats = await redis.info('stats');
   const cmds = await redis.info('commandstats');
   const calls = (name) => Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(cmds)?.[1] ?? 0);
+  const each = {};
+  for (const m of cmds.matchAll(/cmdstat_([^:]+):calls=(\d+)/g)) each[m[1]] = Number(m[2]);
   return {
     all: Number(/total_commands_processed:(\d+)/.exec(stats)[1]),
     scripts: calls('evalsha') + calls('eval'),
+    each,
   };
+}
+
+/** Per command, how many more calls `b` counts than `a`, divided by `n` (the busiest first). */
+function perCommand(a, b, n) {
+  return Object.entries(b.each ?? {})
+    .map(([k, v]) => [k, (v - (a.each?.[k] ?? 0)) / n])
+    .filter(([, v]) => v > 0)
+    .sort((x, y) => y[1] - x[1])
+    .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+    .join(', ');
 }
 
 async function run(label, n) {
@@ -80,6 +93,7 @@ async function run(label, n) {
   const rss0 = servers.map((s) => rssKb(s.pid));
   const clients = [];
   // Logins: all in one room, spread round-robin over the nodes, 64 at a time.
+  const cmdL0 = await redisCommands(redis);
   const cpu0 = cpuAll(pids);
   const t0 = performance.now();
   for (let i = 0; i < USERS; i += 64) {
@@ -93,6 +107,7 @@ async function run(label, n) {
   }
   const loginMs = performance.now() - t0;
   const cpuLogin = cpuAll(pids) - cpu0;
+  const cmdL1 = await redisCommands(redis);
   await new Promise((r) => setTimeout(r, 500));
   const rss1 = servers.map((s) => rssKb(s.pid));
 
@@ -119,6 +134,9 @@ async function run(label, n) {
     cpuUsPerDelivered: (cpuFan * 1e6) / (ROUNDS * USERS),
     redisCmdsPerMsg: (cmd1.all - cmd0.all) / ROUNDS,
     redisScriptsPerMsg: (cmd1.scripts - cmd0.scripts) / ROUNDS,
+    redisCmdsPerLogin: (cmdL1.all - cmdL0.all) / USERS,
+    redisScriptsPerLogin: (cmdL1.scripts - cmdL0.scripts) / USERS,
+    loginCommands: perCommand(cmdL0, cmdL1, USERS),
     kbPerUserPerNode: perUserKb.reduce((a, b) => a + b, 0) / perUserKb.length,
   };
 }
@@ -136,6 +154,10 @@ async function main() {
       `| ${r.label} | ${f(r.loginsPerS, 0)} | ${f(r.cpuMsPerLogin)} | ${f(r.p50, 1)} ms | ${f(r.p99, 1)} ms | ${f(r.cpuUsPerDelivered, 1)} | ${f(r.redisScriptsPerMsg, 1)} | ${f(r.redisCmdsPerMsg, 1)} | ${f(r.kbPerUserPerNode, 1)} |`,
     );
   const [one, many] = rows;
+  console.log(
+    `Redis per login (${NODES} nodes): ${f(many.redisCmdsPerLogin)} commands, ${f(many.redisScriptsPerLogin)} scripts; ` +
+      `per command: ${many.loginCommands}`,
+  );
   console.log(
     `ratios (${NODES} nodes / 1 node): CPU per login ${f(many.cpuMsPerLogin / one.cpuMsPerLogin)}x, ` +
       `CPU per delivered message ${f(many.cpuUsPerDelivered / one.cpuUsPerDelivered)}x, fan-out p99 ${f(many.p99 / one.p99)}x`,

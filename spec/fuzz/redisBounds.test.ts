@@ -39,8 +39,12 @@ const opArb = fc.record({
   n: fc.integer({ min: 0, max: 12 }),
 });
 
-/** What live nodes keep: their leases (a sorted set) and their media URLs (a hash), one entry each. */
-const LEASES = 'zs:media,zs:nodes';
+/**
+ * What live nodes keep: their leases (a sorted set) and their media URLs (a hash), one entry each; and the
+ * one counter that numbers the rooms created (their generation, which keys their webhook events), and each
+ * live node's line in the operator's node list (a hash, one entry each).
+ */
+const LEASES = 'zs:gen,zs:media,zs:nodes,zs:nstat';
 
 async function keys(): Promise<string[]> {
   return (await redis.keys('zs:*')).sort();
@@ -145,6 +149,7 @@ test('a node killed with members, streams and socket caps: once reaped, Redis ho
   // The dead node's lease and media URL are gone too; the two live nodes remain.
   const nodes = await redis.zrange('zs:nodes', 0, -1);
   expect(nodes).not.toContain(victimId);
+  expect(Object.keys(await redis.hgetall('zs:nstat')).sort()).toEqual([...nodes].sort());
   expect(nodes.length).toBe(2);
   expect((await redis.hkeys('zs:media')).sort()).toEqual([...nodes].sort());
 });

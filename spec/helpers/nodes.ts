@@ -28,8 +28,10 @@ export async function startCluster(n: number, extra: Record<string, Record<strin
       limits: extra.limits ?? {},
       // No origin: its nginx would take more free ports (a race with the suites running beside).
       origin: { enabled: false },
+      ...(extra.webhooks ? { webhooks: extra.webhooks } : {}),
     }),
-    apps: [{ appid: APPID, appSign: SIGN }],
+    // `extra.app`: more of the app's settings (its webhook receiver).
+    apps: [{ appid: APPID, appSign: SIGN, ...(extra.app ?? {}) }],
   });
   // A free port can be taken between its choice and the listen by a suite running beside: tried again.
   const start = async (c: Record<string, unknown>): Promise<FuzzServer> => {

@@ -208,6 +208,8 @@ const normal = (v: unknown): unknown =>
   JSON.parse(
     JSON.stringify(v ?? null, (k, val: unknown) => {
       if (k === 'sessionId') return 'S';
+      // A room's generation keys its webhook events only (Redis numbers rooms; memory needs not).
+      if (k === 'gen') return undefined;
       // Reliable messages of different types have no order between them.
       if (k === 'trans' && Array.isArray(val))
         return [...(val as [string, unknown][])].sort((p, q) => (p[0] < q[0] ? -1 : 1));

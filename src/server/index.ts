@@ -189,7 +189,7 @@ export async function startServer(
     const lease = shared.lease;
     lease.onDeadMembers = (_node, members) => {
       for (const [appid, roomId, idName, sessionId] of members)
-        rooms.memberLost(Number(appid), roomId, idName, sessionId);
+        void rooms.memberLost(Number(appid), roomId, idName, sessionId);
     };
     lease.onLost = () => rooms.stateLost();
     shared.onReconnect = () => lease.checkNow();
@@ -222,7 +222,7 @@ export async function startServer(
   rooms.live = live;
   const startedAt = Date.now();
   // Metrics, webhooks, the admin API and page (startOps.ts).
-  const ops = startOps({ config, log, startedAt, rooms, backend, media, live, bridge });
+  const ops = startOps({ config, log, startedAt, rooms, backend, media, live, bridge, lease: shared?.lease });
   // Many nodes: every room step's Redis round trip in the metrics.
   const metrics = ops.metrics;
   if (shared?.state.store instanceof RedisRoomStore && metrics)

@@ -17,6 +17,7 @@ import type { LiveService } from './mix/LiveService';
 import { nodeName } from './opsConfig';
 import { RoomServiceAdmin } from './room/RoomAdmin';
 import type { RoomService } from './room/RoomService';
+import type { NodeLease } from './redis/NodeLease';
 import { Webhooks } from './webhooks/Webhooks';
 import { WebhookSender, type WebhookTarget } from './webhooks/WebhookSender';
 
@@ -29,6 +30,8 @@ export interface OpsPlanes {
   media: MediaService | null;
   live: LiveService | null;
   bridge: BridgeService | null;
+  /** Many nodes: this node's lease (the node list is shared beside it). */
+  lease?: NodeLease;
 }
 
 export interface Ops {
@@ -87,10 +90,21 @@ export function startOps(p: OpsPlanes): Ops {
   let samples: Samples | null = null;
   const adminApps = config.apps.filter((a) => a.adminSecret).map((a) => a.appid);
   if (config.admin.enabled) {
+    const janus = () => (backend ? (backend.up ? 'up' : 'down') : 'off') as 'up' | 'down' | 'off';
+    const lease = p.lease;
+    if (lease)
+      lease.statsOf = () =>
+        JSON.stringify({
+          node: lease.node,
+          startedAt: p.startedAt,
+          janus: janus(),
+          apps: rooms.heldCounts(),
+        });
     const view = new LocalAdminView(new RoomServiceAdmin(rooms), {
       node,
       startedAt: p.startedAt,
-      janus: () => (backend ? (backend.up ? 'up' : 'down') : 'off'),
+      janus,
+      cluster: lease ? () => lease.liveStats() : undefined,
       endPublisher: media ? (appid, id) => media.endPublisher(appid, id) : undefined,
       live: live ? () => live.stats() : undefined,
       bridgeViewers: bridge ? (appid) => bridge.viewersOf(appid) : undefined,

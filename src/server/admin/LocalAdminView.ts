@@ -18,6 +18,16 @@ export interface NodeParts {
   live?(): { mixTasks?: unknown; relays?: unknown } | null;
   /** Bridged players of an app. */
   bridgeViewers?(appid: number): number;
+  /** Many nodes: every live node's line (NodeLine JSON, as each node last published it). */
+  cluster?(): Promise<string[]>;
+}
+
+/** A node's line in the shared node list (many nodes), per app. */
+export interface NodeLine {
+  node: string;
+  startedAt: number;
+  janus: 'up' | 'down' | 'off';
+  apps: Record<string, { rooms: number; users: number; streams: number }>;
 }
 
 interface MixStat {
@@ -100,6 +110,17 @@ export class LocalAdminView implements AdminView {
   }
 
   async nodes(appid: number): Promise<AdminNode[]> {
+    if (this.parts.cluster) {
+      const lines = (await this.parts.cluster()).map((l) => JSON.parse(l) as NodeLine);
+      return lines
+        .map((l) => ({
+          node: l.node,
+          uptimeS: Math.max(0, Math.round((Date.now() - l.startedAt) / 1000)),
+          janus: l.janus,
+          ...(l.apps[String(appid)] ?? { rooms: 0, users: 0, streams: 0 }),
+        }))
+        .sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
+    }
     const c = await this.room.counts(appid);
     return [
       {

@@ -41,6 +41,7 @@ for i = 1, #caps, 2 do
 end
 redis.call('DEL', P..'nc:'..d)
 redis.call('HDEL', P..'media', d)
+redis.call('HDEL', P..'nstat', d)
 return {d, members}`;
 
 type Runner = (...args: (string | number)[]) => Promise<unknown>;
@@ -50,6 +51,8 @@ export class NodeLease {
   onDeadMembers: (node: string, members: DeadMember[]) => void = () => {};
   /** This node's entry was gone from Redis (set by index.ts): false = not handled yet, asked again. */
   onLost: () => Promise<boolean> = () => Promise.resolve(true);
+  /** This node's line in the operator's node list (JSON), kept beside its lease at every beat (set by startOps). */
+  statsOf: (() => string) | null = null;
   private lost = false;
   private timer: ReturnType<typeof setInterval> | null = null;
   private readonly beatCmd: Runner;
@@ -85,6 +88,7 @@ export class NodeLease {
     await this.beatCmd(this.prefix, this.node, this.ttlMs, '1');
     this.lastBeat = Date.now();
     this.beaten = true;
+    await this.publishStats();
     this.timer = unref(
       setInterval(
         guarded(this.log, 'node lease', () => void this.tick()),
@@ -110,6 +114,25 @@ export class NodeLease {
     return (await this.r.hget(`${this.prefix}media`, node)) ?? undefined;
   }
 
+  private async publishStats(): Promise<void> {
+    if (this.statsOf) await this.r.hset(`${this.prefix}nstat`, this.node, this.statsOf());
+  }
+
+  /** The lines of the nodes alive now (their lease not reaped, not stopped), as each last published it. */
+  async liveStats(): Promise<string[]> {
+    const [live, stats] = await Promise.all([
+      this.r.zrange(`${this.prefix}nodes`, 0, -1, 'WITHSCORES'),
+      this.r.hgetall(`${this.prefix}nstat`),
+    ]);
+    const out: string[] = [];
+    for (let i = 0; i + 1 < live.length; i += 2) {
+      const s = stats[live[i]!];
+      // A node stopped cleanly has deadline 0 until it is reaped.
+      if (s && Number(live[i + 1]) > 0) out.push(s);
+    }
+    return out;
+  }
+
   private async tick(): Promise<void> {
     if (this.busy) return;
     this.busy = true;
@@ -124,6 +147,7 @@ export class NodeLease {
         this.lost = true;
       }
       this.beaten = true;
+      await this.publishStats();
       if (this.lost) {
         await this.advertise();
         this.lost = !(await this.onLost());
@@ -163,6 +187,7 @@ export class NodeLease {
         .multi()
         .zadd(`${this.prefix}nodes`, 0, this.node)
         .hdel(`${this.prefix}media`, this.node)
+        .hdel(`${this.prefix}nstat`, this.node)
         .exec()
         .catch(() => {});
   }

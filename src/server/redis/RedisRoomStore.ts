@@ -20,6 +20,7 @@ import {
   type RoomStore,
   type RoomSummary,
   type StoreLimits,
+  type StreamChange,
   type StreamsAfter,
   type TransEntry,
 } from '../room/RoomStore';
@@ -63,6 +64,7 @@ const CAP_OF_TAG = { user: 'streamsPerUser', app: 'streamsPerApp' } as const;
 
 export class RedisRoomStore implements RoomStore {
   private readonly scripts = {} as Record<RoomScript, Runner>;
+  onStream?: StreamChange;
   /** Each step's round trip, seconds (metrics: zego_redis_latency_seconds{op}). */
   onLatency: (op: string, seconds: number) => void = () => {};
 
@@ -95,6 +97,10 @@ export class RedisRoomStore implements RoomStore {
     } catch (e) {
       throw new RoomRefusal(ServerCode.StoreUnavailable, `room state unavailable: ${(e as Error).message}`);
     }
+    if (r[0] === 'W') {
+      this.tellStreams(appid, r[1] as string[][]);
+      r = r[2] as Reply;
+    }
     if (r[0] === 'R') {
       const code = Number(r[1]);
       const tag = String(r[2]);
@@ -111,6 +117,14 @@ export class RedisRoomStore implements RoomStore {
       throw new RoomRefusal(code);
     }
     return r;
+  }
+
+  /** Streams a step listed or took off (roomScript's wrapped reply), told under a key Redis numbered. */
+  private tellStreams(appid: number, changes: string[][]): void {
+    const tell = this.onStream;
+    if (!tell) return;
+    for (const [kind, roomId, gen, order, wire] of changes)
+      tell(appid, roomId!, kind as 'added' | 'removed', JSON.parse(wire!) as WireStream, `${gen}.${order}`);
   }
 
   private async read<T>(p: Promise<T>): Promise<T> {
@@ -162,12 +176,13 @@ export class RedisRoomStore implements RoomStore {
       anchor: anchor && { userId: anchor.userId, idName: anchor.idName, nickName: anchor.nickName },
       previous: r[11] ? (JSON.parse(String(r[11])) as { sessionId: string; node: string }) : undefined,
       created: Number(r[12]) === 1,
+      gen: String(r[13] ?? ''),
     };
   }
 
   async leave(appid: number, roomId: string, idName: string, sessionId: string) {
     const r = await this.run('leave', appid, roomId, idName, sessionId);
-    return { left: Number(r[1]) === 1, closed: Number(r[2]) === 1 };
+    return { left: Number(r[1]) === 1, closed: Number(r[2]) === 1, gen: r[3] ? String(r[3]) : undefined };
   }
 
   async snapshot(appid: number, roomId: string): Promise<RoomSnapshot | undefined> {

@@ -33,6 +33,12 @@ local B, BM, BMO, BMA, BS, BSM, BT = P..'r'..R, P..'rm'..R, P..'rmo'..R, P..'rma
 local CH = P..'ch:'..appid..':'..rid
 local E = cjson.encode
 local function refuse(code, tag) return {'R', code, tag or ''} end
+local WH = {}
+local function wh(kind, r, g, o, wire) WH[#WH + 1] = {kind, r, tostring(g or ''), tostring(o), wire} end
+local function newgen()
+  local t = redis.call('TIME')
+  return t[1]..'.'..redis.call('INCR', P..'gen')
+end
 local function nextev(b) return redis.call('HINCRBY', b, 'ev', 1) end
 local function sev(b, ch, cmd, list, except)
   local seq = redis.call('HINCRBY', b, 'ss', 1)
@@ -60,6 +66,7 @@ local function drop(id)
   redis.call('HDEL', BS, id)
   redis.call('HDEL', BSM, id)
   local m = cjson.decode(meta)
+  wh('removed', rid, redis.call('HGET', B, 'g'), m.o, w)
   local si = P..'si:'..appid
   if redis.call('HGET', si, id) == rid then redis.call('HDEL', si, id) end
   if m.c == 1 then uncount(m.a) end
@@ -100,7 +107,7 @@ if redis.call('EXISTS', B) == 0 then
   created = 1
   if ARGV[7] ~= '1' then return refuse(${C.RoomNotExist}) end
   if redis.call('SCARD', P..'rooms') >= tonumber(ARGV[8]) then return refuse(${C.RoomFull}) end
-  redis.call('HSET', B, 'ev', 0, 'ss', 0, 'us', 0, 'mi', 0, 'bi', 0, 'jn', 0, 'so', 0)
+  redis.call('HSET', B, 'ev', 0, 'ss', 0, 'us', 0, 'mi', 0, 'bi', 0, 'jn', 0, 'so', 0, 'g', newgen())
   redis.call('SADD', P..'rooms', appid..':'..rid)
 end
 local prev = redis.call('HGET', BM, idName)
@@ -130,6 +137,7 @@ local r = snap({'OK'})
 r[#r + 1] = anchor
 r[#r + 1] = prevOut
 r[#r + 1] = created
+r[#r + 1] = redis.call('HGET', B, 'g') or ''
 return r`,
   // 4 idName, 5 sessionId
   leave: `
@@ -143,10 +151,11 @@ redis.call('ZREM', BMA, ARGV[4])
 redis.call('SREM', P..'nm:'..p.node, token(ARGV[4], p.sessionId))
 uev(2, p.it)
 if redis.call('HLEN', BM) > 0 then return ok(1, 0) end
+local g = redis.call('HGET', B, 'g') or ''
 for _, id in ipairs(redis.call('HKEYS', BS)) do drop(id) end
 redis.call('DEL', B, BM, BMO, BMA, BS, BSM, BT)
 redis.call('SREM', P..'rooms', appid..':'..rid)
-return ok(1, 1)`,
+return ok(1, 1, g)`,
   snapshot: `
 if redis.call('EXISTS', B) == 0 then return {'NONE'} end
 return snap({'OK'})`,
@@ -191,6 +200,7 @@ if other and other ~= rid then
     local ow = redis.call('HGET', P..'rs'..OR, id)
     redis.call('HDEL', P..'rs'..OR, id)
     redis.call('HDEL', P..'rsm'..OR, id)
+    wh('removed', other, redis.call('HGET', ob, 'g'), hm.o, ow)
     sev(ob, P..'ch:'..appid..':'..other, ${S.Deleted}, ow, by)
     counted = hm.c
     moved = true
@@ -210,6 +220,7 @@ local o = redis.call('HINCRBY', B, 'so', 1)
 redis.call('HSET', BS, id, wire)
 redis.call('HSET', BSM, id, E({a = by, c = counted, x = extra, o = o}))
 redis.call('HSET', si, id, rid)
+wh('added', rid, redis.call('HGET', B, 'g'), o, wire)
 sev(B, CH, ${S.Added}, wire, by)
 return after(ok(1))`,
   // 4 by, 5 stream id, 6 the wire JSON read, 7 the new wire JSON, 8 extra (a compare-and-set)
@@ -240,6 +251,7 @@ local o = redis.call('HINCRBY', B, 'so', 1)
 redis.call('HSET', BS, ARGV[4], ARGV[5])
 redis.call('HSET', BSM, ARGV[4], E({a = ARGV[6], c = 0, x = '', o = o}))
 redis.call('HSET', P..'si:'..appid, ARGV[4], rid)
+wh('added', rid, redis.call('HGET', B, 'g'), o, ARGV[5])
 sev(B, CH, ${S.Added}, ARGV[5], ARGV[6])
 return ok(1)`,
   // 4 stream id, 5 owner ('' = any)
@@ -331,7 +343,7 @@ return ok(1)`,
   // pairs: type, entry JSON. Counters only ever go up; what another node wrote back first stays.
   rebuild: `
 if redis.call('EXISTS', B) == 0 then
-  redis.call('HSET', B, 'ev', 0, 'ss', 0, 'us', 0, 'mi', 0, 'bi', 0, 'jn', 0, 'so', 0)
+  redis.call('HSET', B, 'ev', 0, 'ss', 0, 'us', 0, 'mi', 0, 'bi', 0, 'jn', 0, 'so', 0, 'g', newgen())
   redis.call('SADD', P..'rooms', appid..':'..rid)
 end
 local names = {'ev', 'ss', 'us', 'mi', 'bi'}
@@ -385,6 +397,18 @@ return ok(1)`,
 
 export type RoomScript = keyof typeof ROOM_SCRIPTS;
 
+/**
+ * A script's body runs as a function: when it listed or took off streams, its reply comes wrapped as
+ * {'W', changes, reply}, each change {added|removed, room id, room generation, stream order, wire JSON}
+ * (webhooks: the node that made the step tells them, keyed by what Redis numbered, so the key is the same
+ * whichever node would have sent it).
+ */
 export function roomScript(name: RoomScript): string {
-  return PRELUDE + ROOM_SCRIPTS[name];
+  return `${PRELUDE}
+local function body()
+${ROOM_SCRIPTS[name]}
+end
+local res = body()
+if #WH > 0 then return {'W', WH, res} end
+return res`;
 }

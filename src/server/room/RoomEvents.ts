@@ -16,19 +16,25 @@ export type LeaveReason =
   /** Nothing heard from it for three heartbeat intervals. */
   | 'heartbeat_timeout'
   /** Its socket closed without a logout (network loss, page closed, server shutdown). */
-  | 'connection_lost';
+  | 'connection_lost'
+  /** Its node died (no lease renewed): another node let it leave (many nodes). */
+  | 'node_lost';
 
 export interface RoomUserRef {
   idName: string;
   nickName: string;
   role: number;
+  /** The login's session: keys its logged-in and logged-out events (the same on every node). */
+  sessionId?: string;
 }
 
 export interface RoomEvents {
-  roomCreated(appid: number, roomId: string): void;
-  roomClosed(appid: number, roomId: string): void;
+  /** `key`: names the room's life the same on every node (Redis: its generation); absent = none. */
+  roomCreated(appid: number, roomId: string, key?: string): void;
+  roomClosed(appid: number, roomId: string, key?: string): void;
   userLoggedIn(appid: number, roomId: string, user: RoomUserRef): void;
   userLoggedOut(appid: number, roomId: string, user: RoomUserRef, reason: LeaveReason): void;
-  streamStarted(appid: number, roomId: string, stream: WireStream): void;
-  streamStopped(appid: number, roomId: string, stream: WireStream): void;
+  /** `key`: names this listing of the stream the same on every node (Redis: room generation and order). */
+  streamStarted(appid: number, roomId: string, stream: WireStream, key?: string): void;
+  streamStopped(appid: number, roomId: string, stream: WireStream, key?: string): void;
 }

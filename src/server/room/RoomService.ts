@@ -139,9 +139,11 @@ export class RoomService implements RoomStreams {
     };
     this.messages = new RoomMessages(config, log, this.store, this.calls);
     // Streams entering and leaving a list, whichever path they take (webhooks).
-    this.store.onStream = (appid, roomId, change, st) =>
+    this.store.onStream = (appid, roomId, change, st, key) =>
       this.tell((e) =>
-        change === 'added' ? e.streamStarted(appid, roomId, st) : e.streamStopped(appid, roomId, st),
+        change === 'added'
+          ? e.streamStarted(appid, roomId, st, key)
+          : e.streamStopped(appid, roomId, st, key),
       );
     const m = this.messages;
     this.sweeper = unref(
@@ -191,6 +193,23 @@ export class RoomService implements RoomStreams {
     return { rooms: l.rooms, users: l.members, streams, sockets: this.conns.size };
   }
 
+  /**
+   * Per app, what this node holds (the operator's node list with many nodes): the rooms with members here,
+   * those members, and the streams they list.
+   */
+  heldCounts(): Record<number, { rooms: number; users: number; streams: number }> {
+    const out: Record<number, { rooms: number; users: number; streams: number }> = {};
+    for (const h of this.locals.held()) {
+      if (h.members.length === 0) continue;
+      const c = (out[h.appid] ??= { rooms: 0, users: 0, streams: 0 });
+      const here = new Set(h.members.map((m) => m.idName));
+      c.rooms++;
+      c.users += here.size;
+      for (const s of h.mirror?.streams.values() ?? []) if (here.has(s.anchor_id_name)) c.streams++;
+    }
+    return out;
+  }
+
   /** Closes every socket (shutdown; tests use it to force reconnection). */
   closeAll(code: number = CloseCode.Shutdown, reason = 'shutdown'): void {
     for (const c of [...this.conns]) c.close(code, reason);
@@ -233,8 +252,8 @@ export class RoomService implements RoomStreams {
     });
   }
 
-  private async leave(l: PendingLeave): Promise<void> {
-    let r: { left: boolean; closed: boolean };
+  private async leave(l: PendingLeave): Promise<boolean> {
+    let r: { left: boolean; closed: boolean; gen?: string };
     try {
       r = await this.store.leave(l.appid, l.roomId, l.idName, l.sessionId);
     } catch (e) {
@@ -244,15 +263,16 @@ export class RoomService implements RoomStreams {
         { err: (e as Error).message, idName: l.idName, room: l.roomId },
         'leave not recorded yet',
       );
-      return;
+      return false;
     }
     this.pendingLeaves.delete(l.sessionId);
-    if (!r.left) return;
+    if (!r.left) return false;
     this.presence.roomDown({ appid: l.appid, roomId: l.roomId, idName: l.idName }, l.graceful);
     if (r.closed) {
       this.live?.roomEmpty(l.appid, l.roomId);
-      this.tell((e) => e.roomClosed(l.appid, l.roomId));
+      this.tell((e) => e.roomClosed(l.appid, l.roomId, r.gen));
     }
+    return true;
   }
 
   /** Tells the listener (webhooks) what happened; whatever it does wrong stays out of the room plane. */
@@ -423,7 +443,7 @@ export class RoomService implements RoomStreams {
     c.loginDone({ appid, room: roomId, user: idName });
     this.presence.roomUp({ appid, roomId, idName });
     this.locals.activate(appid, roomId, member, joined);
-    if (joined.created) this.tell((e) => e.roomCreated(appid, roomId));
+    if (joined.created) this.tell((e) => e.roomCreated(appid, roomId, joined.gen));
     this.tell((e) => e.userLoggedIn(appid, roomId, member));
     return {
       user_id: member.userId,
@@ -677,8 +697,20 @@ export class RoomService implements RoomStreams {
    * A member of a node that died: it leaves as a lost socket does (others hear it go; its streams wait out
    * the grace here, and end unless it logged in again, on any node).
    */
-  memberLost(appid: number, roomId: string, idName: string, sessionId: string): void {
-    void this.leave({ appid, roomId, idName, sessionId, graceful: false, since: Date.now() });
+  async memberLost(appid: number, roomId: string, idName: string, sessionId: string): Promise<void> {
+    // Who it was (for its user-left), read before it leaves; one node reaps each dead node, and the leave
+    // holds only for this session, so its user-left is told once.
+    const who = await this.store.member(appid, roomId, idName).catch(() => undefined);
+    const left = await this.leave({ appid, roomId, idName, sessionId, graceful: false, since: Date.now() });
+    if (left)
+      this.tell((e) =>
+        e.userLoggedOut(
+          appid,
+          roomId,
+          { idName, nickName: who?.nickName ?? '', role: who?.role ?? 0, sessionId },
+          'node_lost',
+        ),
+      );
   }
 
   /**

@@ -62,6 +62,8 @@ export interface JoinResult extends RoomSnapshot {
   previous?: { sessionId: string; node: string };
   /** This join created the room. */
   created?: boolean;
+  /** The room's generation (Redis: unique per room created; keys the room's webhook events). */
+  gen?: string;
 }
 
 /** The stream list after a change, and what the change was. */
@@ -104,6 +106,8 @@ export type StreamChange = (
   roomId: string,
   change: 'added' | 'removed',
   s: WireStream,
+  /** Names this change the same on every node (Redis: the room's generation and the stream's order). */
+  key?: string,
 ) => void;
 
 export interface RoomStore {
@@ -111,7 +115,7 @@ export interface RoomStore {
   readonly node: string;
   /**
    * Told on the node that made the step when a stream enters or leaves a list, whichever path it takes
-   * (set by RoomService). The memory store tells every change; the Redis store does not yet.
+   * (set by RoomService), whichever path it takes (a room closing takes its streams with it).
    */
   onStream?: StreamChange;
   /**
@@ -128,7 +132,7 @@ export interface RoomStore {
     roomId: string,
     idName: string,
     sessionId: string,
-  ): Promise<{ left: boolean; closed: boolean }>;
+  ): Promise<{ left: boolean; closed: boolean; gen?: string }>;
   /** The room's state now (a node's mirror catching up after a gap); undefined: no such room. */
   snapshot(appid: number, roomId: string): Promise<RoomSnapshot | undefined>;
   streams(appid: number, roomId: string): Promise<StreamsAfter>;

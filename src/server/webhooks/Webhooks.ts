@@ -3,7 +3,7 @@
  * as webhook events of the documented shape (docs/deployment.md, "Webhooks"), handed to the sender. Only
  * apps with a `webhookUrl` get any, and only the types in their `webhookEvents`.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { WireStream } from '../../protocol/room';
 import type { AppConfig } from '../config';
 import type { WebhookEventType } from '../opsConfig';
@@ -31,39 +31,59 @@ export class Webhooks implements RoomEvents {
     for (const a of apps) if (a.webhookUrl) this.types.set(a.appid, new Set(a.webhookEvents ?? []));
   }
 
-  private emit(appid: number, type: WebhookEventType, data: Record<string, unknown>): void {
+  /**
+   * `key` names the event the same whichever node tells it (a session, a room's generation, a stream's
+   * listing): the id is derived from it, so a business server deduplicates across nodes and retries.
+   */
+  private emit(appid: number, type: WebhookEventType, data: Record<string, unknown>, key?: string): void {
     if (!this.types.get(appid)?.has(type)) return;
-    this.sender.send({ id: `evt_${randomUUID()}`, type, appid, node: this.node, time: Date.now(), data });
+    const id = key
+      ? `evt_${createHash('sha256')
+          .update(`${appid}\u0000${String(data.roomId)}\u0000${type}\u0000${key}`)
+          .digest('hex')
+          .slice(0, 32)}`
+      : `evt_${randomUUID()}`;
+    this.sender.send({ id, type, appid, node: this.node, time: Date.now(), data });
   }
 
-  roomCreated(appid: number, roomId: string): void {
-    this.emit(appid, 'room.created', { roomId });
+  roomCreated(appid: number, roomId: string, key?: string): void {
+    this.emit(appid, 'room.created', { roomId }, key);
   }
 
-  roomClosed(appid: number, roomId: string): void {
-    this.emit(appid, 'room.closed', { roomId });
+  roomClosed(appid: number, roomId: string, key?: string): void {
+    this.emit(appid, 'room.closed', { roomId }, key);
   }
 
   userLoggedIn(appid: number, roomId: string, u: RoomUserRef): void {
-    this.emit(appid, 'user.logged_in', { roomId, idName: u.idName, nickName: u.nickName, role: u.role });
+    this.emit(
+      appid,
+      'user.logged_in',
+      { roomId, idName: u.idName, nickName: u.nickName, role: u.role },
+      u.sessionId,
+    );
   }
 
   userLoggedOut(appid: number, roomId: string, u: RoomUserRef, reason: LeaveReason): void {
-    this.emit(appid, 'user.logged_out', {
-      roomId,
-      idName: u.idName,
-      nickName: u.nickName,
-      role: u.role,
-      reason,
-    });
+    this.emit(
+      appid,
+      'user.logged_out',
+      {
+        roomId,
+        idName: u.idName,
+        nickName: u.nickName,
+        role: u.role,
+        reason,
+      },
+      u.sessionId,
+    );
   }
 
-  streamStarted(appid: number, roomId: string, s: WireStream): void {
-    this.emit(appid, 'stream.started', streamData(roomId, s));
+  streamStarted(appid: number, roomId: string, s: WireStream, key?: string): void {
+    this.emit(appid, 'stream.started', streamData(roomId, s), key);
   }
 
-  streamStopped(appid: number, roomId: string, s: WireStream): void {
-    this.emit(appid, 'stream.stopped', streamData(roomId, s));
+  streamStopped(appid: number, roomId: string, s: WireStream, key?: string): void {
+    this.emit(appid, 'stream.stopped', streamData(roomId, s), key);
   }
 
   mixStarted(t: MixTaskEvent): void {
