@@ -12,6 +12,7 @@ import type { Page } from 'playwright-core';
 import { devToken, openSdkPage, ROOT, waitForEvent } from '../helpers/browser';
 import { publishCanvas } from '../helpers/canvasPublisher';
 import { APPID, loggedInPage, MEDIA_CALLBACKS } from '../helpers/mediaPage';
+import { eventually } from '../helpers/eventually';
 import { useMediaSuite } from '../helpers/mediaServer';
 import { grabFrame, near, pixel, probe } from '../helpers/streamProbe';
 
@@ -23,18 +24,6 @@ let pub: Page;
 let viewer: Page;
 
 const live = async () => ((await suite.server.health()) as any).live;
-
-async function eventually(check: () => Promise<void>, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
-}
 
 /** Frames of `url` decoded by flv.js in a page: the played frame count after a few seconds. */
 async function flvJsFrames(page: Page, url: string): Promise<{ before: number; after: number }> {

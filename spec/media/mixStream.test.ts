@@ -14,6 +14,7 @@ import type { Page } from 'playwright-core';
 import { waitForEvent } from '../helpers/browser';
 import { publishCanvas } from '../helpers/canvasPublisher';
 import { addVideo, expectMediaFlowing, loggedInPage } from '../helpers/mediaPage';
+import { eventually } from '../helpers/eventually';
 import { useMediaSuite } from '../helpers/mediaServer';
 import { grabFrame, near, pixel, probe, toneLevels } from '../helpers/streamProbe';
 
@@ -88,19 +89,6 @@ async function mix(page: Page, config: object): Promise<unknown[]> {
     }),
   ]);
   return r.args;
-}
-
-/** Polls `check` until it passes or `ms` elapse (then its last failure is thrown). */
-async function eventually(check: () => Promise<void>, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
 }
 
 async function colours(url: string): Promise<{ left: number[]; right: number[]; bg: number[] }> {
