@@ -57,3 +57,57 @@ export async function startExternalJanus(rtpPortRange: string): Promise<External
     },
   };
 }
+
+/**
+ * Makes sure VideoRoom rooms `ids` exist on the Janus at `url` (created over its plain WebSocket API, as
+ * rooms left by an earlier process of the server, or made by another node, would be), then closes the
+ * session (the rooms stay: a VideoRoom room outlives the session that made it).
+ */
+export async function createRooms(url: string, ids: number[]): Promise<void> {
+  const { WebSocket } = await import('ws');
+  const ws = new WebSocket(url, 'janus-protocol');
+  const waiting = new Map<string, (m: Record<string, unknown>) => void>();
+  let n = 0;
+  const timer = setTimeout(() => ws.terminate(), 10_000);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    ws.on('message', (d) => {
+      const m = JSON.parse(String(d)) as Record<string, unknown>;
+      // Acks come first for plugin messages; wait for the answer itself.
+      if (m.janus === 'ack') return;
+      waiting.get(String(m.transaction))?.(m);
+    });
+    const ask = (msg: Record<string, unknown>) =>
+      new Promise<Record<string, unknown>>((resolve, reject) => {
+        const transaction = `t${++n}`;
+        waiting.set(transaction, resolve);
+        ws.once('close', () => reject(new Error(`janus ${url} closed the connection (10 s bound)`)));
+        ws.send(JSON.stringify({ ...msg, transaction }));
+      });
+    const session = ((await ask({ janus: 'create' })).data as { id: number }).id;
+    const handle = (
+      (await ask({ janus: 'attach', session_id: session, plugin: 'janus.plugin.videoroom' })).data as {
+        id: number;
+      }
+    ).id;
+    for (const room of ids) {
+      const r = await ask({
+        janus: 'message',
+        session_id: session,
+        handle_id: handle,
+        body: { request: 'create', room },
+      });
+      const data = (r.plugindata as { data: Record<string, unknown> } | undefined)?.data;
+      // 427: the id exists already (made by the server under test): taken, which is all we want.
+      if (data?.videoroom !== 'created' && data?.error_code !== 427)
+        throw new Error(`room ${room} not created on ${url}: ${JSON.stringify(r)}`);
+    }
+    await ask({ janus: 'destroy', session_id: session });
+  } finally {
+    clearTimeout(timer);
+    ws.close();
+  }
+}

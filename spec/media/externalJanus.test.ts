@@ -6,11 +6,12 @@
  * dead Janus; their shims publish and play again at once, placed on the surviving one), never 1, while the
  * stream on the other Janus plays on without a callback. Then the dead Janus comes back at the same URL:
  * the server reconnects to it, and the next publisher goes there (the least loaded again); its second
- * viewer plays from an overflow relay on the other Janus (`janus.maxViewersPerFeed: 1`).
+ * viewer plays from an overflow relay on the other Janus (`janus.maxViewersPerFeed: 1`). A new server
+ * process on Janus that kept rooms of an earlier one skips the taken room ids.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium, waitForEvent } from '../helpers/browser';
-import { startExternalJanus, type ExternalJanus } from '../helpers/externalJanus';
+import { createRooms, startExternalJanus, type ExternalJanus } from '../helpers/externalJanus';
 import * as media from '../helpers/mediaPage';
 import {
   JANUS_IP,
@@ -27,11 +28,8 @@ let server: MediaServer;
 let browser: Browser;
 let context: BrowserContext;
 
-beforeAll(async () => {
-  requireNetns();
-  // Each its own slice of the RTP ports, as two Janus on one host need.
-  janus = [await startExternalJanus('20000-20049'), await startExternalJanus('20050-20099')];
-  server = await startMediaServer({
+const startServer = () =>
+  startMediaServer({
     janus: {
       interface: JANUS_IP,
       iceEnforceList: JANUS_IP,
@@ -42,6 +40,12 @@ beforeAll(async () => {
     origin: { enabled: false },
     relay: { all: false },
   });
+
+beforeAll(async () => {
+  requireNetns();
+  // Each its own slice of the RTP ports, as two Janus on one host need.
+  janus = [await startExternalJanus('20000-20049'), await startExternalJanus('20050-20099')];
+  server = await startServer();
   browser = await launchChromium();
   context = await browser.newContext();
 });
@@ -146,4 +150,20 @@ test('two external Janus: publishers on both; one SIGKILLed: its stream comes ba
   expect(a!.legs).toBe(2); // s-3 and its first viewer
   expect(b!.legs).toBeGreaterThanOrEqual(5); // the relay's viewer beside the four
   await Promise.all([p1.close(), p2.close(), p3.close(), viewer.close(), viewer2.close()]);
+});
+
+test('a new server process on external Janus that kept rooms (an earlier process crashed, another node): the room ids taken are skipped, publishing works at once', async () => {
+  await server.stop();
+  // The ids a new process numbers its rooms from, taken on both Janus.
+  const ids = Array.from({ length: 10 }, (_, i) => 1000 + i);
+  for (const j of janus) await createRooms(j.url, ids);
+  server = await startServer();
+  const pub: Page = await media.loggedInPage(context, server.url, 'pub-r');
+  const viewer: Page = await media.loggedInPage(context, server.url, 'viewer-r');
+  await media.startPreview(pub, 'local');
+  await media.publish(pub, 's-r', 'local', { videoDecodeType: 'VP8' });
+  await media.play(viewer, 's-r', { videoDecodeType: 'VP8' });
+  await media.expectMediaFlowing(viewer, 's-r');
+  expect((await media.events(pub, 'onPublishStateUpdate')).map((x) => x[0])).toEqual([0]);
+  await Promise.all([pub.close(), viewer.close()]);
 });
