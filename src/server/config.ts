@@ -182,7 +182,10 @@ export interface ResolvedConfig extends LiveConfig, OpsConfig {
     /** Lines one room socket may ship per minute; more are dropped (and counted in the log). */
     maxLinesPerMinute: number;
   };
-  /** The SFU. Spawned and supervised by default; `urls` uses running Janus instances instead. */
+  /**
+   * The SFU. Spawned and supervised by default; `urls` (one running Janus) or `pool` (several) uses running
+   * Janus instead.
+   */
   janus: {
     /** false: no media plane (room signalling only). */
     enabled: boolean;
@@ -198,8 +201,17 @@ export interface ResolvedConfig extends LiveConfig, OpsConfig {
     publicIp: string;
     /** Janus `rtp_port_range`, "min-max" (one port per PeerConnection). */
     rtpPortRange: string;
-    /** WebSocket URLs of running Janus instances: if set, nothing is spawned. */
+    /**
+     * One running Janus, by its WebSocket URLs (failover addresses of the same Janus: the first, on loss the
+     * next): if set, nothing is spawned.
+     */
     urls: string[];
+    /**
+     * Running Janus servers, one entry each (a URL, or a list of failover URLs of that one Janus); resolved,
+     * it is the external Janus in use: `[urls]` when `urls` is set, [] when Janus is spawned. Two or more:
+     * a pool (a new publisher to the least loaded that is up, as with `instances`).
+     */
+    pool: string[][];
     /**
      * Spawned Janus processes (default 1). Over 1: a pool; a new publisher goes to the least loaded one, its
      * viewers to the same one, and `rtpPortRange` is split between them.
@@ -317,11 +329,14 @@ export interface ResolvedConfig extends LiveConfig, OpsConfig {
 
 /** Everything optional: what a config file or `startServer(options)` may give. */
 export type ServerOptions = {
-  [K in keyof ResolvedConfig]?: ResolvedConfig[K] extends object
+  [K in Exclude<keyof ResolvedConfig, 'janus'>]?: ResolvedConfig[K] extends object
     ? ResolvedConfig[K] extends unknown[]
       ? Partial<AppConfig>[]
       : Partial<ResolvedConfig[K]>
     : ResolvedConfig[K];
+} & {
+  /** `pool` entries: a Janus's URL, or the list of its failover URLs. */
+  janus?: Partial<Omit<ResolvedConfig['janus'], 'pool'>> & { pool?: (string | string[])[] };
 };
 
 const DEFAULTS: Omit<
@@ -390,6 +405,7 @@ const DEFAULTS: Omit<
     publicIp: '',
     rtpPortRange: '20000-20100',
     urls: [],
+    pool: [],
     instances: 1,
     maxViewersPerFeed: 0,
     wsPort: 0,
@@ -415,6 +431,42 @@ function url(field: string, v: unknown): string | undefined {
     throw new ConfigError(field, 'must be an http(s) URL');
   }
   return v;
+}
+
+const JANUS_URL = /^wss?:\/\/[^/\s]+/;
+
+/**
+ * `janus.pool`: one entry per running Janus, a URL or a non-empty list of its failover URLs; no URL twice
+ * (two members on one Janus would each number its VideoRoom rooms from the same start and collide).
+ */
+function janusPool(v: unknown): string[][] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v))
+    throw new ConfigError(
+      'janus.pool',
+      'must be a list of Janus servers (a URL, or a list of failover URLs each)',
+    );
+  if (v.length > 64) throw new ConfigError('janus.pool', 'must list at most 64 Janus servers');
+  const seen = new Set<string>();
+  return v.map((entry: unknown, i) => {
+    const f = `janus.pool[${i}]`;
+    const urls: unknown[] = Array.isArray(entry) ? entry : [entry];
+    if (!urls.length)
+      throw new ConfigError(f, 'must not be empty (a URL, or a list of failover URLs of one Janus)');
+    return urls.map((u, j) => {
+      const at = Array.isArray(entry) ? `${f}[${j}]` : f;
+      if (typeof u !== 'string' || !JANUS_URL.test(u))
+        throw new ConfigError(at, `must be a ws:// or wss:// URL (got ${JSON.stringify(u)})`);
+      try {
+        new URL(u);
+      } catch {
+        throw new ConfigError(at, `must be a ws:// or wss:// URL (got ${JSON.stringify(u)})`);
+      }
+      if (seen.has(u)) throw new ConfigError(at, `repeats ${u}: each Janus is one entry of the pool`);
+      seen.add(u);
+      return u;
+    });
+  });
 }
 
 function secret(field: string, v: unknown): string {
@@ -609,16 +661,25 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
     throw new ConfigError('janus.rtpPortRange', 'must be "min-max" with 1 <= min < max <= 65535');
   if (!Array.isArray(janus.urls) || !janus.urls.every((u) => typeof u === 'string' && /^wss?:\/\//.test(u)))
     throw new ConfigError('janus.urls', 'must be a list of ws:// or wss:// URLs');
+  const pool = janusPool(janus.pool);
+  if (pool.length && janus.urls.length)
+    throw new ConfigError(
+      'janus.pool',
+      'cannot go with janus.urls (urls is one Janus with failover addresses: put it in the pool as one entry)',
+    );
   int('janus.wsPort', janus.wsPort, 0, 65535);
   int('janus.instances', janus.instances, 1, 16);
   int('janus.maxViewersPerFeed', janus.maxViewersPerFeed, 0, 100_000);
-  if (janus.maxViewersPerFeed > 0 && janus.instances < 2)
+  if (janus.maxViewersPerFeed > 0 && janus.instances < 2 && pool.length < 2)
     throw new ConfigError(
       'janus.maxViewersPerFeed',
-      'relays to another Janus of a pool: it needs janus.instances > 1',
+      'relays to another Janus of a pool: it needs janus.instances > 1 or two or more janus.pool entries',
     );
   if (janus.instances > 1 && janus.urls.length)
     throw new ConfigError('janus.instances', 'spawns Janus: it cannot go with janus.urls');
+  if (janus.instances > 1 && pool.length)
+    throw new ConfigError('janus.instances', 'spawns Janus: it cannot go with janus.pool');
+  janus.pool = pool.length ? pool : janus.urls.length ? [[...janus.urls]] : [];
   if (janus.instances > 1 && Number(range[2]) - Number(range[1]) + 1 < janus.instances * 2)
     throw new ConfigError('janus.instances', 'needs at least 2 ports of janus.rtpPortRange per instance');
   int('janus.startTimeoutMs', janus.startTimeoutMs, 100, 600_000);

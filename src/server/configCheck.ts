@@ -32,3 +32,8 @@ export function section<T extends object>(name: string, given: unknown, defaults
   }
   return { ...defaults, ...(given as Partial<T>) };
 }
+
+/** Janus is external (`janus.urls` or `janus.pool`): nothing is spawned, its addresses are not ours. */
+export function externalJanus(j: { urls: string[]; pool: string[][] }): boolean {
+  return j.pool.length > 0 || j.urls.length > 0;
+}

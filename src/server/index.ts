@@ -498,11 +498,21 @@ export async function startServer(
 async function startBackend(config: ResolvedConfig, log: pino.Logger): Promise<MediaBackend | null> {
   if (!config.janus.enabled) return null;
   const verbose = config.log.level === 'debug' || config.log.level === 'trace';
-  const n = config.janus.instances;
+  const external = config.janus.pool;
+  const n = external.length || config.janus.instances;
   if (n === 1) {
-    const backend = new JanusBackend(config.janus, log, verbose);
+    // One Janus: spawned, or external (its failover URLs, from janus.urls or a pool of one).
+    const backend = new JanusBackend({ ...config.janus, urls: external[0] ?? [] }, log, verbose);
     await backend.start();
     return backend;
+  }
+  if (external.length) {
+    // A pool of external Janus: one backend each (its own connection, failover URLs and reconnect loop).
+    const members = external.map(
+      (urls, i) => new JanusBackend({ ...config.janus, urls }, log.child({ janus: i }), verbose),
+    );
+    await Promise.all(members.map((m) => m.start()));
+    return new BackendPool(members, config.janus.maxViewersPerFeed);
   }
   // A pool of spawned Janus: each its own slice of the RTP port range (and port, when one is fixed).
   const [lo, hi] = config.janus.rtpPortRange.split('-').map(Number) as [number, number];
@@ -554,7 +564,7 @@ function backendStats(b: MediaBackend): Record<string, unknown> {
     janusRooms: h.rooms,
     janusPid: h.janusPid ?? null,
     janusStarts: h.janusStarts ?? 0,
-    // A pool (janus.instances > 1): each Janus's state and load.
+    // A pool (janus.instances > 1 or janus.pool): each Janus's state and load.
     ...(Array.isArray(h.members)
       ? {
           janusRelays: h.relays ?? 0,
@@ -564,6 +574,8 @@ function backendStats(b: MediaBackend): Record<string, unknown> {
             rooms: m.rooms,
             pid: m.janusPid ?? null,
             starts: m.janusStarts ?? 0,
+            // An external Janus: the URL connected now ('' while it is not).
+            ...(m.janusUrl !== undefined ? { url: m.janusUrl } : {}),
           })),
         }
       : {}),

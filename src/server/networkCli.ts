@@ -10,6 +10,7 @@
 import type { CliOutput } from './tokenCli';
 import { bridgeRuns } from './bridgeConfig';
 import { readConfigFile, resolveConfig, type ResolvedConfig } from './config';
+import { externalJanus } from './configCheck';
 import { turnUrls } from './turn/credentials';
 
 export const NETWORK_USAGE = `usage:
@@ -125,11 +126,13 @@ export function networkReport(config: ResolvedConfig, hostFlag?: string): string
         turnRows.push({ port: p.port, protocol: p.protocol, what });
     }
   }
-  const mediaHost = config.janus.publicIp || (config.janus.urls.length ? '' : config.janus.interface);
+  const mediaHost = config.janus.publicIp || (externalJanus(config.janus) ? '' : config.janus.interface);
   const mediaRows: Row[] = config.janus.enabled
     ? [
         {
-          port: config.janus.urls.length ? "(the media servers' rtp_port_range)" : config.janus.rtpPortRange,
+          port: externalJanus(config.janus)
+            ? "(the media servers' rtp_port_range)"
+            : config.janus.rtpPortRange,
           protocol: 'UDP',
           what: `WebRTC media straight to the SFU${mediaHost ? ` (${mediaHost})` : ''}; without it, media goes through TURN`,
         },

@@ -64,6 +64,38 @@ test('a subscriber is placed on the SFU of its publisher (and a remote publisher
   expect(away.open.length).toBe(2);
 });
 
+test('mixing and CDN relay through the pool: rtp_forward and keyframes are asked of the SFU holding the publisher, a mix output goes to the least loaded', async () => {
+  const { a, b, p } = pool();
+  const p1 = await p.openLeg();
+  await p1.publish('1:r', 's1', 'offer');
+  const p2 = await p.openLeg();
+  await p2.publish('1:r', 's2', 'offer');
+  const [onA, onB] = [a.open[0]!, b.open[0]!];
+  // A viewer of s1 makes a the busier SFU (2 legs to 1).
+  await (await p.openLeg()).subscribe(p1);
+  // What MixTask / RelayTask do with the publisher's (pool) leg MediaService hands them.
+  const stop = await p2.forward({ host: '127.0.0.1', audioPort: 30002, videoPort: 30004 });
+  await p2.requestKeyframe();
+  expect(onB.forwards).toEqual([{ host: '127.0.0.1', audioPort: 30002, videoPort: 30004 }]);
+  expect(onB.keyframes).toBe(1);
+  expect([onA.forwards, onA.keyframes]).toEqual([[], 0]);
+  await p1.forward({ host: '127.0.0.1', videoPort: 30006 });
+  expect(onA.forwards).toEqual([{ host: '127.0.0.1', videoPort: 30006 }]);
+  await stop();
+  expect(onB.forwards).toEqual([]);
+  // The mix output (LiveService: backend.addRemotePublisher) on the least loaded SFU, b; its viewers there.
+  const mix = await p.addRemotePublisher('1:r', 'mix', { videoCodec: 'h264', audio: true });
+  expect(b.open).toContain(mix.leg);
+  const v = await p.openLeg();
+  await v.subscribe(mix.leg);
+  expect(b.open.filter((l) => l.role === 'subscriber').map((l) => l.publisher)).toEqual([mix.leg]);
+  // b dies: the mix output's viewer is among the dead legs (its session is reset with b's).
+  const lost: ((leg: import('../../../src/server/media/MediaBackend').MediaLeg) => boolean)[] = [];
+  p.on('lost', (isDead) => lost.push(isDead));
+  b.down();
+  expect([lost[0]!(v), lost[0]!(mix.leg), lost[0]!(p1)]).toEqual([true, true, false]);
+});
+
 test('calls before placement wait; a leg closed before placement never opens one; trickles reach the SFU', async () => {
   const { a, b, p } = pool();
   const early = await p.openLeg();

@@ -47,6 +47,32 @@ test.each([
   [{ janus: { instances: 2, maxViewersPerFeed: -1 } }, /janus.maxViewersPerFeed must be an integer from 0/],
   [{ janus: { instances: 2, maxViewersPerFeed: 1.5 } }, /janus.maxViewersPerFeed must be an integer from 0/],
   [{ janus: { maxViewersPerFeed: 4 } }, /janus.maxViewersPerFeed relays to another Janus of a pool/],
+  [
+    { janus: { pool: ['ws://a:8188'], maxViewersPerFeed: 4 } },
+    /janus.maxViewersPerFeed relays to another Janus of a pool: it needs .* two or more janus.pool entries/,
+  ],
+  [{ janus: { pool: 'ws://a:8188' } }, /janus.pool must be a list of Janus servers/],
+  [{ janus: { pool: ['ws://a:8188', []] } }, /janus.pool\[1\] must not be empty/],
+  [{ janus: { pool: ['http://a:8188'] } }, /janus.pool\[0\] must be a ws:\/\/ or wss:\/\/ URL \(got "http:/],
+  [
+    { janus: { pool: [['ws://a:8188', 5]] } },
+    /janus.pool\[0\]\[1\] must be a ws:\/\/ or wss:\/\/ URL \(got 5\)/,
+  ],
+  [{ janus: { pool: [null] } }, /janus.pool\[0\] must be a ws:\/\/ or wss:\/\/ URL \(got null\)/],
+  [{ janus: { pool: ['ws://'] } }, /janus.pool\[0\] must be a ws/],
+  [
+    { janus: { pool: ['ws://a:8188', ['ws://b:8188', 'ws://a:8188']] } },
+    /janus.pool\[1\]\[1\] repeats ws:\/\/a:8188: each Janus is one entry of the pool/,
+  ],
+  [{ janus: { pool: Array.from({ length: 65 }, (_, i) => `ws://j${i}:8188`) } }, /at most 64/],
+  [
+    { janus: { pool: ['ws://a:8188', 'ws://b:8188'], urls: ['ws://c:8188'] } },
+    /janus.pool cannot go with janus.urls \(urls is one Janus with failover addresses/,
+  ],
+  [
+    { janus: { pool: ['ws://a:8188', 'ws://b:8188'], instances: 2 } },
+    /janus.instances spawns Janus: it cannot go with janus.pool/,
+  ],
   [{ media: { publicUrl: 'http://x/media' } }, /media.publicUrl must be empty or a ws/],
   [
     { apps: [{ appid: 1, appSign: 'ab'.repeat(32), streamAuth: 1 }] },
@@ -83,6 +109,31 @@ test.each([
   [{ auth: { maxTokenLifetimeS: 1 } }, /auth\.maxTokenLifetimeS/],
 ])('%j is refused, naming the field', (options, message) => {
   expect(() => resolveConfig(options as never)).toThrow(message);
+});
+
+test('janus.pool: one entry per external Janus (a URL or its failover URLs); janus.urls stays one Janus', () => {
+  const ips = { turn: { allowedPeerIps: ['10.0.0.5'] } };
+  // The historical meaning kept: a flat `urls` list is ONE Janus with failover addresses (a pool of one).
+  expect(resolveConfig({ janus: { urls: ['ws://a:8188', 'ws://a2:8188'] }, ...ips }).janus).toMatchObject({
+    urls: ['ws://a:8188', 'ws://a2:8188'],
+    pool: [['ws://a:8188', 'ws://a2:8188']],
+  });
+  const j = resolveConfig({
+    janus: { pool: ['ws://a:8188', ['ws://b:8188', 'wss://b2.example:443/janus']], maxViewersPerFeed: 50 },
+    ...ips,
+  }).janus;
+  expect(j).toMatchObject({
+    urls: [],
+    pool: [['ws://a:8188'], ['ws://b:8188', 'wss://b2.example:443/janus']],
+    maxViewersPerFeed: 50,
+    instances: 1,
+  });
+  // Spawned: no external Janus.
+  expect(resolveConfig({}).janus.pool).toEqual([]);
+  // External in any form: the TURN relay cannot guess the media servers' IPs.
+  expect(() => resolveConfig({ janus: { pool: ['ws://a:8188', 'ws://b:8188'] } })).toThrow(
+    /turn.allowedPeerIps must list the media servers' IPs when janus.urls or janus.pool is set/,
+  );
 });
 
 test('command line beats environment beats file', () => {

@@ -1,5 +1,7 @@
 /**
- * Many SFUs behind one MediaBackend (`janus.instances` > 1: several supervised Janus processes): a new
+ * Many SFUs behind one MediaBackend (`janus.instances` > 1: several supervised Janus processes; or
+ * `janus.pool` with two or more entries: several external Janus, each a JanusBackend with its own
+ * connection, failover URLs and reconnect loop, so a dead one is `down` until it answers again): a new
  * publisher goes to the least loaded SFU that is up (fewest open legs), a subscriber to the SFU of the
  * publisher it subscribes to, a remote publisher (a mix output) to the least loaded. Legs are placed when
  * they publish or subscribe, not when they open: the pool's leg opens its SFU's leg then, and everything

@@ -1,6 +1,6 @@
 /**
- * The MediaBackend on Janus VideoRoom: a supervised local Janus (JanusProcess) or a list of running ones
- * (`janus.urls`), one janode connection (JanusGateway), one VideoRoom room per app room (destroyed when its
+ * The MediaBackend on Janus VideoRoom: a supervised local Janus (JanusProcess) or a running one (its
+ * failover URLs: `janus.urls`, or one entry of `janus.pool`), one janode connection (JanusGateway), one VideoRoom room per app room (destroyed when its
  * last publisher leaves), one handle per leg. Every Janus call is bounded by JANUS_CALL_TIMEOUT_MS.
  *
  * Recovery: when Janus dies, `down` is emitted at once (every leg is dead); the connection is made again
@@ -212,6 +212,8 @@ export class JanusBackend extends EventEmitter<MediaBackendEvents> implements Me
   private retryWait: ReturnType<typeof setTimeout> | null = null;
   private wakeRetry: (() => void) | null = null;
   private nextUrl = 0;
+  /** The external Janus's URL connected now ('' while none is). */
+  private connectedUrl = '';
   /** Publishers per Janus room key, to destroy a room when its last one leaves. */
   private readonly publishers = new Map<string, number>();
 
@@ -235,7 +237,7 @@ export class JanusBackend extends EventEmitter<MediaBackendEvents> implements Me
   }
 
   /**
-   * Spawns Janus (unless `janus.urls` lists running ones) and connects, waiting at most
+   * Spawns Janus (unless `urls` lists a running one's addresses) and connects, waiting at most
    * `janus.startTimeoutMs` for the first connection; the connection loop goes on in the background, so an
    * unreachable Janus never keeps the room plane from starting.
    */
@@ -276,6 +278,7 @@ export class JanusBackend extends EventEmitter<MediaBackendEvents> implements Me
       if (!url) return;
       try {
         await this.gateway.connect(url);
+        this.connectedUrl = url;
         this.log.info({ url }, 'connected to janus');
         if (!this.stopped) this.emit('up');
         return;
@@ -294,6 +297,7 @@ export class JanusBackend extends EventEmitter<MediaBackendEvents> implements Me
   /** The connection went: legs are dead. Reconnect now unless the spawned Janus itself died. */
   private lost(): void {
     this.publishers.clear();
+    this.connectedUrl = '';
     if (!this.stopped) this.emit('down');
     // Give the process's exit a moment to be recorded: a dead Janus is reconnected from its own `up`.
     const t = setTimeout(() => {
@@ -401,6 +405,7 @@ export class JanusBackend extends EventEmitter<MediaBackendEvents> implements Me
       rooms: this.gateway.roomCount,
       janusPid: this.proc?.pid ?? null,
       janusStarts: this.proc?.starts ?? 0,
+      ...(this.cfg.urls.length ? { janusUrl: this.gateway.up ? this.connectedUrl : '' } : {}),
     };
   }
 

@@ -68,6 +68,15 @@ export const JANUS_EVENTS = {
   WEBRTCUP: 'handle_webrtcup',
 };
 
+/** Room ids tried per room before giving up (each taken one is skipped at once). */
+const MAX_ROOM_TRIES = 256;
+
+/** janode's error for a VideoRoom `create` whose id exists (JANUS_VIDEOROOM_ERROR_ROOM_EXISTS). */
+function isRoomTaken(e: unknown): boolean {
+  const err = e as { _code?: unknown; message?: unknown };
+  return err?._code === 427 || (typeof err?.message === 'string' && err.message.startsWith('427 '));
+}
+
 export class JanusGateway extends EventEmitter {
   private conn: JanodeConnection | null = null;
   private session: JanodeSession | null = null;
@@ -137,18 +146,28 @@ export class JanusGateway extends EventEmitter {
     let p = this.rooms.get(key);
     if (!p) {
       const admin = this.requireAdmin();
-      const id = this.nextRoom++;
-      p = admin
-        .create({
-          room: id,
-          max_publishers: 64,
-          bitrate: 0,
-          fir_freq: 2,
-          videocodec: 'h264,vp8',
-          audiocodec: 'opus',
-          notify_joining: false,
-        })
-        .then(() => id);
+      p = (async () => {
+        for (let tries = 1; ; tries++) {
+          const id = this.nextRoom++;
+          try {
+            await admin.create({
+              room: id,
+              max_publishers: 64,
+              bitrate: 0,
+              fir_freq: 2,
+              videocodec: 'h264,vp8',
+              audiocodec: 'opus',
+              notify_joining: false,
+            });
+            return id;
+          } catch (e) {
+            // VideoRoom 427 "room exists": an external Janus outlives us, and keeps the rooms an earlier
+            // process of ours (crashed, or restarted while it published) or another node made: the next id.
+            if (!isRoomTaken(e) || tries >= MAX_ROOM_TRIES) throw e;
+            this.log.debug({ room: id }, 'janus room id taken; trying the next');
+          }
+        }
+      })();
       p.catch(() => this.rooms.delete(key));
       this.rooms.set(key, p);
     }

@@ -12,6 +12,7 @@
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { ResolvedConfig } from '../config';
+import { externalJanus } from '../configCheck';
 
 /**
  * The peers the relay may reach: `turn.allowedPeerIps`, else Janus's own addresses (`interface`,
@@ -46,7 +47,7 @@ export function allowedPeers(
  */
 export function relayIpOf(turn: ResolvedConfig['turn'], janus: ResolvedConfig['janus']): string {
   if (turn.relayIp) return turn.relayIp;
-  return janus.urls.length === 0 && isIP(janus.interface) ? janus.interface : '';
+  return !externalJanus(janus) && isIP(janus.interface) ? janus.interface : '';
 }
 
 const isLoopback = (ip: string) => ip.startsWith('127.') || ip === '::1';

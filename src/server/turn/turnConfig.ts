@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { ExternalTurnServer, ResolvedConfig, TurnTransport } from '../config';
-import { bool, ConfigError, int, section } from '../configCheck';
+import { bool, ConfigError, externalJanus, int, section } from '../configCheck';
 
 type TurnConfig = ResolvedConfig['turn'];
 
@@ -141,12 +141,12 @@ export function resolveTurn(given: unknown, janus: ResolvedConfig['janus']): Tur
     t.enabled &&
     t.servers.length === 0 &&
     janus.enabled &&
-    janus.urls.length > 0 &&
+    externalJanus(janus) &&
     !t.allowedPeerIps.length
   )
     throw new ConfigError(
       'turn.allowedPeerIps',
-      "must list the media servers' IPs when janus.urls is set (the relay reaches nothing else); " +
+      "must list the media servers' IPs when janus.urls or janus.pool is set (the relay reaches nothing else); " +
         'or set turn.servers, or turn.enabled: false',
     );
   return {
