@@ -44,3 +44,18 @@ export interface NodeCalls {
   /** This node answers `kind` with `fn` (one handler per kind). */
   handle(kind: string, fn: NodeHandler): void;
 }
+
+/** `{appid, streamId}` from another node's request body (a clear error for anything else). */
+export function streamRefOf(body: unknown): { appid: number; streamId: string } {
+  const b = body as { appid?: unknown; streamId?: unknown } | null;
+  if (
+    !b ||
+    typeof b.appid !== 'number' ||
+    !Number.isSafeInteger(b.appid) ||
+    typeof b.streamId !== 'string' ||
+    !b.streamId ||
+    b.streamId.length > 256
+  )
+    throw new Error('expected {appid: integer, streamId: non-empty string of at most 256 characters}');
+  return { appid: b.appid, streamId: b.streamId };
+}
