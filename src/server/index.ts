@@ -38,6 +38,7 @@ import { startBridge } from './media/bridge/startBridge';
 import type { BridgeService } from './media/bridge/BridgeService';
 import { LiveService } from './mix/LiveService';
 import { streamRefOf } from './NodeCalls';
+import { RemoteInputs } from './mix/RemoteInputs';
 import { Origin } from './origin/Origin';
 import { CallLimiter, callBoundsFrom } from './outbound/CallLimiter';
 import { Caps, capLimitsFrom } from './caps/Caps';
@@ -221,6 +222,18 @@ export async function startServer(
   // Live production (mixing, CDN relay, the origin) needs the media plane: it forwards publishers' RTP.
   const live = backend && media ? startLive(config, log, backend, media, rooms, calls) : null;
   rooms.live = live;
+  // Many nodes: a mix here may take inputs published on other nodes (their Janus forward to this mixer).
+  if (shared && live && media)
+    live.setRemoteInputs(
+      new RemoteInputs(
+        shared.calls,
+        media,
+        shared.nodeOf,
+        () => shared.lease.liveNodes(),
+        config.mix.forwardHost,
+        log,
+      ),
+    );
   const startedAt = Date.now();
   // Metrics, webhooks, the admin API and page (startOps.ts).
   // Many nodes: what the other nodes may ask of this one's media plane.

@@ -30,6 +30,7 @@ import { MixTask, type MixLayout } from './MixTask';
 import { checkPushUrl, type PushTarget } from './pushPolicy';
 import type { CallLimiter } from '../outbound/CallLimiter';
 import { RelayTask } from './RelayTask';
+import type { InputLeg, RemoteInputs } from './RemoteInputs';
 import { UdpPorts } from './UdpPorts';
 
 const AUTO = 'auto';
@@ -62,6 +63,8 @@ export class LiveService implements LiveStreams {
    * mix.stopped); set once by index.ts. It must not throw: it is called inside the task's bookkeeping.
    */
   onMixTask: ((change: 'started' | 'stopped', t: MixTaskInfo) => void) | null = null;
+  /** Many nodes: mix inputs published on other nodes (set once by index.ts; null on one node). */
+  private remote: RemoteInputs | null = null;
 
   constructor(
     private readonly cfg: ResolvedConfig,
@@ -82,6 +85,25 @@ export class LiveService implements LiveStreams {
     dir.on('publisherDown', (appid, streamId) => this.publisherDown(appid, streamId));
     this.sweeper = setInterval(() => this.sweep(), 1000);
     this.sweeper.unref();
+  }
+
+  /** Many nodes: inputs of this node's mixes may be published on other nodes (their Janus forward here). */
+  setRemoteInputs(r: RemoteInputs): void {
+    this.remote = r;
+    r.on('up', (appid, streamId, leg) => this.inputUp(appid, streamId, leg));
+    r.on('down', (appid, streamId) => {
+      for (const t of this.tasks.values()) if (t.appid === appid) t.inputDown(streamId);
+    });
+  }
+
+  private inputUp(appid: number, streamId: string, leg: InputLeg): void {
+    for (const t of this.tasks.values())
+      if (t.appid === appid && t.inputIds.includes(streamId)) void t.inputUp(streamId, leg);
+  }
+
+  /** An input's live leg: its publisher on this node, or a stand-in for its publisher on another. */
+  private async inputLeg(appid: number, streamId: string): Promise<InputLeg | undefined> {
+    return this.dir.liveLeg(appid, streamId) ?? (await this.remote?.leg(appid, streamId));
   }
 
   private usable(): void {
@@ -177,9 +199,11 @@ export class LiveService implements LiveStreams {
     if (!key)
       throw new LiveError(ServerCode.InvalidBody, 'MixOutput needs stream_id (outputStreamId) or mixurl');
     const layout = this.layoutOf(b);
-    const missing = layout.inputs
-      .map((i) => i.streamId)
-      .filter((id) => this.dir.roomOf(who.appid, id) === undefined);
+    // Published here, or (many nodes) live on another node, whose Janus then forwards it to this mixer.
+    const missing: string[] = [];
+    for (const { streamId: id } of layout.inputs)
+      if (this.dir.roomOf(who.appid, id) === undefined && !(await this.remote?.leg(who.appid, id)))
+        missing.push(id);
     if (missing.length)
       throw new LiveError(ServerCode.MixInputsMissing, `inputs not published: ${missing.join(', ')}`, {
         play: [],
@@ -280,7 +304,7 @@ export class LiveService implements LiveStreams {
       this.udp,
       {
         ...this.taskOptions(key),
-        liveLeg: (id) => this.dir.liveLeg(who.appid, id),
+        liveLeg: (id) => this.inputLeg(who.appid, id),
       },
       this.log,
     );
@@ -309,7 +333,7 @@ export class LiveService implements LiveStreams {
       this.udp,
       {
         ...this.taskOptions(key),
-        liveLeg: (id) => this.dir.liveLeg(who.appid, id),
+        liveLeg: (id) => this.inputLeg(who.appid, id),
       },
       this.log,
     );
@@ -498,8 +522,7 @@ export class LiveService implements LiveStreams {
     if (this.relayAll(appid) && this.remuxable(leg.media) && this.relayCount() < this.cfg.relay.maxRelays)
       this.addRelay(appid, streamId, AUTO, { kind: 'origin', name: originName(appid, streamId) });
     for (const r of this.relays.get(`${appid}:${streamId}`)?.values() ?? []) void r.up(leg);
-    for (const t of this.tasks.values())
-      if (t.appid === appid && t.inputIds.includes(streamId)) void t.inputUp(streamId, leg);
+    this.inputUp(appid, streamId, leg);
   }
 
   private publisherDown(appid: number, streamId: string): void {
@@ -547,6 +570,7 @@ export class LiveService implements LiveStreams {
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);
+    this.remote?.close();
     const tasks = [...this.tasks.values()];
     this.tasks.clear();
     const relays = [...this.relays.values()].flatMap((m) => [...m.values()]);
