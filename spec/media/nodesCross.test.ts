@@ -1,11 +1,13 @@
 /**
- * Many nodes, across nodes, with the whole media plane (real Chromium, two server processes each with its
+ * Many nodes, across nodes, with the whole media plane (real Chromium, three server processes each with its
  * own Janus, ffmpeg and origin, one Redis; inside scripts/netns.sh):
  * - a page on node B mixes a stream published on node A with one published on node B: node A's Janus
  *   forwards its stream (rtp_forward, asked over NodeCalls) to node B's mixer beside node B's own, node B's
  *   origin serves the mix (frames read with ffmpeg), and the input published again on node A comes back;
  * - the admin API's end-stream through node B ends a publisher on node A as on one node: its page hears
- *   onPublishStateUpdate(1), node A's Janus no longer holds it, the room hears the stream go.
+ *   onPublishStateUpdate(1), node A's Janus no longer holds it, the room hears the stream go;
+ * - node A killed: its publisher resumes on a third node C, and node B's mix finds the input there and
+ *   takes it from node C's Janus without being asked again.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any -- page-side code reaches into window */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -31,6 +33,8 @@ const W = 640;
 const H = 240;
 let a: MediaServer;
 let b: MediaServer;
+/** A third node: where node A's publisher resumes when node A is killed. */
+let c: MediaServer;
 let browser: Browser;
 let context: BrowserContext;
 let anchor: Page;
@@ -45,15 +49,50 @@ const node = (redis: Record<string, unknown>, janusPorts: string, mixPorts: stri
   redis: { nodeTtlMs: 1500, ...redis },
 });
 
-const page = (server: MediaServer, idName: string) =>
+const page = (server: MediaServer, idName: string, config: Record<string, unknown> = {}) =>
   loggedInPage(
     context,
     server.url,
     idName,
     'cross-room',
-    {},
+    config,
     mintLoginToken({ appid: APPID, appSign: SIGN, idName }),
   );
+
+/** updateMixStream from a page: its success arguments (a failure throws with its error). */
+async function mix(p: Page, config: object): Promise<unknown[]> {
+  const since = Date.now() - 1;
+  const sent = await p.evaluate(
+    (c) =>
+      (window as any).zg.updateMixStream(
+        c,
+        (window as any).__record('mixOk'),
+        (window as any).__record('mixErr'),
+      ),
+    config,
+  );
+  expect(sent).toBe(true);
+  const r = await Promise.race([
+    waitForEvent(p, 'mixOk', () => true, 30_000, since),
+    waitForEvent(p, 'mixErr', () => true, 30_000, since).then((e) => {
+      throw new Error(`updateMixStream error: ${JSON.stringify(e.args)}`);
+    }),
+  ]);
+  return r.args;
+}
+
+/** A mix of two inputs side by side. */
+const sideBySide = (output: string, left: string, right: string) => ({
+  outputStreamId: output,
+  outputBitrate: 300_000,
+  outputFps: 15,
+  outputWidth: W,
+  outputHeight: H,
+  streamList: [
+    { streamId: left, top: 0, left: 0, bottom: H, right: W / 2 },
+    { streamId: right, top: 0, left: W / 2, bottom: H, right: W },
+  ],
+});
 
 /** The colour at the middle of each half of a frame of the mix. */
 async function sides(url: string): Promise<{ left: number[]; right: number[] }> {
@@ -65,6 +104,7 @@ beforeAll(async () => {
   const redisPort = await freePort();
   b = await startMediaServer(node({ spawn: true, port: redisPort }, '20300-20399', '31000-31099'));
   a = await startMediaServer(node({ url: `redis://127.0.0.1:${redisPort}` }, '20200-20299', '31100-31199'));
+  c = await startMediaServer(node({ url: `redis://127.0.0.1:${redisPort}` }, '20400-20499', '31200-31299'));
   browser = await launchChromium();
   context = await browser.newContext();
   anchor = await page(a, 'anchor-a');
@@ -82,39 +122,16 @@ afterAll(async () => {
   await context?.close().catch(() => {});
   await browser?.close().catch(() => {});
   await a?.stop();
+  await c?.stop();
   await b?.stop();
 });
 
 test('a page on node B mixes streams of node A and node B: node A forwards its own, node B serves the mix', async () => {
-  const since = Date.now() - 1;
   const t0 = Date.now();
-  const sent = await mixer.evaluate(
-    (c) =>
-      (window as any).zg.updateMixStream(
-        c,
-        (window as any).__record('mixOk'),
-        (window as any).__record('mixErr'),
-      ),
-    {
-      outputStreamId: 'xmix',
-      outputBitrate: 300_000,
-      outputFps: 15,
-      outputWidth: W,
-      outputHeight: H,
-      streamList: [
-        { streamId: 'red-a', top: 0, left: 0, bottom: H, right: W / 2 },
-        { streamId: 'blue-b', top: 0, left: W / 2, bottom: H, right: W },
-      ],
-    },
-  );
-  expect(sent).toBe(true);
-  const r = await Promise.race([
-    waitForEvent(mixer, 'mixOk', () => true, 30_000, since),
-    waitForEvent(mixer, 'mixErr', () => true, 30_000, since).then((e) => {
-      throw new Error(`updateMixStream error: ${JSON.stringify(e.args)}`);
-    }),
-  ]);
-  const [id, infos] = r.args as [string, { flvUrls: string[] }[]];
+  const [id, infos] = (await mix(mixer, sideBySide('xmix', 'red-a', 'blue-b'))) as [
+    string,
+    { flvUrls: string[] }[],
+  ];
   expect(id).toBe('xmix');
   const flv = infos[0]!.flvUrls[0]!;
   // Node B's origin serves it: the URL names node B's origin port.
@@ -189,4 +206,41 @@ test('end-stream through node B ends the publisher on node A: its page hears it,
   const listed = await adminCall(b.url, 'list-streams', { roomId: 'cross-room' }, ADMIN);
   const left = listed.body.data!.streams as { streamId: string }[];
   expect(left.map((x) => x.streamId)).toEqual(['blue-b']);
+});
+
+test('node A killed: its publisher resumes on node C, and the mix on node B takes it from there', async () => {
+  const ws = (m: MediaServer) => `${m.url.replace('http', 'ws')}/ws`;
+  const pub = await page(a, 'anchor-k', { server: [ws(a), ws(c)] });
+  await publishCanvas(pub, 'yellow-k', { color: '#ff0', hz: 700 });
+  const YELLOW = [255, 255, 0];
+  const [, infos] = (await mix(mixer, sideBySide('kmix', 'yellow-k', 'blue-b'))) as [
+    string,
+    { flvUrls: string[] }[],
+  ];
+  const flv = infos[0]!.flvUrls[0]!;
+  await eventually(async () => {
+    const x = await sides(flv);
+    expect({ ...x, ok: near(x.left, YELLOW) && near(x.right, BLUE) }).toMatchObject({ ok: true });
+  }, 40_000);
+
+  const since = Date.now();
+  process.kill(a.pid, 'SIGKILL'); // its Janus dies with it
+  const back = await waitForEvent(
+    pub,
+    'onPublishStateUpdate',
+    (x) => x[0] === 0 && x[1] === 'yellow-k',
+    30_000,
+    since,
+  );
+  expect((await c.health()).media).toMatchObject({ publishers: 1 });
+  // Node B sees node A gone (its lease, 1.5 s; the sweep, 2 s), looks for the input again and finds it on
+  // node C, whose Janus forwards it now: nobody asked for the mix again.
+  await eventually(async () => {
+    const x = await sides(flv);
+    expect({ ...x, ok: near(x.left, YELLOW) && near(x.right, BLUE) }).toMatchObject({ ok: true });
+  }, 40_000);
+  console.log(
+    `node A killed: the publisher was back on node C after ${back.t - since} ms; node B's mix showed it ` +
+      `again ${Date.now() - since} ms after the kill`,
+  );
 });

@@ -91,8 +91,8 @@ export class LiveService implements LiveStreams {
   setRemoteInputs(r: RemoteInputs): void {
     this.remote = r;
     r.on('up', (appid, streamId, leg) => this.inputUp(appid, streamId, leg));
-    r.on('down', (appid, streamId) => {
-      for (const t of this.tasks.values()) if (t.appid === appid) t.inputDown(streamId);
+    r.on('down', (appid, streamId, leg) => {
+      for (const t of this.tasks.values()) if (t.appid === appid) t.inputDown(streamId, leg);
     });
   }
 
@@ -199,10 +199,11 @@ export class LiveService implements LiveStreams {
     if (!key)
       throw new LiveError(ServerCode.InvalidBody, 'MixOutput needs stream_id (outputStreamId) or mixurl');
     const layout = this.layoutOf(b);
-    // Published here, or (many nodes) live on another node, whose Janus then forwards it to this mixer.
+    // Published here, or (many nodes) listed by a publisher on another node, whose Janus then forwards it
+    // to this mixer once it is live.
     const missing: string[] = [];
     for (const { streamId: id } of layout.inputs)
-      if (this.dir.roomOf(who.appid, id) === undefined && !(await this.remote?.leg(who.appid, id)))
+      if (this.dir.roomOf(who.appid, id) === undefined && !(await this.remote?.elsewhere(who.appid, id)))
         missing.push(id);
     if (missing.length)
       throw new LiveError(ServerCode.MixInputsMissing, `inputs not published: ${missing.join(', ')}`, {
@@ -530,8 +531,29 @@ export class LiveService implements LiveStreams {
     for (const t of this.tasks.values()) if (t.appid === appid) t.inputDown(streamId);
   }
 
+  /**
+   * Many nodes: inputs a task waits for are looked for on the other nodes (not live yet when the mix
+   * started; their node died and the publisher resumed on another). One look at a time per node.
+   */
+  private seeking = false;
+  private async seekRemote(): Promise<void> {
+    if (!this.remote || this.seeking) return;
+    this.seeking = true;
+    try {
+      for (const t of [...this.tasks.values()])
+        for (const id of t.waitingInputs) {
+          if (this.dir.liveLeg(t.appid, id)) continue; // publisherUp brings it
+          const leg = await this.remote.leg(t.appid, id);
+          if (leg) void t.inputUp(id, leg);
+        }
+    } finally {
+      this.seeking = false;
+    }
+  }
+
   /** Relays whose publisher has been gone longer than mix.idleStopMs end (the stream is not coming back). */
   private sweep(): void {
+    void this.seekRemote();
     const limit = Date.now() - this.cfg.mix.idleStopMs;
     for (const [k, m] of this.relays)
       for (const [key, r] of m)

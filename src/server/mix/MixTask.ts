@@ -88,6 +88,11 @@ export class MixTask {
     this.ffmpeg = new FfmpegChild(`ffmpeg mix ${output}`, o.ffmpeg, () => this.args(), log, true);
   }
 
+  /** Inputs without a live leg now (their publisher is gone, or not live yet). */
+  get waitingInputs(): string[] {
+    return [...this.inputs.values()].filter((i) => !i.leg).map((i) => i.streamId);
+  }
+
   /** Input stream ids (for the health list). */
   get inputIds(): string[] {
     return [...this.inputs.keys()];
@@ -189,9 +194,11 @@ export class MixTask {
   }
 
   /** An input's publisher is gone: its forward went with it; ffmpeg shows the background there. */
-  inputDown(streamId: string): void {
+  inputDown(streamId: string, only?: InputLeg): void {
     const inp = this.inputs.get(streamId);
-    if (!inp) return;
+    // `only`: that leg went (a remote one); the input may be live through another by now (its publisher
+    // resumed on this node before its old node was seen to be gone).
+    if (!inp || (only && inp.leg !== only)) return;
     inp.leg = undefined;
     inp.stopForward = undefined;
     this.checkIdle();

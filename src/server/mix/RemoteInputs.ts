@@ -5,6 +5,9 @@
  * stream to its own ffmpeg ports at `mix.forwardHost`, as a local input is forwarded to 127.0.0.1: several
  * Janus feed one mixer, and no media crosses a node that does not need it.
  *
+ * An input not live anywhere yet, or whose node died, is looked for again while the task waits for it
+ * (LiveService's sweep): a publisher that resumes on a third node joins the mix from there.
+ *
  * Both sides are here:
  * - asking (the mixer's node): `leg()` gives a stand-in for the remote publisher's leg whose `forward`,
  *   `requestKeyframe` and the forward's stop are requests to its node; 'up' / 'down' tell the tasks when
@@ -30,7 +33,7 @@ export interface RemoteInputsEvents {
   /** An input's publisher on another node is live (again): forward it anew. */
   up: [appid: number, streamId: string, leg: InputLeg];
   /** An input's publisher on another node is gone: its forward went with it. */
-  down: [appid: number, streamId: string];
+  down: [appid: number, streamId: string, leg: InputLeg];
 }
 
 interface Served {
@@ -115,9 +118,10 @@ export class RemoteInputs extends EventEmitter<RemoteInputsEvents> {
     calls.handle('mix.inputDown', (b, from) => {
       const { appid, streamId } = streamRefOf(b);
       const k = `${appid}:${streamId}`;
-      if (this.legs.get(k)?.node !== from) return;
+      const had = this.legs.get(k);
+      if (had?.node !== from) return;
       this.legs.delete(k);
-      this.emit('down', appid, streamId);
+      this.emit('down', appid, streamId, had.leg);
     });
     calls.handle('mix.inputUp', (b, from) => {
       const { appid, streamId } = streamRefOf(b);
@@ -137,13 +141,19 @@ export class RemoteInputs extends EventEmitter<RemoteInputsEvents> {
 
   // ------------------------------------------------------------------------------------ asking side
 
+  /** The node, other than this one, whose publisher lists the stream (live or not yet). */
+  async elsewhere(appid: number, streamId: string): Promise<string | undefined> {
+    const node = await this.nodeOf(appid, streamId).catch(() => undefined);
+    return node && node !== this.calls.node ? node : undefined;
+  }
+
   /** The leg of a stream published live on another node (undefined: not published live elsewhere). */
   async leg(appid: number, streamId: string): Promise<InputLeg | undefined> {
     const k = `${appid}:${streamId}`;
     const had = this.legs.get(k);
     if (had) return had.leg;
-    const node = await this.nodeOf(appid, streamId).catch(() => undefined);
-    if (!node || node === this.calls.node) return undefined;
+    const node = await this.elsewhere(appid, streamId);
+    if (!node) return undefined;
     const described = await this.calls.call(node, 'mix.describe', { appid, streamId }).catch((e: Error) => {
       this.log.warn({ err: e.message, node, stream: streamId }, 'mix input on another node: no answer');
       return null;
@@ -248,7 +258,7 @@ export class RemoteInputs extends EventEmitter<RemoteInputsEvents> {
       if (!live.has(l.node)) {
         this.legs.delete(k);
         const [appid, ...rest] = k.split(':');
-        this.emit('down', Number(appid), rest.join(':'));
+        this.emit('down', Number(appid), rest.join(':'), l.leg);
       }
   }
 
