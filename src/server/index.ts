@@ -37,6 +37,8 @@ import { MediaService } from './media/MediaService';
 import { startBridge } from './media/bridge/startBridge';
 import type { BridgeService } from './media/bridge/BridgeService';
 import { LiveService } from './mix/LiveService';
+import { streamRefOf } from './NodeCalls';
+import { RemoteInputs } from './mix/RemoteInputs';
 import { Origin } from './origin/Origin';
 import { CallLimiter, callBoundsFrom } from './outbound/CallLimiter';
 import { Caps, capLimitsFrom } from './caps/Caps';
@@ -220,9 +222,38 @@ export async function startServer(
   // Live production (mixing, CDN relay, the origin) needs the media plane: it forwards publishers' RTP.
   const live = backend && media ? startLive(config, log, backend, media, rooms, calls) : null;
   rooms.live = live;
+  // Many nodes: a mix here may take inputs published on other nodes (their Janus forward to this mixer).
+  if (shared && live && media)
+    live.setRemoteInputs(
+      new RemoteInputs(
+        shared.calls,
+        media,
+        shared.nodeOf,
+        () => shared.lease.liveNodes(),
+        config.mix.forwardHost,
+        log,
+      ),
+    );
   const startedAt = Date.now();
   // Metrics, webhooks, the admin API and page (startOps.ts).
-  const ops = startOps({ config, log, startedAt, rooms, backend, media, live, bridge, lease: shared?.lease });
+  // Many nodes: what the other nodes may ask of this one's media plane.
+  if (shared && media)
+    shared.calls.handle('media.endPublisher', (b) => {
+      const { appid, streamId } = streamRefOf(b);
+      return media.endPublisher(appid, streamId);
+    });
+  const ops = startOps({
+    config,
+    log,
+    startedAt,
+    rooms,
+    backend,
+    media,
+    live,
+    bridge,
+    lease: shared?.lease,
+    cluster: shared ? { calls: shared.calls, nodeOf: shared.nodeOf } : undefined,
+  });
   // Many nodes: every room step's Redis round trip in the metrics.
   const metrics = ops.metrics;
   if (shared?.state.store instanceof RedisRoomStore && metrics)

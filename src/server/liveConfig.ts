@@ -37,6 +37,12 @@ export interface MixConfig {
   bgImages: Record<string, string>;
   /** x264 preset of mix outputs and transcoding relays. */
   x264Preset: string;
+  /**
+   * Many nodes: the address the other nodes' Janus send this node's mix inputs to (rtp_forward of a
+   * stream published on another node), as they reach this machine ('' = 127.0.0.1: every node on one
+   * machine).
+   */
+  forwardHost: string;
 }
 
 export interface RelayConfig {
@@ -81,6 +87,7 @@ export const LIVE_DEFAULTS: LiveConfig = {
     idleStopMs: 30_000,
     bgImages: {},
     x264Preset: 'ultrafast',
+    forwardHost: '',
   },
   relay: {
     all: false,
@@ -150,6 +157,11 @@ export function resolveLiveConfig(
     fail('mix.bgImages', 'must map preset names to image file paths');
   if (!/^(ultrafast|superfast|veryfast|faster|fast|medium)$/.test(String(mix.x264Preset)))
     fail('mix.x264Preset', 'must be an x264 preset from ultrafast to medium');
+  if (
+    typeof mix.forwardHost !== 'string' ||
+    (mix.forwardHost && !/^[\w.-]{1,253}$|^[\da-fA-F:]+$/.test(mix.forwardHost))
+  )
+    fail('mix.forwardHost', 'must be empty or a host name or address (no scheme, no port)');
   const given = o.relay as { all?: unknown } | undefined;
   const relay = sectionOf('relay', o.relay, { ...LIVE_DEFAULTS.relay, all: devMode }, fail);
   if (given?.all === undefined) relay.all = devMode;

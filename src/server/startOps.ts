@@ -18,6 +18,7 @@ import { nodeName } from './opsConfig';
 import { RoomServiceAdmin } from './room/RoomAdmin';
 import type { RoomService } from './room/RoomService';
 import type { NodeLease } from './redis/NodeLease';
+import type { NodeCalls } from './NodeCalls';
 import { Webhooks } from './webhooks/Webhooks';
 import { WebhookSender, type WebhookTarget } from './webhooks/WebhookSender';
 
@@ -32,6 +33,8 @@ export interface OpsPlanes {
   bridge: BridgeService | null;
   /** Many nodes: this node's lease (the node list is shared beside it). */
   lease?: NodeLease;
+  /** Many nodes: requests to the other nodes, and which node holds a stream's publisher. */
+  cluster?: { calls: NodeCalls; nodeOf(appid: number, streamId: string): Promise<string | undefined> };
 }
 
 export interface Ops {
@@ -39,6 +42,24 @@ export interface Ops {
   admin: AdminApi | null;
   webhooks: WebhookSender;
   close(): void;
+}
+
+/** Many nodes: end-stream of a publisher held by another node, asked of that node (media.endPublisher). */
+function endElsewhere(
+  c: NonNullable<OpsPlanes['cluster']>,
+  log: Logger,
+): (appid: number, streamId: string) => Promise<string | null> {
+  return async (appid, streamId) => {
+    const there = await c.nodeOf(appid, streamId).catch(() => undefined);
+    if (!there || there === c.calls.node) return null;
+    try {
+      const room = await c.calls.call(there, 'media.endPublisher', { appid, streamId });
+      return typeof room === 'string' ? room : null;
+    } catch (e) {
+      log.warn({ err: (e as Error).message, node: there, stream: streamId }, 'end-stream: publisher node');
+      return null;
+    }
+  };
 }
 
 export function startOps(p: OpsPlanes): Ops {
@@ -106,6 +127,7 @@ export function startOps(p: OpsPlanes): Ops {
       janus,
       cluster: lease ? () => lease.liveStats() : undefined,
       endPublisher: media ? (appid, id) => media.endPublisher(appid, id) : undefined,
+      endPublisherElsewhere: p.cluster ? endElsewhere(p.cluster, log) : undefined,
       live: live ? () => live.stats() : undefined,
       bridgeViewers: bridge ? (appid) => bridge.viewersOf(appid) : undefined,
     });

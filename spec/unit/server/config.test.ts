@@ -37,6 +37,8 @@ test.each([
   [{ bridge: { ips: ['localhost'] } }, /bridge.ips must be a list of at most 16 IPv4/],
   [{ bridge: { maxViewersPerUser: 0 } }, /bridge.maxViewersPerUser must be an integer from 1/],
   [{ bridge: { stun: 'stun:x' } }, /bridge.stun is not a known setting/],
+  [{ mix: { forwardHost: 'rtp://10.0.0.5:4000' } }, /mix.forwardHost must be empty or a host name or address/],
+  [{ mix: { forwardHost: 5 } }, /mix.forwardHost must be empty or a host name or address/],
   [
     { apps: [{ appid: 7, appSign: '01'.repeat(32), clientOfferPlay: 'yes' }] },
     /apps\[0\].clientOfferPlay must be true or false/,

@@ -14,6 +14,11 @@ export interface NodeParts {
   janus(): 'up' | 'down' | 'off';
   /** Closes the stream's publishing session (media plane): its room, or null when nobody publishes it here. */
   endPublisher?(appid: number, streamId: string): string | null;
+  /**
+   * Many nodes: asks the node that holds the stream's publisher to close its session (what endPublisher
+   * does there); its room, or null (no publisher there, no answer in time).
+   */
+  endPublisherElsewhere?(appid: number, streamId: string): Promise<string | null>;
   /** Live production's /healthz details (mixTasks, relays). */
   live?(): { mixTasks?: unknown; relays?: unknown } | null;
   /** Bridged players of an app. */
@@ -70,7 +75,11 @@ export class LocalAdminView implements AdminView {
     // The publisher's session first: a stopped publisher's stream leaves its room (12002) before its
     // players are closed, as on a page's own stop. Whatever is still listed then (a stream whose media
     // never came up here, a mix output) is taken out of the list.
-    const endedIn = this.parts.endPublisher?.(appid, streamId) ?? null;
+    // Many nodes: a publisher on another node is ended there (its page hears it as on one node).
+    const endedIn =
+      this.parts.endPublisher?.(appid, streamId) ??
+      (await this.parts.endPublisherElsewhere?.(appid, streamId)) ??
+      null;
     const unlisted = await this.room.unlistStream(appid, streamId);
     return listed?.roomId ?? unlisted ?? endedIn;
   }

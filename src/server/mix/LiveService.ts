@@ -30,6 +30,7 @@ import { MixTask, type MixLayout } from './MixTask';
 import { checkPushUrl, type PushTarget } from './pushPolicy';
 import type { CallLimiter } from '../outbound/CallLimiter';
 import { RelayTask } from './RelayTask';
+import type { InputLeg, RemoteInputs } from './RemoteInputs';
 import { UdpPorts } from './UdpPorts';
 
 const AUTO = 'auto';
@@ -62,6 +63,8 @@ export class LiveService implements LiveStreams {
    * mix.stopped); set once by index.ts. It must not throw: it is called inside the task's bookkeeping.
    */
   onMixTask: ((change: 'started' | 'stopped', t: MixTaskInfo) => void) | null = null;
+  /** Many nodes: mix inputs published on other nodes (set once by index.ts; null on one node). */
+  private remote: RemoteInputs | null = null;
 
   constructor(
     private readonly cfg: ResolvedConfig,
@@ -82,6 +85,25 @@ export class LiveService implements LiveStreams {
     dir.on('publisherDown', (appid, streamId) => this.publisherDown(appid, streamId));
     this.sweeper = setInterval(() => this.sweep(), 1000);
     this.sweeper.unref();
+  }
+
+  /** Many nodes: inputs of this node's mixes may be published on other nodes (their Janus forward here). */
+  setRemoteInputs(r: RemoteInputs): void {
+    this.remote = r;
+    r.on('up', (appid, streamId, leg) => this.inputUp(appid, streamId, leg));
+    r.on('down', (appid, streamId, leg) => {
+      for (const t of this.tasks.values()) if (t.appid === appid) t.inputDown(streamId, leg);
+    });
+  }
+
+  private inputUp(appid: number, streamId: string, leg: InputLeg): void {
+    for (const t of this.tasks.values())
+      if (t.appid === appid && t.inputIds.includes(streamId)) void t.inputUp(streamId, leg);
+  }
+
+  /** An input's live leg: its publisher on this node, or a stand-in for its publisher on another. */
+  private async inputLeg(appid: number, streamId: string): Promise<InputLeg | undefined> {
+    return this.dir.liveLeg(appid, streamId) ?? (await this.remote?.leg(appid, streamId));
   }
 
   private usable(): void {
@@ -177,9 +199,12 @@ export class LiveService implements LiveStreams {
     if (!key)
       throw new LiveError(ServerCode.InvalidBody, 'MixOutput needs stream_id (outputStreamId) or mixurl');
     const layout = this.layoutOf(b);
-    const missing = layout.inputs
-      .map((i) => i.streamId)
-      .filter((id) => this.dir.roomOf(who.appid, id) === undefined);
+    // Published here, or (many nodes) listed by a publisher on another node, whose Janus then forwards it
+    // to this mixer once it is live.
+    const missing: string[] = [];
+    for (const { streamId: id } of layout.inputs)
+      if (this.dir.roomOf(who.appid, id) === undefined && !(await this.remote?.elsewhere(who.appid, id)))
+        missing.push(id);
     if (missing.length)
       throw new LiveError(ServerCode.MixInputsMissing, `inputs not published: ${missing.join(', ')}`, {
         play: [],
@@ -280,7 +305,7 @@ export class LiveService implements LiveStreams {
       this.udp,
       {
         ...this.taskOptions(key),
-        liveLeg: (id) => this.dir.liveLeg(who.appid, id),
+        liveLeg: (id) => this.inputLeg(who.appid, id),
       },
       this.log,
     );
@@ -309,7 +334,7 @@ export class LiveService implements LiveStreams {
       this.udp,
       {
         ...this.taskOptions(key),
-        liveLeg: (id) => this.dir.liveLeg(who.appid, id),
+        liveLeg: (id) => this.inputLeg(who.appid, id),
       },
       this.log,
     );
@@ -498,8 +523,7 @@ export class LiveService implements LiveStreams {
     if (this.relayAll(appid) && this.remuxable(leg.media) && this.relayCount() < this.cfg.relay.maxRelays)
       this.addRelay(appid, streamId, AUTO, { kind: 'origin', name: originName(appid, streamId) });
     for (const r of this.relays.get(`${appid}:${streamId}`)?.values() ?? []) void r.up(leg);
-    for (const t of this.tasks.values())
-      if (t.appid === appid && t.inputIds.includes(streamId)) void t.inputUp(streamId, leg);
+    this.inputUp(appid, streamId, leg);
   }
 
   private publisherDown(appid: number, streamId: string): void {
@@ -507,8 +531,29 @@ export class LiveService implements LiveStreams {
     for (const t of this.tasks.values()) if (t.appid === appid) t.inputDown(streamId);
   }
 
+  /**
+   * Many nodes: inputs a task waits for are looked for on the other nodes (not live yet when the mix
+   * started; their node died and the publisher resumed on another). One look at a time per node.
+   */
+  private seeking = false;
+  private async seekRemote(): Promise<void> {
+    if (!this.remote || this.seeking) return;
+    this.seeking = true;
+    try {
+      for (const t of [...this.tasks.values()])
+        for (const id of t.waitingInputs) {
+          if (this.dir.liveLeg(t.appid, id)) continue; // publisherUp brings it
+          const leg = await this.remote.leg(t.appid, id);
+          if (leg) void t.inputUp(id, leg);
+        }
+    } finally {
+      this.seeking = false;
+    }
+  }
+
   /** Relays whose publisher has been gone longer than mix.idleStopMs end (the stream is not coming back). */
   private sweep(): void {
+    void this.seekRemote();
     const limit = Date.now() - this.cfg.mix.idleStopMs;
     for (const [k, m] of this.relays)
       for (const [key, r] of m)
@@ -547,6 +592,7 @@ export class LiveService implements LiveStreams {
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);
+    this.remote?.close();
     const tasks = [...this.tasks.values()];
     this.tasks.clear();
     const relays = [...this.relays.values()].flatMap((m) => [...m.values()]);

@@ -18,9 +18,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { MediaLeg, RemotePublisher } from '../media/MediaBackend';
+import type { RemotePublisher } from '../media/MediaBackend';
 import { FfmpegChild } from './ffmpegChild';
 import { mixArgs, mixCommands, PT, sdpOf, type MixInput, type MixSpec, type Output } from './ffmpegArgs';
+import type { InputLeg } from './RemoteInputs';
 import type { UdpPorts } from './UdpPorts';
 
 export interface Rect {
@@ -49,7 +50,7 @@ interface InputState {
   streamId: string;
   rect: Rect;
   ports: { audio: number; video: number } | null;
-  leg?: MediaLeg;
+  leg?: InputLeg;
   stopForward?: () => Promise<void>;
 }
 
@@ -78,12 +79,18 @@ export class MixTask {
       ffmpeg: string;
       preset: string;
       idleStopMs: number;
-      liveLeg: (streamId: string) => MediaLeg | undefined;
+      /** The live publisher leg of an input: on this node, or (many nodes) a stand-in for another's. */
+      liveLeg: (streamId: string) => InputLeg | undefined | Promise<InputLeg | undefined>;
       onIdle: () => void;
     },
     private readonly log: Logger,
   ) {
     this.ffmpeg = new FfmpegChild(`ffmpeg mix ${output}`, o.ffmpeg, () => this.args(), log, true);
+  }
+
+  /** Inputs without a live leg now (their publisher is gone, or not live yet). */
+  get waitingInputs(): string[] {
+    return [...this.inputs.values()].filter((i) => !i.leg).map((i) => i.streamId);
   }
 
   /** Input stream ids (for the health list). */
@@ -176,7 +183,7 @@ export class MixTask {
   }
 
   /** An input's publisher is live (again): forward it and restart ffmpeg with it. */
-  inputUp(streamId: string, leg: MediaLeg): Promise<void> {
+  inputUp(streamId: string, leg: InputLeg): Promise<void> {
     return this.run(async () => {
       const inp = this.inputs.get(streamId);
       if (!inp || inp.leg === leg) return;
@@ -187,9 +194,11 @@ export class MixTask {
   }
 
   /** An input's publisher is gone: its forward went with it; ffmpeg shows the background there. */
-  inputDown(streamId: string): void {
+  inputDown(streamId: string, only?: InputLeg): void {
     const inp = this.inputs.get(streamId);
-    if (!inp) return;
+    // `only`: that leg went (a remote one); the input may be live through another by now (its publisher
+    // resumed on this node before its old node was seen to be gone).
+    if (!inp || (only && inp.leg !== only)) return;
     inp.leg = undefined;
     inp.stopForward = undefined;
     this.checkIdle();
@@ -211,12 +220,12 @@ export class MixTask {
         this.inputs.set(streamId, inp);
       }
       inp.rect = rect;
-      const leg = this.o.liveLeg(streamId);
+      const leg = await this.o.liveLeg(streamId);
       if (leg && inp.leg !== leg) await this.forward(inp, leg);
     }
   }
 
-  private async forward(inp: InputState, leg: MediaLeg): Promise<void> {
+  private async forward(inp: InputState, leg: InputLeg): Promise<void> {
     await this.unforward(inp);
     if (!inp.ports) return;
     inp.leg = leg;

@@ -118,6 +118,14 @@ export class NodeLease {
     if (this.statsOf) await this.r.hset(`${this.prefix}nstat`, this.node, this.statsOf());
   }
 
+  /** The names of the nodes alive now (their lease not reaped, not stopped). */
+  async liveNodes(): Promise<string[]> {
+    const live = await this.r.zrange(`${this.prefix}nodes`, 0, -1, 'WITHSCORES');
+    const out: string[] = [];
+    for (let i = 0; i + 1 < live.length; i += 2) if (Number(live[i + 1]) > 0) out.push(live[i]!);
+    return out;
+  }
+
   /** The lines of the nodes alive now (their lease not reaped, not stopped), as each last published it. */
   async liveStats(): Promise<string[]> {
     const [live, stats] = await Promise.all([

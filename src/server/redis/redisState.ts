@@ -15,6 +15,7 @@ import { storeLimitsFrom } from '../room/RoomService';
 import { NodeLease } from './NodeLease';
 import { RedisBus } from './RedisBus';
 import { RedisCapCounters } from './RedisCapCounters';
+import { RedisNodeCalls } from './RedisNodeCalls';
 import { RedisProcess } from './RedisProcess';
 import { RedisRoomStore } from './RedisRoomStore';
 
@@ -22,6 +23,8 @@ export interface RedisState {
   state: RoomState;
   counters: CapCounters;
   lease: NodeLease;
+  /** Requests to other nodes (a publisher's media session, its RTP for a mix elsewhere). */
+  calls: RedisNodeCalls;
   node: string;
   /** The spawned redis-server (redis.spawn), if any. */
   process: RedisProcess | null;
@@ -32,6 +35,8 @@ export interface RedisState {
    * another node (undefined: this node, or not known).
    */
   mediaNodeUrl(appid: number, streamId: string): Promise<string | undefined>;
+  /** The node that holds the stream's publisher (its owner's room node, this one included), if listed. */
+  nodeOf(appid: number, streamId: string): Promise<string | undefined>;
   /** The command connection is back after a loss (set by index.ts). */
   onReconnect: () => void;
   /** Health details. */
@@ -104,6 +109,8 @@ export async function startRedisState(config: ResolvedConfig, log: Logger): Prom
     log.warn({ err: e.message }, 'cap not given back to redis'),
   );
   const lease = new NodeLease(cmd, node, rc.prefix, rc.nodeTtlMs, log);
+  const calls = new RedisNodeCalls(cmd, sub, node, rc.prefix, undefined, (why) => log.warn({ node }, why));
+  await calls.start();
   await lease.start();
   let advertised = false;
   log.info({ node, redis: proc ? `spawned :${proc.port}` : 'external' }, 'many nodes: room state in redis');
@@ -117,11 +124,16 @@ export async function startRedisState(config: ResolvedConfig, log: Logger): Prom
         .catch((e: Error) => log.warn({ err: e.message }, 'media url not advertised'));
     },
     mediaNodeUrl: async (appid, streamId) => {
+      const there = await shared.nodeOf(appid, streamId);
+      if (!there || there === node) return undefined;
+      return lease.mediaUrlOf(there);
+    },
+    nodeOf: async (appid, streamId) => {
       const where = await store.whereIs(appid, streamId);
       const owner = where && (await store.member(appid, where.roomId, where.owner));
-      if (!owner || owner.node === node) return undefined;
-      return lease.mediaUrlOf(owner.node);
+      return owner?.node;
     },
+    calls,
     state: { store, bus },
     counters,
     lease,
@@ -134,6 +146,7 @@ export async function startRedisState(config: ResolvedConfig, log: Logger): Prom
     }),
     close: async () => {
       await lease.stop(true);
+      calls.close();
       cmd.disconnect();
       sub.disconnect();
       await proc?.stop();
