@@ -44,6 +44,7 @@ import { MemoryCapCounters } from './caps/CapCounters';
 import { Presence } from './presence/Presence';
 import { redisOn } from './redis/redisConfig';
 import { RedisRoomStore } from './redis/RedisRoomStore';
+import { RedisWebhookQueue } from './redis/RedisWebhookQueue';
 import { startRedisState, type RedisState } from './redis/redisState';
 import { TurnService } from './turn/TurnService';
 import { ProxyService } from './proxy/ProxyService';
@@ -185,13 +186,24 @@ export async function startServer(
     },
     { calls, caps, state: shared?.state },
   );
+  // Many nodes: the webhook queue in Redis (made by startOps below when an app has a webhook).
+  let hookQueue: RedisWebhookQueue | null = null;
   if (shared) {
     const lease = shared.lease;
     lease.onDeadMembers = (_node, members) => {
       for (const [appid, roomId, idName, sessionId] of members)
         void rooms.memberLost(Number(appid), roomId, idName, sessionId);
     };
-    lease.onLost = () => rooms.stateLost();
+    // Redis lost what this node wrote: the room state is written back, and the webhook events this node
+    // queued and has not seen delivered (once per loss: the room's write-back may be retried).
+    let rewritten = false;
+    lease.onLost = async () => {
+      if (!rewritten) hookQueue?.rewrite();
+      rewritten = true;
+      const ok = await rooms.stateLost();
+      if (ok) rewritten = false;
+      return ok;
+    };
     shared.onReconnect = () => lease.checkNow();
   }
   // The cloud proxy (nginx): it forwards to the server's unix socket (proxy/proxyFeed.ts).
@@ -222,7 +234,32 @@ export async function startServer(
   rooms.live = live;
   const startedAt = Date.now();
   // Metrics, webhooks, the admin API and page (startOps.ts).
-  const ops = startOps({ config, log, startedAt, rooms, backend, media, live, bridge, lease: shared?.lease });
+  const ops = startOps({
+    config,
+    log,
+    startedAt,
+    rooms,
+    backend,
+    media,
+    live,
+    bridge,
+    lease: shared?.lease,
+    webhookQueue: shared
+      ? (appids) =>
+          (hookQueue = new RedisWebhookQueue(
+            shared.redis,
+            config.redis.prefix,
+            appids,
+            {
+              queueSize: config.webhooks.queueSize,
+              maxAttempts: config.webhooks.maxAttempts,
+              // A claim outlives one attempt and a node's lease: a node that dies mid-attempt loses it then.
+              claimLeaseMs: config.webhooks.timeoutMs + config.redis.nodeTtlMs,
+            },
+            log,
+          ))
+      : undefined,
+  });
   // Many nodes: every room step's Redis round trip in the metrics.
   const metrics = ops.metrics;
   if (shared?.state.store instanceof RedisRoomStore && metrics)

@@ -23,6 +23,8 @@ export interface RedisState {
   counters: CapCounters;
   lease: NodeLease;
   node: string;
+  /** The command connection (the webhook queue shares it: bounded, nothing queued while Redis is away). */
+  redis: Redis;
   /** The spawned redis-server (redis.spawn), if any. */
   process: RedisProcess | null;
   /** The server listens on `port`: its media URL is advertised to the other nodes. */
@@ -126,6 +128,7 @@ export async function startRedisState(config: ResolvedConfig, log: Logger): Prom
     counters,
     lease,
     node,
+    redis: cmd,
     process: proc,
     health: () => ({
       node,
