@@ -4,12 +4,13 @@
  * wait in Redis, any node delivers them: a node SIGKILLed with events in flight and waiting loses none
  * (another node delivers them, same id, valid signature); the bound holds across nodes; a Redis restarted
  * empty gets the waiting events written again; a Redis that stalls never slows a room and the events told
- * meanwhile are written when it answers.
+ * meanwhile are written when it answers. And a dead node's user who logged in again elsewhere before the
+ * node was found dead still gets its old session's user-left (node_lost).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import Redis from 'ioredis';
 import { WebhookReceiver, type Received } from '../helpers/adminClient';
-import { startCluster, wsOf, type Cluster } from '../helpers/nodes';
+import { NODE_TTL_MS, startCluster, wsOf, type Cluster } from '../helpers/nodes';
 import { APPID, Raw } from '../helpers/rawRoom';
 
 jest.setTimeout(90_000);
@@ -273,4 +274,43 @@ test('Redis stalled: rooms never wait on it; events told meanwhile are kept and 
   console.log(
     `heartbeat round trips while Redis was stalled: ${stalled.map((x) => x.toFixed(1)).join(', ')} ms`,
   );
+});
+
+test('a dead node’s user who logged in again elsewhere before the node was found dead: its old session’s user-left (node_lost)', async () => {
+  await start({});
+  const keeper = raw(0, 'keeper', 'z1');
+  const old = raw(2, 'zed', 'z1');
+  for (const r of [keeper, old]) expect((await r.login()).body.err_code).toBe(0);
+  await until('the logins delivered', () => accepted().size === 3, 10_000);
+  const deadNode = (await cluster!.nodeHealth(2)).node;
+  process.kill(cluster!.nodes[2]!.pid, 'SIGKILL');
+  // Back on node 1 at once (well within the dead node's lease).
+  const back = raw(1, 'zed', 'z1');
+  expect((await back.login()).body.err_code).toBe(0);
+  await until(
+    "the old session's user-left",
+    () => [...accepted().values()].some((e) => said(e) === 'user.logged_out z1 zed node_lost'),
+    NODE_TTL_MS * 4 + 5000,
+  );
+  await back.request('logout', {});
+  await until(
+    'the new session logged out',
+    () => [...accepted().values()].some((e) => said(e) === 'user.logged_out z1 zed logout'),
+    10_000,
+  );
+  await new Promise((r) => setTimeout(r, NODE_TTL_MS));
+  // Two sessions of zed: two logins, two departures, each once (the room kept its members).
+  expect([...accepted().values()].map(said).sort()).toEqual(
+    [
+      'room.created z1 ',
+      'user.logged_in z1 keeper',
+      'user.logged_in z1 zed',
+      'user.logged_in z1 zed',
+      'user.logged_out z1 zed logout',
+      'user.logged_out z1 zed node_lost',
+    ].sort(),
+  );
+  // The dead node's replaced sessions went with it when it was reaped.
+  expect(await redis!.exists(`zs:nr:${deadNode}`)).toBe(0);
+  checkDeliveries(8);
 });

@@ -190,9 +190,11 @@ export async function startServer(
   let hookQueue: RedisWebhookQueue | null = null;
   if (shared) {
     const lease = shared.lease;
-    lease.onDeadMembers = (_node, members) => {
+    lease.onDeadMembers = (_node, members, replaced) => {
       for (const [appid, roomId, idName, sessionId] of members)
         void rooms.memberLost(Number(appid), roomId, idName, sessionId);
+      for (const [appid, roomId, idName, sessionId, nickName, role] of replaced)
+        rooms.replacedLost(Number(appid), roomId, { idName, nickName, role: Number(role), sessionId });
     };
     // Redis lost what this node wrote: the room state is written back, and the webhook events this node
     // queued and has not seen delivered (once per loss: the room's write-back may be retried).
