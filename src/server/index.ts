@@ -257,6 +257,8 @@ export async function startServer(
               maxAttempts: config.webhooks.maxAttempts,
               // A claim outlives one attempt and a node's lease: a node that dies mid-attempt loses it then.
               claimLeaseMs: config.webhooks.timeoutMs + config.redis.nodeTtlMs,
+              // One round of deliveries claimed ahead: each waits at most one attempt's time here.
+              prefetch: config.webhooks.concurrency,
             },
             log,
           ))

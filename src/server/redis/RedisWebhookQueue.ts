@@ -112,8 +112,11 @@ interface RedisApp {
   writing: boolean;
   /** The queue's size as last seen (every node's events). */
   seen: number;
-  /** Claimed here and not finished or put back yet. */
+  /** Claimed here and not finished or put back yet (handed out, or waiting in `ready`). */
   claimed: number;
+  /** Claimed ahead, not handed out yet. */
+  ready: QueuedDelivery[];
+  fetching: boolean;
   /** Put back here to wait out a retry (timers that pump when it is due). */
   retrying: Set<ReturnType<typeof setTimeout>>;
 }
@@ -133,7 +136,7 @@ export class RedisWebhookQueue implements WebhookQueue {
     private readonly r: Redis,
     private readonly prefix: string,
     appids: readonly number[],
-    private readonly cfg: { queueSize: number; maxAttempts: number; claimLeaseMs: number },
+    private readonly cfg: { queueSize: number; maxAttempts: number; claimLeaseMs: number; prefetch: number },
     private readonly log: Pick<Logger, 'warn' | 'info' | 'debug' | 'error'>,
   ) {
     r.defineCommand('zs_whPush', { numberOfKeys: 0, lua: PUSH });
@@ -154,6 +157,8 @@ export class RedisWebhookQueue implements WebhookQueue {
         writing: false,
         seen: 0,
         claimed: 0,
+        ready: [],
+        fetching: false,
         retrying: new Set(),
       });
     this.poller = unref(
@@ -218,25 +223,65 @@ export class RedisWebhookQueue implements WebhookQueue {
     if (a.journal.size > this.cfg.queueSize) a.journal.delete(a.journal.keys().next().value!);
   }
 
+  /**
+   * Hands out what this node claimed ahead first; claims from Redis when that is not enough, up to
+   * `prefetch` more than asked: the next deliveries start as slots free up, without a round trip each
+   * (they wait here at most one attempt's time, well within their claim's lease).
+   */
   async claim(appid: number, n: number): Promise<QueuedDelivery[]> {
     const a = this.apps.get(appid);
     if (!a || this.closed) return [];
-    const [flat, spent, size, wait] = (await this.cmd.claim(
-      this.prefix,
-      appid,
-      n,
-      this.cfg.claimLeaseMs,
-      this.cfg.maxAttempts,
-    )) as [(string | number)[], number, number, number];
-    a.seen = size;
-    if (spent) this.onDropped(appid, 'attempts', spent);
-    const out: QueuedDelivery[] = [];
-    for (let i = 0; i + 2 < flat.length; i += 3)
-      out.push({ id: String(flat[i]), body: String(flat[i + 1]), attempts: Number(flat[i + 2]) });
-    a.claimed += out.length;
-    // Nothing more due now: look again when the next one is (sooner than the poll).
-    if (out.length < n && wait >= 0 && wait < POLL_MS) this.wakeIn(wait);
-    return out;
+    if (a.ready.length >= n) {
+      const out = a.ready.splice(0, n);
+      if (a.ready.length < this.cfg.prefetch) void this.refill(appid, a);
+      return out;
+    }
+    await this.fetch(appid, a, n - a.ready.length + this.cfg.prefetch);
+    return a.ready.splice(0, n);
+  }
+
+  /** Claims ahead in the background; pumps the app when it got some. */
+  private async refill(appid: number, a: RedisApp): Promise<void> {
+    if (a.fetching) return;
+    try {
+      if ((await this.fetch(appid, a, this.cfg.prefetch - a.ready.length)) > 0) this.onDue(appid);
+    } catch {
+      // Redis unreachable: claimed at the next pump or poll.
+    }
+  }
+
+  private async fetch(appid: number, a: RedisApp, want: number): Promise<number> {
+    if (want <= 0) return 0;
+    a.fetching = true;
+    try {
+      const [flat, spent, size, wait] = (await this.cmd.claim(
+        this.prefix,
+        appid,
+        want,
+        this.cfg.claimLeaseMs,
+        this.cfg.maxAttempts,
+      )) as [(string | number)[], number, number, number];
+      a.seen = size;
+      if (spent) this.onDropped(appid, 'attempts', spent);
+      let got = 0;
+      for (let i = 0; i + 2 < flat.length; i += 3, got++)
+        a.ready.push({ id: String(flat[i]), body: String(flat[i + 1]), attempts: Number(flat[i + 2]) });
+      a.claimed += got;
+      if (this.closed) this.releaseReady(appid, a);
+      // Nothing more due now: look again when the next one is (sooner than the poll).
+      if (got < want && wait >= 0 && wait < POLL_MS) this.wakeIn(wait);
+      return got;
+    } finally {
+      a.fetching = false;
+    }
+  }
+
+  /** Claimed ahead and not handed out: due again now, for any node (those attempts not counted). */
+  private releaseReady(appid: number, a: RedisApp): void {
+    for (const d of a.ready.splice(0)) {
+      a.claimed--;
+      this.cmd.again(this.prefix, appid, d.id, 0, '1').catch(() => {});
+    }
   }
 
   private wakeIn(ms: number): void {
@@ -290,7 +335,12 @@ export class RedisWebhookQueue implements WebhookQueue {
     const a = this.apps.get(appid);
     if (!a) return { queued: 0, retrying: 0, buffered: 0 };
     const retrying = a.retrying.size;
-    return { queued: Math.max(0, a.seen - a.claimed - retrying), retrying, buffered: a.buffer.length };
+    // Claimed ahead here counts as queued (waiting), not in flight.
+    return {
+      queued: Math.max(0, a.seen - (a.claimed - a.ready.length) - retrying),
+      retrying,
+      buffered: a.buffer.length,
+    };
   }
 
   /** Every poll: write what is buffered, forget journal entries gone from the queue, take what is due. */
@@ -344,6 +394,7 @@ export class RedisWebhookQueue implements WebhookQueue {
       a.retrying.clear();
       // What was never written is lost with this node; everything in Redis stays for the others.
       out.set(appid, a.buffer.length);
+      this.releaseReady(appid, a);
       a.buffer = [];
     }
     return out;
