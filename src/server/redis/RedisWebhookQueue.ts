@@ -109,7 +109,8 @@ interface RedisApp {
   buffer: { id: string; body: string }[];
   /** Written by this node, not yet seen gone from the queue (kept for a Redis that restarts empty). */
   journal: Map<string, string>;
-  writing: boolean;
+  /** The write under way, if any. */
+  writing: Promise<void> | null;
   /** The queue's size as last seen (every node's events). */
   seen: number;
   /** Claimed here and not finished or put back yet (handed out, or waiting in `ready`). */
@@ -154,7 +155,7 @@ export class RedisWebhookQueue implements WebhookQueue {
       this.apps.set(a, {
         buffer: [],
         journal: new Map(),
-        writing: false,
+        writing: null,
         seen: 0,
         claimed: 0,
         ready: [],
@@ -190,9 +191,12 @@ export class RedisWebhookQueue implements WebhookQueue {
   }
 
   /** Writes the buffer in batches; what Redis refuses as full is dropped, what it cannot take stays. */
-  private async write(appid: number, a: RedisApp): Promise<void> {
-    if (a.writing || this.closed) return;
-    a.writing = true;
+  private write(appid: number, a: RedisApp): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return (a.writing ??= this.writeNow(appid, a).finally(() => (a.writing = null)));
+  }
+
+  private async writeNow(appid: number, a: RedisApp): Promise<void> {
     try {
       while (a.buffer.length && !this.closed) {
         const batch = a.buffer.slice(0, BATCH);
@@ -211,8 +215,6 @@ export class RedisWebhookQueue implements WebhookQueue {
       this.onDue(appid);
     } catch (e) {
       this.warn(e as Error, 'webhook events not written to redis yet (kept here, written when it answers)');
-    } finally {
-      a.writing = false;
     }
   }
 
@@ -382,6 +384,17 @@ export class RedisWebhookQueue implements WebhookQueue {
       this.log.info({ appid, events: again.length }, 'webhook events written again to redis');
       void this.write(appid, a);
     }
+  }
+
+  /** Writes the buffer now (shutdown); each write bounded by the connection's command timeout. */
+  async flush(): Promise<void> {
+    await Promise.all(
+      [...this.apps].map(async ([appid, a]) => {
+        // A write under way may have started before the last events came: then once more.
+        await this.write(appid, a);
+        if (a.buffer.length) await this.write(appid, a);
+      }),
+    );
   }
 
   close(): Map<number, number> {

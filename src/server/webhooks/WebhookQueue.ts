@@ -52,6 +52,8 @@ export interface WebhookQueue {
   /** The attempt was cut (shutdown): due again now, that attempt not counted (a queue that outlives us). */
   release(appid: number, d: QueuedDelivery): void;
   counts(appid: number): QueueCounts;
+  /** Writes what this node still holds to the shared queue (shutdown, before close; bounded by its own timeouts). */
+  flush(): Promise<void>;
   /** Stops: what this node drops per app (memory: everything waiting; Redis: nothing, others deliver it). */
   close(): Map<number, number>;
 }
@@ -119,6 +121,11 @@ export class MemoryWebhookQueue implements WebhookQueue {
   counts(appid: number): QueueCounts {
     const a = this.app(appid);
     return { queued: a.ready.length, retrying: a.retrying.size, buffered: 0 };
+  }
+
+  /** Nothing is shared: nothing to write. */
+  flush(): Promise<void> {
+    return Promise.resolve();
   }
 
   close(): Map<number, number> {

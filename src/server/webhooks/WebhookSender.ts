@@ -280,6 +280,11 @@ export class WebhookSender {
     return out;
   }
 
+  /** Shutdown, before close(): what this node holds is written to a shared queue (Redis); at once in memory. */
+  flush(): Promise<void> {
+    return this.queue.flush();
+  }
+
   /**
    * Stops: attempts in flight are cut. In memory, what was queued is dropped (counted); a durable queue
    * keeps it for the other nodes (the attempts cut are put back, not counted).
