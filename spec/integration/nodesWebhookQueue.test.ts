@@ -93,7 +93,10 @@ function accepted(): Map<string, Ev> {
 async function until(what: string, ok: () => boolean | Promise<boolean>, ms: number): Promise<void> {
   const end = Date.now() + ms;
   while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end)
+      throw new Error(
+        `timed out waiting for ${what}; accepted: ${[...accepted().values()].map(said).join('; ')}`,
+      );
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -316,5 +319,38 @@ test('a dead node’s user who logged in again elsewhere before the node was fou
   );
   // The dead node's replaced sessions went with it when it was reaped.
   expect(await redis!.exists(`zs:nr:${deadNode}`)).toBe(0);
+  checkDeliveries(8);
+});
+
+test('a node stopped (SIGTERM) with events waiting: the others deliver them; its users’ departures are told', async () => {
+  await start({ retryBaseMs: 200, retryMaxMs: 400 });
+  let ok = false;
+  policy = () => (ok ? 200 : 503);
+  const keeper = raw(0, 'keeper', 't1');
+  expect((await keeper.login()).body.err_code).toBe(0);
+  const leaving = [raw(2, 'lea', 't1'), raw(2, 'leo', 't1')];
+  for (const r of leaving) expect((await r.login()).body.err_code).toBe(0);
+  await until('every login tried', () => answers.size >= 4, 10_000);
+  await cluster!.nodes[2]!.stop();
+  ok = true;
+  const want = [
+    'room.created t1 ',
+    'user.logged_in t1 keeper',
+    'user.logged_in t1 lea',
+    'user.logged_in t1 leo',
+  ];
+  await until(
+    'the logins and the departures accepted',
+    () => {
+      const got = [...accepted().values()].map(said);
+      return (
+        want.every((w) => got.includes(w)) &&
+        ['lea', 'leo'].every((u) => got.some((g) => g.startsWith(`user.logged_out t1 ${u}`)))
+      );
+    },
+    20_000,
+  );
+  console.log(`SIGTERM: ${[...accepted().values()].map(said).sort().join('; ')}`);
+  await until('the queue empty', async () => (await queueKeys()).length === 0, 10_000);
   checkDeliveries(8);
 });

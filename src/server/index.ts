@@ -308,21 +308,22 @@ export async function startServer(
         }
       : { janus: 'off', ...turnStats() };
   let proxyFeed: import('node:net').Server | null = null;
-  const stopMedia = async (code?: number) => {
+  /** `keepOps`: the webhooks and Redis are closed later by the caller (shutdown: after the sockets). */
+  const stopMedia = async (code?: number, keepOps = false) => {
     const liveStopped = live
       ?.close()
       .catch((e: Error) => log.error({ err: e.message }, 'live production stop'));
     media?.dispose(code);
     presence.dispose();
     proxyFeed?.close();
-    ops.close();
+    if (!keepOps) ops.close();
     await Promise.all([
       backend?.close(),
       turn.stop(),
       bridge?.stop(),
       liveStopped,
       proxy.stop(),
-      shared?.close(),
+      keepOps ? undefined : shared?.close(),
     ]);
   };
   // Event-loop delay since start (/healthz details): how long a request may wait behind others.
@@ -497,7 +498,7 @@ export async function startServer(
       new Promise<void>((resolve) => mediaWss.close(() => resolve())),
     ]);
     rooms.dispose();
-    const mediaStopped = stopMedia();
+    const mediaStopped = stopMedia(undefined, true);
     // Close frames get a moment to leave; then whatever is still open is cut.
     await new Promise((r) => setTimeout(r, SHUTDOWN_FLUSH_MS));
     for (const c of [...wss.clients, ...mediaWss.clients]) c.terminate();
@@ -505,6 +506,12 @@ export async function startServer(
     const bounded = (p: Promise<unknown>) =>
       Promise.race([p, new Promise((r) => unref(setTimeout(r, SHUTDOWN_MS)))]);
     await bounded(Promise.all([listenerClosed, wsClosed, mediaStopped]));
+    // The sockets are closed and their users' departures told: the webhook events reach the shared queue
+    // (Redis: the other nodes deliver them; in memory what waits is dropped and counted), then this node
+    // leaves Redis (its lease given up: what is left of it is reaped at once).
+    await bounded(ops.webhooks.flush());
+    ops.close();
+    await bounded(shared?.close() ?? Promise.resolve());
   };
   const port = (http.address() as AddressInfo).port;
   await shared?.listening(port);
