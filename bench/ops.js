@@ -244,7 +244,7 @@ async function adminLatency() {
   console.log(
     `A business server's effect on a bystander's heartbeat round trip while users log in and out for ${CHURN_MS} ms:`,
   );
-  const modes = (process.env.BENCH_HOOK_MODES || 'none,ok,slow,never,ok+redis').split(',');
+  const modes = (process.env.BENCH_HOOK_MODES ?? 'none,ok,slow,never,ok+redis').split(',').filter(Boolean);
   for (const mode of modes) {
     const redis = mode.endsWith('+redis');
     const r = await slowServerEffect(mode.replace('+redis', ''), redis);
