@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* global setImmediate */
 /**
  * The operator's tools against the built server as its own process (`node bench/ops.js`). Prints figures;
  * never fails on a time.
@@ -8,7 +7,10 @@
  *     each; the default webhooks config: queue 10,000, 4 in flight, 5 s timeout); its heartbeat round trip
  *     p50/p99/max,
  *     beside the same churn with no webhooks at all, and what the sender holds afterwards.
- *  2. Webhook delivery latency to a healthy business server (login request sent -> event received).
+ *  2. Webhook delivery latency to a healthy business server (login request sent -> event received), with
+ *     the memory queue (one node) and with the Redis queue (one node and a spawned redis-server: every
+ *     event is written to Redis, claimed from it and its delivery recorded there), one login at a time
+ *     and 8 at a time; the churn of 1. with the Redis queue too.
  *  3. Admin API latency (signed list-rooms over a new connection each), and /metrics scrape time.
  */
 const { createHash, createHmac, randomBytes } = require('node:crypto');
@@ -39,6 +41,7 @@ async function receiver(mode) {
     req.on('data', (d) => (body += d));
     req.on('end', () => {
       got.push({ at: Date.now(), body });
+      srv.emit('got', got[got.length - 1]);
       if (mode === 'ok') return res.writeHead(204).end();
       held.add(res);
       if (mode === 'slow') setTimeout(() => (held.delete(res), res.writeHead(200).end()), 5000);
@@ -48,6 +51,23 @@ async function receiver(mode) {
   return {
     url: `http://127.0.0.1:${srv.address().port}/hooks`,
     got,
+    /** Resolves with the first event received whose body holds `text` (bounded). */
+    event: (text, ms) =>
+      new Promise((resolve, reject) => {
+        const had = got.find((g) => g.body.includes(text));
+        if (had) return resolve(had);
+        const t = setTimeout(
+          () => (srv.off('got', on), reject(new Error(`no event ${text} in ${ms} ms`))),
+          ms,
+        );
+        const on = (g) => {
+          if (!g.body.includes(text)) return;
+          clearTimeout(t);
+          srv.off('got', on);
+          resolve(g);
+        };
+        srv.on('got', on);
+      }),
     stop: () => {
       for (const r of held) r.destroy();
       srv.closeAllConnections();
@@ -89,8 +109,9 @@ function adminCall(base, route, body = {}) {
   );
 }
 
-async function start(webhookUrl) {
+async function start(webhookUrl, redis = false) {
   const srv = await startBuiltServer({
+    ...(redis ? { redis: { spawn: true } } : {}),
     apps: [{ ...APP, mintLoginToken: undefined, adminSecret: SECRET, ...(webhookUrl ? { webhookUrl } : {}) }],
     room: { heartbeatMs: 30000 },
     janus: { enabled: false },
@@ -135,9 +156,9 @@ async function churn(srv, ms) {
   return next;
 }
 
-async function slowServerEffect(mode) {
+async function slowServerEffect(mode, redis = false) {
   const hooks = mode === 'none' ? null : await receiver(mode);
-  const srv = await start(hooks?.url);
+  const srv = await start(hooks?.url, redis);
   try {
     const by = new RawClient(srv.ws, 'bystander', 'quiet', APP);
     await by.open();
@@ -161,21 +182,27 @@ async function slowServerEffect(mode) {
   }
 }
 
-async function deliveryLatency() {
+/** Login request sent -> its event received, for `n` logins, `par` at a time. */
+async function deliveryLatency(redis, par, n = 400) {
   const hooks = await receiver('ok');
-  const srv = await start(hooks.url);
+  const srv = await start(hooks.url, redis);
   try {
     const lat = [];
-    for (let i = 0; i < 200; i++) {
-      const c = new RawClient(srv.ws, `d-${i}`, 'lat', APP);
-      await c.open();
-      const before = hooks.got.length;
-      const t0 = Date.now();
-      await c.login();
-      while (hooks.got.length === before) await new Promise((r) => setImmediate(r));
-      lat.push(hooks.got[before].at - t0);
-      c.close();
-    }
+    let next = 0;
+    const worker = async () => {
+      while (next < n) {
+        const i = next++;
+        const c = new RawClient(srv.ws, `d-${i}`, 'lat', APP);
+        await c.open();
+        const t0 = Date.now();
+        // The login's event is the only one naming the user (bounded wait).
+        const got = hooks.event(`"idName":"d-${i}"`, 10_000);
+        await c.login();
+        lat.push((await got).at - t0);
+        c.close();
+      }
+    };
+    await Promise.all(Array.from({ length: par }, worker));
     return lat;
   } finally {
     await srv.stop();
@@ -217,13 +244,16 @@ async function adminLatency() {
   console.log(
     `A business server's effect on a bystander's heartbeat round trip while users log in and out for ${CHURN_MS} ms:`,
   );
-  for (const mode of ['none', 'ok', 'slow', 'never']) {
-    const r = await slowServerEffect(mode);
+  const modes = (process.env.BENCH_HOOK_MODES ?? 'none,ok,slow,never,ok+redis').split(',').filter(Boolean);
+  for (const mode of modes) {
+    const redis = mode.endsWith('+redis');
+    const r = await slowServerEffect(mode.replace('+redis', ''), redis);
     const what = {
       none: 'no webhooks',
       ok: 'answers at once',
       slow: 'answers after 5 s',
       never: 'never answers',
+      'ok+redis': 'at once, Redis queue',
     }[mode];
     const q = r.w
       ? `; sender: ${r.w.delivered} delivered, ${r.w.queued} queued, ${r.w.inFlight} in flight, ${r.w.retrying} retrying`
@@ -232,10 +262,17 @@ async function adminLatency() {
       `  ${what.padEnd(18)} hb rtt p50 ${f2(pct(r.rtts, 50))} ms  p99 ${f2(pct(r.rtts, 99))} ms  max ${f2(Math.max(...r.rtts))} ms (${r.rtts.length} beats; ${r.users} users in ${Math.round(r.churnMs)} ms, server CPU ${f2(r.serverCpuMs / r.users)} ms per user${q}; receiver got ${r.received})`,
     );
   }
-  const lat = await deliveryLatency();
-  console.log(
-    `Webhook delivery, login request sent -> event received: p50 ${pct(lat, 50)} ms  p99 ${pct(lat, 99)} ms (200 logins)`,
-  );
+  for (const [redis, par] of [
+    [false, 1],
+    [true, 1],
+    [false, 8],
+    [true, 8],
+  ]) {
+    const lat = await deliveryLatency(redis, par);
+    console.log(
+      `Webhook delivery, ${redis ? 'Redis queue ' : 'memory queue'}, ${par} login${par > 1 ? 's' : ''} at a time, login request sent -> event received: p50 ${pct(lat, 50)} ms  p99 ${pct(lat, 99)} ms  max ${Math.max(...lat)} ms (${lat.length} logins)`,
+    );
+  }
   const a = await adminLatency();
   console.log(
     `Admin API list-rooms (200 users in 20 rooms, new connection per call): p50 ${f2(pct(a.calls, 50))} ms  p99 ${f2(pct(a.calls, 99))} ms; /metrics scrape p50 ${f2(pct(a.scrapes, 50))} ms  p99 ${f2(pct(a.scrapes, 99))} ms`,

@@ -4,10 +4,12 @@
  * reliable messages, chats, custom commands, big-room messages, abrupt closes — never grow Redis beyond a
  * bound per live room and user, and once every client is gone (and the grace is over) Redis holds nothing
  * but the live nodes' leases (and their media URLs). A node killed mid-way leaves nothing behind either
- * once it is reaped.
+ * once it is reaped. The app has a business server: its webhook queue in Redis is bounded and gone once
+ * delivered.
  */
 import fc from 'fast-check';
 import Redis from 'ioredis';
+import { WebhookReceiver } from '../helpers/adminClient';
 import { GRACE_MS, NODE_TTL_MS, startCluster, wsOf, type Cluster } from '../helpers/nodes';
 import { Raw } from '../helpers/rawRoom';
 
@@ -15,10 +17,15 @@ jest.setTimeout(180_000);
 
 let cluster: Cluster;
 let redis: Redis;
+// The app has a business server: the webhook queue's keys (and the replaced sessions') are bounded too.
+let hooks: WebhookReceiver;
 const raws: Raw[] = [];
 
 beforeAll(async () => {
-  cluster = await startCluster(3);
+  hooks = await new WebhookReceiver().start();
+  cluster = await startCluster(3, {
+    app: { webhookUrl: hooks.url, webhookSecret: 'hook-secret-0123456789abcdef' },
+  });
   redis = new Redis(`redis://127.0.0.1:${cluster.redisPort}`, { lazyConnect: true, maxRetriesPerRequest: 1 });
   await redis.connect();
 });
@@ -26,6 +33,7 @@ afterAll(async () => {
   for (const r of raws) r.ws?.terminate();
   redis.disconnect();
   await cluster.stop();
+  await hooks.stop();
 });
 
 const ROOMS = ['r', 'r:m', 'r:rs', '{r}', 'ルーム', 'a:1:b'];
@@ -110,10 +118,11 @@ test('random sessions on two nodes: keys stay bounded while they run, and nothin
             break;
         }
         // The bound while it runs: at most 8 keys per room (r, rm, rmo, rma, rs, rsm, rt; rooms listed
-        // once), per-app stream index and counts, per user one socket cap, and the nodes' own.
+        // once), per-app stream index and counts, per user one socket cap, and the nodes' own; the app's
+        // webhook queue (3) and each node's replaced sessions (1 per node).
         const n = (await keys()).length;
         peak = Math.max(peak, n);
-        expect(n).toBeLessThanOrEqual(ROOMS.length * 7 + 4 + USERS.length * 2 + 6 * 2 + 1);
+        expect(n).toBeLessThanOrEqual(ROOMS.length * 7 + 4 + USERS.length * 2 + 6 * 2 + 1 + 3 + 3);
       }
       for (const r of live.values()) r.ws.terminate();
       // Once the grace is over: only the live nodes' leases and media URLs are left.
@@ -122,9 +131,12 @@ test('random sessions on two nodes: keys stay bounded while they run, and nothin
     }),
     { numRuns: 20, seed: 18 },
   );
-  // The runs did reach Redis: sessions in hostile rooms logged in, and rooms' keys were there.
+  // The runs did reach Redis: sessions in hostile rooms logged in, and rooms' keys were there; their
+  // webhook events went through the queue (hostile room and user ids in the bodies) and were delivered.
   expect(logins).toBeGreaterThan(40);
   expect(peak).toBeGreaterThan(20);
+  expect(hooks.events().filter((e) => e.type === 'user.logged_in').length).toBeGreaterThanOrEqual(logins);
+  expect(hooks.events().some((e) => e.data.roomId === 'ルーム')).toBe(true);
 });
 
 test('a node killed with members, streams and socket caps: once reaped, Redis holds nothing of it', async () => {
@@ -146,6 +158,15 @@ test('a node killed with members, streams and socket caps: once reaped, Redis ho
   other.ws.terminate();
   const left = await settledKeys((k) => k.join() === LEASES, NODE_TTL_MS * 4 + GRACE_MS + 5000);
   expect(left.join()).toBe(LEASES);
+  // Its users' departures went out through the queue, which is empty again.
+  for (let i = 0; i < 5; i++)
+    expect(
+      hooks
+        .events()
+        .some(
+          (e) => e.type === 'user.logged_out' && e.data.idName === `v${i}` && e.data.reason === 'node_lost',
+        ),
+    ).toBe(true);
   // The dead node's lease and media URL are gone too; the two live nodes remain.
   const nodes = await redis.zrange('zs:nodes', 0, -1);
   expect(nodes).not.toContain(victimId);

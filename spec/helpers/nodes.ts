@@ -24,7 +24,7 @@ export async function startCluster(n: number, extra: Record<string, Record<strin
   const config = (redis: Record<string, unknown>) => ({
     ...fuzzConfig({
       room: { graceMs: GRACE_MS, ...(extra.room ?? {}) },
-      redis: { nodeTtlMs: NODE_TTL_MS, ...redis },
+      redis: { nodeTtlMs: NODE_TTL_MS, ...(extra.redis ?? {}), ...redis },
       limits: extra.limits ?? {},
       // No origin: its nginx would take more free ports (a race with the suites running beside).
       origin: { enabled: false },

@@ -46,6 +46,7 @@ import { MemoryCapCounters } from './caps/CapCounters';
 import { Presence } from './presence/Presence';
 import { redisOn } from './redis/redisConfig';
 import { RedisRoomStore } from './redis/RedisRoomStore';
+import { RedisWebhookQueue } from './redis/RedisWebhookQueue';
 import { startRedisState, type RedisState } from './redis/redisState';
 import { TurnService } from './turn/TurnService';
 import { ProxyService } from './proxy/ProxyService';
@@ -187,13 +188,26 @@ export async function startServer(
     },
     { calls, caps, state: shared?.state },
   );
+  // Many nodes: the webhook queue in Redis (made by startOps below when an app has a webhook).
+  let hookQueue: RedisWebhookQueue | null = null;
   if (shared) {
     const lease = shared.lease;
-    lease.onDeadMembers = (_node, members) => {
+    lease.onDeadMembers = (_node, members, replaced) => {
       for (const [appid, roomId, idName, sessionId] of members)
         void rooms.memberLost(Number(appid), roomId, idName, sessionId);
+      for (const [appid, roomId, idName, sessionId, nickName, role] of replaced)
+        rooms.replacedLost(Number(appid), roomId, { idName, nickName, role: Number(role), sessionId });
     };
-    lease.onLost = () => rooms.stateLost();
+    // Redis lost what this node wrote: the room state is written back, and the webhook events this node
+    // queued and has not seen delivered (once per loss: the room's write-back may be retried).
+    let rewritten = false;
+    lease.onLost = async () => {
+      if (!rewritten) hookQueue?.rewrite();
+      rewritten = true;
+      const ok = await rooms.stateLost();
+      if (ok) rewritten = false;
+      return ok;
+    };
     shared.onReconnect = () => lease.checkNow();
   }
   // The cloud proxy (nginx): it forwards to the server's unix socket (proxy/proxyFeed.ts).
@@ -253,6 +267,23 @@ export async function startServer(
     bridge,
     lease: shared?.lease,
     cluster: shared ? { calls: shared.calls, nodeOf: shared.nodeOf } : undefined,
+    webhookQueue: shared
+      ? (appids) =>
+          (hookQueue = new RedisWebhookQueue(
+            shared.redis,
+            config.redis.prefix,
+            appids,
+            {
+              queueSize: config.webhooks.queueSize,
+              maxAttempts: config.webhooks.maxAttempts,
+              // A claim outlives one attempt and a node's lease: a node that dies mid-attempt loses it then.
+              claimLeaseMs: config.webhooks.timeoutMs + config.redis.nodeTtlMs,
+              // One round of deliveries claimed ahead: each waits at most one attempt's time here.
+              prefetch: config.webhooks.concurrency,
+            },
+            log,
+          ))
+      : undefined,
   });
   // Many nodes: every room step's Redis round trip in the metrics.
   const metrics = ops.metrics;
@@ -298,21 +329,22 @@ export async function startServer(
         }
       : { janus: 'off', ...turnStats() };
   let proxyFeed: import('node:net').Server | null = null;
-  const stopMedia = async (code?: number) => {
+  /** `keepOps`: the webhooks and Redis are closed later by the caller (shutdown: after the sockets). */
+  const stopMedia = async (code?: number, keepOps = false) => {
     const liveStopped = live
       ?.close()
       .catch((e: Error) => log.error({ err: e.message }, 'live production stop'));
     media?.dispose(code);
     presence.dispose();
     proxyFeed?.close();
-    ops.close();
+    if (!keepOps) ops.close();
     await Promise.all([
       backend?.close(),
       turn.stop(),
       bridge?.stop(),
       liveStopped,
       proxy.stop(),
-      shared?.close(),
+      keepOps ? undefined : shared?.close(),
     ]);
   };
   // Event-loop delay since start (/healthz details): how long a request may wait behind others.
@@ -487,7 +519,7 @@ export async function startServer(
       new Promise<void>((resolve) => mediaWss.close(() => resolve())),
     ]);
     rooms.dispose();
-    const mediaStopped = stopMedia();
+    const mediaStopped = stopMedia(undefined, true);
     // Close frames get a moment to leave; then whatever is still open is cut.
     await new Promise((r) => setTimeout(r, SHUTDOWN_FLUSH_MS));
     for (const c of [...wss.clients, ...mediaWss.clients]) c.terminate();
@@ -495,6 +527,12 @@ export async function startServer(
     const bounded = (p: Promise<unknown>) =>
       Promise.race([p, new Promise((r) => unref(setTimeout(r, SHUTDOWN_MS)))]);
     await bounded(Promise.all([listenerClosed, wsClosed, mediaStopped]));
+    // The sockets are closed and their users' departures told: the webhook events reach the shared queue
+    // (Redis: the other nodes deliver them; in memory what waits is dropped and counted), then this node
+    // leaves Redis (its lease given up: what is left of it is reaped at once).
+    await bounded(ops.webhooks.flush());
+    ops.close();
+    await bounded(shared?.close() ?? Promise.resolve());
   };
   const port = (http.address() as AddressInfo).port;
   await shared?.listening(port);

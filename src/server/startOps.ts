@@ -21,6 +21,7 @@ import type { NodeLease } from './redis/NodeLease';
 import type { NodeCalls } from './NodeCalls';
 import { Webhooks } from './webhooks/Webhooks';
 import { WebhookSender, type WebhookTarget } from './webhooks/WebhookSender';
+import type { WebhookQueue } from './webhooks/WebhookQueue';
 
 export interface OpsPlanes {
   config: ResolvedConfig;
@@ -35,6 +36,8 @@ export interface OpsPlanes {
   lease?: NodeLease;
   /** Many nodes: requests to the other nodes, and which node holds a stream's publisher. */
   cluster?: { calls: NodeCalls; nodeOf(appid: number, streamId: string): Promise<string | undefined> };
+  /** Many nodes: the webhook queue shared through Redis, for the apps given (else one in memory). */
+  webhookQueue?: (appids: number[]) => WebhookQueue;
 }
 
 export interface Ops {
@@ -70,11 +73,18 @@ export function startOps(p: OpsPlanes): Ops {
     if (a.webhookUrl && a.webhookSecret) targets.set(a.appid, { url: a.webhookUrl, secret: a.webhookSecret });
   // The sender and the metrics know each other through one hook each: built in this order.
   let metrics: Metrics | null = null;
-  const sender = new WebhookSender(targets, config.webhooks, log, {
-    delivered: (appid) => metrics?.delivered(appid),
-    failedAttempt: (appid) => metrics?.failedAttempt(appid),
-    dropped: (appid, why) => metrics?.dropped(appid, why),
-  });
+  const sender = new WebhookSender(
+    targets,
+    config.webhooks,
+    log,
+    {
+      delivered: (appid) => metrics?.delivered(appid),
+      failedAttempt: (appid) => metrics?.failedAttempt(appid),
+      dropped: (appid, why) => metrics?.dropped(appid, why),
+    },
+    undefined,
+    targets.size && p.webhookQueue ? p.webhookQueue([...targets.keys()]) : undefined,
+  );
   if (config.metrics.enabled)
     metrics = new Metrics(
       node,

@@ -134,7 +134,7 @@ export class Metrics implements RoomTraffic, WebhookObserver {
     });
     this.webhookDropped = new Counter({
       name: 'zego_webhooks_dropped_total',
-      help: 'Webhook events given up: queue_full (the app queue was full), attempts, shutdown',
+      help: 'Webhook events given up: queue_full (the app queue was full), attempts, shutdown, redis_down (Redis unreachable and the local buffer full)',
       labelNames: ['appid', 'reason'],
       registers: [r],
     });

@@ -14,6 +14,18 @@ import { guarded, unref } from '../timers';
 
 /** A member of a dead node: [appid, roomId, idName, sessionId]. */
 export type DeadMember = [appid: string, roomId: string, idName: string, sessionId: string];
+/**
+ * A session of a dead node replaced by a login on another node within the node's last lease (the user
+ * came back elsewhere before the node was found dead): nobody told its departure yet.
+ */
+export type ReplacedMember = [
+  appid: string,
+  roomId: string,
+  idName: string,
+  sessionId: string,
+  nickName: string,
+  role: number,
+];
 
 const BEAT = `
 local P, node, ttl, first = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
@@ -21,6 +33,8 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local had = redis.call('ZSCORE', P..'nodes', node)
 redis.call('ZADD', P..'nodes', now + ttl, node)
+-- Members of this node replaced from another node more than a lease ago: this live node has told them.
+redis.call('ZREMRANGEBYSCORE', P..'nr:'..node, '-inf', now - ttl)
 if first == '1' or had then return 1 end
 return 0`;
 
@@ -34,6 +48,8 @@ if not d or d == self then return {} end
 redis.call('ZREM', P..'nodes', d)
 local members = redis.call('SMEMBERS', P..'nm:'..d)
 redis.call('DEL', P..'nm:'..d)
+local replaced = redis.call('ZRANGE', P..'nr:'..d, 0, -1)
+redis.call('DEL', P..'nr:'..d)
 local caps = redis.call('HGETALL', P..'nc:'..d)
 for i = 1, #caps, 2 do
   local k = P..'cap:'..caps[i]
@@ -42,13 +58,16 @@ end
 redis.call('DEL', P..'nc:'..d)
 redis.call('HDEL', P..'media', d)
 redis.call('HDEL', P..'nstat', d)
-return {d, members}`;
+return {d, members, replaced}`;
 
 type Runner = (...args: (string | number)[]) => Promise<unknown>;
 
 export class NodeLease {
-  /** A dead node's members (set by index.ts: the room plane lets them leave). */
-  onDeadMembers: (node: string, members: DeadMember[]) => void = () => {};
+  /**
+   * A dead node's members (set by index.ts: the room plane lets them leave), and its sessions that were
+   * replaced from another node while it was dead (their departure is told).
+   */
+  onDeadMembers: (node: string, members: DeadMember[], replaced: ReplacedMember[]) => void = () => {};
   /** This node's entry was gone from Redis (set by index.ts): false = not handled yet, asked again. */
   onLost: () => Promise<boolean> = () => Promise.resolve(true);
   /** This node's line in the operator's node list (JSON), kept beside its lease at every beat (set by startOps). */
@@ -161,9 +180,9 @@ export class NodeLease {
         this.lost = !(await this.onLost());
       }
       for (let i = 0; i < 16 && Date.now() >= this.reapAfter; i++) {
-        const r = (await this.reapCmd(this.prefix, this.node)) as [string, string[]] | [];
+        const r = (await this.reapCmd(this.prefix, this.node)) as [string, string[], string[]] | [];
         if (r.length === 0) break;
-        const [dead, members] = r as [string, string[]];
+        const [dead, members, replaced] = r as [string, string[], string[]];
         // A node that stopped cleanly left nothing; one that died left members (said louder).
         if (members.length)
           this.log.warn({ node: dead, members: members.length }, 'a node died: its members leave');
@@ -171,6 +190,7 @@ export class NodeLease {
         this.onDeadMembers(
           dead,
           members.map((m) => JSON.parse(m) as DeadMember),
+          replaced.map((m) => JSON.parse(m) as ReplacedMember),
         );
       }
     } catch (e) {

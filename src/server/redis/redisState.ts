@@ -26,6 +26,8 @@ export interface RedisState {
   /** Requests to other nodes (a publisher's media session, its RTP for a mix elsewhere). */
   calls: RedisNodeCalls;
   node: string;
+  /** The command connection (the webhook queue shares it: bounded, nothing queued while Redis is away). */
+  redis: Redis;
   /** The spawned redis-server (redis.spawn), if any. */
   process: RedisProcess | null;
   /** The server listens on `port`: its media URL is advertised to the other nodes. */
@@ -138,6 +140,7 @@ export async function startRedisState(config: ResolvedConfig, log: Logger): Prom
     counters,
     lease,
     node,
+    redis: cmd,
     process: proc,
     health: () => ({
       node,

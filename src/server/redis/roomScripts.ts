@@ -14,6 +14,8 @@
  *   P rooms        set of R;  P si:appid  hash streamId -> roomId (stream ids are unique per app)
  *   P cu:appid     hash idName -> counted streams;  P ca  hash appid -> counted streams
  *   P nm:node      set of the node's members (JSON [appid, roomId, idName, sessionId]); reaped with it
+ *   P nr:node      zset: the node's members replaced by a login on another node within the last lease
+ *                  (JSON [appid, roomId, idName, sessionId, nickName, role] -> when); reaped with it
  * A room's keys are deleted when its last member leaves: nothing outlives the room.
  *
  * Event JSON is assembled from strings the server serialised (streams, items, bodies) and numbers, never by
@@ -122,6 +124,14 @@ if prev then
   local e = nextev(B)
   redis.call('PUBLISH', CH, '{"k":"kick","ev":'..e..',"idName":'..E(idName)..',"sessionId":'..E(p.sessionId)..',"reason":1,"gone":false}')
   redis.call('SREM', P..'nm:'..p.node, token(idName, p.sessionId))
+  if p.node ~= ARGV[10] then
+    -- Replaced from another node: its node tells the old session's user-left (replaced) when it hears the
+    -- kick; if that node is dead (not reaped yet), the node that reaps it tells it (node_lost). Kept a
+    -- lease long (trimmed by the old node's beat).
+    local tr = redis.call('TIME')
+    redis.call('ZADD', P..'nr:'..p.node, tonumber(tr[1]) * 1000 + math.floor(tonumber(tr[2]) / 1000),
+      E({appid, rid, idName, p.sessionId, p.nickName or '', p.role or 0}))
+  end
   prevOut = E({sessionId = p.sessionId, node = p.node})
 end
 local jn = redis.call('HINCRBY', B, 'jn', 1)

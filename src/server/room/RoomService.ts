@@ -25,7 +25,7 @@ import { guarded, unref } from '../timers';
 import { MemoryBus, type Bus } from './Bus';
 import { LocalRooms } from './LocalRooms';
 import type { Member } from './Member';
-import type { LeaveReason, RoomEvents } from './RoomEvents';
+import type { LeaveReason, RoomEvents, RoomUserRef } from './RoomEvents';
 import { MemoryRoomStore } from './MemoryRoomStore';
 import { actorOf, parseJson, RoomMessages, sessionOf, step } from './RoomMessages';
 import type { MemberInfo, RoomStore, RoomSummary, StoreLimits, StreamsAfter } from './RoomStore';
@@ -711,6 +711,16 @@ export class RoomService implements RoomStreams {
           'node_lost',
         ),
       );
+  }
+
+  /**
+   * A session of a node that died, replaced by a login of the same user on another node before the dead
+   * node was reaped: the replacement was told to the dead node, which could not tell the old session's
+   * user-left. The reaping node tells it (`node_lost`, the old session's id); the room is not touched (the
+   * user is in it with its new session).
+   */
+  replacedLost(appid: number, roomId: string, u: RoomUserRef): void {
+    this.tell((e) => e.userLoggedOut(appid, roomId, u, 'node_lost'));
   }
 
   /**

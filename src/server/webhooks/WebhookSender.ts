@@ -2,6 +2,8 @@
  * Delivers webhook events to the apps' business servers, at least once, off every request path.
  *
  * - `send()` only appends to the app's queue and returns: a room never waits on a business server.
+ * - The events wait in a WebhookQueue (WebhookQueue.ts): in this process by default; in Redis with many
+ *   nodes (redis/RedisWebhookQueue.ts), where any node delivers them and a dead node's are taken over.
  * - Each app has one bounded queue (`webhooks.queueSize` events: waiting, in flight or waiting to retry).
  *   A full queue refuses the new event: it is dropped, counted (`dropped.queue_full`, the metric
  *   `zego_webhooks_dropped_total{reason="queue_full"}`) and logged once per minute per app. Nothing already
@@ -19,8 +21,8 @@ import type { Logger } from 'pino';
 import { CallLimiter } from '../outbound/CallLimiter';
 import { postText, type PostResult } from '../httpPost';
 import type { WebhooksConfig } from '../opsConfig';
-import { unref } from '../timers';
 import { webhookHeaders } from './sign';
+import { MemoryWebhookQueue, type DropReason, type QueuedDelivery, type WebhookQueue } from './WebhookQueue';
 
 /** One event as sent (the JSON body). */
 export interface WebhookEvent {
@@ -39,7 +41,7 @@ export interface WebhookTarget {
   secret: string;
 }
 
-export type DropReason = 'queue_full' | 'attempts' | 'shutdown';
+export type { DropReason };
 
 /** Outcomes as they happen (metrics). */
 export interface WebhookObserver {
@@ -53,25 +55,22 @@ export interface WebhookAppStats {
   queued: number;
   inFlight: number;
   retrying: number;
+  /** Taken but not written to the shared queue yet (Redis unreachable; always 0 in memory). */
+  buffered: number;
   delivered: number;
   failedAttempts: number;
   dropped: Record<DropReason, number>;
 }
 
-interface Delivery {
-  event: WebhookEvent;
-  /** The JSON body, made once (the same bytes on every attempt). */
-  body: string;
-  attempts: number;
-}
-
-interface AppQueue {
+interface AppState {
   target: WebhookTarget;
-  ready: Delivery[];
-  retrying: Map<Delivery, ReturnType<typeof setTimeout>>;
   inFlight: number;
-  stats: WebhookAppStats;
+  /** Deliveries this node put back to wait (a retry's wait). */
+  stats: Omit<WebhookAppStats, 'queued' | 'inFlight' | 'retrying' | 'buffered'>;
   lastFullLog: number;
+  /** A claim is on its way (Redis): a pump asked meanwhile runs after it. */
+  claiming: boolean;
+  again: boolean;
 }
 
 /** A posting function (tests may slow it); the real one is httpPost's postText. */
@@ -86,7 +85,7 @@ export type Poster = (
 const FULL_LOG_EVERY_MS = 60_000;
 
 export class WebhookSender {
-  private readonly apps = new Map<number, AppQueue>();
+  private readonly apps = new Map<number, AppState>();
   private readonly limiter: CallLimiter;
   private readonly abort = new AbortController();
   private closed = false;
@@ -97,6 +96,7 @@ export class WebhookSender {
     private readonly log: Pick<Logger, 'warn' | 'info' | 'debug'>,
     private readonly observer: WebhookObserver | null = null,
     private readonly post: Poster = postText,
+    private readonly queue: WebhookQueue = new MemoryWebhookQueue(cfg.queueSize),
   ) {
     // Per app only (webhooks have no socket or user): the concurrency bound.
     const n = cfg.concurrency;
@@ -104,19 +104,26 @@ export class WebhookSender {
     for (const [appid, target] of targets)
       this.apps.set(appid, {
         target,
-        ready: [],
-        retrying: new Map(),
         inFlight: 0,
         stats: {
-          queued: 0,
-          inFlight: 0,
-          retrying: 0,
           delivered: 0,
           failedAttempts: 0,
-          dropped: { queue_full: 0, attempts: 0, shutdown: 0 },
+          dropped: { queue_full: 0, attempts: 0, shutdown: 0, redis_down: 0 },
         },
         lastFullLog: -Infinity,
+        claiming: false,
+        again: false,
       });
+    queue.onDue = (appid) => {
+      const q = this.apps.get(appid);
+      if (q) this.pump(appid, q);
+    };
+    queue.onDropped = (appid, reason, n) => {
+      const q = this.apps.get(appid);
+      if (!q) return;
+      for (let i = 0; i < n; i++) this.drop(appid, q, reason);
+      if (reason === 'queue_full' || reason === 'redis_down') this.fullLog(appid, q, reason);
+    };
   }
 
   /** Whether an app has a webhook URL. */
@@ -128,45 +135,99 @@ export class WebhookSender {
   send(event: WebhookEvent): boolean {
     const q = this.apps.get(event.appid);
     if (!q || this.closed) return false;
-    if (q.ready.length + q.retrying.size + q.inFlight >= this.cfg.queueSize) {
-      q.stats.dropped.queue_full++;
-      this.observer?.dropped(event.appid, 'queue_full');
-      const now = Date.now();
-      if (now - q.lastFullLog >= FULL_LOG_EVERY_MS) {
-        q.lastFullLog = now;
-        this.log.warn(
-          { appid: event.appid, queueSize: this.cfg.queueSize, dropped: q.stats.dropped.queue_full },
-          'webhook queue full: new events are dropped until it drains',
-        );
-      }
+    if (!this.queue.add(event.appid, event.id, JSON.stringify(event))) {
+      this.drop(event.appid, q, 'queue_full');
+      this.fullLog(event.appid, q, 'queue_full');
       return false;
     }
-    q.ready.push({ event, body: JSON.stringify(event), attempts: 0 });
     this.pump(event.appid, q);
     return true;
   }
 
-  private pump(appid: number, q: AppQueue): void {
-    while (q.ready.length && !this.closed) {
+  private fullLog(appid: number, q: AppState, reason: DropReason): void {
+    const now = Date.now();
+    if (now - q.lastFullLog < FULL_LOG_EVERY_MS) return;
+    q.lastFullLog = now;
+    if (reason === 'redis_down')
+      this.log.warn(
+        { appid, dropped: q.stats.dropped.redis_down },
+        'webhook events dropped: redis unreachable and the local buffer full',
+      );
+    else
+      this.log.warn(
+        { appid, queueSize: this.cfg.queueSize, dropped: q.stats.dropped.queue_full },
+        'webhook queue full: new events are dropped until it drains',
+      );
+  }
+
+  /** Takes what is due while this node has free slots for the app (one claim at a time per app). */
+  private pump(appid: number, q: AppState): void {
+    if (this.closed) return;
+    if (q.claiming) {
+      q.again = true;
+      return;
+    }
+    const slots: (() => void)[] = [];
+    for (;;) {
       const slot = this.limiter.acquire({ appid });
-      if (typeof slot === 'string') return;
-      const d = q.ready.shift()!;
+      if (typeof slot === 'string') break;
+      slots.push(slot);
+    }
+    if (!slots.length) return;
+    let got: QueuedDelivery[] | Promise<QueuedDelivery[]>;
+    try {
+      got = this.queue.claim(appid, slots.length);
+    } catch (e) {
+      for (const s of slots) s();
+      throw e;
+    }
+    if (Array.isArray(got)) return this.start(appid, q, got, slots);
+    q.claiming = true;
+    got.then(
+      (ds) => {
+        q.claiming = false;
+        // Everything asked for came: more may be due.
+        const more = ds.length > 0 && ds.length === slots.length;
+        this.start(appid, q, ds, slots);
+        if (q.again || more) {
+          q.again = false;
+          this.pump(appid, q);
+        }
+      },
+      (e: Error) => {
+        q.claiming = false;
+        q.again = false;
+        for (const s of slots) s();
+        this.log.debug({ appid, err: e.message }, 'webhook claim failed (taken again at the next poll)');
+      },
+    );
+  }
+
+  private start(appid: number, q: AppState, ds: QueuedDelivery[], slots: (() => void)[]): void {
+    for (const s of slots.splice(ds.length)) s();
+    if (this.closed) {
+      for (const d of ds) this.queue.release(appid, d);
+      for (const s of slots) s();
+      return;
+    }
+    ds.forEach((d, i) => {
+      const slot = slots[i]!;
       q.inFlight++;
       void this.attempt(appid, q, d).finally(() => {
         q.inFlight--;
         slot();
         this.pump(appid, q);
       });
-    }
+    });
   }
 
-  private async attempt(appid: number, q: AppQueue, d: Delivery): Promise<void> {
-    d.attempts++;
+  private async attempt(appid: number, q: AppState, d: QueuedDelivery): Promise<void> {
     let why: string;
     try {
-      const headers = webhookHeaders(q.target.secret, d.event.id, d.body);
+      const headers = webhookHeaders(q.target.secret, d.id, d.body);
       const r = await this.post(q.target.url, d.body, this.cfg.timeoutMs, headers, this.abort.signal);
       if (r.status >= 200 && r.status < 300) {
+        this.queue.finish(appid, d);
         q.stats.delivered++;
         this.observer?.delivered(appid, d.attempts);
         return;
@@ -175,29 +236,28 @@ export class WebhookSender {
     } catch (e) {
       why = (e as Error).message;
     }
-    if (this.closed) return this.drop(appid, q, 'shutdown');
+    if (this.closed) {
+      // Cut by the shutdown: a durable queue keeps it for the other nodes, else it is lost here.
+      if (this.queue.durable) return this.queue.release(appid, d);
+      this.queue.finish(appid, d);
+      return this.drop(appid, q, 'shutdown');
+    }
     q.stats.failedAttempts++;
     this.observer?.failedAttempt(appid);
     if (d.attempts >= this.cfg.maxAttempts) {
       this.log.warn(
-        { appid, event: d.event.id, type: d.event.type, attempts: d.attempts, why },
+        { appid, event: d.id, attempts: d.attempts, why },
         'webhook dropped after its last attempt',
       );
+      this.queue.finish(appid, d);
       return this.drop(appid, q, 'attempts');
     }
     const wait = this.backoff(d.attempts);
-    this.log.debug({ appid, event: d.event.id, attempt: d.attempts, why, retryInMs: wait }, 'webhook retry');
-    const timer = unref(
-      setTimeout(() => {
-        q.retrying.delete(d);
-        q.ready.push(d);
-        this.pump(appid, q);
-      }, wait),
-    );
-    q.retrying.set(d, timer);
+    this.log.debug({ appid, event: d.id, attempt: d.attempts, why, retryInMs: wait }, 'webhook retry');
+    this.queue.retryIn(appid, d, wait);
   }
 
-  private drop(appid: number, q: AppQueue, reason: DropReason): void {
+  private drop(appid: number, q: AppState, reason: DropReason): void {
     q.stats.dropped[reason]++;
     this.observer?.dropped(appid, reason);
   }
@@ -214,25 +274,28 @@ export class WebhookSender {
       out[appid] = {
         ...q.stats,
         dropped: { ...q.stats.dropped },
-        queued: q.ready.length,
+        ...this.queue.counts(appid),
         inFlight: q.inFlight,
-        retrying: q.retrying.size,
       };
     return out;
   }
 
-  /** Stops: attempts in flight are cut, retries forgotten; what was queued is dropped (counted). */
+  /** Shutdown, before close(): what this node holds is written to a shared queue (Redis); at once in memory. */
+  flush(): Promise<void> {
+    return this.queue.flush();
+  }
+
+  /**
+   * Stops: attempts in flight are cut. In memory, what was queued is dropped (counted); a durable queue
+   * keeps it for the other nodes (the attempts cut are put back, not counted).
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.abort.abort();
-    for (const [appid, q] of this.apps) {
-      for (const t of q.retrying.values()) clearTimeout(t);
-      const left = q.ready.length + q.retrying.size;
-      q.stats.dropped.shutdown += left;
-      for (let i = 0; i < left; i++) this.observer?.dropped(appid, 'shutdown');
-      q.ready = [];
-      q.retrying.clear();
+    for (const [appid, n] of this.queue.close()) {
+      const q = this.apps.get(appid);
+      if (q) for (let i = 0; i < n; i++) this.drop(appid, q, 'shutdown');
     }
   }
 }
