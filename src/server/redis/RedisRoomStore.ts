@@ -7,6 +7,7 @@
 import type Redis from 'ioredis';
 import { ServerCode } from '../../protocol/errors';
 import type { WireStream } from '../../protocol/room';
+import { takeThen, type CapTake } from '../caps/CapCounters';
 import { refusalText } from '../caps/Caps';
 import { roomScript, ROOM_SCRIPTS, type RoomScript } from './roomScripts';
 import {
@@ -154,7 +155,14 @@ export class RedisRoomStore implements RoomStore {
     return { seq: Number(r[i]), list: streamList(r[i + 1], r[i + 2]) };
   }
 
-  async join(appid: number, roomId: string, m: MemberInfo, mayCreate: boolean): Promise<JoinResult> {
+  async join(
+    appid: number,
+    roomId: string,
+    m: MemberInfo,
+    mayCreate: boolean,
+    take?: CapTake,
+  ): Promise<JoinResult> {
+    if (take) return takeThen(take, () => this.join(appid, roomId, m, mayCreate));
     const rest = itemRest(m);
     const r = await this.run(
       'join',
