@@ -7,8 +7,9 @@
 import type Redis from 'ioredis';
 import { ServerCode } from '../../protocol/errors';
 import type { WireStream } from '../../protocol/room';
-import { takeThen, type CapTake } from '../caps/CapCounters';
+import { CapFull, takeThen, type CapTake } from '../caps/CapCounters';
 import { refusalText } from '../caps/Caps';
+import { RedisCapCounters } from './RedisCapCounters';
 import { roomScript, ROOM_SCRIPTS, type RoomScript } from './roomScripts';
 import {
   RoomRefusal,
@@ -162,7 +163,10 @@ export class RedisRoomStore implements RoomStore {
     mayCreate: boolean,
     take?: CapTake,
   ): Promise<JoinResult> {
-    if (take) return takeThen(take, () => this.join(appid, roomId, m, mayCreate));
+    // Caps on this Redis for this node: taken inside the join's script (one round trip per login).
+    const fold =
+      take?.counters instanceof RedisCapCounters && take.counters.sharesStep(this.r, this.prefix, this.node);
+    if (take && !fold) return takeThen(take, () => this.join(appid, roomId, m, mayCreate));
     const rest = itemRest(m);
     const r = await this.run(
       'join',
@@ -177,7 +181,10 @@ export class RedisRoomStore implements RoomStore {
       this.node,
       m.sessionId,
       m.role,
+      ...(take?.items.flatMap((it) => [it.key, it.limit]) ?? []),
     );
+    if (r[0] === 'C') throw new CapFull(take!.items[Number(r[1]) - 1]!);
+    if (take) (take.counters as RedisCapCounters).took(take.items);
     const anchor = r[10] ? (JSON.parse(String(r[10])) as MemberInfo) : undefined;
     return {
       ...this.snap(r, 1),
