@@ -9,11 +9,22 @@
  * process (the nodes and Redis) per login and per delivered big-room message, Redis commands per message,
  * and server memory per user per node (RSS delta).
  *
+ *
+ * `--users N` (N = 10,000 in `npm run bench`) adds the big-room fan-out to N users beside a bare `ws`
+ * broadcast: a minimal ws server (bench/fanoutBare.js) sending one frame of the same size to every socket,
+ * then one node, then N nodes + Redis, each with the same client harness: client processes
+ * (bench/fanoutWorker.js, 2,500 sockets each) that time every receipt against the send on the machine's
+ * monotonic clock. Batching window 0 ms there (a bare broadcast has none); 2 warm-up rounds, then
+ * BENCH_FANOUT_ROUNDS (20). A server holds every socket: `ulimit -n` must exceed N. `--fanout-only` runs
+ * that section alone.
+ *
  * This machine has 2 cores: N nodes cannot show N times the throughput here. What decides it on real
  * machines is the CPU each login and each delivered message costs summed over all processes (one node
  * beside N nodes), and how many Redis round trips a message takes.
  */
+const { fork } = require('node:child_process');
 const { readFileSync } = require('node:fs');
+const WebSocket = require('ws');
 const { join } = require('node:path');
 const Redis = require('ioredis');
 const { bigRoomRound, freePort, pct, rssKb, startBuiltServer, RawClient: LibRawClient } = require('./lib');
@@ -26,6 +37,12 @@ const USERS = Number(process.env.BENCH_USERS || 1000);
 const ROUNDS = 20;
 const argNodes = process.argv.indexOf('--nodes');
 const NODES = argNodes > 0 ? Number(process.argv[argNodes + 1]) : 3;
+const argUsers = process.argv.indexOf('--users');
+/** The big-room fan-out beside a bare `ws` broadcast: this many users (0 = not run). */
+const FANOUT_USERS = argUsers > 0 ? Number(process.argv[argUsers + 1]) : 0;
+const FANOUT_ROUNDS = Number(process.env.BENCH_FANOUT_ROUNDS || 20);
+/** Sockets per client process (several processes: the load generator must not be the bottleneck). */
+const PER_WORKER = 2500;
 /** A legacy-protocol client of this bench's app (bench/lib.js). */
 class RawClient extends LibRawClient {
   constructor(url, idName, room, userStateFlag = 0) {
@@ -41,21 +58,28 @@ function cpuS(pid) {
 }
 const cpuAll = (pids) => pids.reduce((s, p) => s + cpuS(p), 0);
 
-const config = (redis) => ({
+const config = (redis, bigimTimeWindowMs = 100) => ({
   apps: [{ appid: APPID, appSign: APPSIGN }],
-  room: { bigimTimeWindowMs: 100, heartbeatMs: 60_000, maxUsersPerRoom: 100_000 },
+  room: { bigimTimeWindowMs, heartbeatMs: 60_000, maxUsersPerRoom: 100_000 },
   janus: { enabled: false },
-  limits: { messagesPerSecond: 1000, burst: 1000, maxConnectionsPerIp: 20_000, maxSocketsPerApp: 100_000 },
+  limits: {
+    messagesPerSecond: 1000,
+    burst: 1000,
+    maxConnections: 30_000,
+    maxConnectionsPerIp: 30_000,
+    maxSocketsPerApp: 100_000,
+  },
   log: { level: 'warn' },
   ...(redis ? { redis } : {}),
 });
 
-async function startNodes(n) {
-  if (n === 0) return { servers: [await startBuiltServer(config(null))], redis: null, redisPid: null };
+async function startNodes(n, windowMs = 100) {
+  if (n === 0)
+    return { servers: [await startBuiltServer(config(null, windowMs))], redis: null, redisPid: null };
   const port = await freePort();
-  const servers = [await startBuiltServer(config({ spawn: true, port }))];
+  const servers = [await startBuiltServer(config({ spawn: true, port }, windowMs))];
   for (let i = 1; i < n; i++)
-    servers.push(await startBuiltServer(config({ url: `redis://127.0.0.1:${port}` })));
+    servers.push(await startBuiltServer(config({ url: `redis://127.0.0.1:${port}` }, windowMs)));
   const redisPid = (await servers[0].health()).nodes.redisPid;
   const redis = new Redis(`redis://127.0.0.1:${port}`);
   return { servers, redis, redisPid };
@@ -141,7 +165,189 @@ async function run(label, n) {
   };
 }
 
+/** A forked child, and a way to wait for its next message of a kind (bounded). */
+function forkChild(file) {
+  const child = fork(join(__dirname, file), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const waiting = [];
+  child.on('message', (m) => {
+    const i = waiting.findIndex((w) => w.cmd === m.cmd || m.cmd === 'error');
+    if (i >= 0) waiting.splice(i, 1)[0].settle(m);
+  });
+  const next = (cmd, timeoutMs = 120_000) =>
+    new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`${file}: no ${cmd} within ${timeoutMs} ms`)), timeoutMs);
+      waiting.push({
+        cmd,
+        settle: (m) => {
+          clearTimeout(t);
+          if (m.cmd === 'error') reject(new Error(`${file}: ${m.message}`));
+          else resolve(m);
+        },
+      });
+    });
+  return { child, next };
+}
+
+/** Open files this process may hold (children inherit it). */
+function openFilesLimit() {
+  const m = /Max open files\s+(\d+|unlimited)/.exec(readFileSync('/proc/self/limits', 'utf8'));
+  return !m || m[1] === 'unlimited' ? Infinity : Number(m[1]);
+}
+
+/**
+ * Big-room fan-out to FANOUT_USERS sockets held by client processes (bench/fanoutWorker.js): each round
+ * one sender (a client of this process, on each node in turn) sends a message carrying `zq<round>x`, and
+ * every socket's receipt is timed against the send on the machine's monotonic clock.
+ */
+async function fanout(urls, legacy, pids) {
+  const nWorkers = Math.ceil(FANOUT_USERS / PER_WORKER);
+  const workers = Array.from({ length: nWorkers }, () => forkChild('fanoutWorker.js'));
+  try {
+    const t0 = performance.now();
+    await Promise.all(
+      workers.map((w, i) => {
+        const from = i * PER_WORKER;
+        const count = Math.min(PER_WORKER, FANOUT_USERS - from);
+        w.child.send({
+          cmd: 'open',
+          urls,
+          from,
+          count,
+          room: 'bench-fanout',
+          legacy,
+          appid: APPID,
+          appSign: APPSIGN,
+        });
+        return w.next('opened', 300_000);
+      }),
+    );
+    const openS = (performance.now() - t0) / 1000;
+    const senders = [];
+    for (const url of urls) {
+      if (legacy) {
+        const c = new RawClient(url, `sender-${senders.length}`, 'bench-fanout');
+        await c.open();
+        await c.login();
+        senders.push({
+          send: (r) =>
+            c.request('bigim_chat', {
+              msgs: [{ msg_category: 1, msg_type: 1, msg_content: `zq${r}x`, bigmsg_client_id: String(r) }],
+            }),
+          close: () => c.close(),
+        });
+      } else {
+        const ws = new WebSocket(url, { perMessageDeflate: false });
+        await new Promise((resolve, reject) => {
+          ws.once('open', resolve);
+          ws.once('error', reject);
+        });
+        senders.push({
+          send: (r) =>
+            ws.send(
+              JSON.stringify({ header: { cmd: 'bigim_chat' }, body: { msgs: [{ msg_content: `zq${r}x` }] } }),
+            ),
+          close: () => ws.close(),
+        });
+      }
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    const latencies = [];
+    let bytes = 0;
+    let cpu0 = 0;
+    // Two rounds first that are not counted (the code paths warm up in every process).
+    const WARMUP = 2;
+    for (let round = -WARMUP; round < FANOUT_ROUNDS; round++) {
+      await Promise.all(
+        workers.map((w) => (w.child.send({ cmd: 'arm', round: round + WARMUP }), w.next('armed'))),
+      );
+      if (round === 0) cpu0 = cpuAll(pids);
+      const got = workers.map((w) => w.next('got', 60_000));
+      const sentAt = Number(process.hrtime.bigint() / 1000n);
+      void senders[(round + WARMUP) % senders.length].send(round + WARMUP)?.catch?.(() => {});
+      for (const g of await Promise.all(got)) {
+        if (round >= 0) for (const t of g.at) latencies.push((t - sentAt) / 1000);
+        bytes = g.bytes;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const cpuUs = ((cpuAll(pids) - cpu0) * 1e6) / latencies.length;
+    for (const s of senders) s.close();
+    return {
+      cpuUs,
+      p50: pct(latencies, 50),
+      p99: pct(latencies, 99),
+      max: pct(latencies, 100),
+      bytes,
+      openS,
+      n: latencies.length,
+    };
+  } finally {
+    for (const w of workers) if (w.child.connected) w.child.send({ cmd: 'close' });
+    await Promise.all(
+      workers.map((w) => (w.child.exitCode === null ? new Promise((r) => w.child.once('exit', r)) : null)),
+    );
+  }
+}
+
+async function fanoutBare() {
+  const bare = forkChild('fanoutBare.js');
+  try {
+    const { port } = await bare.next('port', 10_000);
+    return await fanout([`ws://127.0.0.1:${port}`], false, [bare.child.pid]);
+  } finally {
+    bare.child.send({ cmd: 'close' });
+    await new Promise((r) => (bare.child.exitCode === null ? bare.child.once('exit', r) : r()));
+  }
+}
+
+async function fanoutNodes(n) {
+  const { servers, redis, redisPid } = await startNodes(n, 0);
+  try {
+    return await fanout(
+      servers.map((s) => `ws://127.0.0.1:${s.port}/ws`),
+      true,
+      [...servers.map((s) => s.pid), ...(redisPid ? [redisPid] : [])],
+    );
+  } finally {
+    redis?.disconnect();
+    await Promise.all(servers.slice(1).map((s) => s.stop()));
+    await servers[0].stop();
+  }
+}
+
+async function mainFanout() {
+  const need = Math.ceil(FANOUT_USERS / PER_WORKER) > 0 ? FANOUT_USERS + 200 : 0;
+  if (openFilesLimit() < need)
+    throw new Error(
+      `--users ${FANOUT_USERS} needs ${need} open files per process (a server holds every socket): ulimit -n is ${openFilesLimit()}`,
+    );
+  console.log(
+    `\nbig-room fan-out: ${FANOUT_USERS.toLocaleString('en')} users in one room held by ${Math.ceil(FANOUT_USERS / PER_WORKER)} client processes, ${FANOUT_ROUNDS} messages, batching window 0 ms (send -> receipt at every socket)`,
+  );
+  const rows = [
+    ['bare ws broadcast (1 process)', await fanoutBare()],
+    ['1 node (memory, no redis)', await fanoutNodes(0)],
+    [`${NODES} nodes + redis`, await fanoutNodes(NODES)],
+  ];
+  console.log(
+    '| deployment | fan-out p50 | fan-out p99 | max | CPU µs per delivered message (server processes) | frame bytes | sockets opened in |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  for (const [label, r] of rows)
+    console.log(
+      `| ${label} | ${r.p50.toFixed(1)} ms | ${r.p99.toFixed(1)} ms | ${r.max.toFixed(1)} ms | ${r.cpuUs.toFixed(1)} | ${r.bytes} | ${r.openS.toFixed(1)} s |`,
+    );
+  const [bare, one, many] = rows.map((x) => x[1]);
+  console.log(
+    `ratios: ${NODES} nodes / 1 node p50 ${(many.p50 / one.p50).toFixed(2)}x, p99 ${(many.p99 / one.p99).toFixed(2)}x; ` +
+      `1 node / bare ws p50 ${(one.p50 / bare.p50).toFixed(2)}x, p99 ${(one.p99 / bare.p99).toFixed(2)}x; ` +
+      `${NODES} nodes / bare ws p99 ${(many.p99 / bare.p99).toFixed(2)}x`,
+  );
+}
+
 async function main() {
+  // `--fanout-only`: the big-room fan-out section alone (with --users).
+  if (process.argv.includes('--fanout-only')) return mainFanout();
   console.log(`many nodes: ${USERS} clients in one room, ${ROUNDS} big-room messages (100 ms window)`);
   const rows = [await run('1 node (memory, no redis)', 0), await run(`${NODES} nodes + redis`, NODES)];
   const f = (x, d = 2) => x.toFixed(d);
@@ -162,6 +368,7 @@ async function main() {
     `ratios (${NODES} nodes / 1 node): CPU per login ${f(many.cpuMsPerLogin / one.cpuMsPerLogin)}x, ` +
       `CPU per delivered message ${f(many.cpuUsPerDelivered / one.cpuUsPerDelivered)}x, fan-out p99 ${f(many.p99 / one.p99)}x`,
   );
+  if (FANOUT_USERS > 0) await mainFanout();
 }
 
 main().then(

@@ -11,6 +11,7 @@ import type { RoomEvent } from '../../src/server/room/events';
 import { MemoryRoomStore } from '../../src/server/room/MemoryRoomStore';
 import {
   RoomRefusal,
+  type JoinResult,
   type MemberInfo,
   type RoomStore,
   type StoreLimits,
@@ -19,6 +20,8 @@ import { RedisBus } from '../../src/server/redis/RedisBus';
 import { RedisProcess } from '../../src/server/redis/RedisProcess';
 import { REDIS_DEFAULTS } from '../../src/server/redis/redisConfig';
 import { RedisRoomStore } from '../../src/server/redis/RedisRoomStore';
+import { RedisCapCounters } from '../../src/server/redis/RedisCapCounters';
+import { CapFull, MemoryCapCounters, type CapCounters } from '../../src/server/caps/CapCounters';
 import type { WireStream } from '../../src/protocol/room';
 
 jest.setTimeout(120_000);
@@ -51,7 +54,8 @@ afterAll(async () => {
 });
 
 type Step =
-  | { k: 'join'; room: string; user: string; role: 1 | 2; create: boolean }
+  | { k: 'join'; room: string; user: string; role: 1 | 2; create: boolean; caps?: boolean }
+  | { k: 'give'; room?: undefined; user: string }
   | { k: 'leave'; room: string; user: string }
   | { k: 'announce'; room: string; user: string; id: string; extra: string }
   | { k: 'extra'; room: string; user: string; id: string; extra: string }
@@ -85,6 +89,17 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
     role: fc.constant(1 as const),
     create: fc.constant(true),
   }),
+  // A login's join: the socket caps taken in the same step (at most 2 per user, 3 per app).
+  fc.record({
+    k: fc.constant('join' as const),
+    room,
+    user,
+    role: fc.constantFrom(1 as const, 2 as const),
+    create: fc.boolean(),
+    caps: fc.constant(true),
+  }),
+  // A socket closing gives its caps back.
+  fc.record({ k: fc.constant('give' as const), user }),
   fc.record({ k: fc.constant('leave' as const), room, user }),
   fc.record({
     k: fc.constant('announce' as const),
@@ -123,6 +138,11 @@ const stream = (id: string, owner: string, extra: string): WireStream => ({
 /** One store under test: its events, and the session ids it gave out (they differ between stores). */
 interface Subject {
   store: RoomStore;
+  /** The socket caps' counters a join with `caps` takes from, and the takes each user holds. */
+  counters: CapCounters;
+  held: Map<string, number>;
+  /** A counter's value as the counters' store sees it (Redis: its key, not only this node's part). */
+  count: (key: string) => Promise<number>;
   events: [string, RoomEvent][];
   sessions: Map<string, string>;
   n: number;
@@ -145,9 +165,37 @@ async function apply(x: Subject, s: Step, appid: number): Promise<unknown> {
           userStateFlag: true,
           node: 'n',
         };
-        const r = await x.store.join(appid, s.room, m, s.create);
+        const keys = [`sock:${appid}:${s.user}`, `sock:${appid}`];
+        const take = s.caps
+          ? {
+              counters: x.counters,
+              items: [
+                { key: keys[0]!, limit: 2 },
+                { key: keys[1]!, limit: 3 },
+              ],
+            }
+          : undefined;
+        let r: JoinResult;
+        try {
+          r = await x.store.join(appid, s.room, m, s.create, take);
+        } catch (e) {
+          const counts = await Promise.all(keys.map(x.count));
+          if (e instanceof CapFull) return { capFull: e.item.key, counts };
+          if (e instanceof RoomRefusal) return { refused: e.code, why: e.message, counts };
+          throw e;
+        }
+        if (take) x.held.set(s.user, (x.held.get(s.user) ?? 0) + 1);
         x.sessions.set(`${s.room}\u0000${s.user}`, sessionId);
-        return { ...r, previous: r.previous ? 'yes' : 'no' };
+        return { ...r, previous: r.previous ? 'yes' : 'no', counts: await Promise.all(keys.map(x.count)) };
+      }
+      case 'give': {
+        const keys = [`sock:${appid}:${s.user}`, `sock:${appid}`];
+        const n = x.held.get(s.user) ?? 0;
+        if (n > 0) {
+          x.held.set(s.user, n - 1);
+          x.counters.give(keys);
+        }
+        return Promise.all(keys.map(x.count));
       }
       case 'leave':
         return await x.store.leave(appid, s.room, s.user, sessionOf(s.user));
@@ -224,8 +272,12 @@ test('MemoryRoomStore and RedisRoomStore: the same answers and the same events f
     fc.asyncProperty(fc.array(stepArb, { minLength: 1, maxLength: 40 }), async (steps) => {
       const appid = ++appSeq; // a fresh app per run: nothing of an earlier run is in Redis's view
       const memBus = new MemoryBus();
+      const memCounters = new MemoryCapCounters();
       const mem: Subject = {
         store: new MemoryRoomStore(LIMITS, memBus),
+        counters: memCounters,
+        held: new Map(),
+        count: (k) => Promise.resolve(memCounters.value(k)),
         events: [],
         sessions: new Map(),
         n: 0,
@@ -234,6 +286,13 @@ test('MemoryRoomStore and RedisRoomStore: the same answers and the same events f
       const redisBus = new RedisBus(sub, 'zs:');
       const red: Subject = {
         store: new RedisRoomStore(cmd, 'n', 'zs:', { ...LIMITS, maxRooms: LIMITS.maxRooms }),
+        // The same connection, prefix and node as the store's (what lets its join take them in its step).
+        counters: new RedisCapCounters(cmd, 'n', 'zs:', (e) => {
+          throw e;
+        }),
+        held: new Map(),
+        // After a PING: a give is sent without waiting for its answer.
+        count: async (k) => (await cmd.ping(), Number((await cmd.get(`zs:cap:${k}`)) ?? 0)),
         events: [],
         sessions: new Map(),
         n: 0,
@@ -254,15 +313,21 @@ test('MemoryRoomStore and RedisRoomStore: the same answers and the same events f
       } finally {
         for (const r of ROOMS) redisBus.unlisten(appid, r);
         sub.removeAllListeners('message');
-        // Empty the app's rooms in Redis (their keys go with their last member).
+        // Empty the app's rooms in Redis (their keys go with their last member), and give the caps back.
         for (const [k, sess] of red.sessions) {
           const [r, u] = k.split('\u0000') as [string, string];
           await red.store.leave(appid, r, u, sess);
         }
+        for (const [u, n] of red.held)
+          for (let i = 0; i < n; i++) red.counters.give([`sock:${appid}:${u}`, `sock:${appid}`]);
       }
     }),
     { numRuns: 150, seed: 1818 },
   );
   // Nothing of any run is left but the counters of apps whose runs ended with rooms closed.
   expect((await cmd.keys('zs:r*')).length).toBe(0);
+  // Every cap taken by a join was given back: no counter is left, nor the node's own count of them.
+  await cmd.ping();
+  expect(await cmd.keys('zs:cap:*')).toEqual([]);
+  expect(await cmd.exists('zs:nc:n')).toBe(0);
 });

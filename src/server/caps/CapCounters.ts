@@ -15,6 +15,37 @@ export interface CapItem {
   limit: number;
 }
 
+/**
+ * Counters a store step takes inside its own step (RoomStore.join: a login's socket caps and its join in
+ * one round trip), from `counters`: all or none, and none when the step itself is refused.
+ */
+export interface CapTake {
+  counters: CapCounters;
+  items: readonly CapItem[];
+}
+
+/** A step with a CapTake was refused because this counter was full (nothing was changed). */
+export class CapFull extends Error {
+  constructor(readonly item: CapItem) {
+    super(`${item.key} is at its limit ${item.limit}`);
+  }
+}
+
+/**
+ * A CapTake done as its own call before `step` (a store that cannot fold it into its step): taken, then
+ * the step; given back if the step fails.
+ */
+export async function takeThen<T>(take: CapTake, step: () => Promise<T>): Promise<T> {
+  const full = await take.counters.take(take.items);
+  if (full) throw new CapFull(full);
+  try {
+    return await step();
+  } catch (e) {
+    take.counters.give(take.items.map((i) => i.key));
+    throw e;
+  }
+}
+
 export interface CapCounters {
   /**
    * Adds one to every counter named if each stays within its limit, else changes none. Resolves to the

@@ -7,7 +7,7 @@
  * once against one cap.
  */
 import type { ResolvedConfig } from '../config';
-import type { CapCounters, CapItem } from './CapCounters';
+import type { CapCounters, CapItem, CapTake } from './CapCounters';
 
 export type CapName =
   | 'socketsPerUser'
@@ -47,6 +47,11 @@ export interface Refusal {
 
 type Claim = { lease: Lease } | { refused: Refusal };
 
+/** A take over these Caps' counters, with each item's cap name. */
+export interface NamedTake extends CapTake {
+  names: readonly CapName[];
+}
+
 export class Caps {
   constructor(
     private readonly counters: CapCounters,
@@ -55,7 +60,16 @@ export class Caps {
 
   /** A logged-in socket of either plane. */
   socket(appid: number, idName: string): Promise<Claim> {
-    return this.claim([
+    return this.claim(this.socketTake(appid, idName));
+  }
+
+  /**
+   * A logged-in socket's caps as a take that a store step runs inside its own step (RoomStore.join: the
+   * login's caps and its join in one round trip). What the step took is then held by `leaseOf(take)`; a
+   * CapFull refusal is explained by `refusalOf`.
+   */
+  socketTake(appid: number, idName: string): NamedTake {
+    return this.takeOf([
       ['socketsPerUser', `sock:${appid}:${idName}`],
       ['socketsPerApp', `sock:${appid}`],
     ]);
@@ -63,10 +77,12 @@ export class Caps {
 
   /** A stream listed in a room (any room of the app). */
   stream(appid: number, idName: string): Promise<Claim> {
-    return this.claim([
-      ['streamsPerUser', `stream:${appid}:${idName}`],
-      ['streamsPerApp', `stream:${appid}`],
-    ]);
+    return this.claim(
+      this.takeOf([
+        ['streamsPerUser', `stream:${appid}:${idName}`],
+        ['streamsPerApp', `stream:${appid}`],
+      ]),
+    );
   }
 
   /** A media session; a publishing one is also a publisher. */
@@ -77,33 +93,43 @@ export class Caps {
     ];
     if (publisher)
       caps.push(['publishersPerUser', `pub:${appid}:${idName}`], ['publishersPerApp', `pub:${appid}`]);
-    return this.claim(caps);
+    return this.claim(this.takeOf(caps));
   }
 
-  private async claim(caps: [CapName, string][]): Promise<Claim> {
-    const items: CapItem[] = caps.map(([name, key]) => ({ key, limit: this.limits[name] }));
-    const full = await this.counters.take(items);
-    if (full) {
-      const [cap] =
-        caps[
-          Math.max(
-            0,
-            items.findIndex((i) => i.key === full.key),
-          )
-        ]!;
-      return { refused: { cap, limit: full.limit } };
-    }
-    const keys = items.map((i) => i.key);
+  /** Which cap a full item of `take` is, and its limit. */
+  refusalOf(take: NamedTake, full: CapItem): Refusal {
+    const i = Math.max(
+      0,
+      take.items.findIndex((it) => it.key === full.key),
+    );
+    return { cap: take.names[i]!, limit: full.limit };
+  }
+
+  /** The lease over what `take` took (given back once, however its thing ends). */
+  leaseOf(take: NamedTake): Lease {
+    const keys = take.items.map((i) => i.key);
     let held = true;
     return {
-      lease: {
-        release: () => {
-          if (!held) return;
-          held = false;
-          this.counters.give(keys);
-        },
+      release: () => {
+        if (!held) return;
+        held = false;
+        this.counters.give(keys);
       },
     };
+  }
+
+  private takeOf(caps: [CapName, string][]): NamedTake {
+    return {
+      counters: this.counters,
+      items: caps.map(([name, key]) => ({ key, limit: this.limits[name] })),
+      names: caps.map(([name]) => name),
+    };
+  }
+
+  private async claim(take: NamedTake): Promise<Claim> {
+    const full = await this.counters.take(take.items);
+    if (full) return { refused: this.refusalOf(take, full) };
+    return { lease: this.leaseOf(take) };
   }
 }
 

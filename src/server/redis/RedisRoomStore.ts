@@ -7,7 +7,9 @@
 import type Redis from 'ioredis';
 import { ServerCode } from '../../protocol/errors';
 import type { WireStream } from '../../protocol/room';
+import { CapFull, takeThen, type CapTake } from '../caps/CapCounters';
 import { refusalText } from '../caps/Caps';
+import { RedisCapCounters } from './RedisCapCounters';
 import { roomScript, ROOM_SCRIPTS, type RoomScript } from './roomScripts';
 import {
   RoomRefusal,
@@ -154,7 +156,17 @@ export class RedisRoomStore implements RoomStore {
     return { seq: Number(r[i]), list: streamList(r[i + 1], r[i + 2]) };
   }
 
-  async join(appid: number, roomId: string, m: MemberInfo, mayCreate: boolean): Promise<JoinResult> {
+  async join(
+    appid: number,
+    roomId: string,
+    m: MemberInfo,
+    mayCreate: boolean,
+    take?: CapTake,
+  ): Promise<JoinResult> {
+    // Caps on this Redis for this node: taken inside the join's script (one round trip per login).
+    const fold =
+      take?.counters instanceof RedisCapCounters && take.counters.sharesStep(this.r, this.prefix, this.node);
+    if (take && !fold) return takeThen(take, () => this.join(appid, roomId, m, mayCreate));
     const rest = itemRest(m);
     const r = await this.run(
       'join',
@@ -169,7 +181,10 @@ export class RedisRoomStore implements RoomStore {
       this.node,
       m.sessionId,
       m.role,
+      ...(take?.items.flatMap((it) => [it.key, it.limit]) ?? []),
     );
+    if (r[0] === 'C') throw new CapFull(take!.items[Number(r[1]) - 1]!);
+    if (take) (take.counters as RedisCapCounters).took(take.items);
     const anchor = r[10] ? (JSON.parse(String(r[10])) as MemberInfo) : undefined;
     return {
       ...this.snap(r, 1),

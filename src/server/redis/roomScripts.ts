@@ -24,6 +24,7 @@
 import { MAX_TRANS_TYPES_PER_ROOM } from '../../protocol/constants';
 import { ServerCode } from '../../protocol/errors';
 import { StreamPushCmd } from '../../protocol/room';
+import { CAP_LUA } from './RedisCapCounters';
 
 const C = ServerCode;
 const S = StreamPushCmd;
@@ -101,9 +102,13 @@ end
 
 /** Script name -> body (after the prelude). */
 export const ROOM_SCRIPTS = {
-  // 4 idName, 5 member JSON, 6 item rest, 7 mayCreate, 8 maxRooms, 9 maxUsers, 10 node, 11 sessionId, 12 role
+  // 4 idName, 5 member JSON, 6 item rest, 7 mayCreate, 8 maxRooms, 9 maxUsers, 10 node, 11 sessionId, 12 role,
+  // 13.. caps to take with the join (key, limit pairs; RedisCapCounters' CAP_LUA): first, as a login took
+  // them before its join when they were two round trips; taken only once the room let the member in.
   join: `
 local idName = ARGV[4]
+local full = capFull(13)
+if full > 0 then return {'C', full} end
 local created = 0
 if redis.call('EXISTS', B) == 0 then
   created = 1
@@ -134,6 +139,7 @@ if prev then
   end
   prevOut = E({sessionId = p.sessionId, node = p.node})
 end
+capTake(13, ARGV[10])
 local jn = redis.call('HINCRBY', B, 'jn', 1)
 redis.call('HSET', BM, idName, ARGV[5])
 redis.call('ZADD', BMO, jn, idName)
@@ -414,7 +420,7 @@ export type RoomScript = keyof typeof ROOM_SCRIPTS;
  * whichever node would have sent it).
  */
 export function roomScript(name: RoomScript): string {
-  return `${PRELUDE}
+  return `${PRELUDE}${name === 'join' ? CAP_LUA : ''}
 local function body()
 ${ROOM_SCRIPTS[name]}
 end

@@ -52,6 +52,8 @@ export interface Mirror extends Omit<RoomSnapshot, 'streams' | 'trans'> {
 class LocalRoom {
   readonly slots = new Map<string, Slot>(); // by session id
   readonly byIdName = new Map<string, Slot>();
+  /** The slots whose login step has not answered yet (events wait in them): few, whatever the room's size. */
+  readonly pending = new Set<Slot>();
   listening: Promise<void> = Promise.resolve();
   mirror: Mirror | null = null;
   early: RoomEvent[] = [];
@@ -101,6 +103,7 @@ export class LocalRooms {
     const slot: Slot = { m, joinEv: 0, userSeqSent: 0, pending: [] };
     room.slots.set(m.sessionId, slot);
     room.byIdName.set(m.idName, slot);
+    room.pending.add(slot);
     try {
       await room.listening;
     } catch (e) {
@@ -119,6 +122,7 @@ export class LocalRooms {
     slot.userSeqSent = joined.userSeq;
     const buffered = slot.pending;
     slot.pending = null;
+    room.pending.delete(slot);
     const users: { seq: number; item: UserActionItem }[] = [];
     const big: BigImData[] = [];
     for (const e of buffered) {
@@ -147,12 +151,16 @@ export class LocalRooms {
   leave(appid: number, roomId: string, m: LocalMember): void {
     const k = roomKey(appid, roomId);
     const room = this.rooms.get(k);
-    if (!room || room.slots.get(m.sessionId)?.m !== m) return;
+    const slot = room?.slots.get(m.sessionId);
+    if (!room || slot?.m !== m) return;
     room.slots.delete(m.sessionId);
+    room.pending.delete(slot);
     if (room.byIdName.get(m.idName)?.m === m) {
       room.byIdName.delete(m.idName);
-      // Another session of the same idName on this node (a takeover) is the one named now.
-      for (const s of room.slots.values()) if (s.m.idName === m.idName) room.byIdName.set(m.idName, s);
+      // Another session of the same idName on this node (a takeover) is the one named now. Without one
+      // (each idName named once: as many names as slots), no need to look through the room.
+      if (room.slots.size > room.byIdName.size)
+        for (const s of room.slots.values()) if (s.m.idName === m.idName) room.byIdName.set(m.idName, s);
     }
     if (room.slots.size > 0) return;
     this.flushBig(room);
@@ -280,14 +288,14 @@ export class LocalRooms {
     switch (e.k) {
       case 'user':
         room.users.push({ seq: e.seq, item: e.item });
-        for (const s of room.slots.values()) if (s.pending && s.m.userStateFlag) this.hold(s, e);
+        for (const s of room.pending) if (s.m.userStateFlag) this.hold(s, e);
         if (this.settings.userlistMergeMs <= 0) this.flushUsers(room);
         else if (!room.userTimer)
           room.userTimer = setTimeout(() => this.flushUsers(room), this.settings.userlistMergeMs);
         return;
       case 'big':
         room.big.push({ ev: e.ev, items: e.items });
-        for (const s of room.slots.values()) if (s.pending) this.hold(s, e);
+        for (const s of room.pending) this.hold(s, e);
         if (!room.bigTimer)
           room.bigTimer = setTimeout(() => this.flushBig(room), this.settings.bigimTimeWindowMs);
         return;

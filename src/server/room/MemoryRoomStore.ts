@@ -6,6 +6,7 @@
 import { MAX_TRANS_TYPES_PER_ROOM } from '../../protocol/constants';
 import { ServerCode } from '../../protocol/errors';
 import { StreamPushCmd, type UserActionItem, type WireStream } from '../../protocol/room';
+import { takeThen, type CapTake } from '../caps/CapCounters';
 import { refusalText } from '../caps/Caps';
 import type { MemoryBus } from './Bus';
 import type { RoomEvent } from './events';
@@ -109,7 +110,14 @@ export class MemoryRoomStore implements RoomStore {
     this.publish(r, { k: 'stream', ev: ++r.ev, seq: r.streamSeq, cmd, streams, except });
   }
 
-  async join(appid: number, roomId: string, m: MemberInfo, mayCreate: boolean): Promise<JoinResult> {
+  async join(
+    appid: number,
+    roomId: string,
+    m: MemberInfo,
+    mayCreate: boolean,
+    take?: CapTake,
+  ): Promise<JoinResult> {
+    if (take) return takeThen(take, () => this.join(appid, roomId, m, mayCreate));
     const k = roomKey(appid, roomId);
     let r = this.all.get(k);
     let created = false;

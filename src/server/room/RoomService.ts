@@ -15,7 +15,7 @@ import { proxyRefusal } from '../auth/proxyToken';
 import { mayPublish, verifyRoomToken } from '../auth/roomToken';
 import { checkThirdToken } from '../auth/thirdToken';
 import { Caps, capLimitsFrom, refusalText, type Lease } from '../caps/Caps';
-import { MemoryCapCounters } from '../caps/CapCounters';
+import { CapFull, MemoryCapCounters } from '../caps/CapCounters';
 import { CallLimiter, callBoundsFrom } from '../outbound/CallLimiter';
 import type { ResolvedConfig } from '../config';
 import { HandlerError, type Connection, type HandlerReply, type HandlerTable } from '../gateway/Connection';
@@ -360,28 +360,18 @@ export class RoomService implements RoomStreams {
     const inherited = oldConn ? this.socketLeases.get(oldConn) : undefined;
     if (oldConn && inherited) {
       this.socketLeases.delete(oldConn);
-      return this.register(c, b, appid, verdict.privileges, inherited);
+      try {
+        return await this.register(c, b, appid, verdict.privileges, inherited);
+      } catch (e) {
+        // Not taken over after all: the old socket keeps its place (or gives it back if it is gone).
+        if (!oldConn.isClosed && !this.socketLeases.has(oldConn)) this.socketLeases.set(oldConn, inherited);
+        else inherited.release();
+        throw e;
+      }
     }
-    // One place under the socket caps for the session, across planes (and nodes, with shared counters).
-    let claim: Awaited<ReturnType<Caps['socket']>>;
-    try {
-      claim = await this.caps.socket(appid, idName);
-    } catch (e) {
-      // Shared caps (many nodes) out of reach: refused, never let in uncounted.
-      this.log.warn({ err: (e as Error).message, idName }, 'socket cap not reachable for a login');
-      throw new HandlerError(ServerCode.StoreUnavailable);
-    }
-    if ('refused' in claim) throw new HandlerError(ServerCode.TooManySockets, refusalText(claim.refused));
-    if (c.isClosed) {
-      claim.lease.release();
-      throw new HandlerError(ServerCode.BadLoginState, 'the socket closed during login');
-    }
-    try {
-      return await this.register(c, b, appid, verdict.privileges, claim.lease);
-    } catch (e) {
-      claim.lease.release();
-      throw e;
-    }
+    // One place under the socket caps for the session, across planes (and nodes, with shared counters),
+    // taken by the join step itself (one round trip to Redis for a login).
+    return this.register(c, b, appid, verdict.privileges, null);
   }
 
   /** The login's checks passed: the member joins its room (or fails on the room's own limits). */
@@ -390,7 +380,8 @@ export class RoomService implements RoomStreams {
     b: RoomReqBody<'login'>,
     appid: number,
     privileges: Member['privileges'],
-    lease: Lease,
+    /** The place under the socket caps this login takes over; null: the join takes one. */
+    inherited: Lease | null,
   ): Promise<HandlerReply<'login'>> {
     const idName = b.id_name;
     const roomId = b.room_name;
@@ -417,15 +408,23 @@ export class RoomService implements RoomStreams {
       throw new HandlerError(ServerCode.StoreUnavailable);
     }
     let joined: Awaited<ReturnType<RoomStore['join']>>;
+    const take = inherited ? undefined : this.caps.socketTake(appid, idName);
     try {
       const mayCreate = !(b.role === 2 && b.room_create_flag === 0);
-      joined = await step(this.store.join(appid, roomId, info, mayCreate));
+      joined = await step(this.store.join(appid, roomId, info, mayCreate, take));
     } catch (e) {
       this.locals.leave(appid, roomId, member);
-      throw e;
+      if (e instanceof CapFull && take)
+        throw new HandlerError(ServerCode.TooManySockets, refusalText(this.caps.refusalOf(take, e.item)));
+      if (e instanceof HandlerError) throw e;
+      // Shared caps out of reach: refused, never let in uncounted.
+      this.log.warn({ err: (e as Error).message, idName }, 'socket cap not reachable for a login');
+      throw new HandlerError(ServerCode.StoreUnavailable);
     }
+    const lease = inherited ?? this.caps.leaseOf(take!);
     // The socket may have gone while the step ran: it leaves again at once.
     if (c.isClosed || c.ws.readyState !== c.ws.OPEN) {
+      if (!inherited) lease.release();
       this.locals.leave(appid, roomId, member);
       void this.leave({
         appid,

@@ -13,6 +13,7 @@
  * step that lists it, so a stream and its count cannot part (not even when a node dies).
  */
 import type { WireStream } from '../../protocol/room';
+import type { CapTake } from '../caps/CapCounters';
 
 /** A member as the room knows it (every node sees the same). */
 export interface MemberInfo {
@@ -121,8 +122,18 @@ export interface RoomStore {
   /**
    * The member joins (the room is created when allowed and under the cap); the same idName's session,
    * if any, is replaced and kicked. Refusals: RoomNotExist, RoomFull.
+   *
+   * `take`: counters taken in the same step, before the member joins (a login's socket caps: one round
+   * trip for both with Redis), all or none; none when the join is refused. A full one refuses the join
+   * with CapFull (caps/CapCounters), nothing changed. The caller holds what was taken once this resolves.
    */
-  join(appid: number, roomId: string, member: MemberInfo, mayCreate: boolean): Promise<JoinResult>;
+  join(
+    appid: number,
+    roomId: string,
+    member: MemberInfo,
+    mayCreate: boolean,
+    take?: CapTake,
+  ): Promise<JoinResult>;
   /**
    * The session leaves (nothing if the idName now has another session). A room left empty is closed
    * with its streams. `closed`: this call closed it.
