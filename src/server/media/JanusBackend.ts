@@ -14,6 +14,7 @@ import type { ResolvedConfig } from '../config';
 import { unref } from '../timers';
 import { JANUS_EVENTS, JanusGateway, type JanodeHandle } from './JanusGateway';
 import { JanusProcess } from './JanusProcess';
+import { KeyframePacer } from './KeyframePacer';
 import type {
   ForwardTarget,
   LegMedia,
@@ -115,12 +116,20 @@ class JanusLeg implements MediaLeg {
   private mids: { audio?: string; video?: string } = {};
   media?: LegMedia;
   private closed = false;
+  /** Publisher: our keyframe requests, paced to the one per 300 ms a browser's encoder acts on. */
+  private readonly keyframes: KeyframePacer;
 
   constructor(
     private readonly backend: JanusBackend,
     readonly handle: JanodeHandle,
     private readonly generation: number,
   ) {
+    this.keyframes = new KeyframePacer(
+      async () => {
+        await bounded(this.handle.configure({ keyframe: true }), 'janus keyframe');
+      },
+      (e) => backend.log.debug({ err: e.message, leg: this.id }, 'keyframe request failed'),
+    );
     this.up = new Promise<void>((r) => (this.markUp = r));
     handle.on(JANUS_EVENTS.WEBRTCUP, () => this.markUp());
   }
@@ -170,7 +179,7 @@ class JanusLeg implements MediaLeg {
   }
 
   async requestKeyframe(): Promise<void> {
-    await bounded(this.handle.configure({ keyframe: true }), 'janus keyframe');
+    await this.keyframes.ask();
   }
 
   async forward(t: ForwardTarget): Promise<() => Promise<void>> {
@@ -199,6 +208,7 @@ class JanusLeg implements MediaLeg {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.keyframes.stop();
     if (this.roomKey !== undefined) this.backend.publisherLeft(this.roomKey, this.generation);
     await this.backend.release(this.handle, this.generation);
   }
@@ -217,7 +227,7 @@ export class JanusBackend extends EventEmitter<MediaBackendEvents> implements Me
 
   constructor(
     private readonly cfg: ResolvedConfig['janus'],
-    private readonly log: Logger,
+    readonly log: Logger,
     verbose = false,
   ) {
     super();
