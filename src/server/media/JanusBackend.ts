@@ -377,11 +377,15 @@ export class JanusBackend extends EventEmitter<MediaBackendEvents> implements Me
   async addRemotePublisher(
     roomKey: string,
     display: string,
-    o: { videoCodec: 'h264' | 'vp8'; audio: boolean },
+    o: { videoCodec: 'h264' | 'vp8'; audio: boolean; relay?: boolean },
   ): Promise<RemotePublisher> {
     if (!this.gateway.up) throw new BackendError('media server unavailable');
     const generation = this.gateway.generation;
-    const room = await bounded(this.roomFor(roomKey), 'janus room');
+    // A relay sits in a room of its own with fir_freq 0: the room's periodic request would fire on the first
+    // packet relayed (Janus asks when it has seen no keyframe for fir_freq seconds, and it has seen none
+    // yet), spending the remote publisher's one request a second before any viewer is up to use it.
+    const key = o.relay ? `${roomKey}/relay` : roomKey;
+    const room = await bounded(this.gateway.room(key, o.relay ? 0 : undefined), 'janus room');
     const streams: Record<string, unknown>[] = [
       { type: 'audio', mindex: 0, mid: 'a', codec: 'opus', ...(o.audio ? {} : { disabled: true }) },
       // No h264_profile: Janus 1.1.2's check wants a boolean there (its own bug), and the room's default fits.
@@ -391,7 +395,7 @@ export class JanusBackend extends EventEmitter<MediaBackendEvents> implements Me
       this.gateway.addRemotePublisher(room, display, streams),
       'janus remote publisher',
     );
-    this.publisherJoined(roomKey);
+    this.publisherJoined(key);
     let closed = false;
     const leg = new RemoteLeg(room, r.feed, async () => {
       if (closed) return;
@@ -399,7 +403,7 @@ export class JanusBackend extends EventEmitter<MediaBackendEvents> implements Me
       await r
         .remove()
         .catch((e: Error) => this.log.debug({ err: e.message }, 'remove_remote_publisher failed'));
-      this.publisherLeft(roomKey, generation);
+      this.publisherLeft(key, generation);
     });
     return { leg, port: r.port, rtcpPort: r.rtcpPort, close: () => leg.close() };
   }

@@ -132,8 +132,11 @@ export class JanusGateway extends EventEmitter {
     this.emit('up');
   }
 
-  /** The Janus room for an app's room, created on first use (codecs: H.264 and VP8, Opus). */
-  room(key: string): Promise<number> {
+  /**
+   * The Janus room for an app's room, created on first use (codecs: H.264 and VP8, Opus), asking its
+   * publishers for a keyframe when it has seen none for `firFreq` seconds (0: never).
+   */
+  room(key: string, firFreq = 2): Promise<number> {
     let p = this.rooms.get(key);
     if (!p) {
       const admin = this.requireAdmin();
@@ -143,7 +146,7 @@ export class JanusGateway extends EventEmitter {
           room: id,
           max_publishers: 64,
           bitrate: 0,
-          fir_freq: 2,
+          fir_freq: firFreq,
           videocodec: 'h264,vp8',
           audiocodec: 'opus',
           notify_joining: false,
