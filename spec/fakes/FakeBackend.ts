@@ -34,6 +34,8 @@ export class FakeLeg implements MediaLeg {
   media?: LegMedia;
   /** Publisher: the remote publishers it is relayed to (publishRemotely), by port. */
   readonly remotes: number[] = [];
+  /** A remote publisher: added as the relay of a live publisher (`relay` of addRemotePublisher). */
+  relay?: boolean;
 
   constructor(
     readonly id: number,
@@ -121,10 +123,15 @@ export class FakeBackend extends EventEmitter<MediaBackendEvents> implements Med
   }
 
   /** A remote publisher: a leg that is up at once, on made-up ports. */
-  async addRemotePublisher(room: string): Promise<RemotePublisher> {
+  async addRemotePublisher(
+    room: string,
+    _display: string,
+    o?: { videoCodec: 'h264' | 'vp8'; audio: boolean; relay?: boolean },
+  ): Promise<RemotePublisher> {
     if (!this.up) throw new Error('media server unavailable');
     const leg = new FakeLeg(this.nextId++, this);
     leg.room = room;
+    leg.relay = o?.relay;
     this.legs.push(leg);
     return { leg, port: 40000 + leg.id, rtcpPort: 41000 + leg.id, close: () => leg.close() };
   }

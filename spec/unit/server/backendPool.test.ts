@@ -59,6 +59,7 @@ test('a subscriber is placed on the SFU of its publisher (and a remote publisher
   const remote = await p.addRemotePublisher('1:r', 'mix', { videoCodec: 'vp8', audio: true });
   const away = home === a ? b : a;
   expect(away.open.length).toBe(1); // the least loaded
+  expect(away.open[0]!.relay).toBeUndefined(); // a mix output, not a relay
   const v = await p.openLeg();
   await v.subscribe(remote.leg);
   expect(away.open.length).toBe(2);
@@ -162,6 +163,8 @@ test('overflow: past maxViewersPerFeed on the source SFU, viewers go to a relay 
   const remote = b.open[0]!;
   expect(b.open.map((l) => l.role)).toEqual([null, 'subscriber', 'subscriber']);
   expect(remote.room).toBe('1:r');
+  // Added as a relay (the SFU asks no keyframes of it beyond its viewers').
+  expect(remote.relay).toBe(true);
   expect(b.open.slice(1).every((l) => l.publisher === remote)).toBe(true);
   expect(src.remotes).toEqual([40000 + remote.id]);
   expect(p.health()).toMatchObject({ relays: 1 });

@@ -207,7 +207,7 @@ export class BackendPool extends EventEmitter<MediaBackendEvents> implements Med
     const used = new Set(feeds.map((f) => f.member));
     const target = this.leastLoaded((m) => !used.has(m));
     if (!target || !pub || !source.publishRemotely || !source.media) return take(feeds[0]!);
-    const remote = await target.addRemotePublisher(pub.room, pub.display, source.media);
+    const remote = await target.addRemotePublisher(pub.room, pub.display, { ...source.media, relay: true });
     let stop: () => Promise<void>;
     try {
       stop = await source.publishRemotely({ port: remote.port, rtcpPort: remote.rtcpPort });
@@ -285,7 +285,7 @@ export class BackendPool extends EventEmitter<MediaBackendEvents> implements Med
   async addRemotePublisher(
     room: string,
     display: string,
-    o: { videoCodec: 'h264' | 'vp8'; audio: boolean },
+    o: { videoCodec: 'h264' | 'vp8'; audio: boolean; relay?: boolean },
   ): Promise<RemotePublisher> {
     const member = this.leastLoaded();
     const r = await member.addRemotePublisher(room, display, o);

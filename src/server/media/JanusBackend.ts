@@ -14,6 +14,7 @@ import type { ResolvedConfig } from '../config';
 import { unref } from '../timers';
 import { JANUS_EVENTS, JanusGateway, type JanodeHandle } from './JanusGateway';
 import { JanusProcess } from './JanusProcess';
+import { KeyframePacer } from './KeyframePacer';
 import type {
   ForwardTarget,
   LegMedia,
@@ -115,12 +116,20 @@ class JanusLeg implements MediaLeg {
   private mids: { audio?: string; video?: string } = {};
   media?: LegMedia;
   private closed = false;
+  /** Publisher: our keyframe requests, paced to the one per 300 ms a browser's encoder acts on. */
+  private readonly keyframes: KeyframePacer;
 
   constructor(
     private readonly backend: JanusBackend,
     readonly handle: JanodeHandle,
     private readonly generation: number,
   ) {
+    this.keyframes = new KeyframePacer(
+      async () => {
+        await bounded(this.handle.configure({ keyframe: true }), 'janus keyframe');
+      },
+      (e) => backend.log.debug({ err: e.message, leg: this.id }, 'keyframe request failed'),
+    );
     this.up = new Promise<void>((r) => (this.markUp = r));
     handle.on(JANUS_EVENTS.WEBRTCUP, () => this.markUp());
   }
@@ -170,7 +179,7 @@ class JanusLeg implements MediaLeg {
   }
 
   async requestKeyframe(): Promise<void> {
-    await bounded(this.handle.configure({ keyframe: true }), 'janus keyframe');
+    await this.keyframes.ask();
   }
 
   async forward(t: ForwardTarget): Promise<() => Promise<void>> {
@@ -199,6 +208,7 @@ class JanusLeg implements MediaLeg {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.keyframes.stop();
     if (this.roomKey !== undefined) this.backend.publisherLeft(this.roomKey, this.generation);
     await this.backend.release(this.handle, this.generation);
   }
@@ -219,7 +229,7 @@ export class JanusBackend extends EventEmitter<MediaBackendEvents> implements Me
 
   constructor(
     private readonly cfg: ResolvedConfig['janus'],
-    private readonly log: Logger,
+    readonly log: Logger,
     verbose = false,
   ) {
     super();
@@ -371,11 +381,15 @@ export class JanusBackend extends EventEmitter<MediaBackendEvents> implements Me
   async addRemotePublisher(
     roomKey: string,
     display: string,
-    o: { videoCodec: 'h264' | 'vp8'; audio: boolean },
+    o: { videoCodec: 'h264' | 'vp8'; audio: boolean; relay?: boolean },
   ): Promise<RemotePublisher> {
     if (!this.gateway.up) throw new BackendError('media server unavailable');
     const generation = this.gateway.generation;
-    const room = await bounded(this.roomFor(roomKey), 'janus room');
+    // A relay sits in a room of its own with fir_freq 0: the room's periodic request would fire on the first
+    // packet relayed (Janus asks when it has seen no keyframe for fir_freq seconds, and it has seen none
+    // yet), spending the remote publisher's one request a second before any viewer is up to use it.
+    const key = o.relay ? `${roomKey}/relay` : roomKey;
+    const room = await bounded(this.gateway.room(key, o.relay ? 0 : undefined), 'janus room');
     const streams: Record<string, unknown>[] = [
       { type: 'audio', mindex: 0, mid: 'a', codec: 'opus', ...(o.audio ? {} : { disabled: true }) },
       // No h264_profile: Janus 1.1.2's check wants a boolean there (its own bug), and the room's default fits.
@@ -385,7 +399,7 @@ export class JanusBackend extends EventEmitter<MediaBackendEvents> implements Me
       this.gateway.addRemotePublisher(room, display, streams),
       'janus remote publisher',
     );
-    this.publisherJoined(roomKey);
+    this.publisherJoined(key);
     let closed = false;
     const leg = new RemoteLeg(room, r.feed, async () => {
       if (closed) return;
@@ -393,7 +407,7 @@ export class JanusBackend extends EventEmitter<MediaBackendEvents> implements Me
       await r
         .remove()
         .catch((e: Error) => this.log.debug({ err: e.message }, 'remove_remote_publisher failed'));
-      this.publisherLeft(roomKey, generation);
+      this.publisherLeft(key, generation);
     });
     return { leg, port: r.port, rtcpPort: r.rtcpPort, close: () => leg.close() };
   }

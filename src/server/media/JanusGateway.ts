@@ -64,6 +64,9 @@ function loadJanode() {
   return janodeModules;
 }
 
+/** How long a remote publisher Janus accepted may take to appear in its room. */
+const REMOTE_LISTED_WAIT_MS = 2000;
+
 export const JANUS_EVENTS = {
   WEBRTCUP: 'handle_webrtcup',
 };
@@ -141,8 +144,11 @@ export class JanusGateway extends EventEmitter {
     this.emit('up');
   }
 
-  /** The Janus room for an app's room, created on first use (codecs: H.264 and VP8, Opus). */
-  room(key: string): Promise<number> {
+  /**
+   * The Janus room for an app's room, created on first use (codecs: H.264 and VP8, Opus), asking its
+   * publishers for a keyframe when it has seen none for `firFreq` seconds (0: never).
+   */
+  room(key: string, firFreq = 2): Promise<number> {
     let p = this.rooms.get(key);
     if (!p) {
       const admin = this.requireAdmin();
@@ -154,7 +160,7 @@ export class JanusGateway extends EventEmitter {
               room: id,
               max_publishers: 64,
               bitrate: 0,
-              fir_freq: 2,
+              fir_freq: firFreq,
               videocodec: 'h264,vp8',
               audiocodec: 'opus',
               notify_joining: false,
@@ -235,15 +241,37 @@ export class JanusGateway extends EventEmitter {
       throw new Error(`add_remote_publisher failed: ${d.error ?? JSON.stringify(d).slice(0, 200)}`);
     const generation = this.generation;
     const feed = d.id;
-    return {
-      feed,
-      port: d.port,
-      rtcpPort: d.rtcp_port ?? 0,
-      remove: async () => {
-        if (this.generation !== generation || !this.admin) return; // died with its Janus
-        await this.admin.message({ request: 'remove_remote_publisher', room, id: feed });
-      },
+    const remove = async () => {
+      if (this.generation !== generation || !this.admin) return; // died with its Janus
+      await this.admin.message({ request: 'remove_remote_publisher', room, id: feed });
     };
+    try {
+      await this.untilListed(admin, room, feed);
+    } catch (e) {
+      await remove().catch(() => undefined);
+      throw e;
+    }
+    return { feed, port: d.port, rtcpPort: d.rtcp_port ?? 0, remove };
+  }
+
+  /**
+   * Waits until `feed` is among the room's participants. Janus 1.1.2 answers `add_remote_publisher` before
+   * the remote publisher's own thread has put it in the room (janus_videoroom_remote_publisher_thread does
+   * that as its first step), so a subscriber joining at once can get `428 No such feed`: seen in about one
+   * overflow relay in thirty on this shared 2-core machine (the viewer's play then failed). With this wait,
+   * 3 relays of 36 were not listed at the first look, and all within 6 ms.
+   */
+  private async untilListed(admin: JanodeHandle, room: number, feed: number): Promise<void> {
+    const deadline = Date.now() + REMOTE_LISTED_WAIT_MS;
+    for (;;) {
+      const r = (await admin.message({ request: 'listparticipants', room })) as {
+        plugindata?: { data?: { participants?: { id?: number }[] } };
+      };
+      if (r.plugindata?.data?.participants?.some((p) => p.id === feed)) return;
+      if (Date.now() > deadline)
+        throw new Error(`remote publisher ${feed} not in room ${room} after ${REMOTE_LISTED_WAIT_MS} ms`);
+      await new Promise((res) => setTimeout(res, 5));
+    }
   }
 
   /**

@@ -102,12 +102,16 @@ export interface MediaBackend extends Pick<EventEmitter<MediaBackendEvents>, 'on
   openLeg(): Promise<MediaLeg>;
   /**
    * An RTP source as a publisher of `room` (Janus VideoRoom `add_remote_publisher`): Opus audio and
-   * `videoCodec` video, payload types Opus 111, H.264 107, VP8 96.
+   * `videoCodec` video, payload types Opus 111, H.264 107, VP8 96. `relay`: the source is a live publisher
+   * of another SFU (`publishRemotely`), which answers keyframe requests; the SFU then asks for none of its own
+   * beyond its subscribers' (the source's room already asks periodically, and Janus 1.1.2 passes a remote
+   * publisher at most one keyframe request a second: one spent when the relay starts would hold back the
+   * first viewer's by up to that second).
    */
   addRemotePublisher(
     room: string,
     display: string,
-    o: { videoCodec: 'h264' | 'vp8'; audio: boolean },
+    o: { videoCodec: 'h264' | 'vp8'; audio: boolean; relay?: boolean },
   ): Promise<RemotePublisher>;
   health(): MediaBackendHealth;
   /** Stops everything (the SFU process too, when the backend owns one). */
