@@ -148,3 +148,34 @@ test('the first StreamStatusNotifyPush reports both devices (as 1.12); later one
   expect(h.mcalls.onRemoteMicStatusUpdate).toEqual([['s2', 2]]);
   expect(MEDIA_URL).toMatch(/^ws:/);
 });
+
+test('a publish whose media session is refused for good closes the idle media socket', async () => {
+  const h = await mediaHarness();
+  h.ms.results.CreateSessionReq = 1; // not a result worth a retry
+  const video = await withPreview(h);
+  expect(h.zg.startPublishingStream('s1', video.el)).toBe(true);
+  await h.platform.advance(0);
+  expect(h.ms.sent('CreateSessionReq')).toHaveLength(1);
+  await h.platform.advance(60_000);
+  expect(h.mcalls.onPublishStateUpdate.at(-1)?.[0]).toBe(1);
+  expect(h.ms.socket.readyState).toBe(3);
+});
+
+test("an earlier stop's idle close does not cut a media socket a later publish is using", async () => {
+  const h = await mediaHarness();
+  await publishing(h, 's1');
+  expect(h.zg.stopPublishingStream('s1')).toBe(true);
+  await h.platform.advance(0);
+  const socket = h.ms.socket;
+  // 2 s later a second publish starts on the same socket and waits 5 s for its answer; the first stop's
+  // idle close (3 s after it) must not cut it.
+  await h.platform.advance(2_000);
+  h.ms.withhold.add('MediaDescRsp');
+  h.ms.withhold.add('MediaDescPush');
+  const video = await withPreview(h);
+  expect(h.zg.startPublishingStream('s2', video.el)).toBe(true);
+  await h.platform.advance(1_500);
+  expect(h.ms.sockets).toContain(socket);
+  expect(socket.readyState).toBe(1);
+  expect(h.mcalls.onPublishStateUpdate.filter((c) => c[1] === 's2')).toEqual([]);
+});

@@ -49,6 +49,8 @@ export class MediaSignal {
   private readonly sessions = new Map<number, SessionListener>();
   private ready: Promise<void> | null = null;
   private hbTimer: unknown = null;
+  /** The idle close armed when the last session went; any new use of the socket cancels it. */
+  private idleTimer: unknown = null;
   private hbInterval = 10_000;
   private unanswered = 0;
   /** Called once when the socket is gone for good (the owner forgets it). */
@@ -66,6 +68,7 @@ export class MediaSignal {
 
   /** Opens and logs in (once); later callers share the same promise. */
   connect(): Promise<void> {
+    this.cancelIdle();
     this.ready ??= this.open().catch((e) => {
       this.ready = null;
       this.teardown();
@@ -114,6 +117,7 @@ export class MediaSignal {
     this.socket = null;
     this.ready = null;
     this.stopHeartbeat();
+    this.cancelIdle();
     for (const p of this.pending.values()) {
       this.platform.clearTimeout(p.timer);
       p.reject(new MediaRequestError('closed', 0, 'media socket closed'));
@@ -195,6 +199,7 @@ export class MediaSignal {
   }
 
   request(cmd: string, sessionId: number, body: object): Promise<Record<string, unknown>> {
+    this.cancelIdle();
     return new Promise((resolve, reject) => {
       if (!this.socket || this.socket.readyState !== 1) {
         reject(new MediaRequestError('closed', 0, 'media socket not open'));
@@ -212,6 +217,7 @@ export class MediaSignal {
 
   /** Registers a session's listener and delivers pushes that arrived before it. */
   addSession(id: number, l: SessionListener): void {
+    this.cancelIdle();
     this.sessions.set(id, l);
     const early = this.early.get(id);
     this.early.delete(id);
@@ -228,9 +234,16 @@ export class MediaSignal {
   releaseIfIdle(): void {
     if (this.sessions.size !== 0) return;
     this.stopHeartbeat();
-    this.platform.setTimeout(() => {
+    this.cancelIdle();
+    this.idleTimer = this.platform.setTimeout(() => {
+      this.idleTimer = null;
       if (this.sessions.size === 0 && this.pending.size === 0 && this.socket) this.teardown();
     }, IDLE_CLOSE_MS);
+  }
+
+  private cancelIdle(): void {
+    if (this.idleTimer !== null) this.platform.clearTimeout(this.idleTimer);
+    this.idleTimer = null;
   }
 
   private startHeartbeat(): void {

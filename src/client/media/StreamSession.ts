@@ -490,7 +490,7 @@ export class StreamSession {
     if (a.signal && a.sessionId) {
       this.closeSession(a.signal, a.sessionId, reason);
       a.signal.removeSession(a.sessionId);
-    }
+    } else a.signal?.releaseIfIdle();
   }
 
   /**
