@@ -34,6 +34,8 @@ export class FakeLeg implements MediaLeg {
   media?: LegMedia;
   /** Publisher: the remote publishers it is relayed to (publishRemotely), by port. */
   readonly remotes: number[] = [];
+  /** Publisher: the hosts of those relays (publishRemotely's `host`), in the same order. */
+  readonly remoteHosts: string[] = [];
 
   constructor(
     readonly id: number,
@@ -93,11 +95,14 @@ export class FakeLeg implements MediaLeg {
     };
   }
 
-  async publishRemotely(to: { port: number }): Promise<() => Promise<void>> {
+  async publishRemotely(to: { host: string; port: number }): Promise<() => Promise<void>> {
     this.alive();
     this.remotes.push(to.port);
+    this.remoteHosts.push(to.host);
     return async () => {
-      this.remotes.splice(this.remotes.indexOf(to.port), 1);
+      const i = this.remotes.indexOf(to.port);
+      this.remotes.splice(i, 1);
+      this.remoteHosts.splice(i, 1);
     };
   }
 
@@ -108,6 +113,8 @@ export class FakeLeg implements MediaLeg {
 
 export class FakeBackend extends EventEmitter<MediaBackendEvents> implements MediaBackend {
   up = true;
+  /** The address remote publishers are sent to (a Janus's rtpHost). */
+  rtpHost = '127.0.0.1';
   /** Legs go up as soon as they are negotiated (publish answered / subscriber answer taken). */
   autoUp = true;
   readonly legs: FakeLeg[] = [];
@@ -126,7 +133,13 @@ export class FakeBackend extends EventEmitter<MediaBackendEvents> implements Med
     const leg = new FakeLeg(this.nextId++, this);
     leg.room = room;
     this.legs.push(leg);
-    return { leg, port: 40000 + leg.id, rtcpPort: 41000 + leg.id, close: () => leg.close() };
+    return {
+      leg,
+      host: this.rtpHost,
+      port: 40000 + leg.id,
+      rtcpPort: 41000 + leg.id,
+      close: () => leg.close(),
+    };
   }
 
   /** Legs not closed yet. */
