@@ -36,6 +36,8 @@ export class FakeLeg implements MediaLeg {
   readonly remotes: number[] = [];
   /** A remote publisher: added as the relay of a live publisher (`relay` of addRemotePublisher). */
   relay?: boolean;
+  /** Publisher: the hosts of those relays (publishRemotely's `host`), in the same order. */
+  readonly remoteHosts: string[] = [];
 
   constructor(
     readonly id: number,
@@ -95,11 +97,14 @@ export class FakeLeg implements MediaLeg {
     };
   }
 
-  async publishRemotely(to: { port: number }): Promise<() => Promise<void>> {
+  async publishRemotely(to: { host: string; port: number }): Promise<() => Promise<void>> {
     this.alive();
     this.remotes.push(to.port);
+    this.remoteHosts.push(to.host);
     return async () => {
-      this.remotes.splice(this.remotes.indexOf(to.port), 1);
+      const i = this.remotes.indexOf(to.port);
+      this.remotes.splice(i, 1);
+      this.remoteHosts.splice(i, 1);
     };
   }
 
@@ -110,6 +115,8 @@ export class FakeLeg implements MediaLeg {
 
 export class FakeBackend extends EventEmitter<MediaBackendEvents> implements MediaBackend {
   up = true;
+  /** The address remote publishers are sent to (a Janus's rtpHost). */
+  rtpHost = '127.0.0.1';
   /** Legs go up as soon as they are negotiated (publish answered / subscriber answer taken). */
   autoUp = true;
   readonly legs: FakeLeg[] = [];
@@ -133,7 +140,13 @@ export class FakeBackend extends EventEmitter<MediaBackendEvents> implements Med
     leg.room = room;
     leg.relay = o?.relay;
     this.legs.push(leg);
-    return { leg, port: 40000 + leg.id, rtcpPort: 41000 + leg.id, close: () => leg.close() };
+    return {
+      leg,
+      host: this.rtpHost,
+      port: 40000 + leg.id,
+      rtcpPort: 41000 + leg.id,
+      close: () => leg.close(),
+    };
   }
 
   /** Legs not closed yet. */

@@ -213,6 +213,14 @@ export interface ResolvedConfig extends LiveConfig, OpsConfig {
      */
     pool: string[][];
     /**
+     * Where this node sends RTP to each Janus of `pool` (the mix output into its remote publisher, the
+     * overflow relay's `publish_remotely`), one per entry: the entry's `rtpHost`, or `janus.rtpHost` for
+     * `urls`; '' = the host name of the URL connected at the time. A spawned Janus: 127.0.0.1.
+     */
+    rtpHosts: string[];
+    /** `urls` only: the address this node reaches that Janus's RTP ports at ('' = its URL's host). */
+    rtpHost: string;
+    /**
      * Spawned Janus processes (default 1). Over 1: a pool; a new publisher goes to the least loaded one, its
      * viewers to the same one, and `rtpPortRange` is split between them.
      */
@@ -335,8 +343,13 @@ export type ServerOptions = {
       : Partial<ResolvedConfig[K]>
     : ResolvedConfig[K];
 } & {
-  /** `pool` entries: a Janus's URL, or the list of its failover URLs. */
-  janus?: Partial<Omit<ResolvedConfig['janus'], 'pool'>> & { pool?: (string | string[])[] };
+  /**
+   * `pool` entries: a Janus's URL, the list of its failover URLs, or `{ urls, rtpHost }` (the address
+   * this node sends RTP to that Janus at).
+   */
+  janus?: Partial<Omit<ResolvedConfig['janus'], 'pool' | 'rtpHosts'>> & {
+    pool?: (string | string[] | { urls: string | string[]; rtpHost?: string })[];
+  };
 };
 
 const DEFAULTS: Omit<
@@ -406,6 +419,8 @@ const DEFAULTS: Omit<
     rtpPortRange: '20000-20100',
     urls: [],
     pool: [],
+    rtpHosts: [],
+    rtpHost: '',
     instances: 1,
     maxViewersPerFeed: 0,
     wsPort: 0,
@@ -435,37 +450,65 @@ function url(field: string, v: unknown): string | undefined {
 
 const JANUS_URL = /^wss?:\/\/[^/\s]+/;
 
+/** A host name or an IP address, no scheme, no port (as `mix.forwardHost`). */
+const RTP_HOST = /^[\w.-]{1,253}$|^[\da-fA-F:]+$/;
+
 /**
- * `janus.pool`: one entry per running Janus, a URL or a non-empty list of its failover URLs; no URL twice
- * (two members on one Janus would each number its VideoRoom rooms from the same start and collide).
+ * `janus.pool`: one entry per running Janus, a URL, a non-empty list of its failover URLs, or
+ * `{ "urls": URL or list, "rtpHost": address }`; no URL twice (two members on one Janus would each number
+ * its VideoRoom rooms from the same start and collide). Returns the URLs and the rtpHost ('' = from the
+ * connected URL) of each entry.
  */
-function janusPool(v: unknown): string[][] {
+function janusPool(v: unknown): { urls: string[]; rtpHost: string }[] {
   if (v === undefined) return [];
   if (!Array.isArray(v))
     throw new ConfigError(
       'janus.pool',
-      'must be a list of Janus servers (a URL, or a list of failover URLs each)',
+      'must be a list of Janus servers (a URL, a list of failover URLs, or { "urls", "rtpHost" } each)',
     );
   if (v.length > 64) throw new ConfigError('janus.pool', 'must list at most 64 Janus servers');
   const seen = new Set<string>();
-  return v.map((entry: unknown, i) => {
+  return v.map((raw: unknown, i) => {
     const f = `janus.pool[${i}]`;
+    let entry = raw;
+    let rtpHost = '';
+    let base = f;
+    if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
+      const o = raw as Record<string, unknown>;
+      const extra = Object.keys(o).filter((k) => k !== 'urls' && k !== 'rtpHost');
+      if (extra.length)
+        throw new ConfigError(f, `has unknown key ${extra[0]} (an entry object takes "urls" and "rtpHost")`);
+      if (o.rtpHost !== undefined) {
+        if (typeof o.rtpHost !== 'string' || !RTP_HOST.test(o.rtpHost))
+          throw new ConfigError(
+            `${f}.rtpHost`,
+            'must be a host name or IP address of that Janus as this node reaches it (no scheme, no port)',
+          );
+        rtpHost = o.rtpHost;
+      }
+      if (o.urls === undefined) throw new ConfigError(`${f}.urls`, 'is required (a URL or a list of them)');
+      entry = o.urls;
+      base = `${f}.urls`;
+    }
     const urls: unknown[] = Array.isArray(entry) ? entry : [entry];
     if (!urls.length)
-      throw new ConfigError(f, 'must not be empty (a URL, or a list of failover URLs of one Janus)');
-    return urls.map((u, j) => {
-      const at = Array.isArray(entry) ? `${f}[${j}]` : f;
-      if (typeof u !== 'string' || !JANUS_URL.test(u))
-        throw new ConfigError(at, `must be a ws:// or wss:// URL (got ${JSON.stringify(u)})`);
-      try {
-        new URL(u);
-      } catch {
-        throw new ConfigError(at, `must be a ws:// or wss:// URL (got ${JSON.stringify(u)})`);
-      }
-      if (seen.has(u)) throw new ConfigError(at, `repeats ${u}: each Janus is one entry of the pool`);
-      seen.add(u);
-      return u;
-    });
+      throw new ConfigError(base, 'must not be empty (a URL, or a list of failover URLs of one Janus)');
+    return {
+      rtpHost,
+      urls: urls.map((u, j) => {
+        const at = Array.isArray(entry) ? `${base}[${j}]` : base;
+        if (typeof u !== 'string' || !JANUS_URL.test(u))
+          throw new ConfigError(at, `must be a ws:// or wss:// URL (got ${JSON.stringify(u)})`);
+        try {
+          new URL(u);
+        } catch {
+          throw new ConfigError(at, `must be a ws:// or wss:// URL (got ${JSON.stringify(u)})`);
+        }
+        if (seen.has(u)) throw new ConfigError(at, `repeats ${u}: each Janus is one entry of the pool`);
+        seen.add(u);
+        return u;
+      }),
+    };
   });
 }
 
@@ -653,7 +696,7 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
 
   const janus = section('janus', options.janus, DEFAULTS.janus);
   if (typeof janus.enabled !== 'boolean') throw new ConfigError('janus.enabled', 'must be true or false');
-  for (const k of ['binary', 'libDir', 'interface', 'iceEnforceList', 'publicIp'] as const)
+  for (const k of ['binary', 'libDir', 'interface', 'iceEnforceList', 'publicIp', 'rtpHost'] as const)
     if (typeof janus[k] !== 'string') throw new ConfigError(`janus.${k}`, 'must be a string');
   if (!janus.binary) throw new ConfigError('janus.binary', 'must not be empty');
   const range = /^(\d+)-(\d+)$/.exec(String(janus.rtpPortRange));
@@ -667,6 +710,18 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
       'janus.pool',
       'cannot go with janus.urls (urls is one Janus with failover addresses: put it in the pool as one entry)',
     );
+  if (janus.rtpHost && !RTP_HOST.test(janus.rtpHost))
+    throw new ConfigError(
+      'janus.rtpHost',
+      'must be a host name or IP address of the Janus as this node reaches it (no scheme, no port)',
+    );
+  if (janus.rtpHost && !janus.urls.length)
+    throw new ConfigError(
+      'janus.rtpHost',
+      pool.length
+        ? 'goes with janus.urls; a pool entry gives its own: { "urls": [...], "rtpHost": "..." }'
+        : 'is for an external Janus (janus.urls): a spawned one is reached at 127.0.0.1',
+    );
   int('janus.wsPort', janus.wsPort, 0, 65535);
   int('janus.instances', janus.instances, 1, 16);
   int('janus.maxViewersPerFeed', janus.maxViewersPerFeed, 0, 100_000);
@@ -679,7 +734,13 @@ export function resolveConfig(options: ServerOptions = {}): ResolvedConfig {
     throw new ConfigError('janus.instances', 'spawns Janus: it cannot go with janus.urls');
   if (janus.instances > 1 && pool.length)
     throw new ConfigError('janus.instances', 'spawns Janus: it cannot go with janus.pool');
-  janus.pool = pool.length ? pool : janus.urls.length ? [[...janus.urls]] : [];
+  const entries = pool.length
+    ? pool
+    : janus.urls.length
+      ? [{ urls: [...janus.urls], rtpHost: janus.rtpHost }]
+      : [];
+  janus.pool = entries.map((e) => e.urls);
+  janus.rtpHosts = entries.map((e) => e.rtpHost);
   if (janus.instances > 1 && Number(range[2]) - Number(range[1]) + 1 < janus.instances * 2)
     throw new ConfigError('janus.instances', 'needs at least 2 ports of janus.rtpPortRange per instance');
   int('janus.startTimeoutMs', janus.startTimeoutMs, 100, 600_000);

@@ -571,14 +571,23 @@ async function startBackend(config: ResolvedConfig, log: pino.Logger): Promise<M
   const n = external.length || config.janus.instances;
   if (n === 1) {
     // One Janus: spawned, or external (its failover URLs, from janus.urls or a pool of one).
-    const backend = new JanusBackend({ ...config.janus, urls: external[0] ?? [] }, log, verbose);
+    const backend = new JanusBackend(
+      { ...config.janus, urls: external[0] ?? [], rtpHost: config.janus.rtpHosts[0] ?? '' },
+      log,
+      verbose,
+    );
     await backend.start();
     return backend;
   }
   if (external.length) {
     // A pool of external Janus: one backend each (its own connection, failover URLs and reconnect loop).
     const members = external.map(
-      (urls, i) => new JanusBackend({ ...config.janus, urls }, log.child({ janus: i }), verbose),
+      (urls, i) =>
+        new JanusBackend(
+          { ...config.janus, urls, rtpHost: config.janus.rtpHosts[i] ?? '' },
+          log.child({ janus: i }),
+          verbose,
+        ),
     );
     await Promise.all(members.map((m) => m.start()));
     return new BackendPool(members, config.janus.maxViewersPerFeed);

@@ -38,9 +38,9 @@ export interface MixConfig {
   /** x264 preset of mix outputs and transcoding relays. */
   x264Preset: string;
   /**
-   * Many nodes: the address the other nodes' Janus send this node's mix inputs to (rtp_forward of a
-   * stream published on another node), as they reach this machine ('' = 127.0.0.1: every node on one
-   * machine).
+   * The address Janus sends this node's mix and relay inputs to (rtp_forward): this node's own Janus when it
+   * runs on another machine, and (many nodes) the other nodes' Janus, as they reach this machine ('' =
+   * 127.0.0.1: every Janus on this machine).
    */
   forwardHost: string;
 }

@@ -180,6 +180,22 @@ test('overflow: past maxViewersPerFeed on the source SFU, viewers go to a relay 
   expect(p.health()).toMatchObject({ relays: 0 });
 });
 
+test("overflow between SFUs on other hosts: publishRemotely sends to the target SFU's RTP address", async () => {
+  const { a, b, p } = pool(1);
+  a.rtpHost = '10.0.0.5';
+  b.rtpHost = '10.0.0.6';
+  const pub = await p.openLeg();
+  await pub.publish('1:r', 's', 'offer');
+  for (let i = 0; i < 2; i++) await (await p.openLeg()).subscribe(pub);
+  const src = a.open[0]!;
+  expect(src.remotes).toEqual([40000 + b.open[0]!.id]);
+  expect(src.remoteHosts).toEqual(['10.0.0.6']);
+  // A mix output placed on a member says where to send it: that member's address.
+  const out = await p.addRemotePublisher('1:r', 'mix', { videoCodec: 'h264', audio: true });
+  const holder = p.owner.get(out.leg) as FakeBackend;
+  expect(out.host).toBe(holder.rtpHost);
+});
+
 test('overflow: a relay viewer counts as dead when its source SFU dies; a dead relay SFU drops its relay', async () => {
   const { a, b, p } = pool(1);
   const lost: ((leg: import('../../../src/server/media/MediaBackend').MediaLeg) => boolean)[] = [];

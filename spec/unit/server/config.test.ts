@@ -37,7 +37,10 @@ test.each([
   [{ bridge: { ips: ['localhost'] } }, /bridge.ips must be a list of at most 16 IPv4/],
   [{ bridge: { maxViewersPerUser: 0 } }, /bridge.maxViewersPerUser must be an integer from 1/],
   [{ bridge: { stun: 'stun:x' } }, /bridge.stun is not a known setting/],
-  [{ mix: { forwardHost: 'rtp://10.0.0.5:4000' } }, /mix.forwardHost must be empty or a host name or address/],
+  [
+    { mix: { forwardHost: 'rtp://10.0.0.5:4000' } },
+    /mix.forwardHost must be empty or a host name or address/,
+  ],
   [{ mix: { forwardHost: 5 } }, /mix.forwardHost must be empty or a host name or address/],
   [
     { apps: [{ appid: 7, appSign: '01'.repeat(32), clientOfferPlay: 'yes' }] },
@@ -75,6 +78,39 @@ test.each([
     { janus: { pool: ['ws://a:8188', 'ws://b:8188'], instances: 2 } },
     /janus.instances spawns Janus: it cannot go with janus.pool/,
   ],
+  [
+    { janus: { pool: ['ws://a:8188', { urls: ['ws://b:8188'], rtpHost: 'rtp://10.0.0.5:4000' }] } },
+    /janus.pool\[1\].rtpHost must be a host name or IP address of that Janus as this node reaches it/,
+  ],
+  [
+    { janus: { pool: ['ws://a:8188', { urls: 'ws://b:8188', rtpHost: 5 }] } },
+    /janus.pool\[1\].rtpHost must be a host name or IP address/,
+  ],
+  [
+    { janus: { pool: ['ws://a:8188', { rtpHost: '10.0.0.5' }] } },
+    /janus.pool\[1\].urls is required \(a URL or a list of them\)/,
+  ],
+  [
+    { janus: { pool: ['ws://a:8188', { urls: ['ws://b:8188'], rtpHosts: '10.0.0.5' }] } },
+    /janus.pool\[1\] has unknown key rtpHosts \(an entry object takes "urls" and "rtpHost"\)/,
+  ],
+  [
+    { janus: { pool: ['ws://a:8188', { urls: ['ws://b:8188', 'ws://a:8188'] }] } },
+    /janus.pool\[1\].urls\[1\] repeats ws:\/\/a:8188/,
+  ],
+  [{ janus: { pool: ['ws://a:8188', { urls: [] }] } }, /janus.pool\[1\].urls must not be empty/],
+  [
+    { janus: { rtpHost: '10.0.0.5' } },
+    /janus.rtpHost is for an external Janus \(janus.urls\): a spawned one/,
+  ],
+  [
+    { janus: { pool: ['ws://a:8188', 'ws://b:8188'], rtpHost: '10.0.0.5' } },
+    /janus.rtpHost goes with janus.urls; a pool entry gives its own/,
+  ],
+  [
+    { janus: { urls: ['ws://a:8188'], rtpHost: '10.0.0.5:20000' } },
+    /janus.rtpHost must be a host name or IP/,
+  ],
   [{ media: { publicUrl: 'http://x/media' } }, /media.publicUrl must be empty or a ws/],
   [
     { apps: [{ appid: 1, appSign: 'ab'.repeat(32), streamAuth: 1 }] },
@@ -111,6 +147,26 @@ test.each([
   [{ auth: { maxTokenLifetimeS: 1 } }, /auth\.maxTokenLifetimeS/],
 ])('%j is refused, naming the field', (options, message) => {
   expect(() => resolveConfig(options as never)).toThrow(message);
+});
+
+test('janus.pool entries may give rtpHost (where this node sends RTP to that Janus); none: from the URL', () => {
+  const turn = { allowedPeerIps: ['10.0.0.1-10.0.2.255'] };
+  const j = resolveConfig({
+    janus: {
+      pool: [
+        'ws://janus-a:8188',
+        { urls: ['ws://10.0.1.6:8188', 'ws://10.0.2.6:8188'], rtpHost: '10.0.0.6' },
+      ],
+    },
+    turn,
+  }).janus;
+  expect(j.pool).toEqual([['ws://janus-a:8188'], ['ws://10.0.1.6:8188', 'ws://10.0.2.6:8188']]);
+  expect(j.rtpHosts).toEqual(['', '10.0.0.6']);
+  // One external Janus (`urls`): janus.rtpHost.
+  const one = resolveConfig({ janus: { urls: ['ws://a:8188'], rtpHost: 'janus-a.rtp' }, turn }).janus;
+  expect([one.pool, one.rtpHosts]).toEqual([[['ws://a:8188']], ['janus-a.rtp']]);
+  // Spawned: nothing to give (127.0.0.1).
+  expect(resolveConfig({}).janus.rtpHosts).toEqual([]);
 });
 
 test('janus.pool: one entry per external Janus (a URL or its failover URLs); janus.urls stays one Janus', () => {

@@ -34,7 +34,7 @@ test('a mix: background, named scale/overlay per input in layer order, one encod
     sdpFiles: ['/t/in0.sdp', '/t/in1.sdp'],
     outputs: [
       { kind: 'flv', url: 'rtmp://127.0.0.1:1935/live/1_m' },
-      { kind: 'janus', port: 5000, rtcpPort: 5001 },
+      { kind: 'janus', host: '127.0.0.1', port: 5000, rtcpPort: 5001 },
     ],
     videoEncode: 'h264',
     preset: 'ultrafast',
@@ -55,6 +55,30 @@ test('a mix: background, named scale/overlay per input in layer order, one encod
   expect(tee).toContain('ssrc=1010:payload_type=107');
   expect(tee).toContain('ssrc=1000:payload_type=111');
   expect(tee).toContain('rtp://127.0.0.1:5000?rtcpport=5001');
+});
+
+test('the RTP to a Janus remote publisher goes to its host (an external Janus: its rtpHost)', () => {
+  const tee = (host: string) => {
+    const args = mixArgs({
+      width: 320,
+      height: 240,
+      fps: 15,
+      videoBitrate: 300_000,
+      audioBitrate: 64_000,
+      channels: 2,
+      bgColor: '0x000000',
+      inputs: [],
+      sdpFiles: [],
+      outputs: [{ kind: 'janus', host, port: 5000, rtcpPort: 5001 }],
+      videoEncode: 'vp8',
+      preset: 'ultrafast',
+    });
+    return args[args.length - 1]!;
+  };
+  expect(tee('10.0.0.5')).toContain('rtp://10.0.0.5:5000?rtcpport=5001');
+  expect(tee('10.0.0.5')).not.toContain('127.0.0.1');
+  expect(tee('janus-b.internal')).toContain('rtp://janus-b.internal:5000?');
+  expect(tee('fd00::5')).toContain('rtp://[fd00::5]:5000?');
 });
 
 test('a new layout as filter commands: only what changed', () => {

@@ -210,7 +210,11 @@ export class BackendPool extends EventEmitter<MediaBackendEvents> implements Med
     const remote = await target.addRemotePublisher(pub.room, pub.display, { ...source.media, relay: true });
     let stop: () => Promise<void>;
     try {
-      stop = await source.publishRemotely({ port: remote.port, rtcpPort: remote.rtcpPort });
+      stop = await source.publishRemotely({
+        host: remote.host,
+        port: remote.port,
+        rtcpPort: remote.rtcpPort,
+      });
     } catch (e) {
       await remote.close();
       throw e;

@@ -9,6 +9,7 @@
  * backoff, one janode attempt at a time.
  */
 import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../config';
 import { unref } from '../timers';
@@ -44,6 +45,12 @@ function bounded<T>(p: Promise<T>, what: string): Promise<T> {
 }
 
 let nextLegId = 1;
+
+/** The RTP address of an external Janus from its WebSocket URL: its host (`localhost` is 127.0.0.1). */
+export function rtpHostOf(url: string): string {
+  const h = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  return h === 'localhost' ? '127.0.0.1' : h;
+}
 let nextRemoteId = 1;
 
 /** The first audio and video mids of an SDP. */
@@ -194,13 +201,10 @@ class JanusLeg implements MediaLeg {
     });
   }
 
-  async publishRemotely(to: { port: number; rtcpPort: number }): Promise<() => Promise<void>> {
+  async publishRemotely(to: { host: string; port: number; rtcpPort: number }): Promise<() => Promise<void>> {
     if (this.room === undefined || this.feed === undefined) throw new BackendError('publisher not joined');
     return bounded(
-      this.backend.publishRemotely(this.room, this.feed, `relay-${nextRemoteId++}`, {
-        host: '127.0.0.1',
-        ...to,
-      }),
+      this.backend.publishRemotely(this.room, this.feed, `relay-${nextRemoteId++}`, to),
       'janus publish_remotely',
     );
   }
@@ -316,6 +320,15 @@ export class JanusBackend extends EventEmitter<MediaBackendEvents> implements Me
     unref(t);
   }
 
+  /**
+   * Where this node sends RTP to this Janus (a remote publisher's port): 127.0.0.1 for a spawned one; for
+   * an external one its `rtpHost`, else the host of the URL connected now (`localhost` as 127.0.0.1).
+   */
+  get rtpHost(): string {
+    if (!this.cfg.urls.length) return '127.0.0.1';
+    return this.cfg.rtpHost || rtpHostOf(this.connectedUrl || this.cfg.urls[0]!);
+  }
+
   generationIs(g: number): boolean {
     return this.gateway.up && this.gateway.generation === g;
   }
@@ -395,8 +408,11 @@ export class JanusBackend extends EventEmitter<MediaBackendEvents> implements Me
       // No h264_profile: Janus 1.1.2's check wants a boolean there (its own bug), and the room's default fits.
       { type: 'video', mindex: 1, mid: 'v', codec: o.videoCodec },
     ];
+    const host = this.rtpHost;
+    // Janus binds the remote publisher's port on `iface`: the address we send to when it is an IP (one of
+    // the Janus host's own), else (a host name) none, and Janus binds it on all its addresses.
     const r = await bounded(
-      this.gateway.addRemotePublisher(room, display, streams),
+      this.gateway.addRemotePublisher(room, display, streams, isIP(host) ? host : undefined),
       'janus remote publisher',
     );
     this.publisherJoined(key);
@@ -409,7 +425,7 @@ export class JanusBackend extends EventEmitter<MediaBackendEvents> implements Me
         .catch((e: Error) => this.log.debug({ err: e.message }, 'remove_remote_publisher failed'));
       this.publisherLeft(key, generation);
     });
-    return { leg, port: r.port, rtcpPort: r.rtcpPort, close: () => leg.close() };
+    return { leg, host, port: r.port, rtcpPort: r.rtcpPort, close: () => leg.close() };
   }
 
   health(): MediaBackendHealth {

@@ -220,20 +220,22 @@ export class JanusGateway extends EventEmitter {
   }
 
   /**
-   * `add_remote_publisher`: an RTP source on 127.0.0.1 becomes a feed of `room`; resolves with its feed id,
-   * the port it is sent to, and the function that removes it.
+   * `add_remote_publisher`: an RTP source becomes a feed of `room`, its port bound on `iface` (an address
+   * of the Janus host; none: all of them); resolves with its feed id, the port it is sent to, and the
+   * function that removes it.
    */
   async addRemotePublisher(
     room: number,
     display: string,
     streams: Record<string, unknown>[],
+    iface?: string,
   ): Promise<{ feed: number; port: number; rtcpPort: number; remove: () => Promise<void> }> {
     const admin = this.requireAdmin();
     const r = (await admin.message({
       request: 'add_remote_publisher',
       room,
       display: display.slice(0, 128),
-      iface: '127.0.0.1',
+      ...(iface ? { iface } : {}),
       streams,
     })) as { plugindata?: { data?: { id?: number; port?: number; rtcp_port?: number; error?: string } } };
     const d = r.plugindata?.data ?? {};

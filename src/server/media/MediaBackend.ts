@@ -38,7 +38,9 @@ export interface LegMedia {
 export interface RemotePublisher {
   /** A publisher leg for `subscribe` (its `up` is resolved). */
   leg: MediaLeg;
-  /** Where the source sends all its RTP (audio SSRC 1000, video SSRC 1010) on 127.0.0.1. */
+  /** The SFU's address as this node reaches it (127.0.0.1 for a Janus on this host; `janus.pool` rtpHost). */
+  host: string;
+  /** Where the source sends all its RTP (audio SSRC 1000, video SSRC 1010) at `host`. */
   port: number;
   /** Where the SFU sends RTCP feedback from. */
   rtcpPort: number;
@@ -67,9 +69,9 @@ export interface MediaLeg {
   forward(target: ForwardTarget): Promise<() => Promise<void>>;
   /**
    * Publisher (SFUs that can): relay its streams into a remote publisher of another SFU (its `port` and
-   * `rtcpPort` on 127.0.0.1); resolves to the stop function.
+   * `rtcpPort` at `host`, as this SFU reaches it); resolves to the stop function.
    */
-  publishRemotely?(to: { port: number; rtcpPort: number }): Promise<() => Promise<void>>;
+  publishRemotely?(to: { host: string; port: number; rtcpPort: number }): Promise<() => Promise<void>>;
   /** Frees the leg (idempotent, never throws). A room left without publishers is destroyed. */
   close(): Promise<void>;
 }

@@ -254,6 +254,7 @@ export class LiveService implements LiveStreams {
     return {
       ffmpeg: this.cfg.mix.ffmpegBinary,
       preset: this.cfg.mix.x264Preset,
+      forwardHost: this.cfg.mix.forwardHost || '127.0.0.1',
       idleStopMs: this.cfg.mix.idleStopMs,
       onIdle: () => {
         this.log.info({ mix: key }, 'mix inputs gone too long: ended');
@@ -288,10 +289,10 @@ export class LiveService implements LiveStreams {
           );
         });
       // Through the stitcher: the RTP stays continuous when a new layout restarts ffmpeg.
-      const via = await this.origin.rtpVia(remote.port);
+      const via = await this.origin.rtpVia(remote);
       const r = remote;
       remote = { ...r, close: () => Promise.all([via.close(), r.close()]).then(() => undefined) };
-      outputs.push({ kind: 'janus', port: via.port, rtcpPort: remote.rtcpPort });
+      outputs.push({ kind: 'janus', host: via.host, port: via.port, rtcpPort: via.rtcpPort });
       this.dir.addVirtualPublisher(who.appid, who.roomId, streamId, remote.leg);
     }
     return new MixTask(
@@ -445,6 +446,7 @@ export class LiveService implements LiveStreams {
       {
         ffmpeg: this.cfg.mix.ffmpegBinary,
         preset: this.cfg.mix.x264Preset,
+        forwardHost: this.cfg.mix.forwardHost || '127.0.0.1',
       },
       this.log,
     );

@@ -79,6 +79,8 @@ export class MixTask {
       ffmpeg: string;
       preset: string;
       idleStopMs: number;
+      /** Where this node's Janus send the inputs' RTP (rtp_forward host): `mix.forwardHost` or 127.0.0.1. */
+      forwardHost: string;
       /** The live publisher leg of an input: on this node, or (many nodes) a stand-in for another's. */
       liveLeg: (streamId: string) => InputLeg | undefined | Promise<InputLeg | undefined>;
       onIdle: () => void;
@@ -230,7 +232,7 @@ export class MixTask {
     if (!inp.ports) return;
     inp.leg = leg;
     inp.stopForward = await leg.forward({
-      host: '127.0.0.1',
+      host: this.o.forwardHost,
       audioPort: inp.ports.audio,
       videoPort: inp.ports.video,
       audioPt: PT.opus,

@@ -31,7 +31,8 @@ export class RelayTask {
     readonly target: string,
     private readonly outputs: Output[],
     private readonly udp: UdpPorts,
-    private readonly o: { ffmpeg: string; preset: string },
+    /** forwardHost: where the publisher's Janus sends its RTP (`mix.forwardHost` or 127.0.0.1). */
+    private readonly o: { ffmpeg: string; preset: string; forwardHost: string },
     private readonly log: Logger,
   ) {
     this.ffmpeg = new FfmpegChild(`ffmpeg relay ${streamId}`, o.ffmpeg, () => this.args(), log);
@@ -78,7 +79,7 @@ export class RelayTask {
       // ffmpeg first, so its ports are bound before the first packet comes.
       await this.ffmpeg.start();
       this.stopForward = await leg.forward({
-        host: '127.0.0.1',
+        host: this.o.forwardHost,
         audioPort: this.ports.audio,
         videoPort: this.ports.video,
         audioPt: PT.opus,

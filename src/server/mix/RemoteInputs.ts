@@ -2,7 +2,7 @@
  * Mix inputs published on other nodes (many nodes). A publisher's RTP is in the Janus of the node its page
  * reached; a mix runs on the node of the page that asked for it (its output's viewers, its owner's leaving
  * and its stop are there). So the mixer's node asks each input's node, over NodeCalls, to rtp_forward the
- * stream to its own ffmpeg ports at `mix.forwardHost`, as a local input is forwarded to 127.0.0.1: several
+ * stream to its own ffmpeg ports at `mix.forwardHost`, as a local input is forwarded there too: several
  * Janus feed one mixer, and no media crosses a node that does not need it.
  *
  * An input not live anywhere yet, or whose node died, is looked for again while the task waits for it

@@ -2,7 +2,10 @@
  * UDP ports ffmpeg children receive forwarded RTP on (`mix.rtpPortRange`, kept outside Janus's own
  * range): blocks of four, one per input (audio, audio RTCP, video, video RTCP), handed back when the input
  * goes. A block is only handed out when its ports can be bound right now (a port held by another program
- * is skipped, never shared).
+ * is skipped, never shared). ffmpeg binds an SDP input's ports on all addresses (0.0.0.0: a unicast RTP
+ * input has no local address to bind), so that is where a block is checked: the ports are reachable at
+ * `mix.forwardHost` (or 127.0.0.1) and at every other address of the host; firewall the range to the Janus
+ * hosts (docs/deployment.md, "Ports and firewall").
  */
 import { createSocket } from 'node:dgram';
 
@@ -10,7 +13,7 @@ function udpFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = createSocket('udp4');
     s.once('error', () => resolve(false));
-    s.bind(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    s.bind(port, '0.0.0.0', () => s.close(() => resolve(true)));
   });
 }
 

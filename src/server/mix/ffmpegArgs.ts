@@ -38,8 +38,8 @@ export interface MixInput extends RtpInput {
 export type Output =
   /** FLV over RTMP or HTTP (origin, hub, external RTMP). */
   | { kind: 'flv'; url: string }
-  /** RTP to a Janus VideoRoom remote publisher. */
-  | { kind: 'janus'; port: number; rtcpPort: number };
+  /** RTP to a Janus VideoRoom remote publisher at `host` (or to the stitcher in front of it). */
+  | { kind: 'janus'; host: string; port: number; rtcpPort: number };
 
 export interface MixSpec {
   width: number;
@@ -105,7 +105,7 @@ function teeOf(outputs: Output[], flvSelect: string, janus: { video: string; aud
         return `[select=\\'${flvSelect}\\':f=flv:flvflags=no_duration_filesize:onfail=ignore]${o.url.replace(/([|\\[\]])/g, '\\$1')}`;
       if (!janus) return '';
       const rtp = (ssrc: number, pt: number, sel: string) =>
-        `[select=\\'${sel}\\':f=rtp:ssrc=${ssrc}:payload_type=${pt}:onfail=ignore]rtp://127.0.0.1:${o.port}?rtcpport=${o.rtcpPort}&pkt_size=1200`;
+        `[select=\\'${sel}\\':f=rtp:ssrc=${ssrc}:payload_type=${pt}:onfail=ignore]rtp://${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}?rtcpport=${o.rtcpPort}&pkt_size=1200`;
       return [
         rtp(REMOTE_SSRC.video, janus.video === 'vp8' ? PT.janusVp8 : PT.janusH264, 'v:0'),
         janus.audio ? rtp(REMOTE_SSRC.audio, PT.opus, janus.audio) : '',

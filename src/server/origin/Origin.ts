@@ -181,17 +181,32 @@ export class Origin {
   }
 
   /**
-   * A port that passes RTP on to 127.0.0.1:`target` with sequence numbers and timestamps continuous across
-   * sender restarts (RtpStitcher, in the hub's process); `target` itself when the origin is off.
+   * Where a mix's ffmpeg sends its RTP for the Janus remote publisher `to`: a local port that passes it on
+   * to `to.host`:`to.port` with sequence numbers and timestamps continuous across sender restarts
+   * (RtpStitcher, in the hub's process), and one that passes its RTCP on to `to.rtcpPort`; `to` itself
+   * when the origin is off.
    */
-  async rtpVia(target: number): Promise<{ port: number; close: () => Promise<void> }> {
-    if (!this.up) return { port: target, close: async () => {} };
+  async rtpVia(to: { host: string; port: number; rtcpPort: number }): Promise<{
+    host: string;
+    port: number;
+    rtcpPort: number;
+    close: () => Promise<void>;
+  }> {
+    if (!this.up) return { host: to.host, port: to.port, rtcpPort: to.rtcpPort, close: async () => {} };
     const base = `http://127.0.0.1:${this.ports.flv}/rtp`;
-    const r = await fetch(`${base}/open?target=${target}&key=${this.key}`, { method: 'POST' });
+    const q = new URLSearchParams({
+      target: String(to.port),
+      rtcp: String(to.rtcpPort),
+      host: to.host,
+      key: this.key,
+    });
+    const r = await fetch(`${base}/open?${q}`, { method: 'POST' });
     if (!r.ok) throw new Error(`rtp stitcher: HTTP ${r.status}`);
-    const { port } = (await r.json()) as { port: number };
+    const { port, rtcpPort } = (await r.json()) as { port: number; rtcpPort: number };
     return {
+      host: '127.0.0.1',
       port,
+      rtcpPort: rtcpPort || to.rtcpPort,
       close: async () => {
         await fetch(`${base}/close?port=${port}&key=${this.key}`, { method: 'POST' }).catch(() => undefined);
       },

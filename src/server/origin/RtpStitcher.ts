@@ -7,6 +7,8 @@
  * SSRC it shifts each new run so sequence numbers go on by one and timestamps by the wall-clock gap.
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 
 /** A forward jump larger than this (or any jump backwards beyond reordering) is a new run. */
 const MAX_GAP = 3000;
@@ -51,29 +53,60 @@ export function stitch(states: Map<number, SsrcState>, p: Buffer, now: number): 
   s.at = now;
 }
 
-export class RtpStitcher {
-  private readonly socks = new Map<number, Socket>();
+/** One stitched path: ffmpeg's RTP (and RTCP) in on 127.0.0.1, out to the Janus. */
+interface Path {
+  rtp: Socket;
+  rtcp: Socket | null;
+  out: Socket;
+}
 
-  /** A local UDP port whose RTP goes on to 127.0.0.1:`target`, stitched. */
-  open(target: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const sock = createSocket('udp4');
-      const states = new Map<number, SsrcState>();
-      sock.on('message', (p) => {
+/** A UDP socket bound on 127.0.0.1 (a free port). */
+function bindLocal(onMessage: (p: Buffer) => void): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = createSocket('udp4');
+    sock.on('message', onMessage);
+    sock.once('error', reject);
+    sock.bind(0, '127.0.0.1', () => resolve(sock));
+  });
+}
+
+export class RtpStitcher {
+  private readonly socks = new Map<number, Path>();
+
+  /**
+   * A local UDP port whose RTP goes on to `host`:`target` (the Janus's remote publisher, as this node
+   * reaches it: 127.0.0.1 for a Janus on this host), stitched; with `rtcpTarget`, a second local port whose
+   * RTCP (ffmpeg's sender reports) goes on to `host`:`rtcpTarget` unchanged. A host name is resolved once.
+   */
+  async open(
+    target: number,
+    host = '127.0.0.1',
+    rtcpTarget = 0,
+  ): Promise<{ port: number; rtcpPort: number }> {
+    const to = isIP(host) ? { address: host, family: isIP(host) } : await lookup(host);
+    const out = createSocket(to.family === 6 ? 'udp6' : 'udp4');
+    const states = new Map<number, SsrcState>();
+    let rtp: Socket | null = null;
+    let rtcp: Socket | null = null;
+    try {
+      rtp = await bindLocal((p) => {
         stitch(states, p, Date.now());
-        sock.send(p, target, '127.0.0.1');
+        out.send(p, target, to.address);
       });
-      sock.once('error', reject);
-      sock.bind(0, '127.0.0.1', () => {
-        const port = sock.address().port;
-        this.socks.set(port, sock);
-        resolve(port);
-      });
-    });
+      if (rtcpTarget) rtcp = await bindLocal((p) => out.send(p, rtcpTarget, to.address));
+    } catch (e) {
+      for (const s of [rtp, rtcp, out]) s?.close();
+      throw e;
+    }
+    const port = rtp.address().port;
+    this.socks.set(port, { rtp, rtcp, out });
+    return { port, rtcpPort: rtcp?.address().port ?? 0 };
   }
 
   close(port: number): void {
-    this.socks.get(port)?.close();
+    const p = this.socks.get(port);
+    if (!p) return;
+    for (const s of [p.rtp, p.rtcp, p.out]) s?.close();
     this.socks.delete(port);
   }
 

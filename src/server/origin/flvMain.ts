@@ -16,7 +16,8 @@ if (!Number.isInteger(port) || port <= 0 || !key) {
 const hub = new FlvHub(key);
 const stitcher = new RtpStitcher();
 const server = createServer((req, res) => {
-  // POST /rtp/open?target=P&key=K -> {port}; POST /rtp/close?port=P&key=K (the mix's RTP towards Janus).
+  // POST /rtp/open?target=P&rtcp=P&host=H&key=K -> {port, rtcpPort}; POST /rtp/close?port=P&key=K (the mix's
+  // RTP towards Janus, at H: 127.0.0.1 or the Janus's rtpHost).
   const u = new URL(req.url ?? '/', 'http://x');
   if (req.method === 'POST' && u.pathname.startsWith('/rtp/') && u.searchParams.get('key') === key) {
     const n = Number(u.searchParams.get(u.pathname === '/rtp/open' ? 'target' : 'port'));
@@ -25,8 +26,12 @@ const server = createServer((req, res) => {
       stitcher.close(n);
       return void res.writeHead(200).end('{}');
     }
-    return void stitcher.open(n).then(
-      (port) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ port })),
+    const rtcp = Number(u.searchParams.get('rtcp') ?? 0);
+    const host = u.searchParams.get('host') || '127.0.0.1';
+    if (!Number.isInteger(rtcp) || rtcp < 0 || rtcp > 65535 || !/^[\w.:-]{1,253}$/.test(host))
+      return void res.writeHead(400).end();
+    return void stitcher.open(n, host, rtcp).then(
+      (r) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(r)),
       () => res.writeHead(500).end(),
     );
   }
