@@ -7,7 +7,12 @@
  * For each: logins per second (BENCH_USERS clients, 64 logging in at a time, all in one room), big-room
  * fan-out latency (send -> receipt at every client, p50/p99 over 20 rounds), CPU-seconds summed over every
  * process (the nodes and Redis) per login and per delivered big-room message, Redis commands per message,
- * and server memory per user per node (RSS delta).
+ * and server memory per user per node (RSS delta). For the logins it also prints each process's share of
+ * the CPU (every node's, then Redis's) and how much of all of it was spent in the kernel.
+ * The logins start BENCH_SETTLE_MS (1500) after the nodes answer /healthz: a node just started still spends
+ * about 0.25 s of CPU in the next half second, which was counted as the logins' before. BENCH_ROUNDS:
+ * big-room messages (20). BENCH_BURST: logins at a time (64). BENCH_ONLY=k sends every login to node k
+ * (the Redis path without spreading).
  *
  *
  * `--users N` (N = 10,000 in `npm run bench`) adds the big-room fan-out to N users beside a bare `ws`
@@ -34,7 +39,13 @@ const { mintLoginToken } = require(join(ROOT, 'dist', 'server', 'index.js'));
 const APPID = 1234567;
 const APPSIGN = 'ab'.repeat(32);
 const USERS = Number(process.env.BENCH_USERS || 1000);
-const ROUNDS = 20;
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS || 20));
+/** Logins at a time (each node gets its share of each burst). */
+const BURST = Number(process.env.BENCH_BURST || 64);
+/** Idle time after the nodes start, before the logins (ms). */
+const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 1500);
+/** All logins to this one node (a diagnostic: the Redis path without spreading); -1 = round-robin. */
+const ONLY = process.env.BENCH_ONLY ? Number(process.env.BENCH_ONLY) : -1;
 const argNodes = process.argv.indexOf('--nodes');
 const NODES = argNodes > 0 ? Number(process.argv[argNodes + 1]) : 3;
 const argUsers = process.argv.indexOf('--users');
@@ -55,6 +66,11 @@ function cpuS(pid) {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (CLK_TCK 100)
+}
+/** CPU-seconds in the kernel (system time) a process has used so far. */
+function sysS(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(f.slice(f.lastIndexOf(')') + 2).split(' ')[12]) / 100;
 }
 const cpuAll = (pids) => pids.reduce((s, p) => s + cpuS(p), 0);
 
@@ -112,18 +128,27 @@ function perCommand(a, b, n) {
 
 async function run(label, n) {
   const { servers, redis, redisPid } = await startNodes(n);
+  // A node that has just answered /healthz still spends ~0.25 s of CPU in the next half second (start-up):
+  // not the logins' cost, so they start once it is done.
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
   const pids = [...servers.map((s) => s.pid), ...(redisPid ? [redisPid] : [])];
   const urls = servers.map((s) => `ws://127.0.0.1:${s.port}/ws`);
   const rss0 = servers.map((s) => rssKb(s.pid));
   const clients = [];
-  // Logins: all in one room, spread round-robin over the nodes, 64 at a time.
+  // Logins: all in one room, spread round-robin over the nodes, BURST at a time.
   const cmdL0 = await redisCommands(redis);
   const cpu0 = cpuAll(pids);
+  const cpuEach0 = pids.map(cpuS);
+  const sys0 = pids.map(sysS);
   const t0 = performance.now();
-  for (let i = 0; i < USERS; i += 64) {
+  for (let i = 0; i < USERS; i += BURST) {
     const batch = [];
-    for (let j = i; j < Math.min(USERS, i + 64); j++) {
-      const c = new RawClient(urls[j % urls.length], `u-${j}`, 'bench-nodes');
+    for (let j = i; j < Math.min(USERS, i + BURST); j++) {
+      const c = new RawClient(
+        urls[ONLY >= 0 ? ONLY % urls.length : j % urls.length],
+        `u-${j}`,
+        'bench-nodes',
+      );
       clients.push(c);
       batch.push(c.open().then(() => c.login()));
     }
@@ -131,6 +156,8 @@ async function run(label, n) {
   }
   const loginMs = performance.now() - t0;
   const cpuLogin = cpuAll(pids) - cpu0;
+  const cpuLoginEach = pids.map((p, i) => ((cpuS(p) - cpuEach0[i]) * 1000) / USERS);
+  const sysLogin = (pids.reduce((a, p, i) => a + sysS(p) - sys0[i], 0) * 1000) / USERS;
   const cmdL1 = await redisCommands(redis);
   await new Promise((r) => setTimeout(r, 500));
   const rss1 = servers.map((s) => rssKb(s.pid));
@@ -153,6 +180,8 @@ async function run(label, n) {
     label,
     loginsPerS: (USERS / loginMs) * 1000,
     cpuMsPerLogin: (cpuLogin * 1000) / USERS,
+    cpuLoginEach,
+    sysLogin,
     p50: pct(latencies, 50),
     p99: pct(latencies, 99),
     cpuUsPerDelivered: (cpuFan * 1e6) / (ROUNDS * USERS),
@@ -363,6 +392,9 @@ async function main() {
   console.log(
     `Redis per login (${NODES} nodes): ${f(many.redisCmdsPerLogin)} commands, ${f(many.redisScriptsPerLogin)} scripts; ` +
       `per command: ${many.loginCommands}`,
+  );
+  console.log(
+    `CPU ms per login by process (${NODES} nodes): ${many.cpuLoginEach.map((x) => f(x, 3)).join(' + ')} (nodes, then redis); of all processes' CPU per login, in the kernel: 1 node ${f(one.sysLogin, 3)}, ${NODES} nodes ${f(many.sysLogin, 3)}`,
   );
   console.log(
     `ratios (${NODES} nodes / 1 node): CPU per login ${f(many.cpuMsPerLogin / one.cpuMsPerLogin)}x, ` +
