@@ -135,3 +135,38 @@ test('memory and Redis queues take, refuse and hand out alike; Redis keeps no ke
     { numRuns: 60, seed: 18 },
   );
 });
+
+test('Redis restarted empty: the journal is kept until this node has found its lease gone, then written again', async () => {
+  const prefix = 'wqlost:';
+  const node = 'n-test';
+  let lost = false;
+  await cmd.zadd(`${prefix}nodes`, Date.now() + 60_000, node);
+  const q = new RedisWebhookQueue(
+    cmd,
+    prefix,
+    [APP],
+    { queueSize: 16, maxAttempts: MAX, claimLeaseMs: 60_000, prefetch: 2, lease: { node, lost: () => lost } },
+    silent,
+  );
+  try {
+    for (let i = 0; i < 5; i++) expect(q.add(APP, `r${i}`, `{"id":"r${i}"}`)).toBe(true);
+    await q.flush();
+    expect(await cmd.zcard(`${prefix}wq:${APP}`)).toBe(5);
+    // Redis loses everything (a restart without persistence), the node's lease included.
+    await cmd.del(`${prefix}wq:${APP}`, `${prefix}wb:${APP}`, `${prefix}wa:${APP}`, `${prefix}nodes`);
+    // Sweeps run (every POLL_MS) before the node's next beat finds its lease gone: they must not take the
+    // missing ids for delivered ones.
+    await new Promise((r) => setTimeout(r, 2_500));
+    // The beat puts the lease back and finds it was gone: until the write-back, sweeps still keep all.
+    await cmd.zadd(`${prefix}nodes`, Date.now() + 60_000, node);
+    lost = true;
+    await new Promise((r) => setTimeout(r, 1_500));
+    q.rewrite();
+    lost = false;
+    await q.flush();
+    expect((await cmd.zrange(`${prefix}wq:${APP}`, 0, -1)).sort()).toEqual(['r0', 'r1', 'r2', 'r3', 'r4']);
+  } finally {
+    q.close();
+    await cmd.del(`${prefix}wq:${APP}`, `${prefix}wb:${APP}`, `${prefix}wa:${APP}`, `${prefix}nodes`);
+  }
+});

@@ -280,6 +280,7 @@ export async function startServer(
               claimLeaseMs: config.webhooks.timeoutMs + config.redis.nodeTtlMs,
               // One round of deliveries claimed ahead: each waits at most one attempt's time here.
               prefetch: config.webhooks.concurrency,
+              lease: { node: shared.node, lost: () => shared.lease.isLost },
             },
             log,
           ))

@@ -201,6 +201,11 @@ export class NodeLease {
   }
 
   /** Beats now (the connection to Redis is back: was it restarted empty?). */
+  /** This node found its lease gone from Redis and has not written back what it holds yet. */
+  get isLost(): boolean {
+    return this.lost;
+  }
+
   checkNow(): void {
     this.reapAfter = Date.now() + this.ttlMs;
     void this.tick();

@@ -19,7 +19,8 @@
  *
  * Redis restarted empty (no persistence): each node keeps the ids and bodies it wrote (its journal, at most
  * `queueSize` per app) until it sees them gone from the queue (delivered or dropped, by any node: checked
- * in batches at every poll), and writes them again when it finds its lease gone (`rewrite`). Their attempt
+ * in batches at every poll, only while its own lease is in Redis and not found lost: an emptied Redis must not
+ * pass for delivered events), and writes them again when it finds its lease gone (`rewrite`). Their attempt
  * counts start again; an event delivered just before the restart may be delivered again (same id).
  */
 import type Redis from 'ioredis';
@@ -94,6 +95,16 @@ if redis.call('ZADD', P..'wq:'..a, 'XX', 'CH', now + ms * 1000, id) == 1 and ARG
 end
 return 1`;
 
+/**
+ * The journal's check: the scores of some ids, or nothing when this node's lease is not in Redis (Redis
+ * restarted empty and this node has not found out yet: every id would look delivered, and the journal that
+ * `rewrite` needs would be forgotten just before it is needed).
+ */
+const SWEEP_LUA = `
+local P, a, node = ARGV[1], ARGV[2], ARGV[3]
+if node ~= '' and not redis.call('ZSCORE', P..'nodes', node) then return false end
+return redis.call('ZMSCORE', P..'wq:'..a, unpack(ARGV, 4))`;
+
 /** Events per app kept here while Redis cannot be written (beyond: dropped as `redis_down`). */
 export const BUFFER_MAX = 1000;
 /** Events written per script call. */
@@ -127,7 +138,7 @@ export class RedisWebhookQueue implements WebhookQueue {
   onDue: (appid: number) => void = () => {};
   onDropped: (appid: number, reason: DropReason, n: number) => void = () => {};
   private readonly apps = new Map<number, RedisApp>();
-  private readonly cmd: Record<'push' | 'claim' | 'finish' | 'again', Runner>;
+  private readonly cmd: Record<'push' | 'claim' | 'finish' | 'again' | 'sweep', Runner>;
   private readonly poller: ReturnType<typeof setInterval>;
   private wake: ReturnType<typeof setTimeout> | null = null;
   private closed = false;
@@ -137,19 +148,31 @@ export class RedisWebhookQueue implements WebhookQueue {
     private readonly r: Redis,
     private readonly prefix: string,
     appids: readonly number[],
-    private readonly cfg: { queueSize: number; maxAttempts: number; claimLeaseMs: number; prefetch: number },
+    private readonly cfg: {
+      queueSize: number;
+      maxAttempts: number;
+      claimLeaseMs: number;
+      prefetch: number;
+      /**
+       * This node's lease (many nodes): the journal is not swept while the lease is missing from Redis or
+       * found lost and not yet written back (`rewrite` comes then). Without it every sweep trusts Redis.
+       */
+      lease?: { node: string; lost(): boolean };
+    },
     private readonly log: Pick<Logger, 'warn' | 'info' | 'debug' | 'error'>,
   ) {
     r.defineCommand('zs_whPush', { numberOfKeys: 0, lua: PUSH });
     r.defineCommand('zs_whClaim', { numberOfKeys: 0, lua: CLAIM });
     r.defineCommand('zs_whFinish', { numberOfKeys: 0, lua: FINISH });
     r.defineCommand('zs_whAgain', { numberOfKeys: 0, lua: AGAIN });
+    r.defineCommand('zs_whSweep', { numberOfKeys: 0, lua: SWEEP_LUA });
     const c = r as unknown as Record<string, Runner>;
     this.cmd = {
       push: (...a) => c.zs_whPush!(...a),
       claim: (...a) => c.zs_whClaim!(...a),
       finish: (...a) => c.zs_whFinish!(...a),
       again: (...a) => c.zs_whAgain!(...a),
+      sweep: (...a) => c.zs_whSweep!(...a),
     };
     for (const a of appids)
       this.apps.set(a, {
@@ -358,7 +381,15 @@ export class RedisWebhookQueue implements WebhookQueue {
   private async sweep(appid: number, a: RedisApp): Promise<void> {
     const some = [...a.journal].slice(0, SWEEP);
     try {
-      const scores = await this.r.zmscore(`${this.prefix}wq:${appid}`, ...some.map(([id]) => id));
+      const lease = this.cfg.lease;
+      const scores = (await this.cmd.sweep(
+        this.prefix,
+        appid,
+        lease?.node ?? '',
+        ...some.map(([id]) => id),
+      )) as (string | null)[] | null;
+      // This node's lease is gone from Redis, or found gone and not written back yet: keep everything.
+      if (!scores || lease?.lost()) return;
       some.forEach(([id, body], i) => {
         if (!a.journal.has(id)) return;
         a.journal.delete(id);
