@@ -219,3 +219,20 @@ export async function events(page: Page, name: string): Promise<unknown[][]> {
     name,
   );
 }
+
+/** updateMixStream from a page: its success arguments (a failure throws with its error). */
+export async function updateMix(page: Page, config: object): Promise<unknown[]> {
+  const since = Date.now() - 1;
+  const sent = await page.evaluate((c) => {
+    const w = window as unknown as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    return w.zg.updateMixStream(c, w.__record('mixOk'), w.__record('mixErr'));
+  }, config);
+  expect(sent).toBe(true);
+  const r = await Promise.race([
+    waitForEvent(page, 'mixOk', () => true, 30_000, since),
+    waitForEvent(page, 'mixErr', () => true, 30_000, since).then((e) => {
+      throw new Error(`updateMixStream error: ${JSON.stringify(e.args)}`);
+    }),
+  ]);
+  return r.args;
+}

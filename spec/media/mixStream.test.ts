@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { waitForEvent } from '../helpers/browser';
 import { publishCanvas } from '../helpers/canvasPublisher';
-import { addVideo, expectMediaFlowing, loggedInPage } from '../helpers/mediaPage';
+import { addVideo, expectMediaFlowing, loggedInPage, updateMix } from '../helpers/mediaPage';
 import { eventually } from '../helpers/eventually';
 import { useMediaSuite } from '../helpers/mediaServer';
 import { grabFrame, near, pixel, probe, toneLevels } from '../helpers/streamProbe';
@@ -70,27 +70,6 @@ function layout(a: string, b: string) {
   };
 }
 
-async function mix(page: Page, config: object): Promise<unknown[]> {
-  const since = Date.now() - 1;
-  const sent = await page.evaluate(
-    (c) =>
-      (window as any).zg.updateMixStream(
-        c,
-        (window as any).__record('mixOk'),
-        (window as any).__record('mixErr'),
-      ),
-    config,
-  );
-  expect(sent).toBe(true);
-  const r = await Promise.race([
-    waitForEvent(page, 'mixOk', () => true, 30_000, since),
-    waitForEvent(page, 'mixErr', () => true, 30_000, since).then((e) => {
-      throw new Error(`updateMixStream error: ${JSON.stringify(e.args)}`);
-    }),
-  ]);
-  return r.args;
-}
-
 async function colours(url: string): Promise<{ left: number[]; right: number[]; bg: number[] }> {
   const f = await grabFrame(url, W, H, 1);
   return { left: pixel(f, W, 160, 150), right: pixel(f, W, 480, 150), bg: pixel(f, W, 320, 340) };
@@ -109,7 +88,7 @@ beforeAll(async () => {
 });
 
 test('two canvases mixed side by side: RTMP, HLS and HTTP-FLV show the size, frame rate, colours and both tones', async () => {
-  const [id, infos] = (await mix(anchor, layout('red', 'blue'))) as [string, (typeof urls)[]];
+  const [id, infos] = (await updateMix(anchor, layout('red', 'blue'))) as [string, (typeof urls)[]];
   expect(id).toBe('mix1');
   urls = infos[0]!;
   expect(urls.rtmpUrls[0]).toMatch(/^rtmp:\/\/127\.0\.0\.1:\d+\/live\/\d+_mix1$/);
@@ -165,7 +144,7 @@ test('a shim viewer plays outputStreamId through Janus and decodes the same pixe
 
 test('a second updateMixStream swaps the rectangles live: same output, no new stream', async () => {
   const since = Date.now();
-  const [id] = await mix(anchor, layout('blue', 'red'));
+  const [id] = await updateMix(anchor, layout('blue', 'red'));
   expect(id).toBe('mix1');
   await eventually(async () => {
     const c = await colours(urls.flvUrls[0]!);
@@ -235,7 +214,7 @@ async function noTaskLeft(): Promise<void> {
 }
 
 test('outputBgImage preset-id://NAME: the picture mapped in mix.bgImages is the background', async () => {
-  await mix(anchor, {
+  await updateMix(anchor, {
     outputStreamId: 'mix2',
     outputBitrate: 600_000,
     outputFps: 15,
@@ -286,7 +265,7 @@ test('a task whose inputs have all been gone for mix.idleStopMs ends, and frees 
 
 test("the owner's logout ends its task at once: the room hears the delete, nothing is left", async () => {
   await publishCanvas(other, 'blue2', { color: '#00f', hz: 1000 });
-  await mix(anchor, {
+  await updateMix(anchor, {
     outputStreamId: 'mix3',
     outputBitrate: 300_000,
     outputWidth: 320,

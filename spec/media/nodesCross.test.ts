@@ -17,7 +17,7 @@ import { adminCall } from '../helpers/adminClient';
 import { launchChromium, waitForEvent } from '../helpers/browser';
 import { publishCanvas } from '../helpers/canvasPublisher';
 import { eventually } from '../helpers/eventually';
-import { APPID, loggedInPage } from '../helpers/mediaPage';
+import { APPID, loggedInPage, updateMix } from '../helpers/mediaPage';
 import { JANUS_IP, startMediaServer, type MediaServer } from '../helpers/mediaServer';
 import { grabFrame, near, pixel, probe } from '../helpers/streamProbe';
 
@@ -58,28 +58,6 @@ const page = (server: MediaServer, idName: string, config: Record<string, unknow
     config,
     mintLoginToken({ appid: APPID, appSign: SIGN, idName }),
   );
-
-/** updateMixStream from a page: its success arguments (a failure throws with its error). */
-async function mix(p: Page, config: object): Promise<unknown[]> {
-  const since = Date.now() - 1;
-  const sent = await p.evaluate(
-    (c) =>
-      (window as any).zg.updateMixStream(
-        c,
-        (window as any).__record('mixOk'),
-        (window as any).__record('mixErr'),
-      ),
-    config,
-  );
-  expect(sent).toBe(true);
-  const r = await Promise.race([
-    waitForEvent(p, 'mixOk', () => true, 30_000, since),
-    waitForEvent(p, 'mixErr', () => true, 30_000, since).then((e) => {
-      throw new Error(`updateMixStream error: ${JSON.stringify(e.args)}`);
-    }),
-  ]);
-  return r.args;
-}
 
 /** A mix of two inputs side by side. */
 const sideBySide = (output: string, left: string, right: string) => ({
@@ -128,7 +106,7 @@ afterAll(async () => {
 
 test('a page on node B mixes streams of node A and node B: node A forwards its own, node B serves the mix', async () => {
   const t0 = Date.now();
-  const [id, infos] = (await mix(mixer, sideBySide('xmix', 'red-a', 'blue-b'))) as [
+  const [id, infos] = (await updateMix(mixer, sideBySide('xmix', 'red-a', 'blue-b'))) as [
     string,
     { flvUrls: string[] }[],
   ];
@@ -213,7 +191,7 @@ test('node A killed: its publisher resumes on node C, and the mix on node B take
   const pub = await page(a, 'anchor-k', { server: [ws(a), ws(c)] });
   await publishCanvas(pub, 'yellow-k', { color: '#ff0', hz: 700 });
   const YELLOW = [255, 255, 0];
-  const [, infos] = (await mix(mixer, sideBySide('kmix', 'yellow-k', 'blue-b'))) as [
+  const [, infos] = (await updateMix(mixer, sideBySide('kmix', 'yellow-k', 'blue-b'))) as [
     string,
     { flvUrls: string[] }[],
   ];
