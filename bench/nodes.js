@@ -13,6 +13,13 @@
  * about 0.25 s of CPU in the next half second, which was counted as the logins' before. BENCH_ROUNDS:
  * big-room messages (20). BENCH_BURST: logins at a time (64). BENCH_ONLY=k sends every login to node k
  * (the Redis path without spreading).
+ * BENCH_RATE=R paces the logins: R per second on a fixed schedule, BURST (4 unless set) at a time, none
+ * waiting for the ones before, so the processes are mostly idle and seldom compete for a core; it first
+ * measures what they spend idle for BENCH_IDLE_MS (3000) and prints the login CPU less that too.
+ * Every login line also gives the scheduler's account summed over every thread of every server process
+ * (/proc/<pid>/task/<tid>/schedstat): CPU per login, and run-queue wait per login (time runnable but
+ * waiting for a core: the contention itself), with the load average before and after.
+ * BENCH_PIN_SERVERS=<cpu list> pins every server process (all threads, Redis too) with `taskset -a -cp`.
  *
  *
  * `--users N` (N = 10,000 in `npm run bench`) adds the big-room fan-out to N users beside a bare `ws`
@@ -27,8 +34,8 @@
  * machines is the CPU each login and each delivered message costs summed over all processes (one node
  * beside N nodes), and how many Redis round trips a message takes.
  */
-const { fork } = require('node:child_process');
-const { readFileSync } = require('node:fs');
+const { fork, execFileSync } = require('node:child_process');
+const { readFileSync, readdirSync } = require('node:fs');
 const WebSocket = require('ws');
 const { join } = require('node:path');
 const Redis = require('ioredis');
@@ -40,10 +47,21 @@ const APPID = 1234567;
 const APPSIGN = 'ab'.repeat(32);
 const USERS = Number(process.env.BENCH_USERS || 1000);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS || 20));
+/**
+ * Paced logins: this many per second, started on a fixed schedule (BURST at a time, 4 unless set), without
+ * waiting for the ones before; 0 = as fast as they go (the default, BURST 64 at a time, each burst awaited).
+ */
+const RATE = Number(process.env.BENCH_RATE || 0);
+if (!(RATE >= 0))
+  throw new Error(`BENCH_RATE must be a number of logins per second, not ${process.env.BENCH_RATE}`);
 /** Logins at a time (each node gets its share of each burst). */
-const BURST = Number(process.env.BENCH_BURST || 64);
+const BURST = Number(process.env.BENCH_BURST || (RATE > 0 ? 4 : 64));
+/** Paced mode: idle time measured before the logins (ms), the CPU the processes spend doing nothing. */
+const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? (RATE > 0 ? 3000 : 0));
 /** Idle time after the nodes start, before the logins (ms). */
 const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 1500);
+/** CPUs (a `taskset -c` list) every server process and all its threads are pinned to once up; '' = not. */
+const PIN = process.env.BENCH_PIN_SERVERS || '';
 /** All logins to this one node (a diagnostic: the Redis path without spreading); -1 = round-robin. */
 const ONLY = process.env.BENCH_ONLY ? Number(process.env.BENCH_ONLY) : -1;
 const argNodes = process.argv.indexOf('--nodes');
@@ -73,6 +91,38 @@ function sysS(pid) {
   return Number(f.slice(f.lastIndexOf(')') + 2).split(' ')[12]) / 100;
 }
 const cpuAll = (pids) => pids.reduce((s, p) => s + cpuS(p), 0);
+/**
+ * The scheduler's account of a process, summed over its threads (/proc/<pid>/task/<tid>/schedstat):
+ * ns on a CPU, ns runnable but waiting for one (run-queue wait: the contention itself), and how many
+ * times a thread was put on a CPU (slices: each wake-up is one, so is each return after being preempted).
+ */
+function sched(pid) {
+  let run = 0;
+  let wait = 0;
+  let slices = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const [r, w, n] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ').map(Number);
+      run += r;
+      wait += w;
+      slices += n;
+    } catch {
+      /* the thread has just exited */
+    }
+  }
+  return { run, wait, slices };
+}
+const schedAll = (pids) =>
+  pids
+    .map(sched)
+    .reduce((a, b) => ({ run: a.run + b.run, wait: a.wait + b.wait, slices: a.slices + b.slices }), {
+      run: 0,
+      wait: 0,
+      slices: 0,
+    });
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** The machine's 1-minute load average. */
+const loadavg = () => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
 
 const config = (redis, bigimTimeWindowMs = 100) => ({
   apps: [{ appid: APPID, appSign: APPSIGN }],
@@ -132,16 +182,33 @@ async function run(label, n) {
   // not the logins' cost, so they start once it is done.
   await new Promise((r) => setTimeout(r, SETTLE_MS));
   const pids = [...servers.map((s) => s.pid), ...(redisPid ? [redisPid] : [])];
+  if (PIN) for (const p of pids) execFileSync('taskset', ['-a', '-cp', PIN, String(p)], { stdio: 'ignore' });
   const urls = servers.map((s) => `ws://127.0.0.1:${s.port}/ws`);
   const rss0 = servers.map((s) => rssKb(s.pid));
   const clients = [];
+  // Paced mode: what the processes spend idle (lease beats, timers), per second, on the scheduler's clock.
+  let idleMsPerS = 0;
+  if (IDLE_MS > 0) {
+    const s0 = schedAll(pids).run;
+    const ti = performance.now();
+    await sleep(IDLE_MS);
+    idleMsPerS = (schedAll(pids).run - s0) / 1e6 / ((performance.now() - ti) / 1000);
+  }
   // Logins: all in one room, spread round-robin over the nodes, BURST at a time.
   const cmdL0 = await redisCommands(redis);
   const cpu0 = cpuAll(pids);
   const cpuEach0 = pids.map(cpuS);
   const sys0 = pids.map(sysS);
+  const sched0 = schedAll(pids);
+  const load0 = loadavg();
+  const loginLat = [];
+  const pending = [];
   const t0 = performance.now();
   for (let i = 0; i < USERS; i += BURST) {
+    if (RATE > 0) {
+      const wait = t0 + (i / RATE) * 1000 - performance.now();
+      if (wait > 0) await sleep(wait);
+    }
     const batch = [];
     for (let j = i; j < Math.min(USERS, i + BURST); j++) {
       const c = new RawClient(
@@ -150,12 +217,24 @@ async function run(label, n) {
         'bench-nodes',
       );
       clients.push(c);
-      batch.push(c.open().then(() => c.login()));
+      const ts = performance.now();
+      batch.push(
+        c
+          .open()
+          .then(() => c.login())
+          .then(() => loginLat.push(performance.now() - ts)),
+      );
     }
-    await Promise.all(batch);
+    // Paced: a failure surfaces at the Promise.all below, not as an unhandled rejection before it.
+    if (RATE > 0) {
+      for (const p of batch) p.catch(() => {});
+      pending.push(...batch);
+    } else await Promise.all(batch);
   }
+  await Promise.all(pending);
   const loginMs = performance.now() - t0;
   const cpuLogin = cpuAll(pids) - cpu0;
+  const sched1 = schedAll(pids);
   const cpuLoginEach = pids.map((p, i) => ((cpuS(p) - cpuEach0[i]) * 1000) / USERS);
   const sysLogin = (pids.reduce((a, p, i) => a + sysS(p) - sys0[i], 0) * 1000) / USERS;
   const cmdL1 = await redisCommands(redis);
@@ -180,6 +259,14 @@ async function run(label, n) {
     label,
     loginsPerS: (USERS / loginMs) * 1000,
     cpuMsPerLogin: (cpuLogin * 1000) / USERS,
+    runMsPerLogin: (sched1.run - sched0.run) / 1e6 / USERS,
+    idleMsPerS,
+    idleMsPerLogin: (idleMsPerS * loginMs) / 1000 / USERS,
+    waitMsPerLogin: (sched1.wait - sched0.wait) / 1e6 / USERS,
+    slicesPerLogin: (sched1.slices - sched0.slices) / USERS,
+    loginP50: pct(loginLat, 50),
+    loginP99: pct(loginLat, 99),
+    load: [load0, loadavg()],
     cpuLoginEach,
     sysLogin,
     p50: pct(latencies, 50),
@@ -377,7 +464,10 @@ async function mainFanout() {
 async function main() {
   // `--fanout-only`: the big-room fan-out section alone (with --users).
   if (process.argv.includes('--fanout-only')) return mainFanout();
-  console.log(`many nodes: ${USERS} clients in one room, ${ROUNDS} big-room messages (100 ms window)`);
+  console.log(
+    `many nodes: ${USERS} clients in one room, ${ROUNDS} big-room messages (100 ms window); logins ` +
+      (RATE > 0 ? `paced: ${RATE} per second, ${BURST} at a time` : `${BURST} at a time, each burst awaited`),
+  );
   const rows = [await run('1 node (memory, no redis)', 0), await run(`${NODES} nodes + redis`, NODES)];
   const f = (x, d = 2) => x.toFixed(d);
   console.log(
@@ -395,6 +485,23 @@ async function main() {
   );
   console.log(
     `CPU ms per login by process (${NODES} nodes): ${many.cpuLoginEach.map((x) => f(x, 3)).join(' + ')} (nodes, then redis); of all processes' CPU per login, in the kernel: 1 node ${f(one.sysLogin, 3)}, ${NODES} nodes ${f(many.sysLogin, 3)}`,
+  );
+  for (const r of rows)
+    console.log(
+      `logins, ${r.label}: ${f(r.loginsPerS, 0)}/s, login p50 ${f(r.loginP50, 1)} ms p99 ${f(r.loginP99, 1)} ms; ` +
+        `per login (scheduler, all threads): CPU ${f(r.runMsPerLogin, 3)} ms, run-queue wait ${f(r.waitMsPerLogin, 3)} ms, ` +
+        `${f(r.slicesPerLogin, 1)} times on a CPU (${f((r.runMsPerLogin / r.slicesPerLogin) * 1000, 0)} µs each)` +
+        (IDLE_MS > 0
+          ? `; idle CPU ${f(r.idleMsPerS, 1)} ms/s (${f(r.idleMsPerLogin, 3)} ms per login at this pace), ` +
+            `CPU less idle ${f(r.runMsPerLogin - r.idleMsPerLogin, 3)} ms`
+          : '') +
+        `; load average ${f(r.load[0])} -> ${f(r.load[1])}`,
+    );
+  const less = (r) => r.runMsPerLogin - r.idleMsPerLogin;
+  console.log(
+    `login CPU ratio on the scheduler's clock: ${f(many.runMsPerLogin / one.runMsPerLogin)}x` +
+      (IDLE_MS > 0 ? `, less idle ${f(less(many) / less(one))}x` : '') +
+      `; run-queue wait per login ${f(one.waitMsPerLogin, 3)} ms (1 node), ${f(many.waitMsPerLogin, 3)} ms (${NODES} nodes)`,
   );
   console.log(
     `ratios (${NODES} nodes / 1 node): CPU per login ${f(many.cpuMsPerLogin / one.cpuMsPerLogin)}x, ` +
